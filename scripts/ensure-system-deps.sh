@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes sure the system tools the product needs are present: ffmpeg (always) and Chromium (for the browser tests).
+# Installs them with apt-get when running as root on Debian/Ubuntu; otherwise says exactly what to install.
+# Usage: scripts/ensure-system-deps.sh ffmpeg [chromium]
+set -euo pipefail
+
+missing=()
+for tool in "$@"; do
+  case "$tool" in
+    ffmpeg)
+      if ! command -v "${FFMPEG_PATH:-ffmpeg}" >/dev/null 2>&1 || ! command -v "${FFPROBE_PATH:-ffprobe}" >/dev/null 2>&1; then
+        missing+=(ffmpeg)
+      fi
+      ;;
+    chromium)
+      if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        missing+=(chromium)
+      fi
+      ;;
+    *) echo "ensure-system-deps: unknown tool '$tool'" >&2; exit 2 ;;
+  esac
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${missing[*]} with apt-get…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+echo "Missing system packages: ${missing[*]}" >&2
+echo "Install them first, for example:" >&2
+echo "  Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
+echo "  macOS:         brew install ${missing[*]/chromium/--cask chromium}" >&2
+echo "Or point FFMPEG_PATH/FFPROBE_PATH/CHROMIUM_PATH at existing binaries." >&2
+exit 1
