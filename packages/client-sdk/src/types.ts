@@ -1,0 +1,70 @@
+/** `GET /api/videos/{id}/stream` (200): the HLS playlist is complete and can be played. */
+export interface StreamReady {
+  status: 'ready';
+  /** Absolute playlist URL carrying a short-lived playback token; hand it to the player as is. */
+  hls_url: string;
+  /** ISO 8601 time after which `hls_url` stops working; ask `/stream` again for a fresh one. */
+  expires_at: string;
+}
+
+/** `GET /api/videos/{id}/stream` (202): HLS is being generated. */
+export interface StreamGenerating {
+  status: 'generating';
+  /** Seconds to wait before asking again (from the body, else the `Retry-After` header, else 2). */
+  retry_after: number;
+  /** 0..1 when the server knows it. */
+  progress?: number;
+  /** Present once the first segments are stored: a growing EVENT playlist that can be played already. */
+  hls_url?: string;
+  /** `true` together with `hls_url` when playback can start before generation ends. */
+  playable?: boolean;
+  expires_at?: string;
+}
+
+/** A `generating` answer that can already be played (see `waitForStream({ untilPlayable: true })`). */
+export type StreamPlayable = StreamGenerating & { playable: true; hls_url: string };
+
+/** `GET /api/videos/{id}/stream` (200): generation failed; `retryStream(id)` starts it again. */
+export interface StreamFailed {
+  status: 'failed';
+  /** Human-readable reason, e.g. an unreadable source file. */
+  error_message: string;
+}
+
+/** Every answer of `/stream`, discriminated by `status`. */
+export type StreamStatus = StreamReady | StreamGenerating | StreamFailed;
+
+/** The three values of `StreamStatus['status']`. */
+export type StreamState = StreamStatus['status'];
+
+/** A video as the server describes it (`GET /api/videos/{id}`). */
+export interface Video {
+  id: string;
+  owner_id: string;
+  title: string | null;
+  upload_status: 'pending' | 'complete';
+  size_bytes: number | null;
+  duration_seconds: number | null;
+  hls_status: StreamState | null;
+  hls_progress: number | null;
+  hls_error_message: string | null;
+  hls_generated_at: string | null;
+  created_at: string;
+}
+
+/** Options every single request accepts. */
+export interface RequestOptions {
+  /** Cancels the request; the promise then rejects with `signal.reason` (as `fetch` does). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Time source used for every delay. Inject one in tests to make polling and backoff deterministic.
+ * `sleep` must settle when `signal` aborts (rejecting with `signal.reason`) and leave no timer behind.
+ */
+export interface StreamClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** A number in [0, 1), used for backoff jitter. */
+  random(): number;
+}
