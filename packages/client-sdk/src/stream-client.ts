@@ -65,8 +65,9 @@ export interface StreamClient {
    */
   getStream(id: string, options?: RequestOptions): Promise<StreamStatus>;
   /**
-   * Polls `/stream` (waiting `retry_after` seconds, at least 0.5 s, between polls) until `ready`; rejects with `StreamFailedError`,
-   * `StreamTimeoutError`, `StreamHttpError`, `StreamNetworkError` (after retries) or `signal.reason`.
+   * Polls `/stream` until `ready`, waiting `retry_after` seconds (at least 0.5 s) between polls. Rejects with
+   * `StreamFailedError`, `StreamTimeoutError`, `StreamHttpError` (4xx, or 5xx after retries),
+   * `StreamNetworkError` (after retries) or `signal.reason`.
    * @example
    * const { hls_url } = await client.waitForStream(id, { signal, timeout: 120_000, onStatus: (s) => show(s) });
    */
