@@ -1,0 +1,148 @@
+import type Hls from 'hls.js';
+import type { ErrorData, HlsConfig } from 'hls.js';
+import { createHlsConfig } from './hls-config.js';
+
+/** Why the engine needs a fresh `hls_url` (or a reload) to go on. */
+export type ReloadReason = 'forbidden' | 'network' | 'decode';
+
+/** Codes the engine gives up with. */
+export type EngineErrorCode = 'playback_network' | 'media_decode';
+
+/** Where playback was when the engine stopped, so that the next load can resume there. */
+export interface PlaybackSnapshot {
+  position: number;
+  playing: boolean;
+}
+
+export interface PlaybackEngineOptions {
+  video: HTMLVideoElement;
+  kind: 'mse' | 'native';
+  /** Loads hls.js; called only for the `mse` engine, on the first `load`. */
+  loadHls?: () => Promise<typeof Hls>;
+  hlsConfig?: Partial<HlsConfig>;
+  /** Playback cannot go on with the current URL (for example it expired): load a fresh one. */
+  onReloadNeeded(reason: ReloadReason, at: PlaybackSnapshot): void;
+  /** Automatic recovery gave up. The engine has already torn itself down. */
+  onFatal(code: EngineErrorCode, message: string, at: PlaybackSnapshot, cause?: unknown): void;
+}
+
+export interface EngineSource {
+  url: string;
+  /** Seconds; where to start loading. */
+  startPosition: number;
+}
+
+/** One playback engine per element; at most one hls.js instance alive at a time. */
+export interface PlaybackEngine {
+  readonly kind: 'mse' | 'native';
+  /** Tears down whatever is loaded, then loads `source`. */
+  load(source: EngineSource): Promise<void>;
+  /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
+  destroy(): void;
+}
+
+/** Fatal network errors are retried this many times with growing delays before giving up. */
+export const MAX_NETWORK_RETRIES = 4;
+/** At most this many `recoverMediaError` calls per load. */
+export const MAX_MEDIA_RECOVERIES = 3;
+
+const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
+
+export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
+  const { video, kind } = options;
+  let hls: Hls | null = null;
+  let generation = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onNativeError: (() => void) | undefined;
+
+  const teardown = () => {
+    generation++;
+    clearTimeout(timer);
+    timer = undefined;
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    if (onNativeError) {
+      video.removeEventListener('error', onNativeError);
+      onNativeError = undefined;
+    }
+    if (video.hasAttribute('src')) {
+      video.removeAttribute('src');
+      video.load();
+    }
+  };
+
+  const snapshot = (): PlaybackSnapshot => ({ position: video.currentTime, playing: !video.paused });
+  const reload = (reason: ReloadReason) => {
+    const at = snapshot();
+    teardown();
+    options.onReloadNeeded(reason, at);
+  };
+  const giveUp = (code: EngineErrorCode, message: string, cause?: unknown) => {
+    const at = snapshot();
+    teardown();
+    options.onFatal(code, message, at, cause);
+  };
+
+  const loadNative = (source: EngineSource) => {
+    onNativeError = () => {
+      reload(video.error?.code === 3 ? 'decode' : 'network');
+    };
+    video.addEventListener('error', onNativeError);
+    video.src = source.url;
+  };
+
+  const loadMse = async (source: EngineSource, run: number) => {
+    const Hls = await (options.loadHls ?? defaultLoadHls)();
+    if (run !== generation) return;
+    const instance = new Hls(createHlsConfig(source.startPosition, options.hlsConfig));
+    hls = instance;
+    let networkRetries = 0;
+    let mediaRecoveries = 0;
+    let lastRecovery = -Infinity;
+    instance.on(Hls.Events.FRAG_LOADED, () => {
+      networkRetries = 0;
+    });
+    instance.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
+      const status = data.response?.code;
+      if (status === 401 || status === 403) {
+        reload('forbidden');
+        return;
+      }
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+        if (networkRetries >= MAX_NETWORK_RETRIES) {
+          giveUp('playback_network', `Could not load the stream (${data.details}).`, data.error);
+          return;
+        }
+        const delay = Math.min(8000, 1000 * 2 ** networkRetries++) * (0.8 + Math.random() * 0.4);
+        const manifest = /^manifest/i.test(data.details);
+        timer = setTimeout(() => {
+          if (manifest) instance.loadSource(source.url);
+          else instance.startLoad(video.currentTime || source.startPosition);
+        }, delay);
+      } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < MAX_MEDIA_RECOVERIES) {
+        const now = performance.now();
+        if (now - lastRecovery < 3000) instance.swapAudioCodec();
+        lastRecovery = now;
+        mediaRecoveries++;
+        instance.recoverMediaError();
+      } else {
+        giveUp('media_decode', `The media could not be played (${data.details}).`, data.error);
+      }
+    });
+    instance.attachMedia(video);
+    instance.loadSource(source.url);
+  };
+
+  return {
+    kind,
+    async load(source) {
+      teardown();
+      if (kind === 'native') loadNative(source);
+      else await loadMse(source, generation);
+    },
+    destroy: teardown,
+  };
+}

@@ -1,0 +1,523 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import type { HlsConfig } from 'hls.js';
+import {
+  MEDIA_EVENTS,
+  PlayerEventName,
+  type AutoplayPolicy,
+  type NotetakerErrorDetail,
+  type NotetakerStatusDetail,
+  type PlayerErrorCode,
+  type PlayerState,
+  type PreferPlayback,
+} from './constants.js';
+import { createBasicStreamClient } from './basic-stream-client.js';
+import { chooseEngine, detectEngineEnvironment } from './engine/choose-engine.js';
+import {
+  createPlaybackEngine,
+  type PlaybackEngine,
+  type PlaybackSnapshot,
+  type ReloadReason,
+} from './engine/playback-engine.js';
+import { playerStyles } from './player-styles.js';
+import type { PlayerStreamClient, StreamAnswer, TokenProvider } from './stream-client.js';
+
+const MESSAGES: Record<PlayerErrorCode, string> = {
+  unauthorized: 'You are not signed in, or your session has expired.',
+  not_found: 'This video does not exist or is not available to you.',
+  upload_incomplete: 'This video has not finished uploading.',
+  generation_failed: 'This video could not be prepared for playback.',
+  network: 'The video service could not be reached. Check your connection.',
+  playback_network: 'The video stopped loading. Check your connection.',
+  playback_forbidden: 'Access to this video was refused.',
+  media_decode: 'This video could not be decoded.',
+  unsupported_browser: 'This browser cannot play this video.',
+};
+
+/** Reloads (fresh URL) allowed within a minute before the player gives up. */
+const MAX_RELOADS_PER_MINUTE = 3;
+
+const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
+  forbidden: 'playback_forbidden',
+  network: 'playback_network',
+  decode: 'media_decode',
+};
+
+/**
+ * `<notetaker-player>` plays one Notetaker Stream video: it asks the API's `/stream` endpoint for the video,
+ * shows a preparing state while HLS is generated, then plays with hls.js (or native HLS on Apple platforms),
+ * recovers from network, media and expired-URL errors, and shows an error state with a Retry button.
+ *
+ * @example
+ * <notetaker-player video-id="…" api-base="https://video.example.com" token="…"></notetaker-player>
+ *
+ * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready, failed.
+ * @fires notetaker-error - `CustomEvent<NotetakerErrorDetail>`: playback stopped on an error (see `code`).
+ * @fires play, pause, playing, timeupdate, … - the inner video's media events, dispatched again from the element.
+ * @slot preparing - replaces the default "Preparing video" content.
+ * @slot error - replaces the default error message (the Retry button stays).
+ * @csspart video - the inner `<video>`.
+ * @csspart overlay - the preparing and error overlays.
+ * @csspart preparing - the preparing overlay.
+ * @csspart progress - the preparing progress bar.
+ * @csspart spinner - the loading/buffering indicator.
+ * @csspart error - the error overlay.
+ * @csspart error-message - the default error text.
+ * @csspart retry-button - the Retry button.
+ * @cssprop --notetaker-player-aspect-ratio - box aspect ratio (default `16 / 9`).
+ * @cssprop --notetaker-player-background - background behind the video (default `#000`).
+ * @cssprop --notetaker-player-color - text colour of overlays (default `#fff`).
+ * @cssprop --notetaker-player-accent-color - progress bar, spinner and button colour (default `#fff`).
+ * @cssprop --notetaker-player-button-color - Retry button text colour (default `#000`).
+ * @cssprop --notetaker-player-overlay-background - overlay background (default `rgb(0 0 0 / 0.8)`).
+ * @cssprop --notetaker-player-font - overlay font shorthand.
+ * @cssprop --notetaker-player-radius - corner radius (default `0`).
+ * @cssprop --notetaker-player-object-fit - video `object-fit` (default `contain`).
+ * @cssprop --notetaker-player-spinner-size - spinner size (default `2.5em`).
+ */
+export class NotetakerPlayerElement extends LitElement {
+  static override styles = playerStyles;
+
+  static override properties = {
+    videoId: { attribute: 'video-id' },
+    apiBase: { attribute: 'api-base' },
+    token: {},
+    getToken: { attribute: false },
+    client: { attribute: false },
+    startTime: { attribute: 'start-time', type: Number },
+    autoplay: {
+      converter: (value: string | null): AutoplayPolicy =>
+        value === null ? false : value === 'muted' || value === 'any' ? value : true,
+    },
+    muted: { type: Boolean },
+    loop: { type: Boolean },
+    poster: {},
+    preload: {},
+    preferPlayback: { attribute: 'prefer-playback' },
+    crossOrigin: { attribute: 'crossorigin' },
+    controls: { converter: (value: string | null) => value !== 'false' },
+    hlsConfig: { attribute: false },
+    _state: { state: true },
+    _progress: { state: true },
+    _error: { state: true },
+    _buffering: { state: true },
+  };
+
+  /** Id (UUID) of the video to play. */
+  declare videoId: string | null;
+  /** Base URL of the Notetaker Stream API, e.g. `https://video.example.com`. */
+  declare apiBase: string | null;
+  /** User token (JWT) sent as `Authorization: Bearer`. Prefer `getToken` when tokens expire. */
+  declare token: string | null;
+  /** Returns a user token; called once, and again whenever the API rejects the token it returned. */
+  declare getToken: TokenProvider | null;
+  /** A `/stream` client to use instead of one built from `api-base` and the token (e.g. the SDK's). */
+  declare client: PlayerStreamClient | null;
+  /** Seconds to start at; applied as soon as the video is seekable. */
+  declare startTime: number | null;
+  /** Start playing when ready: `true`/`''` (with sound if allowed), `'muted'`, or `'any'` (muted if needed). */
+  declare autoplay: AutoplayPolicy;
+  /** Mutes the video; follows the native controls' mute button. */
+  declare muted: boolean;
+  /** Plays again from the start at the end. */
+  declare loop: boolean;
+  /** Image shown until the first frame. */
+  declare poster: string | null;
+  /** `none` | `metadata` | `auto`, as on `<video>`. */
+  declare preload: string | null;
+  /** `mse` (hls.js) or `native` HLS, used when the browser has it; otherwise the element chooses. */
+  declare preferPlayback: PreferPlayback | null;
+  /** `anonymous` | `use-credentials`, set on the inner video. */
+  declare crossOrigin: string | null;
+  /** Native controls; on unless the attribute is `"false"` or the property `false`. */
+  declare controls: boolean;
+  /** hls.js settings merged over the element's defaults. */
+  declare hlsConfig: Partial<HlsConfig> | null;
+
+  declare private _state: PlayerState;
+  declare private _progress: number | null;
+  declare private _error: NotetakerErrorDetail | null;
+  declare private _buffering: boolean;
+
+  #video?: HTMLVideoElement;
+  #engine: PlaybackEngine | null = null;
+  #run: AbortController | null = null;
+  #loadQueued = false;
+  #ownClient: PlayerStreamClient | null = null;
+  #tokenPromise: Promise<string> | null = null;
+  /** Seek asked for before any load started; the next load consumes it. */
+  #requestedSeek: number | null = null;
+  /** Seek of the current load waiting for the media to be seekable. */
+  #pendingSeek: number | null = null;
+  #playOnReady = false;
+  #resume: (PlaybackSnapshot & { id: string }) | null = null;
+  #reloadTimes: number[] = [];
+  #tracks: MutationObserver | null = null;
+
+  constructor() {
+    super();
+    this.videoId = this.apiBase = this.token = this.poster = this.preload = null;
+    this.preferPlayback = this.crossOrigin = this.startTime = null;
+    this.getToken = this.client = this.hlsConfig = null;
+    this.autoplay = this.muted = this.loop = this._buffering = false;
+    this.controls = true;
+    this._state = 'idle';
+    this._progress = this._error = null;
+  }
+
+  /** The inner `<video>`. */
+  get media(): HTMLVideoElement {
+    if (!this.#video) {
+      const video = (this.#video = document.createElement('video'));
+      video.setAttribute('part', 'video');
+      video.playsInline = true;
+      for (const type of MEDIA_EVENTS) video.addEventListener(type, this.#onMediaEvent);
+    }
+    return this.#video;
+  }
+
+  /** What the element shows: `idle`, `loading`, `preparing`, `ready` or `error` (also the `state` attribute). */
+  get state(): PlayerState {
+    return this._state;
+  }
+
+  /** The error the player stopped on, or `null`. */
+  get error(): NotetakerErrorDetail | null {
+    return this._error;
+  }
+
+  /** Generation progress (0–1) while preparing, when the server knows it. */
+  get progress(): number | null {
+    return this._progress;
+  }
+
+  /** Current position in seconds; a seek asked for before the video is seekable is reported until applied. */
+  get currentTime(): number {
+    return this.#requestedSeek ?? this.#pendingSeek ?? this.media.currentTime;
+  }
+  set currentTime(seconds: number) {
+    const video = this.media;
+    if (this.#engine && video.readyState > 0 && video.seekable.length) video.currentTime = seconds;
+    else if (this.#run && !this.#loadQueued) this.#pendingSeek = seconds;
+    else this.#requestedSeek = seconds;
+  }
+
+  get duration(): number {
+    return this.media.duration;
+  }
+
+  get paused(): boolean {
+    return this.media.paused;
+  }
+
+  get ended(): boolean {
+    return this.media.ended;
+  }
+
+  get volume(): number {
+    return this.media.volume;
+  }
+  set volume(value: number) {
+    this.media.volume = value;
+  }
+
+  /** Plays; before the media is ready, playback is queued and starts as soon as it can. */
+  play(): Promise<void> {
+    if (this._state === 'ready') return this.media.play();
+    this.#playOnReady = true;
+    return Promise.resolve();
+  }
+
+  pause(): void {
+    this.#playOnReady = false;
+    this.media.pause();
+  }
+
+  /** Tries again after an error: asks `/stream` again (or restarts a failed generation) and resumes in place. */
+  retry(): void {
+    const focused = !!this.shadowRoot?.activeElement;
+    this.#reloadTimes = [];
+    void this.#load(this.currentTime, this.#playOnReady, this._error?.code === 'generation_failed');
+    if (focused) void this.updateComplete.then(() => this.media.focus({ preventScroll: true }));
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#tracks = new MutationObserver(this.#syncTracks);
+    this.#tracks.observe(this, { childList: true, subtree: true, attributes: true });
+    this.#syncTracks();
+    if (this.hasUpdated) this.#requestLoad();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#tracks?.disconnect();
+    this.#tracks = null;
+    const video = this.media;
+    if (this.videoId && this.#engine && video.readyState > 0) {
+      this.#resume = { id: this.videoId, position: video.currentTime, playing: !video.paused };
+    }
+    this.#teardown();
+  }
+
+  protected override render() {
+    const state = this._state;
+    const progress = this._progress;
+    return html`${this.media}
+      ${state === 'preparing'
+        ? html`<div part="overlay preparing" class="overlay">
+            <slot name="preparing">
+              <p>Preparing video…</p>
+              <div
+                part="progress"
+                role="progressbar"
+                aria-label="Preparing video"
+                aria-valuenow=${progress === null ? nothing : Math.round(progress * 100)}
+              >
+                <div
+                  class="bar ${progress === null ? 'indeterminate' : ''}"
+                  style=${progress === null ? '' : `transform:scaleX(${progress})`}
+                ></div>
+              </div>
+            </slot>
+          </div>`
+        : nothing}
+      ${state === 'loading' || (state === 'ready' && this._buffering)
+        ? html`<div part="spinner" role="progressbar" aria-label="Loading"></div>`
+        : nothing}
+      ${state === 'error'
+        ? html`<div part="overlay error" class="overlay">
+            <div role="alert">
+              <slot name="error"><p part="error-message">${this._error?.message}</p></slot>
+            </div>
+            <button part="retry-button" type="button" @click=${this.retry}>Retry</button>
+          </div>`
+        : nothing}
+      <div class="sr" role="status">
+        ${state === 'preparing' ? 'Preparing video' : state === 'loading' ? 'Loading video' : ''}
+      </div>`;
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    const video = this.media;
+    const blocked = this._state === 'preparing' || this._state === 'error';
+    video.controls = this.controls && !blocked;
+    video.loop = this.loop;
+    video.inert = blocked;
+    setAttribute(video, 'poster', this.poster);
+    setAttribute(video, 'preload', this.preload);
+    setAttribute(video, 'crossorigin', this.crossOrigin);
+    if (changed.has('muted')) video.muted = this.muted;
+    if (changed.has('_state')) {
+      this.setAttribute('state', this._state);
+      if (this._state === 'error' && this.shadowRoot?.activeElement) {
+        this.renderRoot.querySelector('button')?.focus();
+      }
+    }
+    if (changed.has('apiBase')) this.#ownClient = null;
+    if (changed.has('token') || changed.has('getToken')) {
+      this.#tokenPromise = null;
+      if (this._error?.code === 'unauthorized') this.#requestLoad();
+    }
+    if (
+      changed.has('videoId') ||
+      changed.has('apiBase') ||
+      changed.has('client') ||
+      changed.has('preferPlayback')
+    ) {
+      this.#requestLoad();
+    }
+  }
+
+  /** Coalesces load requests on a microtask, so the order in which attributes arrive never matters. */
+  #requestLoad(): void {
+    if (this.#loadQueued) return;
+    this.#loadQueued = true;
+    queueMicrotask(() => {
+      this.#loadQueued = false;
+      if (!this.isConnected) return;
+      const resume = this.#resume?.id === this.videoId ? this.#resume : null;
+      this.#resume = null;
+      const play = resume ? resume.playing : this.#playOnReady || this.autoplay !== false;
+      void this.#load(resume?.position ?? null, play);
+    });
+  }
+
+  #teardown(): void {
+    this.#run?.abort();
+    this.#run = null;
+    this.#engine?.destroy();
+    this.#engine = null;
+    this._buffering = false;
+  }
+
+  async #load(at: number | null, play: boolean, restartFailed = false): Promise<void> {
+    this.#teardown();
+    const run = (this.#run = new AbortController());
+    const { signal } = run;
+    const id = this.videoId;
+    at ??= this.#requestedSeek ?? (this.startTime || null);
+    this.#requestedSeek = null;
+    this.#pendingSeek = at;
+    this.#playOnReady = play;
+    this._error = null;
+    this._progress = null;
+    const client = this.#client();
+    if (!id || !client) {
+      this._state = 'idle';
+      return;
+    }
+    this._state = 'loading';
+    const kind = chooseEngine(detectEngineEnvironment(this.media), this.preferPlayback);
+    if (kind === 'none') return this.#fail('unsupported_browser');
+    try {
+      if (restartFailed) await this.#authorized(() => client.retryStream(id, { signal }));
+      const answer = await this.#authorized(() =>
+        client.waitForStream(id, { signal, untilPlayable: true, onStatus: this.#onStatus }),
+      );
+      if (signal.aborted) return;
+      if (answer.status === 'failed') {
+        this.#emit(PlayerEventName.status, { status: 'failed', message: answer.error_message ?? '' });
+        return this.#fail('generation_failed', answer.error_message);
+      }
+      const url = answer.hls_url;
+      if (!url) throw new Error('The /stream answer has no hls_url.');
+      this.#emit(PlayerEventName.status, { status: 'ready', generating: answer.status === 'generating' });
+      this._state = 'loading';
+      const engine = (this.#engine = createPlaybackEngine({
+        video: this.media,
+        kind,
+        hlsConfig: this.hlsConfig ?? undefined,
+        onReloadNeeded: this.#onReloadNeeded,
+        onFatal: (code, message, snapshot, cause) => this.#fail(code, message, snapshot, cause),
+      }));
+      await engine.load({ url, startPosition: this.#pendingSeek ?? 0 });
+    } catch (cause) {
+      if (!signal.aborted) this.#fail(errorCode(cause), undefined, undefined, cause);
+    }
+  }
+
+  /** Runs a request; when the API rejects a `getToken` token, asks for a new one and runs it once more. */
+  async #authorized<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (errorCode(error) !== 'unauthorized' || !this.getToken || this.client) throw error;
+      this.#tokenPromise = null;
+      return request();
+    }
+  }
+
+  #client(): PlayerStreamClient | null {
+    if (this.client) return this.client;
+    if (!this.apiBase) return null;
+    return (this.#ownClient ??= createBasicStreamClient({
+      baseUrl: this.apiBase,
+      getToken: () => {
+        if (!this.getToken) return this.token ?? '';
+        const pending = (this.#tokenPromise ??= Promise.resolve(this.getToken()));
+        pending.catch(() => {
+          if (this.#tokenPromise === pending) this.#tokenPromise = null;
+        });
+        return pending;
+      },
+    }));
+  }
+
+  #onStatus = (answer: StreamAnswer): void => {
+    if (answer.status !== 'generating' || (answer.playable && answer.hls_url)) return;
+    this._state = 'preparing';
+    this._progress = answer.progress ?? null;
+    this.#emit(PlayerEventName.status, { status: 'preparing', progress: this._progress });
+  };
+
+  #onReloadNeeded = (reason: ReloadReason, snapshot: PlaybackSnapshot): void => {
+    const now = performance.now();
+    this.#reloadTimes = this.#reloadTimes.filter((time) => now - time < 60_000);
+    if (this.#reloadTimes.push(now) > MAX_RELOADS_PER_MINUTE) {
+      this.#fail(RELOAD_ERROR[reason], undefined, snapshot);
+      return;
+    }
+    void this.#load(this.#pendingSeek ?? snapshot.position, snapshot.playing || this.#playOnReady);
+  };
+
+  #fail(code: PlayerErrorCode, detail?: string, snapshot?: PlaybackSnapshot, cause?: unknown): void {
+    if (snapshot) {
+      this.#pendingSeek ??= snapshot.position;
+      this.#playOnReady ||= snapshot.playing;
+    }
+    this.#teardown();
+    const error: NotetakerErrorDetail = { code, message: detail ? `${MESSAGES[code]} ${detail}` : MESSAGES[code] };
+    if (cause !== undefined) error.cause = cause;
+    this._error = error;
+    this._state = 'error';
+    this.#emit(PlayerEventName.error, error);
+  }
+
+  #emit(type: PlayerEventName, detail: NotetakerStatusDetail | NotetakerErrorDetail): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  #onMediaEvent = (event: Event): void => {
+    const video = this.media;
+    const { type } = event;
+    if (this.#engine) {
+      if (this.#pendingSeek !== null && video.readyState > 0 && video.seekable.length) {
+        const target = this.#pendingSeek;
+        this.#pendingSeek = null;
+        if (Math.abs(video.currentTime - target) > 0.1) video.currentTime = target;
+      }
+      if (type === 'canplay' && this._state === 'loading') {
+        this._state = 'ready';
+        if (this.#playOnReady) {
+          this.#playOnReady = false;
+          void this.#autoplay();
+        }
+      }
+    }
+    if (type === 'volumechange') this.muted = video.muted;
+    this._buffering = !video.paused && video.readyState < 3;
+    this.dispatchEvent(new Event(type));
+  };
+
+  async #autoplay(): Promise<void> {
+    const video = this.media;
+    if (this.autoplay === 'muted') video.muted = true;
+    try {
+      await video.play();
+    } catch (error) {
+      if (this.autoplay !== 'any' || (error as Error).name !== 'NotAllowedError' || video.muted) return;
+      video.muted = true;
+      await video.play().catch(() => undefined);
+    }
+  }
+
+  #syncTracks = (): void => {
+    const video = this.media;
+    for (const track of video.querySelectorAll('track')) track.remove();
+    for (const track of this.querySelectorAll(':scope > track')) video.append(track.cloneNode(true));
+  };
+}
+
+function setAttribute(element: Element, name: string, value: string | null): void {
+  if (value === null || value === undefined) element.removeAttribute(name);
+  else if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+}
+
+/** Maps an error of the `/stream` client (or of loading hls.js) to a player error code. */
+function errorCode(error: unknown): PlayerErrorCode {
+  const { status, code } = (error ?? {}) as { status?: number; code?: string };
+  if (status === 401 || code === 'unauthorized') return 'unauthorized';
+  if (status === 404 || code === 'not_found') return 'not_found';
+  if (code === 'upload_incomplete') return 'upload_incomplete';
+  return 'network';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'notetaker-player': NotetakerPlayerElement;
+  }
+  interface HTMLElementEventMap {
+    'notetaker-status': CustomEvent<NotetakerStatusDetail>;
+    'notetaker-error': CustomEvent<NotetakerErrorDetail>;
+  }
+}
