@@ -16,6 +16,7 @@ const result = await build({
   external: ['hls.js'],
   write: false,
   logLevel: 'warning',
+  legalComments: 'none',
 });
 const code = result.outputFiles[0].contents;
 const gzipped = gzipSync(code, { level: 9 }).length;

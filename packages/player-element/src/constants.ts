@@ -16,12 +16,12 @@ export const PlayerEventName = {
 export type PlayerEventName = (typeof PlayerEventName)[keyof typeof PlayerEventName];
 
 /** Values of `NotetakerStatusDetail.status`. */
-export const StreamStatus = {
+export const PlayerStatus = {
   preparing: 'preparing',
   ready: 'ready',
   failed: 'failed',
 } as const;
-export type StreamStatus = (typeof StreamStatus)[keyof typeof StreamStatus];
+export type PlayerStatus = (typeof PlayerStatus)[keyof typeof PlayerStatus];
 
 /**
  * Every `code` a `notetaker-error` event can carry. Each has a page in `docs/player/errors/<code>.md`.

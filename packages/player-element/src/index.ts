@@ -15,7 +15,7 @@ export {
   PlayerErrorCode,
   PlayerEventName,
   PlayerState,
-  StreamStatus,
+  PlayerStatus,
 } from './constants.js';
 export type {
   AutoplayPolicy,
@@ -25,7 +25,7 @@ export type {
   PreferPlayback,
 } from './constants.js';
 export type { NotetakerPlayerElement } from './notetaker-player.js';
-export type { PlayerStreamClient, StreamAnswer, TokenProvider, WaitOptions } from './stream-client.js';
+export type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 export { EngineKind, chooseEngine } from './engine/choose-engine.js';
 export type { EngineEnvironment } from './engine/choose-engine.js';
 

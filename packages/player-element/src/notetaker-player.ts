@@ -10,7 +10,7 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
-import { createBasicStreamClient } from './basic-stream-client.js';
+import { createStreamClient } from '@notetaker/client-sdk';
 import { chooseEngine, detectEngineEnvironment } from './engine/choose-engine.js';
 import {
   createPlaybackEngine,
@@ -19,14 +19,14 @@ import {
   type ReloadReason,
 } from './engine/playback-engine.js';
 import { playerStyles } from './player-styles.js';
-import type { PlayerStreamClient, StreamAnswer, TokenProvider } from './stream-client.js';
+import type { PlayerStreamClient, StreamStatus, TokenProvider } from './stream-client.js';
 
 const MESSAGES: Record<PlayerErrorCode, string> = {
-  unauthorized: 'You are not signed in, or your session has expired.',
-  not_found: 'This video does not exist or is not available to you.',
+  unauthorized: 'Your session has expired. Sign in again.',
+  not_found: 'This video is not available.',
   upload_incomplete: 'This video has not finished uploading.',
-  generation_failed: 'This video could not be prepared for playback.',
-  network: 'The video service could not be reached. Check your connection.',
+  generation_failed: 'This video could not be prepared.',
+  network: 'The video service is unreachable. Check your connection.',
   playback_network: 'The video stopped loading. Check your connection.',
   playback_forbidden: 'Access to this video was refused.',
   media_decode: 'This video could not be decoded.',
@@ -59,7 +59,7 @@ const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
  * @csspart overlay - the preparing and error overlays.
  * @csspart preparing - the preparing overlay.
  * @csspart progress - the preparing progress bar.
- * @csspart spinner - the loading/buffering indicator.
+ * @csspart spinner - the loading/buffering indicator (also while preparing with unknown progress).
  * @csspart error - the error overlay.
  * @csspart error-message - the default error text.
  * @csspart retry-button - the Retry button.
@@ -108,7 +108,7 @@ export class NotetakerPlayerElement extends LitElement {
   declare apiBase: string | null;
   /** User token (JWT) sent as `Authorization: Bearer`. Prefer `getToken` when tokens expire. */
   declare token: string | null;
-  /** Returns a user token; called once, and again whenever the API rejects the token it returned. */
+  /** Returns a user token: called once, then again with `{ refresh: true }` when the API rejects it. */
   declare getToken: TokenProvider | null;
   /** A `/stream` client to use instead of one built from `api-base` and the token (e.g. the SDK's). */
   declare client: PlayerStreamClient | null;
@@ -267,22 +267,23 @@ export class NotetakerPlayerElement extends LitElement {
         ? html`<div part="overlay preparing" class="overlay">
             <slot name="preparing">
               <p>Preparing video…</p>
-              <div
-                part="progress"
-                role="progressbar"
-                aria-label="Preparing video"
-                aria-valuenow=${progress === null ? nothing : Math.round(progress * 100)}
-              >
-                <div
-                  class="bar ${progress === null ? 'indeterminate' : ''}"
-                  style=${progress === null ? '' : `transform:scaleX(${progress})`}
-                ></div>
-              </div>
+              ${progress === null
+                ? html`<div part="spinner" role="progressbar" aria-label="Preparing video"></div>`
+                : html`<div
+                    part="progress"
+                    role="progressbar"
+                    aria-label="Preparing video"
+                    aria-valuenow=${Math.round(progress * 100)}
+                  >
+                    <div style="transform:scaleX(${progress})"></div>
+                  </div>`}
             </slot>
           </div>`
         : nothing}
       ${state === 'loading' || (state === 'ready' && this._buffering)
-        ? html`<div part="spinner" role="progressbar" aria-label="Loading"></div>`
+        ? html`<div class="overlay loading">
+            <div part="spinner" role="progressbar" aria-label="Loading video"></div>
+          </div>`
         : nothing}
       ${state === 'error'
         ? html`<div part="overlay error" class="overlay">
@@ -292,9 +293,7 @@ export class NotetakerPlayerElement extends LitElement {
             <button part="retry-button" type="button" @click=${this.retry}>Retry</button>
           </div>`
         : nothing}
-      <div class="sr" role="status">
-        ${state === 'preparing' ? 'Preparing video' : state === 'loading' ? 'Loading video' : ''}
-      </div>`;
+      <div class="sr" role="status">${state === 'preparing' ? 'Preparing video' : ''}</div>`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -370,17 +369,10 @@ export class NotetakerPlayerElement extends LitElement {
     const kind = chooseEngine(detectEngineEnvironment(this.media), this.preferPlayback);
     if (kind === 'none') return this.#fail('unsupported_browser');
     try {
-      if (restartFailed) await this.#authorized(() => client.retryStream(id, { signal }));
-      const answer = await this.#authorized(() =>
-        client.waitForStream(id, { signal, untilPlayable: true, onStatus: this.#onStatus }),
-      );
+      if (restartFailed) await client.retryStream(id, { signal });
+      const answer = await client.waitForStream(id, { signal, untilPlayable: true, onStatus: this.#onStatus });
       if (signal.aborted) return;
-      if (answer.status === 'failed') {
-        this.#emit(PlayerEventName.status, { status: 'failed', message: answer.error_message ?? '' });
-        return this.#fail('generation_failed', answer.error_message);
-      }
       const url = answer.hls_url;
-      if (!url) throw new Error('The /stream answer has no hls_url.');
       this.#emit(PlayerEventName.status, { status: 'ready', generating: answer.status === 'generating' });
       this._state = 'loading';
       const engine = (this.#engine = createPlaybackEngine({
@@ -392,29 +384,22 @@ export class NotetakerPlayerElement extends LitElement {
       }));
       await engine.load({ url, startPosition: this.#pendingSeek ?? 0 });
     } catch (cause) {
-      if (!signal.aborted) this.#fail(errorCode(cause), undefined, undefined, cause);
-    }
-  }
-
-  /** Runs a request; when the API rejects a `getToken` token, asks for a new one and runs it once more. */
-  async #authorized<T>(request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      if (errorCode(error) !== 'unauthorized' || !this.getToken || this.client) throw error;
-      this.#tokenPromise = null;
-      return request();
+      if (signal.aborted) return;
+      const code = errorCode(cause);
+      this.#fail(code, code === 'generation_failed' ? (cause as Error).message : undefined, undefined, cause);
     }
   }
 
   #client(): PlayerStreamClient | null {
     if (this.client) return this.client;
     if (!this.apiBase) return null;
-    return (this.#ownClient ??= createBasicStreamClient({
+    return (this.#ownClient ??= createStreamClient({
       baseUrl: this.apiBase,
-      getToken: () => {
+      // Asked before every request: the element keeps the provider's token until the API rejects it.
+      getToken: ({ refresh }) => {
         if (!this.getToken) return this.token ?? '';
-        const pending = (this.#tokenPromise ??= Promise.resolve(this.getToken()));
+        if (refresh) this.#tokenPromise = null;
+        const pending = (this.#tokenPromise ??= Promise.resolve(this.getToken({ refresh })));
         pending.catch(() => {
           if (this.#tokenPromise === pending) this.#tokenPromise = null;
         });
@@ -423,7 +408,10 @@ export class NotetakerPlayerElement extends LitElement {
     }));
   }
 
-  #onStatus = (answer: StreamAnswer): void => {
+  #onStatus = (answer: StreamStatus): void => {
+    if (answer.status === 'failed') {
+      this.#emit(PlayerEventName.status, { status: 'failed', message: answer.error_message });
+    }
     if (answer.status !== 'generating' || (answer.playable && answer.hls_url)) return;
     this._state = 'preparing';
     this._progress = answer.progress ?? null;
@@ -506,6 +494,7 @@ function setAttribute(element: Element, name: string, value: string | null): voi
 /** Maps an error of the `/stream` client (or of loading hls.js) to a player error code. */
 function errorCode(error: unknown): PlayerErrorCode {
   const { status, code } = (error ?? {}) as { status?: number; code?: string };
+  if (code === 'stream_failed') return 'generation_failed';
   if (status === 401 || code === 'unauthorized') return 'unauthorized';
   if (status === 404 || code === 'not_found') return 'not_found';
   if (code === 'upload_incomplete') return 'upload_incomplete';

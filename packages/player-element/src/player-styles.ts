@@ -1,6 +1,6 @@
 import { css } from 'lit';
 
-/** Shadow styles of `<notetaker-player>`; every colour and size is a `--notetaker-player-*` custom property. */
+/** Shadow styles of `<notetaker-player>`; colours and sizes come from `--notetaker-player-*` custom properties. */
 export const playerStyles = css`
   :host {
     --_accent: var(--notetaker-player-accent-color, #fff);
@@ -32,7 +32,12 @@ export const playerStyles = css`
     gap: 0.75em;
     padding: 1em;
     text-align: center;
+  }
+  [part~='overlay'] {
     background: var(--notetaker-player-overlay-background, rgb(0 0 0 / 0.8));
+  }
+  .loading {
+    pointer-events: none;
   }
   p {
     margin: 0;
@@ -44,29 +49,19 @@ export const playerStyles = css`
     background: rgb(255 255 255 / 0.25);
     overflow: hidden;
   }
-  .bar {
+  [part~='progress'] div {
     height: 100%;
     background: var(--_accent);
     transform-origin: left;
-    transition: transform 0.3s;
-  }
-  .bar.indeterminate {
-    width: 30%;
-    animation: slide 1.5s ease-in-out infinite;
   }
   [part~='spinner'] {
-    position: absolute;
-    top: 50%;
-    left: 50%;
     width: var(--notetaker-player-spinner-size, 2.5em);
     aspect-ratio: 1;
-    translate: -50% -50%;
     box-sizing: border-box;
     border: 0.25em solid rgb(255 255 255 / 0.3);
     border-top-color: var(--_accent);
     border-radius: 50%;
     animation: spin 1s linear infinite;
-    pointer-events: none;
   }
   button {
     font: inherit;
@@ -87,24 +82,15 @@ export const playerStyles = css`
     height: 1px;
     overflow: hidden;
     clip-path: inset(50%);
-    white-space: nowrap;
   }
   @keyframes spin {
     to {
       rotate: 1turn;
     }
   }
-  @keyframes slide {
-    from {
-      translate: -100%;
-    }
-    to {
-      translate: 340%;
-    }
-  }
   @media (prefers-reduced-motion: reduce) {
-    * {
-      animation-duration: 4s !important;
+    [part~='spinner'] {
+      animation-duration: 4s;
     }
   }
 `;

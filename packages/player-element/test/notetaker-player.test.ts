@@ -1,4 +1,5 @@
 import '../src/define.js';
+import { createStreamClient } from '@notetaker/client-sdk';
 import { NotetakerPlayerElement } from '../src/notetaker-player.js';
 import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '../src/constants.js';
 import {
@@ -133,7 +134,6 @@ describe('<notetaker-player> element', () => {
       [404, 'not_found', 'not_found'],
       [409, 'upload_incomplete', 'upload_incomplete'],
       [401, 'unauthorized', 'unauthorized'],
-      [500, 'internal', 'network'],
     ];
     for (const [status, apiCode, expected] of cases) {
       api?.restore();
@@ -146,6 +146,17 @@ describe('<notetaker-player> element', () => {
     }
   });
 
+  it('uses a client handed to it and reports server errors as network errors', async () => {
+    api = scriptApi(() => apiError(500, 'internal'));
+    const player = document.createElement('notetaker-player');
+    player.client = createStreamClient({ baseUrl: api.base, token: 't', retry: { limit: 0 } });
+    player.videoId = VIDEO;
+    document.body.append(player);
+    const event = await nextEvent<CustomEvent<NotetakerErrorDetail>>(player, PlayerEventName.error);
+    equal(event.detail.code, 'network', 'code for a 500');
+    equal(api.requests.length, 1, 'requests');
+  });
+
   it('asks getToken again when the API rejects its token', async () => {
     const tokens = ['expired', 'fresh'];
     let calls = 0;
@@ -153,13 +164,17 @@ describe('<notetaker-player> element', () => {
       request.authorization === 'Bearer fresh' ? generating() : apiError(401, 'unauthorized'),
     );
     const player = document.createElement('notetaker-player');
-    player.getToken = async () => tokens[calls++]!;
+    const refreshes: boolean[] = [];
+    player.getToken = async ({ refresh }) => {
+      refreshes.push(refresh);
+      return tokens[calls++]!;
+    };
     player.videoId = VIDEO;
     player.apiBase = api.base;
     document.body.append(player);
     const event = await nextEvent<CustomEvent<NotetakerStatusDetail>>(player, PlayerEventName.status);
     equal(event.detail.status, 'preparing', 'status after token refresh');
-    equal(calls, 2, 'getToken calls');
+    equal(JSON.stringify(refreshes), '[false,true]', 'getToken calls');
   });
 
   it('reloads when a rejected token is replaced', async () => {

@@ -31,7 +31,7 @@ describe('server-side import', () => {
         'PlayerErrorCode',
         'PlayerEventName',
         'PlayerState',
-        'StreamStatus',
+        'PlayerStatus',
         'chooseEngine',
         'loadNotetakerPlayer',
       ],
