@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { uploadFile } from './cli/upload-file.js';
+import { ConfigError, loadConfig, type Config } from './config/load-config.js';
+import { loadOrCreateSecrets } from './config/secrets.js';
+import { mintUserToken } from './auth/user-tokens.js';
+import { createDatabase, migrateToLatest } from './db/create-database.js';
+import { startServer } from './server/start-server.js';
+
+const USAGE = `Usage: notetaker-stream <command> [options]
+
+Commands:
+  serve [--no-worker]                      Run the API (and, by default, a generation worker)
+  worker                                   Run a generation worker only
+  migrate                                  Bring the database schema up to date
+  import <file> --owner <user-id> [--title <title>] [--server <url>]
+                                           Upload a file to a running server and register it; prints JSON
+  token --sub <user-id> [--ttl <seconds|30m|12h|7d>]
+                                           Print a user token the server accepts
+
+Configuration comes from the environment (DATA_DIR, PORT, HOST, DATABASE_URL, S3_*, …): see docs/configuration.md.`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest, true);
+    case 'worker':
+      return serve(rest, false);
+    case 'migrate':
+      return migrate(rest);
+    case 'import':
+      return importFile(rest);
+    case 'token':
+      return token(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function serve(args: string[], api: boolean): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'no-worker': { type: 'boolean' } }, strict: true });
+  const env = { ...process.env };
+  if (values['no-worker']) env['WORKER'] = 'false';
+  if (!api) env['WORKER'] = 'true';
+  const server = await startServer({ env, api });
+  if (api) process.stdout.write(`Notetaker Stream listening on ${server.url}\n`);
+  else process.stdout.write(`Notetaker Stream worker ${server.worker?.workerId} running\n`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      process.stdout.write(`Received ${signal}: shutting down…\n`);
+      server.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+async function migrate(args: string[]): Promise<number> {
+  parseArgs({ args, options: {}, strict: true });
+  const config = loadConfig(process.env);
+  const database = await createDatabase(config.database);
+  try {
+    const applied = await migrateToLatest(database.db);
+    process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Already up to date\n');
+  } finally {
+    await database.close();
+  }
+  return 0;
+}
+
+function serverUrl(config: Config, given: string | undefined): string {
+  if (given) return given.replace(/\/+$/, '');
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host}:${config.port}`;
+}
+
+async function importFile(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { owner: { type: 'string' }, title: { type: 'string' }, server: { type: 'string' } },
+    strict: true,
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('import needs exactly one file');
+  if (!values.owner) throw new UsageError('import needs --owner <user-id>');
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) throw new UsageError(`no such file: ${file}`);
+  const config = loadConfig(process.env);
+  const secrets = await loadOrCreateSecrets(config.dataDir, { serviceApiKey: config.auth.serviceApiKey });
+  const base = serverUrl(config, values.server);
+  const call = async (method: string, route: string, body?: unknown) => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/api/manage${route}`, {
+        method,
+        headers: { authorization: `Bearer ${secrets.serviceApiKey}`, 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new Error(`cannot reach the server at ${base} (is \`npm start\` running?): ${(error as Error).message}`);
+    }
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      const message = (json['error'] as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
+      throw new Error(`the server refused the import: ${message}`);
+    }
+    return json;
+  };
+  const registered = (await call('POST', '/videos', {
+    owner_id: values.owner,
+    title: values.title ?? path.basename(file),
+    content_type: contentTypeOf(file),
+    size_bytes: stat.size,
+  })) as { video: { id: string }; upload: Parameters<typeof uploadFile>[2] };
+  const parts = await uploadFile(file, stat.size, registered.upload);
+  const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
+  process.stdout.write(`${JSON.stringify(video)}\n`);
+  return 0;
+}
+
+function contentTypeOf(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  const types: Record<string, string> = {
+    '.mp4': 'video/mp4',
+    '.m4v': 'video/mp4',
+    '.mov': 'video/quicktime',
+    '.webm': 'video/webm',
+    '.mkv': 'video/x-matroska',
+    '.m4a': 'audio/mp4',
+    '.mp3': 'audio/mpeg',
+  };
+  return types[ext] ?? 'application/octet-stream';
+}
+
+function parseTtl(value: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(value.trim());
+  if (!match) throw new UsageError(`--ttl must look like 3600, 30m, 12h or 7d (got "${value}")`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(match[1]) * unit;
+  if (seconds <= 0 || seconds > 366 * 86400) throw new UsageError('--ttl must be between 1 second and 366 days');
+  return seconds;
+}
+
+async function token(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { sub: { type: 'string' }, ttl: { type: 'string' } }, strict: true });
+  if (!values.sub) throw new UsageError('token needs --sub <user-id>');
+  const config = loadConfig(process.env);
+  if (config.auth.jwksUrl) {
+    throw new UsageError('this server verifies RS256 tokens from AUTH_JWKS_URL: mint tokens with your identity provider');
+  }
+  const secrets = await loadOrCreateSecrets(config.dataDir, { jwtSecret: config.auth.jwtSecret });
+  const jwt = await mintUserToken({
+    secret: secrets.jwtSecret,
+    sub: values.sub,
+    ttlSeconds: parseTtl(values.ttl ?? '12h'),
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  process.stdout.write(`${jwt}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`notetaker-stream: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`notetaker-stream: ${(error as Error).message}\nRun "notetaker-stream help" for usage.\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`notetaker-stream: ${(error as Error).message ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

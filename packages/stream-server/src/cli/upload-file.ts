@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+
+import type { UploadInstructions } from '../videos/video-registry.js';
+
+/** Uploads a file to the instructions the management API gave (one PUT, or presigned multipart parts). */
+export async function uploadFile(
+  filePath: string,
+  sizeBytes: number,
+  upload: UploadInstructions,
+  onProgress?: (uploadedBytes: number) => void,
+): Promise<Array<{ part_number: number; etag: string }> | undefined> {
+  const put = async (url: string, start: number, end: number, headers: Record<string, string>) => {
+    const body = Readable.toWeb(fs.createReadStream(filePath, { start, end: end - 1 })) as ReadableStream;
+    const response = await fetch(url, {
+      method: 'PUT',
+      body: end > start ? body : new Uint8Array(),
+      headers: { ...headers, 'content-length': String(end - start) },
+      duplex: 'half',
+    } as RequestInit);
+    if (!response.ok) {
+      throw new Error(`Upload refused by storage: HTTP ${response.status} ${await response.text().catch(() => '')}`.trim());
+    }
+    await response.arrayBuffer().catch(() => undefined);
+    return response.headers.get('etag') ?? '';
+  };
+
+  if (upload.method === 'PUT') {
+    await put(upload.url, 0, sizeBytes, upload.headers);
+    onProgress?.(sizeBytes);
+    return undefined;
+  }
+  const parts: Array<{ part_number: number; etag: string }> = [];
+  let uploaded = 0;
+  for (const part of upload.parts) {
+    const start = (part.part_number - 1) * upload.part_size;
+    const end = Math.min(sizeBytes, start + upload.part_size);
+    const etag = await put(part.url, start, end, {});
+    parts.push({ part_number: part.part_number, etag });
+    uploaded += end - start;
+    onProgress?.(uploaded);
+  }
+  return parts;
+}

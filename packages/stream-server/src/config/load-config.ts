@@ -1,0 +1,234 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z
+  .object({
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    DATA_DIR: z.string().trim().min(1).default('./.data'),
+    DATABASE_URL: optionalString,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    S3_BUCKET: optionalString,
+    S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+    S3_REGION: z.string().trim().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: booleanString.default(false),
+
+    AUTH_JWT_SECRET: optionalString,
+    AUTH_JWKS_URL: optionalString.pipe(z.url().optional()),
+    AUTH_ISSUER: optionalString,
+    AUTH_AUDIENCE: optionalString,
+    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    SERVICE_API_KEY: optionalString,
+    PLAYBACK_SECRET: optionalString,
+
+    PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_SECONDS).default(6 * 60 * 60),
+    UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(60 * 60),
+    MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
+    MULTIPART_PART_BYTES: z.coerce
+      .number()
+      .int()
+      .min(5 * 1024 * 1024)
+      .default(16 * 1024 * 1024),
+    CORS_ORIGINS: z.string().trim().default('*'),
+
+    FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
+    FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
+    SEGMENT_SECONDS: z.coerce.number().int().min(1).max(30).default(6),
+    WORKER: booleanString.default(true),
+    WORKER_CONCURRENCY: positiveInt(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+    WORKER_POLL_MS: positiveInt(500),
+    JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
+    JOB_MAX_ATTEMPTS: positiveInt(5),
+    JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
+    JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
+    STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
+    UPLOAD_CONCURRENCY: positiveInt(4),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
+    }
+    if (env.AUTH_JWT_SECRET && env.AUTH_JWT_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'must be at least 32 characters' });
+    }
+    if (env.SERVICE_API_KEY && env.SERVICE_API_KEY.length < 24) {
+      ctx.addIssue({ code: 'custom', path: ['SERVICE_API_KEY'], message: 'must be at least 24 characters' });
+    }
+    if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID) !== (!env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SECRET_ACCESS_KEY'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+      });
+    }
+    if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when other S3_* settings are given' });
+    }
+  });
+
+export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+
+export type StorageConfig =
+  | { kind: 'local'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      endpoint?: string | undefined;
+      region: string;
+      accessKeyId?: string | undefined;
+      secretAccessKey?: string | undefined;
+      forcePathStyle: boolean;
+    };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL clients reach the service at; undefined means "derive from the listening address". */
+  readonly publicUrl: string | undefined;
+  readonly dataDir: string;
+  readonly logLevel: string;
+  readonly database: DatabaseConfig;
+  readonly storage: StorageConfig;
+  readonly auth: {
+    /** HS256 shared secret; undefined in embedded mode until the data folder provides one. */
+    readonly jwtSecret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly clockToleranceSeconds: number;
+    readonly serviceApiKey: string | undefined;
+    readonly playbackSecret: string | undefined;
+  };
+  readonly presignTtlSeconds: number;
+  readonly uploadUrlTtlSeconds: number;
+  readonly multipartThresholdBytes: number;
+  readonly multipartPartBytes: number;
+  readonly corsOrigins: '*' | readonly string[];
+  readonly media: {
+    readonly ffmpegPath: string;
+    readonly ffprobePath: string;
+    readonly segmentSeconds: number;
+    readonly uploadConcurrency: number;
+  };
+  readonly worker: {
+    readonly enabled: boolean;
+    readonly concurrency: number;
+    readonly pollMs: number;
+    readonly leaseSeconds: number;
+    readonly maxAttempts: number;
+    readonly timeoutBaseSeconds: number;
+    readonly timeoutPerMediaSecond: number;
+  };
+  readonly streamRetryAfterSeconds: number;
+}
+
+/** Thrown when the environment does not describe a runnable service; lists every problem at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses the environment once into a frozen config. Only the CLI and `startServer` call this with `process.env`.
+ *
+ * @example
+ * const config = loadConfig({ DATA_DIR: '/var/lib/notetaker', PORT: '8080' });
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    storage: e.S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : { kind: 'local', root: path.join(dataDir, 'objects') },
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
+      serviceApiKey: e.SERVICE_API_KEY,
+      playbackSecret: e.PLAYBACK_SECRET,
+    },
+    presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+    multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
+    multipartPartBytes: e.MULTIPART_PART_BYTES,
+    corsOrigins:
+      e.CORS_ORIGINS === '*'
+        ? '*'
+        : Object.freeze(
+            e.CORS_ORIGINS.split(',')
+              .map((origin) => origin.trim())
+              .filter(Boolean),
+          ),
+    media: {
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      segmentSeconds: e.SEGMENT_SECONDS,
+      uploadConcurrency: e.UPLOAD_CONCURRENCY,
+    },
+    worker: {
+      enabled: e.WORKER,
+      concurrency: e.WORKER_CONCURRENCY,
+      pollMs: e.WORKER_POLL_MS,
+      leaseSeconds: e.JOB_LEASE_SECONDS,
+      maxAttempts: e.JOB_MAX_ATTEMPTS,
+      timeoutBaseSeconds: e.JOB_TIMEOUT_BASE_SECONDS,
+      timeoutPerMediaSecond: e.JOB_TIMEOUT_PER_MEDIA_SECOND,
+    },
+    streamRetryAfterSeconds: e.STREAM_RETRY_AFTER_SECONDS,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

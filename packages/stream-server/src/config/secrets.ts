@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Secrets the service needs; taken from the config when set, else kept in `<DATA_DIR>/secrets.json`. */
+export interface Secrets {
+  jwtSecret: string;
+  serviceApiKey: string;
+  playbackSecret: string;
+  storageSecret: string;
+}
+
+/**
+ * Loads the secrets the configuration does not give, creating them (once, mode 0600) in the data folder. This is
+ * what lets `npm start` run with no configuration, and lets `notetaker-stream token` mint tokens the server accepts.
+ */
+export async function loadOrCreateSecrets(
+  dataDir: string,
+  given: Partial<Record<keyof Secrets, string | undefined>>,
+): Promise<Secrets> {
+  const file = path.join(dataDir, 'secrets.json');
+  let stored: Partial<Secrets> = {};
+  let existed = true;
+  try {
+    stored = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Secrets>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    existed = false;
+  }
+  const generate = () => randomBytes(32).toString('base64url');
+  const merged: Secrets = {
+    jwtSecret: stored.jwtSecret ?? generate(),
+    serviceApiKey: stored.serviceApiKey ?? generate(),
+    playbackSecret: stored.playbackSecret ?? generate(),
+    storageSecret: stored.storageSecret ?? generate(),
+  };
+  const changed = (Object.keys(merged) as Array<keyof Secrets>).some((k) => stored[k] !== merged[k]);
+  if (changed) {
+    await fs.mkdir(dataDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(merged, null, 2), { mode: 0o600 });
+    if (existed) {
+      await fs.rename(tmp, file);
+    } else {
+      try {
+        // Another process may have created the file meanwhile: link fails then, and we read theirs.
+        await fs.link(tmp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        await fs.unlink(tmp);
+        return loadOrCreateSecrets(dataDir, given);
+      }
+      await fs.unlink(tmp);
+    }
+  }
+  return {
+    jwtSecret: given.jwtSecret ?? merged.jwtSecret,
+    serviceApiKey: given.serviceApiKey ?? merged.serviceApiKey,
+    playbackSecret: given.playbackSecret ?? merged.playbackSecret,
+    storageSecret: given.storageSecret ?? merged.storageSecret,
+  };
+}

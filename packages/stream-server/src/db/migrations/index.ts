@@ -1,0 +1,10 @@
+import type { Migration, MigrationProvider } from 'kysely';
+
+import * as m0001 from './0001-create-videos.js';
+
+/** Every migration, in order. Listed statically so the built package needs no file-system scan. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { '0001-create-videos': m0001 };
+  },
+};

@@ -1,0 +1,46 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export const HlsStatus = { Generating: 'generating', Ready: 'ready', Failed: 'failed' } as const;
+export type HlsStatus = (typeof HlsStatus)[keyof typeof HlsStatus];
+
+export const UploadStatus = { Pending: 'pending', Complete: 'complete' } as const;
+export type UploadStatus = (typeof UploadStatus)[keyof typeof UploadStatus];
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** `bigint` columns arrive as strings from `pg`; read them with `Number()`. */
+type BigIntColumn = ColumnType<string | number, number, number>;
+
+export interface VideosTable {
+  id: string;
+  owner_id: string;
+  title: string | null;
+  source_key: string;
+  content_type: string | null;
+  size_bytes: BigIntColumn | null;
+  upload_status: UploadStatus;
+  upload_id: string | null;
+  duration_seconds: number | null;
+  media_info: ColumnType<unknown, string | null, string | null> | null;
+  hls_status: HlsStatus | null;
+  hls_playlist_key: string | null;
+  hls_generated_at: Timestamp | null;
+  hls_error_message: string | null;
+  hls_progress: number | null;
+  hls_mode: string | null;
+  hls_requested_at: Timestamp | null;
+  hls_run_id: string | null;
+  hls_attempts: Generated<number>;
+  hls_lease_owner: string | null;
+  hls_lease_expires_at: Timestamp | null;
+  hls_next_attempt_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DatabaseSchema {
+  videos: VideosTable;
+}
+
+export type VideoRow = Selectable<VideosTable>;
+export type NewVideoRow = Insertable<VideosTable>;
+export type VideoRowUpdate = Updateable<VideosTable>;

@@ -1,0 +1,118 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { Logger } from 'pino';
+
+import type { PlaybackTokens } from '../auth/playback-tokens.js';
+import type { UserTokenVerifier } from '../auth/user-tokens.js';
+import type { Db } from '../db/create-database.js';
+import type { Storage } from '../storage/storage.js';
+import type { StreamService } from '../videos/stream-service.js';
+import type { VideoRegistry } from '../videos/video-registry.js';
+import { ApiError, ApiErrorCode } from './errors.js';
+import { createManageRoutes } from './routes/manage-routes.js';
+import { createPlaylistRoutes } from './routes/playlist-routes.js';
+import { createUserRoutes } from './routes/user-routes.js';
+
+export interface AppDeps {
+  db: Db;
+  storage: Storage;
+  userTokens: UserTokenVerifier;
+  playbackTokens: PlaybackTokens;
+  serviceApiKey: string;
+  streams: StreamService;
+  registry: VideoRegistry;
+  logger: Logger;
+  corsOrigins: '*' | readonly string[];
+  presignTtlSeconds: number;
+  /** Checks `/readyz` runs; each rejects when its dependency is unreachable. */
+  readiness: Record<string, () => Promise<void>>;
+  /** Extra sub-apps mounted at a path (the local storage's signed object routes). */
+  mounts?: Array<{ path: string; app: Hono }>;
+}
+
+/**
+ * Builds the service's Hono app from its dependencies. It never listens: `startServer` (or a test's
+ * `app.request()`) does.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.use(
+    '*',
+    cors({
+      origin: deps.corsOrigins === '*' ? '*' : [...deps.corsOrigins],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Range', 'Content-Type'],
+      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Never log query strings: they carry playback tokens and signatures.
+    deps.logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 3000);
+          checks[name] = 'ok';
+        } catch (error) {
+          ok = false;
+          checks[name] = error instanceof Error ? error.message : 'unreachable';
+        }
+      }),
+    );
+    return c.json({ status: ok ? 'ok' : 'unavailable', checks }, ok ? 200 : 503);
+  });
+
+  app.route('/api/videos', createPlaylistRoutes(deps));
+  app.route('/api/videos', createUserRoutes({ db: deps.db, userTokens: deps.userTokens, streams: deps.streams }));
+  app.route(
+    '/api/manage',
+    createManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey, registry: deps.registry, streams: deps.streams }),
+  );
+  for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
+
+  app.notFound((c) => c.json({ error: { code: ApiErrorCode.NotFound, message: 'No such route.' } }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    }
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
+      return c.json({ error: { code: ApiErrorCode.BadRequest, message: error.message || 'Bad request.' } }, status as 400);
+    }
+    deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+    return c.json({ error: { code: ApiErrorCode.Internal, message: 'Something went wrong on our side.' } }, 500);
+  });
+
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

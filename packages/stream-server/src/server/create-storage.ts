@@ -1,0 +1,28 @@
+import type { Config } from '../config/load-config.js';
+import { createLocalStorage, type LocalStorage } from '../storage/local-storage.js';
+import { createS3Storage } from '../storage/s3-storage.js';
+import type { Storage } from '../storage/storage.js';
+
+/** The storage the config describes: S3-protocol when `S3_BUCKET` is set, else local storage under the data folder. */
+export function createStorage(
+  config: Pick<Config, 'storage'>,
+  options: { storageSecret: string; publicBaseUrl: () => string },
+): Storage | LocalStorage {
+  const settings = config.storage;
+  if (settings.kind === 's3') {
+    return createS3Storage({
+      bucket: settings.bucket,
+      endpoint: settings.endpoint,
+      region: settings.region,
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+      forcePathStyle: settings.forcePathStyle,
+    });
+  }
+  return createLocalStorage({
+    root: settings.root,
+    secret: options.storageSecret,
+    publicBaseUrl: options.publicBaseUrl,
+    routePrefix: '/storage',
+  });
+}

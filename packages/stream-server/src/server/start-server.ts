@@ -1,0 +1,190 @@
+import type { AddressInfo } from 'node:net';
+
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { pino, type Logger } from 'pino';
+
+import { createPlaybackTokens } from '../auth/playback-tokens.js';
+import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
+import { createDatabase, migrateToLatest, type Database } from '../db/create-database.js';
+import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
+import { createApp } from '../http/create-app.js';
+import { createStorage } from './create-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { createStreamService } from '../videos/stream-service.js';
+import { createVideoRegistry, type VideoRegistry } from '../videos/video-registry.js';
+
+export interface StartServerOptions {
+  /** The environment to configure from (see docs/configuration.md). Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A pino logger, or 'silent'. Defaults to JSON logs on stdout at `LOG_LEVEL`. */
+  logger?: Logger | 'silent';
+  /** Run the HTTP API (default true). `false` runs a worker-only process. */
+  api?: boolean;
+}
+
+export interface RunningServer {
+  /** Base URL the API answers at (no trailing slash); empty for a worker-only process. */
+  readonly url: string;
+  readonly config: Config;
+  readonly app: Hono | undefined;
+  readonly database: Database;
+  readonly storage: Storage;
+  readonly registry: VideoRegistry;
+  readonly worker: GenerationWorker | undefined;
+  readonly serviceApiKey: string;
+  /** Mints a user token this server accepts (HS256 deployments and the embedded default only). */
+  mintUserToken(sub: string, ttlSeconds?: number): Promise<string>;
+  /** Uploads a file from disk and registers it, through the same registry the management API uses. */
+  importVideo(filePath: string, options: { ownerId: string; title?: string }): Promise<{ id: string }>;
+  /** Graceful stop: no new connections, running jobs handed back, pools closed. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the service from its configuration: database (migrated), storage, HTTP API and/or generation worker.
+ *
+ * @example
+ * const server = await startServer({ env: { DATA_DIR: './.data', PORT: '8787' } });
+ * console.log(server.url);
+ * await server.stop();
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(options.env ?? process.env);
+  const logger =
+    options.logger === 'silent'
+      ? pino({ level: 'silent' })
+      : (options.logger ?? pino({ level: config.logLevel, base: { service: 'notetaker-stream' } }));
+  const secrets = await resolveSecrets(config);
+  const database = await createDatabase(config.database);
+  const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
+  try {
+    await migrateToLatest(database.db);
+    let baseUrl = config.publicUrl ?? '';
+    const storage = createStorage(config, { storageSecret: secrets.storageSecret, publicBaseUrl: () => baseUrl });
+    cleanups.unshift(() => storage.close());
+
+    const registry = createVideoRegistry({
+      db: database.db,
+      storage,
+      uploadUrlTtlSeconds: config.uploadUrlTtlSeconds,
+      multipartThresholdBytes: config.multipartThresholdBytes,
+      multipartPartBytes: config.multipartPartBytes,
+    });
+
+    const worker = config.worker.enabled
+      ? createGenerationWorker({ db: database.db, storage, config, logger: logger.child({ component: 'worker' }) })
+      : undefined;
+
+    let app: Hono | undefined;
+    let httpServer: ServerType | undefined;
+    if (options.api !== false) {
+      const playbackTokens = createPlaybackTokens(secrets.playbackSecret);
+      const streams = createStreamService({
+        db: database.db,
+        playbackTokens,
+        publicUrl: () => baseUrl,
+        playbackTtlSeconds: config.presignTtlSeconds,
+        retryAfterSeconds: config.streamRetryAfterSeconds,
+        onGenerationQueued: () => worker?.notify(),
+      });
+      app = createApp({
+        db: database.db,
+        storage,
+        userTokens: createUserTokenVerifier({
+          secret: config.auth.jwksUrl ? undefined : secrets.jwtSecret,
+          jwksUrl: config.auth.jwksUrl,
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+          clockToleranceSeconds: config.auth.clockToleranceSeconds,
+        }),
+        playbackTokens,
+        serviceApiKey: secrets.serviceApiKey,
+        streams,
+        registry,
+        logger: logger.child({ component: 'http' }),
+        corsOrigins: config.corsOrigins,
+        presignTtlSeconds: config.presignTtlSeconds,
+        readiness: { database: () => database.ping(), storage: () => storage.ping() },
+        mounts: 'routes' in storage ? [{ path: '/storage', app: storage.routes({ corsOrigins: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] }) }] : [],
+      });
+      const server = await listen(app, config.host, config.port);
+      httpServer = server;
+      cleanups.unshift(() => closeServer(server));
+      const address = server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      baseUrl = config.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    }
+
+    worker?.start();
+    if (worker) cleanups.unshift(() => worker.stop());
+    logger.info({ url: baseUrl || undefined, worker: Boolean(worker), database: database.kind, storage: storage.kind }, 'started');
+
+    let stopped: Promise<void> | undefined;
+    return {
+      get url() {
+        return baseUrl;
+      },
+      config,
+      app,
+      database,
+      storage,
+      registry,
+      worker,
+      serviceApiKey: secrets.serviceApiKey,
+      mintUserToken: (sub, ttlSeconds = 3600) =>
+        mintUserToken({
+          secret: secrets.jwtSecret,
+          sub,
+          ttlSeconds,
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+        }),
+      async importVideo(filePath, { ownerId, title }) {
+        const { video } = await registry.register({ ownerId, title, contentType: 'video/mp4' });
+        await storage.putFile(video.source_key, filePath, { contentType: 'video/mp4' });
+        await registry.completeUpload(video.id);
+        return { id: video.id };
+      },
+      stop() {
+        stopped ??= (async () => {
+          void httpServer;
+          for (const cleanup of cleanups) {
+            await cleanup().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+          }
+          logger.info('stopped');
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+async function resolveSecrets(config: Config): Promise<Secrets> {
+  return loadOrCreateSecrets(config.dataDir, {
+    jwtSecret: config.auth.jwtSecret,
+    serviceApiKey: config.auth.serviceApiKey,
+    playbackSecret: config.auth.playbackSecret,
+  });
+}
+
+function listen(app: Hono, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive sockets would hold close() open; in-flight requests get a moment to finish.
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5000).unref();
+  });
+}

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+
+import { sql } from 'kysely';
+
+import type { Db } from '../db/create-database.js';
+import { HlsStatus, UploadStatus, type NewVideoRow, type VideoRow } from '../db/schema.js';
+
+// Data access for the videos table. Plain functions taking `db` (or a transaction) first.
+
+export async function insertVideo(db: Db, video: NewVideoRow): Promise<VideoRow> {
+  return db.insertInto('videos').values(video).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findVideo(db: Db, id: string): Promise<VideoRow | undefined> {
+  return db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The video when `ownerId` owns it; `undefined` otherwise (unknown and not-yours look the same). */
+export async function findOwnedVideo(db: Db, id: string, ownerId: string): Promise<VideoRow | undefined> {
+  return db.selectFrom('videos').selectAll().where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
+}
+
+export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): Promise<VideoRow[]> {
+  return db
+    .selectFrom('videos')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function markUploadComplete(
+  db: Db,
+  id: string,
+  fields: { sizeBytes: number | null; contentType?: string | null },
+): Promise<VideoRow | undefined> {
+  return db
+    .updateTable('videos')
+    .set({
+      upload_status: UploadStatus.Complete,
+      upload_id: null,
+      size_bytes: fields.sizeBytes,
+      ...(fields.contentType ? { content_type: fields.contentType } : {}),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteVideoRow(db: Db, id: string): Promise<VideoRow | undefined> {
+  return db.deleteFrom('videos').where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/**
+ * The one atomic transition that starts a generation: never-generated → generating (or failed → generating when
+ * `from` includes it). Returns the row when this call made the transition, `undefined` when another caller already
+ * did (or the video is not eligible). Fifty simultaneous first views make exactly one transition.
+ */
+export async function startHlsGeneration(
+  db: Db,
+  id: string,
+  options: { from: ReadonlyArray<'none' | 'failed' | 'ready'> },
+): Promise<VideoRow | undefined> {
+  const allowed = options.from.filter((s) => s !== 'none') as HlsStatus[];
+  return db
+    .updateTable('videos')
+    .set({
+      hls_status: HlsStatus.Generating,
+      hls_run_id: randomUUID(),
+      hls_requested_at: sql`now()`,
+      hls_next_attempt_at: sql`now()`,
+      hls_attempts: 0,
+      hls_progress: 0,
+      hls_error_message: null,
+      hls_generated_at: null,
+      hls_lease_owner: null,
+      hls_lease_expires_at: null,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .where('upload_status', '=', UploadStatus.Complete)
+    .where((eb) => {
+      const ors = [];
+      if (options.from.includes('none')) ors.push(eb('hls_status', 'is', null));
+      if (allowed.length > 0) ors.push(eb('hls_status', 'in', allowed));
+      return eb.or(ors);
+    })
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A generation job as a worker holds it: the video row plus the lease that makes it this worker's. */
+export interface ClaimedJob {
+  video: VideoRow;
+  runId: string;
+  attempt: number;
+}
+
+/**
+ * Takes the oldest generating video whose lease is free or expired and whose retry time has come, and leases it to
+ * `workerId`. `FOR UPDATE SKIP LOCKED` lets many workers claim concurrently without ever sharing a job.
+ */
+export async function claimNextGeneration(
+  db: Db,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<ClaimedJob | undefined> {
+  const result = await sql<VideoRow>`
+    update videos set
+      hls_lease_owner = ${workerId},
+      hls_lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
+      hls_attempts = hls_attempts + 1,
+      updated_at = now()
+    where id = (
+      select id from videos
+      where hls_status = 'generating'
+        and (hls_lease_expires_at is null or hls_lease_expires_at < now())
+        and (hls_next_attempt_at is null or hls_next_attempt_at <= now())
+      order by hls_requested_at
+      limit 1
+      for update skip locked
+    )
+    returning *`.execute(db);
+  const video = result.rows[0];
+  if (!video || !video.hls_run_id) return undefined;
+  return { video, runId: video.hls_run_id, attempt: video.hls_attempts };
+}
+
+function ownsLease(job: { id: string; runId: string; workerId: string }) {
+  return sql<boolean>`id = ${job.id} and hls_run_id = ${job.runId} and hls_lease_owner = ${job.workerId} and hls_status = 'generating'`;
+}
+
+/** Extends the lease; `false` means the job is no longer ours (lease lost, video deleted or reset): stop work. */
+export async function renewGenerationLease(
+  db: Db,
+  job: { id: string; runId: string; workerId: string },
+  leaseSeconds: number,
+  progress?: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({
+      hls_lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})`,
+      ...(progress === undefined ? {} : { hls_progress: progress }),
+    })
+    .where(ownsLease(job))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function completeGeneration(
+  db: Db,
+  job: { id: string; runId: string; workerId: string },
+  fields: { playlistKey: string; durationSeconds: number; mode: string; mediaInfo: unknown },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({
+      hls_status: HlsStatus.Ready,
+      hls_playlist_key: fields.playlistKey,
+      hls_generated_at: sql`now()`,
+      hls_progress: 1,
+      hls_mode: fields.mode,
+      hls_error_message: null,
+      hls_lease_owner: null,
+      hls_lease_expires_at: null,
+      duration_seconds: fields.durationSeconds,
+      media_info: JSON.stringify(fields.mediaInfo),
+      updated_at: sql`now()`,
+    })
+    .where(ownsLease(job))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function failGeneration(
+  db: Db,
+  job: { id: string; runId: string; workerId: string },
+  errorMessage: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({
+      hls_status: HlsStatus.Failed,
+      hls_error_message: errorMessage,
+      hls_progress: null,
+      hls_lease_owner: null,
+      hls_lease_expires_at: null,
+      updated_at: sql`now()`,
+    })
+    .where(ownsLease(job))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives the job back (transient failure or shutdown) to be claimed again after `delaySeconds`. */
+export async function releaseGeneration(
+  db: Db,
+  job: { id: string; runId: string; workerId: string },
+  delaySeconds: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({
+      hls_lease_owner: null,
+      hls_lease_expires_at: null,
+      hls_next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`,
+      updated_at: sql`now()`,
+    })
+    .where(ownsLease(job))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Forgets any HLS state (after its objects were deleted): the next view generates again. */
+export async function resetHls(db: Db, id: string): Promise<VideoRow | undefined> {
+  return db
+    .updateTable('videos')
+    .set({
+      hls_status: null,
+      hls_playlist_key: null,
+      hls_generated_at: null,
+      hls_error_message: null,
+      hls_progress: null,
+      hls_mode: null,
+      hls_requested_at: null,
+      hls_run_id: null,
+      hls_attempts: 0,
+      hls_lease_owner: null,
+      hls_lease_expires_at: null,
+      hls_next_attempt_at: null,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
