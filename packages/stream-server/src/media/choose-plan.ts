@@ -1,0 +1,74 @@
+import { StreamAction, type HlsPlan } from './ffmpeg-args.js';
+import { MediaError } from './media-error.js';
+import type { ProbeResult, ProbedVideo } from './probe-media.js';
+
+/** How the input becomes HLS: per stream, and overall (`copy` only when nothing is re-encoded). */
+export interface MediaPlan extends HlsPlan {
+  mode: 'copy' | 'transcode';
+}
+
+export interface ChoosePlanOptions {
+  /** Largest output size when video is transcoded, as a box that also fits portrait video. Default 1920×1080. */
+  maxLongSide?: number;
+  maxShortSide?: number;
+}
+
+/** Pixel formats every HLS player decodes: 8-bit 4:2:0. */
+const COPYABLE_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p']);
+
+/** H.264 profiles that are 8-bit 4:2:0 (High 10 / 4:2:2 / 4:4:4 are not played by browsers). */
+function isCopyableVideo(video: ProbedVideo): boolean {
+  if (video.codec !== 'h264') return false;
+  if (video.pixFmt === undefined || !COPYABLE_PIXEL_FORMATS.has(video.pixFmt)) return false;
+  return !/high 10|high 4:2:2|high 4:4:4/i.test(video.profile ?? '');
+}
+
+function even(value: number): number {
+  return Math.max(2, Math.floor(value / 2) * 2);
+}
+
+/** Output size for a transcode: fits the box, keeps the aspect ratio, even numbers (x264 with 4:2:0 needs them). */
+export function transcodeSize(
+  width: number,
+  height: number,
+  options: ChoosePlanOptions = {},
+): { width: number; height: number } {
+  const longSide = options.maxLongSide ?? 1920;
+  const shortSide = options.maxShortSide ?? 1080;
+  const scale = Math.min(1, longSide / Math.max(width, height), shortSide / Math.min(width, height));
+  return { width: even(width * scale), height: even(height * scale) };
+}
+
+/**
+ * Decides copy or transcode per stream from a probe. Copy only what every HLS player plays: H.264 8-bit 4:2:0
+ * video and AAC audio with at most two channels; anything else (VP9, AV1, HEVC, MPEG-4, Opus, MP3, 5.1 AAC…) is
+ * re-encoded to H.264/AAC stereo. Cover art (attached pictures) never counts as video: `probeMedia` leaves it out.
+ *
+ * @example
+ * choosePlan(await probeMedia(url, { ffprobePath: 'ffprobe', timeoutMs: 60_000 })) // { video: 'copy', audio: 'transcode', mode: 'transcode', … }
+ * @throws MediaError `unsupported` (permanent) when the input has neither video nor audio.
+ */
+export function choosePlan(probe: ProbeResult, options: ChoosePlanOptions = {}): MediaPlan {
+  const { video, audio } = probe;
+  if (!video && !audio) {
+    throw new MediaError('unsupported', 'The file has no video or audio we can play.', { permanent: true });
+  }
+  const plan: MediaPlan = { video: StreamAction.None, audio: StreamAction.None, mode: 'copy' };
+  if (video) {
+    plan.videoStreamIndex = video.index;
+    if (isCopyableVideo(video)) {
+      plan.video = StreamAction.Copy;
+    } else {
+      plan.video = StreamAction.Transcode;
+      if (video.width > 0 && video.height > 0)
+        Object.assign(plan, transcodeSize(video.width, video.height, options));
+    }
+  }
+  if (audio) {
+    plan.audioStreamIndex = audio.index;
+    plan.audio = audio.codec === 'aac' && audio.channels <= 2 ? StreamAction.Copy : StreamAction.Transcode;
+  }
+  plan.mode =
+    plan.video === StreamAction.Transcode || plan.audio === StreamAction.Transcode ? 'transcode' : 'copy';
+  return plan;
+}

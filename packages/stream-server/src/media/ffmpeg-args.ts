@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+
+/**
+ * Pure builders for the ffprobe and ffmpeg command lines. No I/O here: every decision about flags lives in one
+ * place and is unit-tested, and `run-ffmpeg.ts` only runs what these return.
+ */
+
+/** File name of the playlist ffmpeg writes and of the one we publish. */
+export const HLS_PLAYLIST_NAME = 'playlist.m3u8';
+
+/** Default HLS segment length in seconds. */
+export const DEFAULT_SEGMENT_SECONDS = 6;
+
+/** Default I/O timeout for reading the source, in seconds (a stalled read fails instead of hanging). */
+export const DEFAULT_READ_TIMEOUT_SECONDS = 30;
+
+/** What happens to one stream: kept bit for bit, re-encoded, or left out because the input has none. */
+export const StreamAction = { Copy: 'copy', Transcode: 'transcode', None: 'none' } as const;
+export type StreamAction = (typeof StreamAction)[keyof typeof StreamAction];
+
+/** `segment0.ts`, `segment1.ts`, … — the storage layout `videos/{user}/{video}_hls/segment{N}.ts`. */
+export function segmentFileName(index: number): string {
+  return `segment${index}.ts`;
+}
+
+/** The index of a segment file name we produced, or `null` for anything else. */
+export function parseSegmentIndex(name: string): number | null {
+  const match = /^segment(\d+)\.ts$/.exec(name);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/** Options that apply to reading the input (placed before `-i`). */
+export interface InputOptions {
+  /** I/O timeout for the source; default {@link DEFAULT_READ_TIMEOUT_SECONDS}. */
+  readTimeoutSeconds?: number;
+}
+
+function isHttpUrl(input: string): boolean {
+  return /^https?:\/\//i.test(input);
+}
+
+/**
+ * Input options for `input`. `-rw_timeout` applies to every protocol; the reconnect options only exist for HTTP
+ * (ffmpeg refuses options no protocol consumes) and let ffmpeg resume with a range request when the server
+ * drops an idle connection, e.g. while the process is paused for upload backpressure.
+ */
+export function buildInputArgs(input: string, options: InputOptions = {}): string[] {
+  const seconds = options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS;
+  const args = ['-rw_timeout', String(Math.round(seconds * 1_000_000))];
+  if (isHttpUrl(input)) args.push('-reconnect', '1', '-reconnect_delay_max', '5');
+  return args;
+}
+
+/**
+ * ffprobe arguments printing format and streams as JSON on stdout.
+ *
+ * @example
+ * spawn('ffprobe', buildProbeArgs('https://bucket.example/video.mp4?X-Amz-Signature=…'))
+ */
+export function buildProbeArgs(input: string, options: InputOptions = {}): string[] {
+  return [
+    '-hide_banner',
+    '-v',
+    'error',
+    ...buildInputArgs(input, options),
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    input,
+  ];
+}
+
+/** How the input becomes HLS; produced by `choosePlan` from a probe. */
+export interface HlsPlan {
+  video: StreamAction;
+  audio: StreamAction;
+  /** Absolute stream index (`-map 0:N`) of the chosen video stream; required unless `video` is `none`. */
+  videoStreamIndex?: number | undefined;
+  /** Absolute stream index of the chosen audio stream; required unless `audio` is `none`. */
+  audioStreamIndex?: number | undefined;
+  /** Output frame size when transcoding video (even numbers); unknown → the input size rounded down to even. */
+  width?: number | undefined;
+  height?: number | undefined;
+}
+
+export interface HlsArgsOptions extends InputOptions {
+  /** Path or URL ffmpeg reads (a presigned GET URL in production). */
+  input: string;
+  /** Local directory that receives `playlist.m3u8` and `segment{N}.ts`. */
+  outputDir: string;
+  plan: HlsPlan;
+  /** Target segment length; default {@link DEFAULT_SEGMENT_SECONDS}. */
+  segmentSeconds?: number;
+  /** x264 quality (lower is better, bigger); default 21. */
+  crf?: number;
+  /** x264 preset; default `veryfast`. */
+  preset?: string;
+  /** AAC bitrate when audio is transcoded; default `128k`. */
+  audioBitrate?: string;
+}
+
+/** Video flags for the plan's video action. */
+function videoArgs(options: HlsArgsOptions, segmentSeconds: number): string[] {
+  const { plan } = options;
+  if (plan.video === StreamAction.None) return ['-vn'];
+  if (plan.video === StreamAction.Copy) return ['-c:v', 'copy'];
+  const size =
+    plan.width !== undefined && plan.height !== undefined
+      ? `${plan.width}:${plan.height}`
+      : 'trunc(iw/2)*2:trunc(ih/2)*2';
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    options.preset ?? 'veryfast',
+    '-crf',
+    String(options.crf ?? 21),
+    '-pix_fmt',
+    'yuv420p',
+    '-vf',
+    `scale=${size}`,
+    // Keep the input's timestamps; never synthesize a constant rate from a bogus r_frame_rate (browser WebM).
+    '-fps_mode',
+    'vfr',
+    // A keyframe at every segment boundary, and none elsewhere forced by scene cuts, so segments are even.
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${segmentSeconds})`,
+    '-sc_threshold',
+    '0',
+  ];
+}
+
+function audioArgs(options: HlsArgsOptions): string[] {
+  const { plan } = options;
+  if (plan.audio === StreamAction.None) return ['-an'];
+  if (plan.audio === StreamAction.Copy) return ['-c:a', 'copy'];
+  return ['-c:a', 'aac', '-b:a', options.audioBitrate ?? '128k', '-ac', '2', '-ar', '48000'];
+}
+
+function mapArgs(plan: HlsPlan): string[] {
+  const args: string[] = [];
+  if (plan.video !== StreamAction.None) {
+    if (plan.videoStreamIndex === undefined) throw new TypeError('plan.videoStreamIndex is required');
+    args.push('-map', `0:${plan.videoStreamIndex}`);
+  }
+  if (plan.audio !== StreamAction.None) {
+    if (plan.audioStreamIndex === undefined) throw new TypeError('plan.audioStreamIndex is required');
+    args.push('-map', `0:${plan.audioStreamIndex}`);
+  }
+  if (args.length === 0) throw new TypeError('plan has neither video nor audio');
+  return args;
+}
+
+/**
+ * ffmpeg arguments that read `input` and write an HLS EVENT playlist (rewritten atomically after every segment,
+ * so a watcher can upload each listed segment while ffmpeg keeps going) plus MPEG-TS segments into `outputDir`.
+ * `-progress pipe:1` reports progress as `key=value` lines on stdout; `-xerror` turns corrupt input packets
+ * (a truncated file) into a non-zero exit instead of a silently short playlist.
+ *
+ * @example
+ * buildHlsArgs({ input: url, outputDir: '/tmp/job', plan: { video: 'copy', audio: 'copy', videoStreamIndex: 0, audioStreamIndex: 1 } })
+ */
+export function buildHlsArgs(options: HlsArgsOptions): string[] {
+  const segmentSeconds = options.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS;
+  if (!(segmentSeconds > 0)) throw new TypeError('segmentSeconds must be positive');
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    '-nostats',
+    '-progress',
+    'pipe:1',
+    '-xerror',
+    '-y',
+    ...buildInputArgs(options.input, options),
+    '-i',
+    options.input,
+    ...mapArgs(options.plan),
+    ...videoArgs(options, segmentSeconds),
+    ...audioArgs(options),
+    '-sn',
+    '-dn',
+    '-max_muxing_queue_size',
+    '4096',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(segmentSeconds),
+    '-hls_list_size',
+    '0',
+    '-hls_playlist_type',
+    'event',
+    '-hls_flags',
+    'independent_segments+temp_file',
+    '-hls_segment_type',
+    'mpegts',
+    '-start_number',
+    '0',
+    '-hls_segment_filename',
+    join(options.outputDir, 'segment%d.ts'),
+    join(options.outputDir, HLS_PLAYLIST_NAME),
+  ];
+}

@@ -1,0 +1,491 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Storage } from '../storage/storage.js';
+import { StorageError } from '../storage/storage.js';
+import { checkSource } from './check-source.js';
+import { choosePlan, type MediaPlan } from './choose-plan.js';
+import {
+  buildHlsArgs,
+  DEFAULT_READ_TIMEOUT_SECONDS,
+  DEFAULT_SEGMENT_SECONDS,
+  HLS_PLAYLIST_NAME,
+  parseSegmentIndex,
+  segmentFileName,
+} from './ffmpeg-args.js';
+import { MediaMessage } from './ffmpeg-failure.js';
+import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
+import { MediaError } from './media-error.js';
+import { probeMedia, type ProbeResult } from './probe-media.js';
+import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
+
+/** Where the HLS output goes: the three storage calls generation needs. */
+export type HlsSink = Pick<Storage, 'putFile' | 'putObject' | 'deletePrefix'>;
+
+export interface HlsLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
+export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+
+/** How often the local playlist is read while ffmpeg runs (file-system events also trigger a read at once). */
+const POLL_INTERVAL_MS = 150;
+
+export interface SegmentStored {
+  index: number;
+  /** Relative URI, e.g. `segment3.ts`. */
+  uri: string;
+  durationSeconds: number;
+  /** An EVENT playlist (with `EXT-X-START:TIME-OFFSET=0`, without ENDLIST) listing segments 0…index. */
+  playlistSoFar: string;
+}
+
+export interface GenerateHlsProgress {
+  /** Stored duration over probed duration; 1 only once the final playlist is stored. */
+  fraction: number;
+  /** Segments stored in a row from the first one. */
+  storedSegments: number;
+  /** How far ffmpeg has got in the output, in seconds. */
+  encodedSeconds: number;
+}
+
+export interface GenerateHlsOptions {
+  /** What ffmpeg reads: a presigned GET URL (read with range requests, never downloaded first) or a path. */
+  sourceUrl: string;
+  /** Storage prefix of the output, ending in `/`, e.g. `videos/u/v_hls/`. Deleted again on failure. */
+  outputPrefix: string;
+  sink: HlsSink;
+  /** A per-job directory is made under it and removed on every path. */
+  tempRoot: string;
+  /** Default 6. */
+  segmentSeconds?: number;
+  /** Default `ffmpeg` / `ffprobe` on PATH. */
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /**
+   * ffmpeg's wall-clock limit in ms, or a function of the probed duration (`null` for live WebM without one).
+   * Default: 10 minutes + 4× the duration (2 hours assumed when unknown).
+   */
+  timeoutMs?: number | ((probedDurationSeconds: number | null) => number);
+  /** Limit for the source check and ffprobe; default 60 s. */
+  probeTimeoutMs?: number;
+  /** I/O timeout while ffmpeg reads the source, in seconds; default 30. */
+  readTimeoutSeconds?: number;
+  /** Segment uploads in flight at once; default 4. */
+  uploadConcurrency?: number;
+  /**
+   * Listed segments waiting for upload before ffmpeg is paused (SIGSTOP) until half of them are stored, which
+   * keeps temp space at a few segments even when the bucket is slower than ffmpeg. Default 2× concurrency.
+   */
+  maxPendingSegments?: number;
+  signal?: AbortSignal;
+  onProgress?(progress: GenerateHlsProgress): void;
+  /**
+   * Called in index order once a segment and all before it are stored, so the EVENT playlist can be published
+   * for play-while-generating. Awaited one after another; an error here is logged, not fatal.
+   */
+  onSegmentStored?(segment: SegmentStored): void | Promise<void>;
+  logger?: HlsLogger;
+}
+
+export interface GenerateHlsResult {
+  /** `outputPrefix + 'playlist.m3u8'`, stored last. */
+  playlistKey: string;
+  /** Sum of the published segment durations. */
+  durationSeconds: number;
+  probedDurationSeconds: number | null;
+  segmentCount: number;
+  mode: 'copy' | 'transcode';
+  probe: ProbeResult;
+  plan: MediaPlan;
+}
+
+const silentLogger: HlsLogger = { info() {}, warn() {}, error() {} };
+
+function defaultTimeoutMs(durationSeconds: number | null): number {
+  return 10 * 60_000 + (durationSeconds ?? 2 * 3600) * 4_000;
+}
+
+/** Shortfall allowed between the probed and the produced duration: max(1 s, 2 %). */
+export function durationTolerance(probedSeconds: number): number {
+  return Math.max(1, probedSeconds * 0.02);
+}
+
+function incompleteError(readSeconds: number, probedSeconds: number, cause?: unknown): MediaError {
+  const read = readSeconds.toFixed(1);
+  const total = probedSeconds.toFixed(1);
+  return new MediaError(
+    'incomplete',
+    `The video file is incomplete or damaged: only ${read} of ${total} seconds could be read.`,
+    { permanent: true, cause, ...(cause instanceof MediaError ? pickLogDetails(cause) : {}) },
+  );
+}
+
+function pickLogDetails(error: MediaError): { stderrTail?: string; command?: string } {
+  const { stderrTail, command } = error.details;
+  return {
+    ...(stderrTail === undefined ? {} : { stderrTail }),
+    ...(command === undefined ? {} : { command }),
+  };
+}
+
+function storageFailure(cause: unknown): MediaError {
+  const permanent = cause instanceof StorageError ? !cause.transient : false;
+  return new MediaError('storage', MediaMessage.StoreFailed, { permanent, cause });
+}
+
+function unexpectedFailure(cause: unknown): MediaError {
+  if (cause instanceof MediaError) return cause;
+  return new MediaError('ffmpeg_failed', MediaMessage.ConversionFailed, { permanent: false, cause });
+}
+
+/**
+ * Turns a source URL into a published HLS stream: probe → choose copy/transcode → ffmpeg reads the URL and
+ * writes segments into a per-job temp dir → each segment is uploaded (bounded concurrency) and deleted as soon
+ * as ffmpeg lists it → the produced duration is checked against the probe → the VOD playlist is stored last.
+ *
+ * On any failure ffmpeg is killed, in-flight uploads settle, the output prefix is deleted (nothing half
+ * published) and a {@link MediaError} is thrown: `storage` for the bucket (transient unless the storage says
+ * otherwise) and for an unreachable source, `invalid_input` / `incomplete` / `unsupported` for bad input
+ * (permanent), `timeout`, `aborted`, `ffmpeg_failed`.
+ *
+ * @example
+ * const result = await generateHls({
+ *   sourceUrl: await storage.presignGet('videos/u/v.mp4', { expiresInSeconds: 3600 }),
+ *   outputPrefix: 'videos/u/v_hls/',
+ *   sink: storage,
+ *   tempRoot: '/var/tmp/notetaker',
+ *   onSegmentStored: ({ playlistSoFar }) => publishProgressivePlaylist(playlistSoFar),
+ * });
+ * result.playlistKey; // 'videos/u/v_hls/playlist.m3u8'
+ */
+export async function generateHls(options: GenerateHlsOptions): Promise<GenerateHlsResult> {
+  const { sink, outputPrefix } = options;
+  if (!outputPrefix.endsWith('/')) throw new TypeError('outputPrefix must end with "/"');
+  const logger = options.logger ?? silentLogger;
+  const segmentSeconds = options.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS;
+  const concurrency = Math.max(1, options.uploadConcurrency ?? 4);
+  const maxPending = Math.max(1, options.maxPendingSegments ?? concurrency * 2);
+  const probeTimeoutMs = options.probeTimeoutMs ?? 60_000;
+  const startedAt = Date.now();
+
+  const job = new AbortController();
+  let firstError: MediaError | undefined;
+  const fail = (error: MediaError): void => {
+    firstError ??= error;
+    if (!job.signal.aborted) job.abort(firstError);
+  };
+  const onOuterAbort = () =>
+    fail(
+      new MediaError('aborted', MediaMessage.Aborted, { permanent: false, cause: options.signal?.reason }),
+    );
+  if (options.signal?.aborted) onOuterAbort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const throwIfFailed = () => {
+    if (firstError) throw firstError;
+  };
+
+  let workDir: string | undefined;
+  let ffmpeg: MediaProcess | undefined;
+  let stopWatching = () => {};
+  let scanning: Promise<void> | undefined;
+  const inflight = new Set<Promise<void>>();
+  let notifications: Promise<void> = Promise.resolve();
+
+  try {
+    throwIfFailed();
+    const source = await checkSource(options.sourceUrl, { timeoutMs: probeTimeoutMs, signal: job.signal });
+    if (source.rangeSupported === false) {
+      logger.warn(
+        { sizeBytes: source.sizeBytes },
+        'hls generation: the source ignores Range; an MP4 with its index at the end will fail',
+      );
+    }
+    throwIfFailed();
+    const probe = await probeMedia(options.sourceUrl, {
+      ffprobePath: options.ffprobePath,
+      timeoutMs: probeTimeoutMs,
+      signal: job.signal,
+      readTimeoutSeconds: options.readTimeoutSeconds,
+    });
+    throwIfFailed();
+    const plan = choosePlan(probe);
+    const probed = probe.durationSeconds;
+    logger.info({ plan, probe }, 'hls generation: probed source');
+
+    await mkdir(options.tempRoot, { recursive: true });
+    workDir = await mkdtemp(join(options.tempRoot, 'hls-'));
+    const dir = workDir;
+    throwIfFailed();
+
+    // ---- segment bookkeeping -------------------------------------------------------------------------------
+    const segments: HlsSegment[] = []; // as listed by ffmpeg, index = position
+    const stored: boolean[] = [];
+    const queue: number[] = [];
+    let uploading = 0;
+    let uploadedCount = 0;
+    let announced = 0;
+    let storedSeconds = 0;
+    let encodedSeconds = 0;
+    let paused = false;
+
+    const report = (fraction: number) => {
+      try {
+        options.onProgress?.({ fraction, storedSegments: announced, encodedSeconds });
+      } catch (error) {
+        logger.warn({ err: error }, 'hls generation: onProgress failed');
+      }
+    };
+    const storedFraction = () =>
+      probed === null || probed <= 0 ? 0 : Math.min(0.99, Math.max(0, storedSeconds / probed));
+
+    const updateBackpressure = () => {
+      const pending = segments.length - uploadedCount;
+      if (!paused && pending >= maxPending && !job.signal.aborted) {
+        paused = ffmpeg?.pause() ?? false;
+      } else if (paused && pending <= Math.floor(maxPending / 2)) {
+        ffmpeg?.resume();
+        paused = false;
+      }
+    };
+
+    const announce = () => {
+      while (!job.signal.aborted && announced < segments.length && stored[announced]) {
+        const index = announced;
+        const segment = segments[index];
+        if (!segment) break;
+        announced += 1;
+        storedSeconds += segment.durationSeconds;
+        const onSegmentStored = options.onSegmentStored;
+        if (onSegmentStored) {
+          const event: SegmentStored = {
+            index,
+            uri: segment.uri,
+            durationSeconds: segment.durationSeconds,
+            playlistSoFar: buildHlsPlaylist({
+              type: 'event',
+              segments: segments.slice(0, index + 1),
+              minTargetDurationSeconds: segmentSeconds,
+            }),
+          };
+          notifications = notifications
+            .then(() => onSegmentStored(event))
+            .catch((error: unknown) =>
+              logger.warn({ err: error, index }, 'hls generation: onSegmentStored failed'),
+            );
+        }
+        report(storedFraction());
+      }
+    };
+
+    const uploadSegment = async (index: number): Promise<void> => {
+      const file = join(dir, segmentFileName(index));
+      try {
+        await sink.putFile(outputPrefix + segmentFileName(index), file, {
+          contentType: SEGMENT_CONTENT_TYPE,
+          signal: job.signal,
+        });
+      } catch (error) {
+        throw job.signal.aborted && firstError ? firstError : storageFailure(error);
+      }
+      await unlink(file);
+    };
+
+    const pump = () => {
+      while (!job.signal.aborted && uploading < concurrency && queue.length > 0) {
+        const index = queue.shift() as number;
+        uploading += 1;
+        const upload: Promise<void> = uploadSegment(index)
+          .then(() => {
+            uploadedCount += 1;
+            stored[index] = true;
+            announce();
+          })
+          .catch((error: unknown) => fail(error instanceof MediaError ? error : unexpectedFailure(error)))
+          .finally(() => {
+            uploading -= 1;
+            inflight.delete(upload);
+            updateBackpressure();
+            pump();
+          });
+        inflight.add(upload);
+      }
+    };
+
+    /** Reads ffmpeg's playlist; every segment it lists is complete (segments and playlist are renamed into place). */
+    const scan = async (): Promise<void> => {
+      let text: string;
+      try {
+        text = await readFile(join(dir, HLS_PLAYLIST_NAME), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      const listed = parseHlsPlaylist(text).segments;
+      for (let index = segments.length; index < listed.length; index += 1) {
+        const segment = listed[index];
+        if (!segment) break;
+        if (parseSegmentIndex(segment.uri) !== index) {
+          throw new MediaError('ffmpeg_failed', MediaMessage.ConversionFailed, {
+            permanent: false,
+            cause: new Error(`unexpected segment "${segment.uri}" at position ${index}`),
+          });
+        }
+        segments.push(segment);
+        queue.push(index);
+      }
+      updateBackpressure();
+      pump();
+    };
+
+    // Scans run one at a time; a request during a scan runs one more afterwards.
+    let rescan = false;
+    const requestScan = (): void => {
+      if (scanning) {
+        rescan = true;
+        return;
+      }
+      scanning = (async () => {
+        do {
+          rescan = false;
+          await scan();
+        } while (rescan && !job.signal.aborted);
+      })()
+        .catch((error: unknown) => fail(unexpectedFailure(error)))
+        .finally(() => {
+          scanning = undefined;
+        });
+    };
+
+    // ---- run ffmpeg ------------------------------------------------------------------------------------------
+    const timeoutMs =
+      typeof options.timeoutMs === 'function'
+        ? options.timeoutMs(probed)
+        : (options.timeoutMs ?? defaultTimeoutMs(probed));
+    ffmpeg = startFfmpeg({
+      bin: options.ffmpegPath ?? 'ffmpeg',
+      args: buildHlsArgs({
+        input: options.sourceUrl,
+        outputDir: dir,
+        plan,
+        segmentSeconds,
+        readTimeoutSeconds: options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS,
+      }),
+      timeoutMs,
+      signal: job.signal,
+      onProgress: (seconds) => {
+        encodedSeconds = seconds;
+        report(storedFraction());
+      },
+    });
+    const interval = setInterval(requestScan, POLL_INTERVAL_MS);
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dir, (_event, name) => {
+        if (name === null || String(name).startsWith('playlist')) requestScan();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // Polling alone is enough; events only make the reaction faster.
+    }
+    stopWatching = () => {
+      clearInterval(interval);
+      watcher?.close();
+    };
+
+    try {
+      await ffmpeg.result;
+    } catch (error) {
+      if (firstError) throw firstError;
+      if (error instanceof MediaError && error.code === 'incomplete' && probed !== null) {
+        // -xerror stopped at the first corrupt packet: say how far it got.
+        const listed = await readFile(join(dir, HLS_PLAYLIST_NAME), 'utf8').catch(() => '');
+        const readSeconds = Math.max(encodedSeconds, playlistDuration(parseHlsPlaylist(listed).segments));
+        throw incompleteError(readSeconds, probed, error);
+      }
+      throw error;
+    }
+    stopWatching();
+    await scanning;
+    await scan();
+
+    // ---- upload what is left, then verify ---------------------------------------------------------------------
+    while (queue.length > 0 || inflight.size > 0) {
+      throwIfFailed();
+      if (inflight.size === 0) pump();
+      if (inflight.size === 0) throw unexpectedFailure(new Error('segment uploads did not start'));
+      await Promise.race(inflight);
+    }
+    throwIfFailed();
+    await notifications;
+
+    const durationSeconds = playlistDuration(segments);
+    if (probed !== null && durationSeconds < probed - durationTolerance(probed)) {
+      throw incompleteError(durationSeconds, probed);
+    }
+    if (segments.length === 0) {
+      throw new MediaError('incomplete', MediaMessage.Damaged, { permanent: true });
+    }
+
+    const playlistKey = outputPrefix + HLS_PLAYLIST_NAME;
+    try {
+      await sink.putObject(
+        playlistKey,
+        buildHlsPlaylist({ type: 'vod', segments, minTargetDurationSeconds: segmentSeconds }),
+        { contentType: PLAYLIST_CONTENT_TYPE, signal: job.signal },
+      );
+    } catch (error) {
+      throw firstError ?? storageFailure(error);
+    }
+    throwIfFailed();
+    report(1);
+    logger.info(
+      {
+        durationSeconds,
+        probedDurationSeconds: probed,
+        segmentCount: segments.length,
+        mode: plan.mode,
+        ms: Date.now() - startedAt,
+      },
+      'hls generation: done',
+    );
+    return {
+      playlistKey,
+      durationSeconds,
+      probedDurationSeconds: probed,
+      segmentCount: segments.length,
+      mode: plan.mode,
+      probe,
+      plan,
+    };
+  } catch (caught) {
+    const error = firstError ?? unexpectedFailure(caught);
+    fail(error);
+    stopWatching();
+    await ffmpeg?.result.catch(() => undefined);
+    await scanning;
+    await Promise.allSettled([...inflight]);
+    await notifications;
+    try {
+      await sink.deletePrefix(outputPrefix);
+    } catch (cleanupError) {
+      logger.error({ err: cleanupError, outputPrefix }, 'hls generation: could not delete partial output');
+    }
+    logger.warn(
+      {
+        code: error.code,
+        permanent: error.permanent,
+        stderrTail: error.details.stderrTail,
+        command: error.details.command,
+      },
+      `hls generation failed: ${error.message}`,
+    );
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
