@@ -1,0 +1,108 @@
+import type { Readable } from 'node:stream';
+
+/** What a stored object looks like from the outside. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType?: string | undefined;
+  etag?: string | undefined;
+  lastModified?: Date | undefined;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Required by S3 for stream bodies; optional for buffers/strings/files. */
+  contentLength?: number;
+  cacheControl?: string;
+  signal?: AbortSignal;
+}
+
+export interface PresignOptions {
+  /** Lifetime of the URL, in seconds. Never more than 7 days (S3's limit). */
+  expiresInSeconds: number;
+}
+
+export interface PresignPutOptions extends PresignOptions {
+  contentType?: string;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * The object-storage seam. Two implementations: S3-protocol storage (S3, R2, MinIO) and local storage under the
+ * data folder, served by the service itself with signed, expiring URLs that behave like S3 presigned URLs.
+ * Everything above this seam is the same code for both.
+ */
+export interface Storage {
+  readonly kind: 'local' | 's3';
+  putObject(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<void>;
+  /** Uploads a file from disk (retries are safe: the file is re-read on each attempt). */
+  putFile(key: string, filePath: string, options?: PutOptions): Promise<void>;
+  getObject(key: string, options?: { signal?: AbortSignal }): Promise<{ body: Readable; info: ObjectInfo }>;
+  getObjectText(key: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /** `null` when the object does not exist. */
+  headObject(key: string): Promise<ObjectInfo | null>;
+  /** Deleting a missing object is not an error. */
+  deleteObject(key: string): Promise<void>;
+  /** Deletes every object whose key starts with `prefix`; returns how many were deleted. */
+  deletePrefix(prefix: string): Promise<number>;
+  listObjects(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * An absolute URL that GETs the object, honouring `Range`, until it expires. (Local storage also answers HEAD
+   * on it; S3 signs the method, so HEAD needs its own signature there.)
+   */
+  presignGet(key: string, options: PresignOptions): Promise<string>;
+  /** An absolute URL a client PUTs the whole object to. */
+  presignPut(key: string, options: PresignPutOptions): Promise<string>;
+  createMultipartUpload(key: string, options?: { contentType?: string }): Promise<{ uploadId: string }>;
+  presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: PresignOptions,
+  ): Promise<string>;
+  completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** Resolves when the storage answers; rejects otherwise (used by `/readyz`). */
+  ping(): Promise<void>;
+  /** Releases clients and sockets. */
+  close(): Promise<void>;
+}
+
+/** What kind of storage failure happened, for callers that act on it (404 vs 503, retry or not). */
+export const StorageErrorCode = {
+  /** The object, upload or bucket does not exist. */
+  NotFound: 'not_found',
+  /** The key or prefix is not acceptable (empty, `..` segments, leading `/`, control characters). */
+  InvalidKey: 'invalid_key',
+  /** The storage refused the credentials or the request. */
+  AccessDenied: 'access_denied',
+  /** A request the storage rejects as malformed (bad part list, missing length, ...). */
+  InvalidRequest: 'invalid_request',
+  /** The storage did not answer, answered 5xx, throttled or timed out: a retry may help. */
+  Unavailable: 'unavailable',
+  /** Any other failure. */
+  Failed: 'failed',
+} as const;
+export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
+
+/** Thrown by storage implementations; `transient` tells the job runner whether a retry may help. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  /** Defaults to `unavailable` for transient errors and `failed` otherwise. */
+  readonly code: StorageErrorCode;
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    options?: { cause?: unknown; code?: StorageErrorCode },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options?.code ?? (transient ? StorageErrorCode.Unavailable : StorageErrorCode.Failed);
+  }
+}
+
+/** S3's hard limit for presigned URL lifetime. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
