@@ -62,28 +62,29 @@ const envSchema = z
     JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
-  })
-  .superRefine((env, ctx) => {
-    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
-    }
-    if (env.AUTH_JWT_SECRET && env.AUTH_JWT_SECRET.length < 32) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'must be at least 32 characters' });
-    }
-    if (env.SERVICE_API_KEY && env.SERVICE_API_KEY.length < 24) {
-      ctx.addIssue({ code: 'custom', path: ['SERVICE_API_KEY'], message: 'must be at least 24 characters' });
-    }
-    if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID) !== (!env.S3_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['S3_SECRET_ACCESS_KEY'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
-      });
-    }
-    if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID)) {
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when other S3_* settings are given' });
-    }
   });
+
+/** Rules across variables, checked on the raw strings so they are reported together with field errors. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const problems: string[] = [];
+  if (set('AUTH_JWT_SECRET') && set('AUTH_JWKS_URL')) {
+    problems.push('AUTH_JWKS_URL: set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+  }
+  if (set('AUTH_JWT_SECRET') && env['AUTH_JWT_SECRET']!.trim().length < 32) {
+    problems.push('AUTH_JWT_SECRET: must be at least 32 characters');
+  }
+  if (set('SERVICE_API_KEY') && env['SERVICE_API_KEY']!.trim().length < 24) {
+    problems.push('SERVICE_API_KEY: must be at least 24 characters');
+  }
+  if (set('S3_BUCKET') && set('S3_ACCESS_KEY_ID') !== set('S3_SECRET_ACCESS_KEY')) {
+    problems.push('S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+  }
+  if (!set('S3_BUCKET') && (set('S3_ENDPOINT') || set('S3_ACCESS_KEY_ID'))) {
+    problems.push('S3_BUCKET: required when other S3_* settings are given');
+  }
+  return problems;
+}
 
 export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
 
@@ -157,11 +158,11 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
+    ...crossFieldProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const config: Config = {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8787,
+      database: { kind: 'pglite' },
+      storage: { kind: 'local' },
+      corsOrigins: '*',
+      presignTtlSeconds: 21600,
+      media: { segmentSeconds: 6 },
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+    expect(Object.isFrozen(config.media)).toBe(true);
+  });
+
+  it('switches to PostgreSQL and S3 when configured', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db/x',
+      S3_BUCKET: 'media',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_ACCESS_KEY_ID: 'k',
+      S3_SECRET_ACCESS_KEY: 's',
+      S3_FORCE_PATH_STYLE: 'true',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@db/x' });
+    expect(config.storage).toMatchObject({ kind: 's3', bucket: 'media', forcePathStyle: true });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        PRESIGN_TTL_SECONDS: String(8 * 24 * 3600),
+        AUTH_JWT_SECRET: 'short',
+        S3_ENDPOINT: 'http://minio:9000',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/PRESIGN_TTL_SECONDS/);
+    expect(problems).toMatch(/AUTH_JWT_SECRET/);
+    expect(problems).toMatch(/S3_BUCKET/);
+  });
+
+  it('never allows presigned URLs to outlive S3’s 7-day limit', () => {
+    expect(() => loadConfig({ PRESIGN_TTL_SECONDS: '604801' })).toThrow(ConfigError);
+    expect(loadConfig({ PRESIGN_TTL_SECONDS: '604800' }).presignTtlSeconds).toBe(604800);
+  });
+});
