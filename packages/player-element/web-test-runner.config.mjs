@@ -2,6 +2,7 @@
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { esbuildTypeScript } from './test/support/esbuild-typescript-plugin.mjs';
 import { mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
+import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -9,6 +10,8 @@ export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
+  // The stream server starts with the runner (PGlite + ffmpeg): give the whole run room on a busy machine.
+  testsFinishTimeout: 10 * 60_000,
   testFramework: { config: { timeout: 20000 } },
   browsers: [
     playwrightLauncher({
@@ -29,5 +32,5 @@ export default {
       },
     }),
   ],
-  plugins: [esbuildTypeScript(), mediaFixtures()],
+  plugins: [esbuildTypeScript(), mediaFixtures(), streamServerFixtures()],
 };

@@ -1,0 +1,60 @@
+import { chooseEngine, detectEngineEnvironment } from '../src/engine/choose-engine.js';
+import { equal } from './support/browser.js';
+
+const SAFARI_MAC =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15';
+const CHROME_MAC =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+const FIREFOX_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:132.0) Gecko/20100101 Firefox/132.0';
+
+const hlsVideo = { canPlayType: () => 'maybe' as const };
+const noHlsVideo = { canPlayType: () => '' as const };
+const mse = { isTypeSupported: () => true };
+const scope = (userAgent: string, extra: Record<string, unknown> = {}) => ({
+  navigator: { userAgent, maxTouchPoints: 0 } as unknown as Navigator,
+  ...extra,
+});
+
+describe('engine choice', () => {
+  it('picks hls.js in this Chromium although it answers "maybe" to HLS', () => {
+    const video = document.createElement('video');
+    equal(video.canPlayType('application/vnd.apple.mpegurl') !== '', true, 'Chromium claims native HLS');
+    const env = detectEngineEnvironment(video);
+    equal(JSON.stringify(env), JSON.stringify({ mse: true, nativeHls: true, apple: false }), 'environment');
+    equal(chooseEngine(env), 'mse', 'engine');
+  });
+
+  it('picks native HLS on Safari for macOS and on iPhone', () => {
+    equal(chooseEngine(detectEngineEnvironment(hlsVideo, scope(SAFARI_MAC, { MediaSource: mse }))), 'native', 'Safari');
+    equal(
+      chooseEngine(detectEngineEnvironment(hlsVideo, scope(IPHONE, { ManagedMediaSource: mse }))),
+      'native',
+      'iPhone with ManagedMediaSource',
+    );
+  });
+
+  it('picks hls.js for Chrome and Firefox on macOS', () => {
+    equal(chooseEngine(detectEngineEnvironment(hlsVideo, scope(CHROME_MAC, { MediaSource: mse }))), 'mse', 'Chrome');
+    equal(chooseEngine(detectEngineEnvironment(noHlsVideo, scope(FIREFOX_MAC, { MediaSource: mse }))), 'mse', 'Firefox');
+  });
+
+  it('detects iPadOS that presents itself as a Mac', () => {
+    const ipad = { navigator: { userAgent: SAFARI_MAC, maxTouchPoints: 5 } as unknown as Navigator };
+    equal(detectEngineEnvironment(hlsVideo, ipad).apple, true, 'apple');
+  });
+
+  it('honours prefer-playback when the preferred path exists', () => {
+    const chromium = { mse: true, nativeHls: true, apple: false };
+    const safari = { mse: true, nativeHls: true, apple: true };
+    equal(chooseEngine(chromium, 'native'), 'native', 'native preferred in Chromium');
+    equal(chooseEngine(safari, 'mse'), 'mse', 'MSE preferred on Safari');
+    equal(chooseEngine({ mse: false, nativeHls: true, apple: false }, 'mse'), 'native', 'MSE preferred but missing');
+  });
+
+  it('reports no engine when the browser has neither MSE nor native HLS', () => {
+    equal(chooseEngine({ mse: false, nativeHls: false, apple: false }), 'none', 'engine');
+    equal(chooseEngine(detectEngineEnvironment(noHlsVideo, scope(FIREFOX_MAC))), 'none', 'detected');
+  });
+});

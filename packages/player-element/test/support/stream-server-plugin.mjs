@@ -1,0 +1,92 @@
+// Starts a real @notetaker/stream-server (embedded defaults: PGlite + local storage) for the browser tests, feeds it
+// media that ffmpeg makes, and hands ids, token and URL to the browser as /fixtures.json.
+// The server starts with the test runner but is awaited only by tests that fetch /fixtures.json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createStreamClient } from '@notetaker/client-sdk';
+import { runFfmpeg, testSourceArgs } from './media-fixtures-plugin.mjs';
+
+/** Lifetime of playback tokens and presigned segment URLs: short, so that tests can see them expire. */
+export const PRESIGN_TTL_SECONDS = 4;
+const OWNER = 'player-element-tests';
+
+async function makeMp4(file, seconds) {
+  if (!existsSync(file)) await runFfmpeg([...testSourceArgs(seconds), '-movflags', '+faststart', file]);
+  return file;
+}
+
+export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
+  let server;
+  let dataDir;
+  let started;
+
+  const start = async () => {
+    const mediaDir = path.join(rootDir, '.tmp/media');
+    mkdirSync(mediaDir, { recursive: true });
+    const [short, long] = await Promise.all([
+      makeMp4(path.join(mediaDir, 'short.mp4'), 10),
+      makeMp4(path.join(mediaDir, 'long.mp4'), 40),
+    ]);
+    const corrupt = path.join(mediaDir, 'corrupt.mp4');
+    writeFileSync(corrupt, randomBytes(64 * 1024));
+
+    const { startServer } = await import('@notetaker/stream-server');
+    mkdirSync(path.join(rootDir, '.tmp'), { recursive: true });
+    dataDir = mkdtempSync(path.join(rootDir, '.tmp/stream-server-'));
+    server = await startServer({
+      env: {
+        DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        PRESIGN_TTL_SECONDS: String(PRESIGN_TTL_SECONDS),
+        SEGMENT_SECONDS: '2',
+        STREAM_RETRY_AFTER_SECONDS: '1',
+      },
+      logger: 'silent',
+    });
+    const token = await server.mintUserToken(OWNER, 3 * 3600);
+    const [ready, longVideo, fresh, corruptVideo] = await Promise.all([
+      server.importVideo(short, { ownerId: OWNER, title: 'ready' }),
+      server.importVideo(long, { ownerId: OWNER, title: 'long' }),
+      server.importVideo(short, { ownerId: OWNER, title: 'never viewed' }),
+      server.importVideo(corrupt, { ownerId: OWNER, title: 'corrupt' }),
+    ]);
+    const client = createStreamClient({ baseUrl: server.url, token });
+    await client.waitForStream(ready.id, { timeout: 180_000 });
+    await client.waitForStream(longVideo.id, { timeout: 180_000 });
+    return {
+      apiBase: server.url,
+      token,
+      presignTtlSeconds: PRESIGN_TTL_SECONDS,
+      videos: { ready: ready.id, long: longVideo.id, fresh: fresh.id, corrupt: corruptVideo.id },
+      shortMp4: short,
+    };
+  };
+
+  return {
+    name: 'stream-server-fixtures',
+    serverStart() {
+      started = start();
+      started.catch(() => undefined);
+    },
+    async serverStop() {
+      await started?.catch(() => undefined);
+      await server?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async serve(context) {
+      if (context.path !== '/fixtures.json') return undefined;
+      const fixtures = await started;
+      return { body: JSON.stringify(fixtures), type: 'json' };
+    },
+    async executeCommand({ command, payload }) {
+      if (command !== 'replace-video-source') return undefined;
+      // Replaces a video's source object in storage (e.g. a corrupt upload fixed by the owner).
+      const fixtures = await started;
+      const video = await server.registry.get(payload.id);
+      await server.storage.putFile(video.source_key, fixtures.shortMp4, { contentType: 'video/mp4' });
+      return true;
+    },
+  };
+}
