@@ -27,6 +27,8 @@ export interface VideosTable {
   hls_error_message: string | null;
   hls_progress: number | null;
   hls_mode: string | null;
+  /** While generating: an EVENT playlist of the segments already stored (relative URIs). */
+  hls_live_playlist: string | null;
   hls_requested_at: Timestamp | null;
   hls_run_id: string | null;
   hls_attempts: Generated<number>;

@@ -16,6 +16,7 @@ import {
   completeGeneration,
   failGeneration,
   findVideo,
+  publishLivePlaylist,
   releaseGeneration,
   renewGenerationLease,
   type ClaimedJob,
@@ -112,6 +113,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
     );
     const started = performance.now();
+    const live = createLivePublisher((playlist) => publishLivePlaylist(deps.db, ref, playlist, progress), log);
     const outputPrefix = storageKeys.hlsPrefix(video.owner_id, video.id);
     log.info({ sourceKey: video.source_key }, 'generation started');
     try {
@@ -140,8 +142,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         onProgress: (p) => {
           progress = Math.min(0.99, p.fraction);
         },
+        onSegmentStored: (segment) => live.publish(segment.playlistSoFar),
         logger: log,
       });
+      await live.flush();
       const done = await completeGeneration(deps.db, ref, {
         playlistKey: result.playlistKey,
         durationSeconds: result.durationSeconds,
@@ -161,6 +165,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     } catch (error) {
       await handleFailure(job, ref, error, { stopping, leaseLost, log });
     } finally {
+      live.stop();
       clearInterval(heartbeat);
       runningJobs.delete(video.id);
     }
@@ -219,6 +224,57 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       for (const wake of [...wakers]) wake();
       for (const controller of runningJobs.values()) controller.abort(new Error('shutdown'));
       await Promise.all(loops);
+    },
+  };
+}
+
+/**
+ * Publishes the growing playlist to the database: the first one at once (that is what makes the video playable),
+ * later ones at most every `intervalMs`, always the newest, never two writes at the same time.
+ */
+function createLivePublisher(write: (playlist: string) => Promise<unknown>, log: Logger, intervalMs = 500) {
+  let pending: string | undefined;
+  let inFlight: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastWrite = 0;
+  let stopped = false;
+  const writeNow = (): Promise<void> => {
+    if (inFlight || pending === undefined || stopped) return inFlight ?? Promise.resolve();
+    const playlist = pending;
+    pending = undefined;
+    lastWrite = Date.now();
+    inFlight = write(playlist)
+      .then(() => undefined)
+      .catch((error: unknown) => log.warn({ err: error }, 'publishing the live playlist failed'))
+      .finally(() => {
+        inFlight = undefined;
+        if (pending !== undefined) schedule();
+      });
+    return inFlight;
+  };
+  const schedule = () => {
+    if (timer || stopped) return;
+    const wait = Math.max(0, lastWrite + intervalMs - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      void writeNow();
+    }, wait);
+  };
+  return {
+    publish(playlist: string) {
+      pending = playlist;
+      if (lastWrite === 0 && !inFlight) void writeNow();
+      else schedule();
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+      await writeNow();
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
     },
   };
 }

@@ -74,6 +74,7 @@ export async function startHlsGeneration(
       hls_next_attempt_at: sql`now()`,
       hls_attempts: 0,
       hls_progress: 0,
+      hls_live_playlist: null,
       hls_error_message: null,
       hls_generated_at: null,
       hls_lease_owner: null,
@@ -113,6 +114,7 @@ export async function claimNextGeneration(
       hls_lease_owner = ${workerId},
       hls_lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
       hls_attempts = hls_attempts + 1,
+      hls_live_playlist = null,
       updated_at = now()
     where id = (
       select id from videos
@@ -163,6 +165,7 @@ export async function completeGeneration(
       hls_playlist_key: fields.playlistKey,
       hls_generated_at: sql`now()`,
       hls_progress: 1,
+      hls_live_playlist: null,
       hls_mode: fields.mode,
       hls_error_message: null,
       hls_lease_owner: null,
@@ -187,10 +190,26 @@ export async function failGeneration(
       hls_status: HlsStatus.Failed,
       hls_error_message: errorMessage,
       hls_progress: null,
+      hls_live_playlist: null,
       hls_lease_owner: null,
       hls_lease_expires_at: null,
       updated_at: sql`now()`,
     })
+    .where(ownsLease(job))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Publishes the playlist of the segments stored so far, so viewers can start before generation ends. */
+export async function publishLivePlaylist(
+  db: Db,
+  job: { id: string; runId: string; workerId: string },
+  playlist: string,
+  progress: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({ hls_live_playlist: playlist, hls_progress: progress })
     .where(ownsLease(job))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -207,6 +226,7 @@ export async function releaseGeneration(
     .set({
       hls_lease_owner: null,
       hls_lease_expires_at: null,
+      hls_live_playlist: null,
       hls_next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`,
       updated_at: sql`now()`,
     })
@@ -225,6 +245,7 @@ export async function resetHls(db: Db, id: string): Promise<VideoRow | undefined
       hls_generated_at: null,
       hls_error_message: null,
       hls_progress: null,
+      hls_live_playlist: null,
       hls_mode: null,
       hls_requested_at: null,
       hls_run_id: null,

@@ -1,10 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 
 import * as m0001 from './0001-create-videos.js';
+import * as m0002 from './0002-progressive-playlist.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-create-videos': m0001 };
+    return { '0001-create-videos': m0001, '0002-progressive-playlist': m0002 };
   },
 };
