@@ -1,7 +1,7 @@
 // Browser tests of <notetaker-player> in the system Chromium.
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { esbuildTypeScript } from './test/support/esbuild-typescript-plugin.mjs';
-import { mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
+import { flakyHlsMiddleware, mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
 import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,5 +32,6 @@ export default {
       },
     }),
   ],
+  middleware: [flakyHlsMiddleware()],
   plugins: [esbuildTypeScript(), mediaFixtures(), streamServerFixtures()],
 };

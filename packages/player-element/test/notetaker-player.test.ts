@@ -115,6 +115,21 @@ describe('<notetaker-player> element', () => {
     assert(paths.includes(`POST /api/videos/${VIDEO}/stream/retry`), `retry posted (${paths.join(', ')})`);
   });
 
+  it('asks /stream for fresh URLs when playback is refused, gives up after three, and Retry starts over', async () => {
+    let mode = 'forbidden';
+    let loads = 0;
+    api = scriptApi(() => ready(new URL(`/flaky/refused-${Date.now()}-${loads++}/${mode}/playlist`, location.href).href));
+    const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base, autoplay: 'muted' });
+    const error = await nextEvent<CustomEvent<NotetakerErrorDetail>>(player, PlayerEventName.error);
+    equal(error.detail.code, 'playback_forbidden', 'error code');
+    equal(api.requests.length, 4, '/stream requests: the first and three refreshes');
+    mode = '0';
+    player.retry();
+    await waitFor(() => player.state === 'ready', 'ready after Retry');
+    equal(api.requests.length, 5, '/stream requests after Retry');
+    equal(player.error, null, 'error cleared');
+  });
+
   it('moves focus to Retry when an error appears while focus is inside the player', async () => {
     api = scriptApi(() => ready(FIXTURE_HLS_URL));
     const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base });

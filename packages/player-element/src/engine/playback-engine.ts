@@ -20,6 +20,8 @@ export interface PlaybackEngineOptions {
   /** Loads hls.js; called only for the `mse` engine, on the first `load`. */
   loadHls?: () => Promise<typeof Hls>;
   hlsConfig?: Partial<HlsConfig>;
+  /** Recovery limits; the defaults suit production. */
+  recovery?: RecoveryLimits;
   /** Playback cannot go on with the current URL (for example it expired): load a fresh one. */
   onReloadNeeded(reason: ReloadReason, at: PlaybackSnapshot): void;
   /** Automatic recovery gave up. The engine has already torn itself down. */
@@ -41,15 +43,20 @@ export interface PlaybackEngine {
   destroy(): void;
 }
 
-/** Fatal network errors are retried this many times with growing delays before giving up. */
-export const MAX_NETWORK_RETRIES = 4;
-/** At most this many `recoverMediaError` calls per load. */
-export const MAX_MEDIA_RECOVERIES = 3;
+export interface RecoveryLimits {
+  /** Fatal network errors are retried this many times before giving up (default 4). */
+  networkRetries?: number;
+  /** First backoff delay in ms, doubling up to 8 s, with ±20 % jitter (default 1000). */
+  baseDelayMs?: number;
+  /** At most this many `recoverMediaError` calls per load (default 3). */
+  mediaRecoveries?: number;
+}
 
 const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
+  const { networkRetries: maxNetwork = 4, baseDelayMs = 1000, mediaRecoveries: maxMedia = 3 } = options.recovery ?? {};
   let hls: Hls | null = null;
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -112,17 +119,17 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       }
       if (!data.fatal) return;
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
-        if (networkRetries >= MAX_NETWORK_RETRIES) {
+        if (networkRetries >= maxNetwork) {
           giveUp('playback_network', `Could not load the stream (${data.details}).`, data.error);
           return;
         }
-        const delay = Math.min(8000, 1000 * 2 ** networkRetries++) * (0.8 + Math.random() * 0.4);
+        const delay = Math.min(8000, baseDelayMs * 2 ** networkRetries++) * (0.8 + Math.random() * 0.4);
         const manifest = /^manifest/i.test(data.details);
         timer = setTimeout(() => {
           if (manifest) instance.loadSource(source.url);
           else instance.startLoad(video.currentTime || source.startPosition);
         }, delay);
-      } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < MAX_MEDIA_RECOVERIES) {
+      } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < maxMedia) {
         const now = performance.now();
         if (now - lastRecovery < 3000) instance.swapAudioCodec();
         lastRecovery = now;

@@ -1,6 +1,6 @@
 // Makes a small HLS stream with ffmpeg (once) and serves it as /.tmp/fixtures/vod/playlist.m3u8.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
@@ -47,5 +47,40 @@ export function mediaFixtures({ rootDir = process.cwd() } = {}) {
     async serverStart() {
       await makeVodFixture(path.join(rootDir, '.tmp/fixtures/vod'));
     },
+  };
+}
+
+/**
+ * Serves the VOD fixture under /flaky/<key>/<mode>/playlist with segment1 misbehaving: mode `all` answers it 500
+ * forever, `forbidden` answers 403, a number N answers 500 to its first N requests. URLs have no extension so that
+ * the test runner does not mark the answers (failures included) as cacheable for a year.
+ */
+export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
+  const failures = new Map();
+  return async (ctx, next) => {
+    const match = /^\/flaky\/([\w-]+)\/(\w+)\/(playlist|segment\d+)$/.exec(ctx.path);
+    if (!match) return next();
+    const [, key, mode, name] = match;
+    ctx.set('cache-control', 'no-store');
+    if (name === 'playlist') {
+      const playlist = readFileSync(path.join(rootDir, '.tmp/fixtures/vod/playlist.m3u8'), 'utf8');
+      ctx.type = 'application/vnd.apple.mpegurl';
+      ctx.body = playlist.replace(/\.ts$/gm, '');
+      return;
+    }
+    if (name === 'segment1') {
+      const count = (failures.get(key) ?? 0) + 1;
+      failures.set(key, count);
+      if (mode === 'forbidden') {
+        ctx.status = 403;
+        return;
+      }
+      if (mode === 'all' || (/^\d+$/.test(mode) && count <= Number(mode))) {
+        ctx.status = 500;
+        return;
+      }
+    }
+    ctx.type = 'video/mp2t';
+    ctx.body = readFileSync(path.join(rootDir, '.tmp/fixtures/vod', `${name}.ts`));
   };
 }
