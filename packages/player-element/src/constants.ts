@@ -89,8 +89,8 @@ export const MEDIA_EVENTS = [
 ] as const;
 export type MediaEventName = (typeof MEDIA_EVENTS)[number];
 
-/** `autoplay` values: `''` (plain attribute) plays with sound if the browser allows it. */
-export type AutoplayPolicy = boolean | '' | 'muted' | 'any';
+/** `autoplay` values: `true` (plain attribute) plays with sound if the browser allows it. */
+export type AutoplayPolicy = boolean | 'muted' | 'any';
 /** `prefer-playback` values. */
 export type PreferPlayback = 'mse' | 'native';
 
