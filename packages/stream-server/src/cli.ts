@@ -18,6 +18,7 @@ Commands:
   migrate                                  Bring the database schema up to date
   import <file> --owner <user-id> [--title <title>] [--server <url>]
                                            Upload a file to a running server and register it; prints JSON
+  retry <video-id> [--server <url>]        Restart generation of a failed video (operator retry)
   token --sub <user-id> [--ttl <seconds|30m|12h|7d>]
                                            Print a user token the server accepts
 
@@ -40,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return importFile(rest);
     case 'token':
       return token(rest);
+    case 'retry':
+      return retry(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -102,10 +105,40 @@ async function importFile(args: string[]): Promise<number> {
   if (!values.owner) throw new UsageError('import needs --owner <user-id>');
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile()) throw new UsageError(`no such file: ${file}`);
+  const call = await managementCaller(values.server);
+  const registered = (await call('POST', '/videos', {
+    owner_id: values.owner,
+    title: values.title ?? path.basename(file),
+    content_type: contentTypeOf(file),
+    size_bytes: stat.size,
+  })) as { video: { id: string }; upload: Parameters<typeof uploadFile>[2] };
+  const parts = await uploadFile(file, stat.size, registered.upload);
+  const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
+  process.stdout.write(`${JSON.stringify(video)}\n`);
+  return 0;
+}
+
+async function retry(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { server: { type: 'string' } },
+    strict: true,
+  });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError('retry needs exactly one video id');
+  const call = await managementCaller(values.server);
+  const answer = await call('POST', `/videos/${encodeURIComponent(id)}/hls/retry`);
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+  return 0;
+}
+
+/** Calls the running server's management API with the service key from the configuration or the data folder. */
+async function managementCaller(server: string | undefined) {
   const config = loadConfig(process.env);
   const secrets = await loadOrCreateSecrets(config.dataDir, { serviceApiKey: config.auth.serviceApiKey });
-  const base = serverUrl(config, values.server);
-  const call = async (method: string, route: string, body?: unknown) => {
+  const base = serverUrl(config, server);
+  return async (method: string, route: string, body?: unknown) => {
     let response: Response;
     try {
       response = await fetch(`${base}/api/manage${route}`, {
@@ -119,20 +152,10 @@ async function importFile(args: string[]): Promise<number> {
     const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (!response.ok) {
       const message = (json['error'] as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
-      throw new Error(`the server refused the import: ${message}`);
+      throw new Error(`the server refused: ${message}`);
     }
     return json;
   };
-  const registered = (await call('POST', '/videos', {
-    owner_id: values.owner,
-    title: values.title ?? path.basename(file),
-    content_type: contentTypeOf(file),
-    size_bytes: stat.size,
-  })) as { video: { id: string }; upload: Parameters<typeof uploadFile>[2] };
-  const parts = await uploadFile(file, stat.size, registered.upload);
-  const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
-  process.stdout.write(`${JSON.stringify(video)}\n`);
-  return 0;
 }
 
 function contentTypeOf(file: string): string {

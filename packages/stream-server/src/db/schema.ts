@@ -39,10 +39,27 @@ export interface VideosTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  event: string;
+  /** The exact JSON body that is signed and sent. */
+  payload: string;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DatabaseSchema {
   videos: VideosTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type VideoRow = Selectable<VideosTable>;
 export type NewVideoRow = Insertable<VideosTable>;
 export type VideoRowUpdate = Updateable<VideosTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

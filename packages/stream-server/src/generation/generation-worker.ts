@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/load-config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
 import { generateHls } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
 import { storageKeys } from '../videos/video-json.js';
+import { backoffSeconds } from './backoff.js';
 import {
   claimNextGeneration,
   completeGeneration,
@@ -29,6 +33,9 @@ export interface GenerationWorkerDeps {
   logger: Logger;
   /** Defaults to `<hostname>:<pid>:<random>`. */
   workerId?: string;
+  metrics?: Metrics | undefined;
+  /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
+  webhooks?: { onQueued(): void } | undefined;
 }
 
 export interface GenerationWorker {
@@ -53,7 +60,8 @@ export interface GenerationWorker {
 export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWorker {
   const { config, logger } = deps;
   const workerId = deps.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const tempRoot = path.join(config.dataDir, 'tmp', 'generation');
+  // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
+  const tempRoot = path.join(tempParent(config.dataDir), `${os.hostname()}-${process.pid}`);
   let stopping = false;
   let started = false;
   const wakers = new Set<() => void>();
@@ -116,6 +124,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const live = createLivePublisher((playlist) => publishLivePlaylist(deps.db, ref, playlist, progress), log);
     const outputPrefix = storageKeys.hlsPrefix(video.owner_id, video.id);
     log.info({ sourceKey: video.source_key }, 'generation started');
+    deps.metrics?.generationStarted.inc();
     try {
       const source = await deps.storage.headObject(video.source_key);
       if (!source) {
@@ -146,11 +155,15 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         logger: log,
       });
       await live.flush();
-      const done = await completeGeneration(deps.db, ref, {
-        playlistKey: result.playlistKey,
-        durationSeconds: result.durationSeconds,
-        mode: result.mode,
-        mediaInfo: result.probe,
+      const done = await deps.db.transaction().execute(async (trx) => {
+        const row = await completeGeneration(trx, ref, {
+          playlistKey: result.playlistKey,
+          durationSeconds: result.durationSeconds,
+          mode: result.mode,
+          mediaInfo: result.probe,
+        });
+        if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
+        return row;
       });
       if (!done) {
         log.warn('generation finished but the job is no longer ours (video deleted or reset)');
@@ -158,8 +171,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         if (!current || current.hls_run_id !== job.runId) await deps.storage.deletePrefix(outputPrefix).catch(() => {});
         return;
       }
+      const seconds = (performance.now() - started) / 1000;
+      deps.metrics?.generationSucceeded.inc({ mode: result.mode });
+      deps.metrics?.generationDuration.observe({ mode: result.mode }, seconds);
+      deps.webhooks?.onQueued();
       log.info(
-        { mode: result.mode, durationSeconds: result.durationSeconds, segments: result.segmentCount, ms: Math.round(performance.now() - started) },
+        { mode: result.mode, durationSeconds: result.durationSeconds, segments: result.segmentCount, ms: Math.round(seconds * 1000) },
         'generation succeeded',
       );
     } catch (error) {
@@ -193,12 +210,20 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       { err: error, code: media?.code, stderrTail: media?.details.stderrTail, command: media?.details.command },
       'generation attempt failed',
     );
+    deps.metrics?.generationFailed.inc({ reason: media?.code ?? 'unexpected' });
     const permanent = media ? media.permanent : false;
     if (permanent || job.attempt >= config.worker.maxAttempts) {
       const message = media
         ? media.message
         : `The video could not be prepared after ${job.attempt} attempts; try again later.`;
-      await failGeneration(deps.db, ref, message).catch((e: unknown) => log.error({ err: e }, 'recording failure failed'));
+      await deps.db
+        .transaction()
+        .execute(async (trx) => {
+          const row = await failGeneration(trx, ref, message);
+          if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsFailed, row);
+        })
+        .then(() => deps.webhooks?.onQueued())
+        .catch((e: unknown) => log.error({ err: e }, 'recording failure failed'));
       return;
     }
     const delay = backoffSeconds(job.attempt);
@@ -214,6 +239,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     start() {
       if (started) return;
       started = true;
+      void removeOrphanedTempDirs(tempParent(config.dataDir), logger);
       for (let i = 0; i < config.worker.concurrency; i += 1) loops.push(runSlot());
     },
     notify() {
@@ -279,8 +305,40 @@ function createLivePublisher(write: (playlist: string) => Promise<unknown>, log:
   };
 }
 
-/** Exponential backoff with full jitter: ~2, 4, 8 … seconds, capped at 5 minutes. */
-export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(300, 2 ** Math.max(1, attempt));
-  return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
+function tempParent(dataDir: string): string {
+  return path.join(dataDir, 'tmp', 'generation');
+}
+
+/**
+ * Removes the temp folders of generation processes on this host that are no longer alive (a worker killed with
+ * SIGKILL cannot clean up after itself). Folders are named `<hostname>-<pid>`.
+ */
+export async function removeOrphanedTempDirs(parent: string, logger: Logger): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(parent);
+  } catch {
+    return 0;
+  }
+  const host = os.hostname();
+  let removed = 0;
+  for (const name of names) {
+    const match = /^(.*)-(\d+)$/.exec(name);
+    if (!match || match[1] !== host) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await fs.rm(path.join(parent, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  if (removed > 0) logger.info({ removed }, 'removed temp folders of dead workers');
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -24,6 +24,8 @@ export interface VideoRegistryDeps {
   multipartThresholdBytes: number;
   multipartPartBytes: number;
   clock?: () => Date;
+  /** Called when a video's source is in storage (upload completed, object imported): pre-generation hooks in here. */
+  onSourceReady?: (video: VideoRow) => Promise<VideoRow>;
 }
 
 /** Registering, uploading, importing and deleting videos: what the management API (and the CLI) do. */
@@ -115,7 +117,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       }
       const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
       if (!updated) throw new NotFoundError();
-      return updated;
+      return deps.onSourceReady ? deps.onSourceReady(updated) : updated;
     },
 
     async importExisting(input) {
@@ -125,15 +127,24 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       }
       const head = await deps.storage.headObject(input.sourceKey);
       if (!head) throw new BadRequestError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
-      return insertVideo(deps.db, {
-        id: randomUUID(),
-        owner_id: input.ownerId,
-        title: input.title ?? null,
-        source_key: input.sourceKey,
-        content_type: head.contentType ?? null,
-        size_bytes: head.size,
-        upload_status: UploadStatus.Complete,
-      });
+      let video: VideoRow;
+      try {
+        video = await insertVideo(deps.db, {
+          id: randomUUID(),
+          owner_id: input.ownerId,
+          title: input.title ?? null,
+          source_key: input.sourceKey,
+          content_type: head.contentType ?? null,
+          size_bytes: head.size,
+          upload_status: UploadStatus.Complete,
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') {
+          throw new ConflictError(ApiErrorCode.Conflict, 'That object is already registered as a video.');
+        }
+        throw error;
+      }
+      return deps.onSourceReady ? deps.onSourceReady(video) : video;
     },
 
     async remove(videoId) {

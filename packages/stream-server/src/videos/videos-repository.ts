@@ -157,8 +157,8 @@ export async function completeGeneration(
   db: Db,
   job: { id: string; runId: string; workerId: string },
   fields: { playlistKey: string; durationSeconds: number; mode: string; mediaInfo: unknown },
-): Promise<boolean> {
-  const result = await db
+): Promise<VideoRow | undefined> {
+  return db
     .updateTable('videos')
     .set({
       hls_status: HlsStatus.Ready,
@@ -175,16 +175,16 @@ export async function completeGeneration(
       updated_at: sql`now()`,
     })
     .where(ownsLease(job))
+    .returningAll()
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function failGeneration(
   db: Db,
   job: { id: string; runId: string; workerId: string },
   errorMessage: string,
-): Promise<boolean> {
-  const result = await db
+): Promise<VideoRow | undefined> {
+  return db
     .updateTable('videos')
     .set({
       hls_status: HlsStatus.Failed,
@@ -196,8 +196,8 @@ export async function failGeneration(
       updated_at: sql`now()`,
     })
     .where(ownsLease(job))
+    .returningAll()
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
 }
 
 /** Publishes the playlist of the segments stored so far, so viewers can start before generation ends. */

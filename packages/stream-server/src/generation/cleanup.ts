@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+
+import type { Db } from '../db/create-database.js';
+import type { Storage } from '../storage/storage.js';
+
+const HLS_KEY = /^videos\/([^/]+)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_hls\//;
+
+/**
+ * Removes HLS objects of videos that no longer exist (an object deletion failed, or a worker was still writing when
+ * the video was deleted). Only rows that are gone count: ids are never reused, so this cannot race a new generation.
+ * Safe to run in several processes at once, and repeatedly.
+ */
+export async function removeOrphanedHls(deps: { db: Db; storage: Storage; logger: Logger }): Promise<number> {
+  const prefixes = new Map<string, string>();
+  for (const object of await deps.storage.listObjects('videos/')) {
+    const match = HLS_KEY.exec(object.key);
+    if (match?.[2]) prefixes.set(match[2], `videos/${match[1]}/${match[2]}_hls/`);
+  }
+  if (prefixes.size === 0) return 0;
+  const ids = [...prefixes.keys()];
+  const owned = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await deps.db
+      .selectFrom('videos')
+      .select('id')
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const row of rows) owned.add(row.id);
+  }
+  let removed = 0;
+  for (const [id, prefix] of prefixes) {
+    if (owned.has(id)) continue;
+    await deps.storage.deletePrefix(prefix);
+    removed += 1;
+  }
+  if (removed > 0) deps.logger.info({ removed }, 'removed HLS objects of deleted videos');
+  return removed;
+}

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface CliProcess {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `notetaker-stream <args>` (the built CLI) as a real child process. */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/**
+ * An ffmpeg that reads its input at `rate`× real time (`-readrate`), so a test can act while a generation is in
+ * progress. Optionally records each run in `runsFile`.
+ */
+export async function writeSlowFfmpeg(dir: string, rate: number, runsFile?: string): Promise<string> {
+  const file = path.join(dir, `slow-ffmpeg-${rate}`);
+  const record = runsFile ? `echo run >> '${runsFile}'\n` : '';
+  await fs.writeFile(
+    file,
+    `#!/bin/bash\n${record}args=()\nfor a in "$@"; do\n  if [ "$a" = "-i" ]; then args+=(-readrate ${rate}); fi\n  args+=("$a")\ndone\nexec ffmpeg "\${args[@]}"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
