@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
@@ -7,9 +9,33 @@ import { isVideoId } from './video-json.js';
 
 /** The `/stream` answer, as the contract gives it. */
 export type StreamAnswer =
-  | { status: 'generating'; retry_after: number; progress?: number }
+  | {
+      status: 'generating';
+      retry_after: number;
+      progress?: number;
+      /** Present (with `playable` and `expires_at`) once the first segments are stored: an EVENT playlist. */
+      hls_url?: string;
+      playable?: true;
+      expires_at?: string;
+    }
   | { status: 'ready'; hls_url: string; expires_at: string }
   | { status: 'failed'; error_message: string };
+
+/**
+ * How the playlist behind an `hls_url` is written. A URL handed out while generating is an `event` URL and stays
+ * one for its whole life: it answers `#EXT-X-PLAYLIST-TYPE:EVENT` while segments land and, once the video is ready,
+ * the same EVENT playlist with `#EXT-X-ENDLIST` (HLS forbids changing a playlist's type within a session).
+ */
+export const PlaylistType = { Vod: 'vod', Event: 'event' } as const;
+export type PlaylistType = (typeof PlaylistType)[keyof typeof PlaylistType];
+
+/** The query parameter of `hls_url` that carries {@link PlaylistType} (absent means `vod`). */
+export const PLAYLIST_TYPE_PARAM = 'type';
+
+/** Default longest hold of a `/stream` answer that is not yet playable (see docs/decisions/0005). */
+export const DEFAULT_STREAM_HOLD_MS = 1500;
+/** Default interval at which held answers look at the database again. */
+export const DEFAULT_STREAM_HOLD_POLL_MS = 100;
 
 export interface StreamServiceDeps {
   db: Db;
@@ -20,6 +46,14 @@ export interface StreamServiceDeps {
   retryAfterSeconds: number;
   /** Wakes local workers so a new job starts without waiting for the next poll. */
   onGenerationQueued: () => void;
+  /**
+   * Longest time a user's `/stream` (or retry) answer is held while the video is generating but not yet playable,
+   * so the first segments can land and the answer can carry `hls_url` instead of a `retry_after` wait.
+   * Default {@link DEFAULT_STREAM_HOLD_MS}; 0 answers at once.
+   */
+  holdMs?: number;
+  /** Default {@link DEFAULT_STREAM_HOLD_POLL_MS}. */
+  holdPollMs?: number;
 }
 
 export interface StreamService {
@@ -27,12 +61,28 @@ export interface StreamService {
   getStream(userId: string, videoId: string): Promise<StreamAnswer>;
   /** Restarts a failed (or never-started) generation; answers like `/stream`. */
   retry(userId: string, videoId: string): Promise<StreamAnswer>;
-  /** Starts generation on behalf of the service (pre-generation); answers like `/stream`. */
+  /** Starts generation on behalf of the service (pre-generation); answers like `/stream`. Never held. */
   pregenerate(video: VideoRow): Promise<StreamAnswer>;
   answerFor(video: VideoRow): Promise<StreamAnswer>;
 }
 
+/**
+ * The `/stream` contract: starts generation on the first view, answers `generating` (202) — with a playable
+ * EVENT `hls_url` once the first segments are stored —, `ready` or `failed`.
+ *
+ * An answer that would be "generating, not playable yet" is held for up to `holdMs` while the database is looked
+ * at every `holdPollMs`, so a first view usually comes back already playable rather than after a `retry_after`
+ * wait. The call that starts a generation always answers 202, as the contract says for a first view.
+ *
+ * @example
+ * const streams = createStreamService({ db, playbackTokens, publicUrl: () => url, playbackTtlSeconds: 21600,
+ *   retryAfterSeconds: 2, onGenerationQueued: () => worker.notify() });
+ * await streams.getStream('alice', videoId); // { status: 'generating', retry_after: 2, playable: true, hls_url, … }
+ */
 export function createStreamService(deps: StreamServiceDeps): StreamService {
+  const holdMs = Math.max(0, deps.holdMs ?? DEFAULT_STREAM_HOLD_MS);
+  const watcher = createGenerationWatcher(deps.db, Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS));
+
   const owned = async (userId: string, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
     const video = await findOwnedVideo(deps.db, videoId, userId);
@@ -43,66 +93,178 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return video;
   };
 
-  const generating = (progress: number | null): StreamAnswer => ({
-    status: 'generating',
-    retry_after: deps.retryAfterSeconds,
-    ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
-  });
+  const playlistUrl = async (video: VideoRow, type: PlaylistType) => {
+    const { token, expiresAt } = await deps.playbackTokens.mint(
+      { userId: video.owner_id, videoId: video.id },
+      deps.playbackTtlSeconds,
+    );
+    const query = `token=${encodeURIComponent(token)}${type === PlaylistType.Event ? `&${PLAYLIST_TYPE_PARAM}=event` : ''}`;
+    return {
+      hls_url: `${deps.publicUrl()}/api/videos/${video.id}/playlist.m3u8?${query}`,
+      expires_at: expiresAt.toISOString(),
+    };
+  };
+
+  const generating = async (video: VideoRow, playable: boolean): Promise<StreamAnswer> => {
+    const progress = video.hls_progress;
+    return {
+      status: 'generating',
+      retry_after: deps.retryAfterSeconds,
+      ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
+      ...(playable ? { ...(await playlistUrl(video, PlaylistType.Event)), playable: true as const } : {}),
+    };
+  };
 
   const answerFor = async (video: VideoRow): Promise<StreamAnswer> => {
     switch (video.hls_status) {
-      case HlsStatus.Ready: {
-        const { token, expiresAt } = await deps.playbackTokens.mint(
-          { userId: video.owner_id, videoId: video.id },
-          deps.playbackTtlSeconds,
-        );
-        return {
-          status: 'ready',
-          hls_url: `${deps.publicUrl()}/api/videos/${video.id}/playlist.m3u8?token=${encodeURIComponent(token)}`,
-          expires_at: expiresAt.toISOString(),
-        };
-      }
+      case HlsStatus.Ready:
+        return { status: 'ready', ...(await playlistUrl(video, PlaylistType.Vod)) };
       case HlsStatus.Failed:
         return { status: 'failed', error_message: video.hls_error_message ?? 'Generation failed.' };
       case HlsStatus.Generating:
-        return generating(video.hls_progress);
+        return generating(video, isPlayable(video));
       default:
-        return generating(null);
+        return generating(video, false);
     }
   };
 
-  const start = async (video: VideoRow, from: ReadonlyArray<'none' | 'failed'>): Promise<VideoRow> => {
+  /**
+   * The answer to the call that started (or restarted) a generation: always 202, as the contract gives a first
+   * view. When the held wait saw the video finish already, its `hls_url` is an EVENT URL (answered as a complete
+   * EVENT playlist); when it saw a failure, the next poll reports it.
+   */
+  const firstAnswer = async (video: VideoRow): Promise<StreamAnswer> => {
+    if (video.hls_status === HlsStatus.Ready) return generating(video, true);
+    if (video.hls_status === HlsStatus.Generating) return generating(video, isPlayable(video));
+    return generating({ ...video, hls_progress: null }, false);
+  };
+
+  /** Holds a not-yet-playable generating video for up to `holdMs`, then reads it again (ownership included). */
+  const held = async (video: VideoRow): Promise<VideoRow> => {
+    if (holdMs === 0 || video.hls_status !== HlsStatus.Generating || isPlayable(video)) return video;
+    const changed = await watcher.waitForChange(video.id, holdMs);
+    if (!changed) return video;
+    const current = await findOwnedVideo(deps.db, video.id, video.owner_id);
+    if (!current) throw new NotFoundError();
+    return current;
+  };
+
+  const start = async (
+    video: VideoRow,
+    from: ReadonlyArray<'none' | 'failed'>,
+  ): Promise<{ video: VideoRow; started: boolean }> => {
     const started = await startHlsGeneration(deps.db, video.id, { from });
     if (started) {
       deps.onGenerationQueued();
-      return started;
+      return { video: started, started: true };
     }
     // Someone else made the transition first: answer from the row as it is now.
-    return (await findOwnedVideo(deps.db, video.id, video.owner_id)) ?? video;
+    return { video: (await findOwnedVideo(deps.db, video.id, video.owner_id)) ?? video, started: false };
   };
 
   return {
     answerFor,
     async getStream(userId, videoId) {
-      let video = await owned(userId, videoId);
-      if (video.hls_status === null) video = await start(video, ['none']);
-      return answerFor(video);
+      const video = await owned(userId, videoId);
+      if (video.hls_status !== null) return answerFor(await held(video));
+      const result = await start(video, ['none']);
+      const current = await held(result.video);
+      return result.started ? firstAnswer(current) : answerFor(current);
     },
     async retry(userId, videoId) {
       const video = await owned(userId, videoId);
       if (video.hls_status === HlsStatus.Ready || video.hls_status === HlsStatus.Generating) {
         throw new ConflictError(ApiErrorCode.NotFailed, `The video is ${video.hls_status}; only a failed video can be retried.`);
       }
-      return answerFor(await start(video, ['none', 'failed']));
+      const result = await start(video, ['none', 'failed']);
+      const current = await held(result.video);
+      return result.started ? firstAnswer(current) : answerFor(current);
     },
     async pregenerate(video) {
       if (video.upload_status !== UploadStatus.Complete) {
         throw new ConflictError(ApiErrorCode.UploadIncomplete, 'The video has been registered but its upload is not complete.');
       }
       if (video.hls_status === null || video.hls_status === HlsStatus.Failed) {
-        return answerFor(await start(video, ['none', 'failed']));
+        return answerFor((await start(video, ['none', 'failed'])).video);
       }
       return answerFor(video);
+    },
+  };
+}
+
+/** A generating video is playable once the worker has published the playlist of its first stored segments. */
+function isPlayable(video: Pick<VideoRow, 'hls_status' | 'hls_live_playlist'>): boolean {
+  return video.hls_status === HlsStatus.Generating && video.hls_live_playlist !== null;
+}
+
+/**
+ * Waits for generating videos to become playable (or ready, failed, deleted). Every held request in the process
+ * shares one loop that reads the state of all watched videos in one small query per `pollMs` (the playlist text
+ * itself is not read), so a hundred held requests cost what one does.
+ */
+function createGenerationWatcher(db: Db, pollMs: number) {
+  const waiters = new Map<string, Set<() => void>>();
+  let timer: NodeJS.Timeout | undefined;
+  let ticking = false;
+
+  const release = (id: string) => {
+    const set = waiters.get(id);
+    if (!set) return;
+    waiters.delete(id);
+    for (const resolve of set) resolve();
+  };
+
+  const schedule = () => {
+    if (timer || ticking || waiters.size === 0) return;
+    timer = setTimeout(() => void tick(), pollMs);
+  };
+
+  const tick = async () => {
+    timer = undefined;
+    ticking = true;
+    const ids = [...waiters.keys()];
+    try {
+      if (ids.length > 0) {
+        const rows = await db
+          .selectFrom('videos')
+          .select(['id', 'hls_status'])
+          .select(sql<boolean>`hls_live_playlist is not null`.as('playable'))
+          .where('id', 'in', ids)
+          .execute();
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        for (const id of ids) {
+          const row = byId.get(id);
+          if (!row || row.hls_status !== HlsStatus.Generating || row.playable) release(id);
+        }
+      }
+    } catch {
+      // The database is unavailable: answer now from what the callers already have.
+      for (const id of ids) release(id);
+    } finally {
+      ticking = false;
+      schedule();
+    }
+  };
+
+  return {
+    /** Resolves `true` when the video's state changed within `timeoutMs`, `false` when the wait ran out. */
+    waitForChange(id: string, timeoutMs: number): Promise<boolean> {
+      return new Promise<boolean>((resolve) => {
+        let set = waiters.get(id);
+        if (!set) waiters.set(id, (set = new Set()));
+        const onChange = () => {
+          clearTimeout(deadline);
+          resolve(true);
+        };
+        const deadline = setTimeout(() => {
+          const current = waiters.get(id);
+          current?.delete(onChange);
+          if (current?.size === 0) waiters.delete(id);
+          resolve(false);
+        }, timeoutMs);
+        set.add(onChange);
+        schedule();
+      });
     },
   };
 }

@@ -5,14 +5,21 @@ import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
 import type { Storage } from '../../storage/storage.js';
 import { isPlainSegmentName, rewritePlaylist } from '../../videos/rewrite-playlist.js';
+import { PLAYLIST_TYPE_PARAM, PlaylistType } from '../../videos/stream-service.js';
 import { isVideoId, storageKeys } from '../../videos/video-json.js';
 import { findOwnedVideo } from '../../videos/videos-repository.js';
 import { ApiError, ApiErrorCode, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 
 /**
- * `GET /api/videos/{id}/playlist.m3u8?token=…` — the `hls_url` players load. Checks the playback token and the
- * video's ownership on every request, then answers the stored playlist with every segment URI made absolute and
+ * `GET /api/videos/{id}/playlist.m3u8?token=…[&type=event]` — the `hls_url` players load. Checks the playback token
+ * and the video's ownership on every request, then answers the playlist with every segment URI made absolute and
  * freshly presigned, so playback works from a private bucket in hls.js and in native HLS alike.
+ *
+ * - A plain URL (handed out with `ready`) answers the stored VOD playlist.
+ * - An `type=event` URL (handed out with a playable `generating` answer) answers, while generating, the EVENT
+ *   playlist of the segments stored so far (`EXT-X-START:TIME-OFFSET=0`, no `EXT-X-ENDLIST`); once the video is
+ *   ready, the same playlist completed with `EXT-X-ENDLIST` and still typed EVENT (see docs/decisions/0005).
+ * - Anything else (failed, a generation restarting after an error, reset) is 409: ask `/stream` again.
  */
 export function createPlaylistRoutes(deps: {
   db: Db;
@@ -30,21 +37,83 @@ export function createPlaylistRoutes(deps: {
     if (!isVideoId(id) || grant.videoId !== id) throw new ForbiddenError('The playback token is for another video.');
     const video = await findOwnedVideo(deps.db, id, grant.userId);
     if (!video) throw new NotFoundError();
-    if (video.hls_status !== HlsStatus.Ready || !video.hls_playlist_key) {
+    const type = c.req.query(PLAYLIST_TYPE_PARAM) === PlaylistType.Event ? PlaylistType.Event : PlaylistType.Vod;
+
+    let text: string;
+    if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
+      const stored = await deps.storage.getObjectText(video.hls_playlist_key);
+      text = type === PlaylistType.Event ? toEventPlaylist(stored) : stored;
+    } else if (type === PlaylistType.Event && video.hls_status === HlsStatus.Generating && video.hls_live_playlist) {
+      text = video.hls_live_playlist;
+    } else {
       throw new ApiError(409, ApiErrorCode.Conflict, 'The video has no playable stream; ask /stream again.');
     }
+
     const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
-    const text = await deps.storage.getObjectText(video.hls_playlist_key);
     const body = await rewritePlaylist(text, async (uri) => {
       if (!isPlainSegmentName(uri)) return uri;
       return deps.storage.presignGet(prefix + uri, { expiresInSeconds: deps.presignTtlSeconds });
     });
     return c.body(body, 200, {
       'Content-Type': 'application/vnd.apple.mpegurl',
-      // The body carries signed URLs: never cache it in a shared cache.
+      // Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere.
       'Cache-Control': 'private, no-store',
     });
   });
 
   return app;
+}
+
+/** Tags that belong to a media segment (the first one ends the playlist's header). */
+const SEGMENT_TAGS = [
+  '#EXTINF:',
+  '#EXT-X-BYTERANGE:',
+  '#EXT-X-DISCONTINUITY',
+  '#EXT-X-KEY:',
+  '#EXT-X-MAP:',
+  '#EXT-X-PROGRAM-DATE-TIME:',
+  '#EXT-X-DATERANGE:',
+  '#EXT-X-GAP',
+  '#EXT-X-ENDLIST',
+];
+
+/**
+ * Writes a complete VOD playlist as the final state of an EVENT playlist: `#EXT-X-PLAYLIST-TYPE:EVENT`,
+ * `#EXT-X-START:TIME-OFFSET=0` at the end of the header, every segment line untouched, `#EXT-X-ENDLIST` kept.
+ * For playlists written by `buildHlsPlaylist` the result is exactly the last EVENT playlist plus `#EXT-X-ENDLIST`,
+ * which is the only change RFC 8216 (6.2.1) allows a server to make to a playlist a client is already following.
+ *
+ * @example
+ * toEventPlaylist('#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:6,\nsegment0.ts\n#EXT-X-ENDLIST\n');
+ * // '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-START:TIME-OFFSET=0\n#EXTINF:6,\nsegment0.ts\n#EXT-X-ENDLIST\n'
+ */
+export function toEventPlaylist(vod: string): string {
+  const lines = vod.split(/\r?\n/);
+  const hasType = lines.some((line) => line.trim().startsWith('#EXT-X-PLAYLIST-TYPE:'));
+  const hasStart = lines.some((line) => line.trim().startsWith('#EXT-X-START:'));
+  let headerDone = false;
+  let ended = false;
+  const out: string[] = [];
+  for (const line of lines) {
+    const trimmed = line.trim();
+    const isSegmentLine =
+      (trimmed !== '' && !trimmed.startsWith('#')) || SEGMENT_TAGS.some((tag) => trimmed.startsWith(tag));
+    if (isSegmentLine && !headerDone) {
+      if (!hasType) out.push('#EXT-X-PLAYLIST-TYPE:EVENT');
+      if (!hasStart) out.push('#EXT-X-START:TIME-OFFSET=0');
+      headerDone = true;
+    }
+    if (trimmed.startsWith('#EXT-X-PLAYLIST-TYPE:')) {
+      out.push('#EXT-X-PLAYLIST-TYPE:EVENT');
+      continue;
+    }
+    if (trimmed === '#EXT-X-ENDLIST') ended = true;
+    out.push(line);
+  }
+  if (!ended) {
+    // A stored playlist is complete by definition; say so (after any trailing empty line).
+    if (out.at(-1) === '') out.splice(out.length - 1, 0, '#EXT-X-ENDLIST');
+    else out.push('#EXT-X-ENDLIST');
+  }
+  return out.join('\n');
 }
