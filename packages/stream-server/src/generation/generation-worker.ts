@@ -213,9 +213,11 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     deps.metrics?.generationFailed.inc({ reason: media?.code ?? 'unexpected' });
     const permanent = media ? media.permanent : false;
     if (permanent || job.attempt >= config.worker.maxAttempts) {
-      const message = media
-        ? media.message
-        : `The video could not be prepared after ${job.attempt} attempts; try again later.`;
+      const message =
+        media && permanent
+          ? media.message
+          : `${media ? media.message.replace(/\s*It will be tried again\.?$/, '') : 'The video could not be prepared.'} ` +
+            `Gave up after ${job.attempt} attempts; retry once storage is healthy.`;
       await deps.db
         .transaction()
         .execute(async (trx) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
-import { startTestS3 } from './s3.js';
+import { startTestS3, type TestS3 } from './s3.js';
 
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -35,6 +35,8 @@ export const VARIANTS: Variant[] = ['embedded', 'postgres-s3'];
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** The S3-protocol test server (postgres-s3 variant), e.g. to inject faults. */
+  s3: TestS3 | undefined;
   /** Stops the server and removes everything it made (data folder, database, S3 server). */
   close(): Promise<void>;
 }
@@ -53,19 +55,21 @@ export async function startTestServer(variant: Variant, env: Record<string, stri
     WORKER_POLL_MS: '200',
     ...env,
   };
+  let s3: TestS3 | undefined;
   try {
     if (variant === 'postgres-s3') {
       const database = await createTestDatabase();
       cleanups.unshift(() => database.drop());
-      const s3 = await startTestS3();
-      cleanups.unshift(() => s3.stop());
+      const started = await startTestS3();
+      s3 = started;
+      cleanups.unshift(() => started.stop());
       Object.assign(fullEnv, {
         DATABASE_URL: database.url,
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: s3.region,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        S3_BUCKET: started.bucket,
+        S3_ENDPOINT: started.endpoint,
+        S3_REGION: started.region,
+        S3_ACCESS_KEY_ID: started.accessKeyId,
+        S3_SECRET_ACCESS_KEY: started.secretAccessKey,
         S3_FORCE_PATH_STYLE: 'true',
         ...env,
       });
@@ -74,6 +78,7 @@ export async function startTestServer(variant: Variant, env: Record<string, stri
     cleanups.unshift(() => server.stop());
     return Object.assign(Object.create(server) as RunningServer, {
       dataDir,
+      s3,
       async close() {
         for (const cleanup of cleanups) await cleanup().catch(() => {});
       },

@@ -1,0 +1,64 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { probeHlsDuration } from './helpers/hls.js';
+import { makeTestMedia } from './helpers/media.js';
+import { api, startTestServer, waitForStream, type TestServer } from './helpers/test-server.js';
+
+/** Storage faults injected by a proxy in front of the S3-protocol server: 500s and dropped connections. */
+describe('generation under storage faults (PostgreSQL + S3)', () => {
+  let server: TestServer;
+  let mediaDir: string;
+  let alice: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-faults-'));
+    server = await startTestServer('postgres-s3', { JOB_MAX_ATTEMPTS: '3' });
+    alice = api(server, await server.mintUserToken('alice'));
+  });
+
+  afterEach(() => server.s3!.setFaults(undefined));
+
+  afterAll(async () => {
+    await server?.close();
+    await fs.rm(mediaDir, { recursive: true, force: true });
+  });
+
+  const isSegmentPut = (r: { method: string; path: string }) => r.method === 'PUT' && /_hls\/segment\d+\.ts$/.test(r.path);
+
+  it('retries through 500s and dropped connections, then ends ready with a complete stream', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 12 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    let faults = 0;
+    server.s3!.setFaults((request) => {
+      if (!isSegmentPut(request) || faults >= 12) return undefined;
+      faults += 1;
+      return faults % 2 ? { status: 500, code: 'InternalError' } : 'reset';
+    });
+    await alice(`/api/videos/${id}/stream`);
+    const { body } = await waitForStream(alice, id, 120_000);
+    expect(body['status']).toBe('ready');
+    expect(faults).toBe(12);
+    expect(await probeHlsDuration(body['hls_url'] as string)).toBeCloseTo(12, 0);
+  });
+
+  it('fails after the attempt limit with a readable message and nothing half-published', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 12 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    server.s3!.setFaults((request) => (isSegmentPut(request) ? { status: 503, code: 'SlowDown' } : undefined));
+    await alice(`/api/videos/${id}/stream`);
+    const { body } = await waitForStream(alice, id, 120_000);
+    expect(body['status']).toBe('failed');
+    expect(body['error_message']).toMatch(/storage|try again/i);
+    expect(body['error_message']).not.toMatch(/SlowDown|503|ffmpeg/);
+    server.s3!.setFaults(undefined);
+    expect(await server.storage.listObjects(`videos/alice/${id}_hls/`)).toEqual([]);
+
+    // Once storage is healthy, the owner's retry makes it ready.
+    expect((await alice(`/api/videos/${id}/stream/retry`, { method: 'POST' })).status).toBe(202);
+    expect((await waitForStream(alice, id, 60_000)).body['status']).toBe('ready');
+  });
+});

@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { verifyWebhook } from '../src/webhooks/webhook-signature.js';
+import { makeTestMedia } from './helpers/media.js';
+import { waitFor } from './helpers/processes.js';
+import { api, startTestServer, waitForStream, type TestServer } from './helpers/test-server.js';
+
+const SECRET = 'webhook-secret-for-tests-0123456789';
+
+interface Received {
+  body: string;
+  signature: string | undefined;
+  event: string | undefined;
+  answered: number;
+}
+
+/** A host app's webhook endpoint that refuses the first `failFirst` deliveries of each event id. */
+async function startReceiver(failFirst: number) {
+  const received: Received[] = [];
+  const attemptsById = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const id = (JSON.parse(body) as { id: string }).id;
+      const attempt = (attemptsById.get(id) ?? 0) + 1;
+      attemptsById.set(id, attempt);
+      const status = attempt <= failFirst ? 500 : 200;
+      received.push({
+        body,
+        signature: req.headers['notetaker-signature'] as string | undefined,
+        event: req.headers['notetaker-event'] as string | undefined,
+        answered: status,
+      });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('webhooks and metrics', () => {
+  let server: TestServer;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let mediaDir: string;
+  let alice: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
+    receiver = await startReceiver(2);
+    server = await startTestServer('embedded', { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET });
+    alice = api(server, await server.mintUserToken('alice'));
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await receiver?.close();
+    await fs.rm(mediaDir, { recursive: true, force: true });
+  });
+
+  it('delivers video.hls.ready, signed, to a receiver that fails twice first', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    await alice(`/api/videos/${id}/stream`);
+    expect((await waitForStream(alice, id)).body['status']).toBe('ready');
+
+    const delivered = await waitFor('the third delivery attempt', async () => {
+      const attempts = receiver.received.filter((r) => JSON.parse(r.body).data.video.id === id);
+      return attempts.length >= 3 ? attempts : undefined;
+    });
+    expect(delivered.map((r) => r.answered)).toEqual([500, 500, 200]);
+    for (const attempt of delivered) {
+      expect(attempt.event).toBe('video.hls.ready');
+      expect(verifyWebhook(SECRET, attempt.body, attempt.signature)).toBe(true);
+      expect(verifyWebhook('another-secret-0123456789', attempt.body, attempt.signature)).toBe(false);
+      expect(verifyWebhook(SECRET, attempt.body.replace('ready', 'failed'), attempt.signature)).toBe(false);
+    }
+    const payload = JSON.parse(delivered[2]!.body);
+    expect(payload).toMatchObject({ type: 'video.hls.ready', data: { video: { id, hls_status: 'ready' } } });
+    // Every attempt carries the same event id, so a receiver can deduplicate.
+    expect(new Set(delivered.map((r) => JSON.parse(r.body).id)).size).toBe(1);
+  });
+
+  it('delivers video.hls.failed with the readable message for a corrupt upload', async () => {
+    const file = await makeTestMedia(mediaDir, 'random-bytes', { seconds: 6 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    await alice(`/api/videos/${id}/stream`);
+    expect((await waitForStream(alice, id)).body['status']).toBe('failed');
+    const delivery = await waitFor('the failed event', async () =>
+      receiver.received.find((r) => r.answered === 200 && JSON.parse(r.body).data.video.id === id),
+    );
+    expect(delivery.event).toBe('video.hls.failed');
+    expect(JSON.parse(delivery.body).data.video.hls_error_message).toEqual(expect.any(String));
+  });
+
+  it('counts successes, failures, durations and requests in /metrics', async () => {
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    expect(value(/^notetaker_generation_started_total (\d+)/m)).toBe(2);
+    expect(value(/^notetaker_generation_succeeded_total\{mode="copy"\} (\d+)/m)).toBe(1);
+    expect(value(/^notetaker_generation_failed_total\{reason="invalid_input"\} (\d+)/m)).toBe(1);
+    expect(value(/^notetaker_generation_duration_seconds_count\{mode="copy"\} (\d+)/m)).toBe(1);
+    expect(value(/^notetaker_generation_queue_depth\{state="waiting"\} (\d+)/m)).toBe(0);
+    expect(value(/^notetaker_webhook_deliveries_total\{event="video.hls.ready",outcome="delivered"\} (\d+)/m)).toBe(1);
+    expect(text).toMatch(/^notetaker_http_requests_total\{method="GET",route="\/api\/videos\/:id\/stream",status="202"\} \d+/m);
+    // Raw paths (with ids) never become labels.
+    expect(text).not.toMatch(/route="\/api\/videos\/[0-9a-f]{8}-/);
+  });
+});
