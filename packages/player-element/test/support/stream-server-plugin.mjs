@@ -16,6 +16,21 @@ async function makeMp4(file, seconds) {
   return file;
 }
 
+/**
+ * 1080p MPEG-4 Part 2: the server must transcode it to H.264, so a first view is likely to see "generating" before
+ * the first segments land (the server holds a first answer up to 1.5 s, which covers a fast remux).
+ */
+async function makeHeavyMp4(file) {
+  if (!existsSync(file)) {
+    await runFfmpeg([
+      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=20',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20',
+      '-c:v', 'mpeg4', '-q:v', '4', '-c:a', 'aac', '-b:a', '48k', '-shortest', file,
+    ]);
+  }
+  return file;
+}
+
 export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
   let server;
   let dataDir;
@@ -24,9 +39,10 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
   const start = async () => {
     const mediaDir = path.join(rootDir, '.tmp/media');
     mkdirSync(mediaDir, { recursive: true });
-    const [short, long] = await Promise.all([
+    const [short, long, heavy] = await Promise.all([
       makeMp4(path.join(mediaDir, 'short.mp4'), 10),
       makeMp4(path.join(mediaDir, 'long.mp4'), 40),
+      makeHeavyMp4(path.join(mediaDir, 'heavy-mpeg4.mp4')),
     ]);
     const corrupt = path.join(mediaDir, 'corrupt.mp4');
     writeFileSync(corrupt, randomBytes(64 * 1024));
@@ -49,7 +65,7 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
     const [ready, longVideo, fresh, corruptVideo] = await Promise.all([
       server.importVideo(short, { ownerId: OWNER, title: 'ready' }),
       server.importVideo(long, { ownerId: OWNER, title: 'long' }),
-      server.importVideo(short, { ownerId: OWNER, title: 'never viewed' }),
+      server.importVideo(heavy, { ownerId: OWNER, title: 'never viewed' }),
       server.importVideo(corrupt, { ownerId: OWNER, title: 'corrupt' }),
     ]);
     const client = createStreamClient({ baseUrl: server.url, token });
