@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestMedia } from './helpers/media.js';
-import { api, waitForStream } from './helpers/test-server.js';
+import { api, seedEmbeddedDatabase, waitForStream } from './helpers/test-server.js';
 
 const exec = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -36,6 +36,7 @@ describe('the notetaker-stream CLI', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-cli-'));
     env = { DATA_DIR: path.join(dir, 'data'), PORT: '0', LOG_LEVEL: 'warn', NODE_OPTIONS: '' };
+    await seedEmbeddedDatabase(env['DATA_DIR']!);
     serve = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     url = await new Promise<string>((resolve, reject) => {
       let out = '';
