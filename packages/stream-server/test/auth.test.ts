@@ -2,7 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { SignJWT } from 'jose';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { mintUserToken } from '../src/auth/user-tokens.js';
@@ -116,5 +119,49 @@ describe('user authentication and ownership', () => {
     const alice = api(server, await server.mintUserToken('alice'));
     const response = await alice('/api/manage/videos?owner_id=alice');
     await expectJsonError(response, 401, 'unauthorized');
+  });
+});
+
+describe('RS256 user tokens verified against a JWKS', () => {
+  let server: TestServer;
+  let jwks: http.Server;
+  let privateKey: CryptoKey;
+  let otherKey: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    otherKey = (await generateKeyPair('RS256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = http.createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+    server = await startTestServer('embedded', { AUTH_JWKS_URL: url, AUTH_ISSUER: 'https://id.example' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await new Promise((resolve) => jwks?.close(resolve));
+  });
+
+  const sign = (key: CryptoKey, claims: { iss?: string } = { iss: 'https://id.example' }) => {
+    let jwt = new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('carol').setExpirationTime('5m');
+    if (claims.iss) jwt = jwt.setIssuer(claims.iss);
+    return jwt.sign(key);
+  };
+
+  it('accepts a token signed by a key in the JWKS', async () => {
+    const response = await api(server, await sign(privateKey))('/api/videos');
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses a token signed by another key, or from another issuer', async () => {
+    expect((await api(server, await sign(otherKey))('/api/videos')).status).toBe(401);
+    expect((await api(server, await sign(privateKey, { iss: 'https://evil.example' }))('/api/videos')).status).toBe(401);
+  });
+
+  it('refuses an HS256 token (algorithm confusion)', async () => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    expect((await api(server, token)('/api/videos')).status).toBe(401);
   });
 });

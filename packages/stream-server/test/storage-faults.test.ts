@@ -61,4 +61,12 @@ describe('generation under storage faults (PostgreSQL + S3)', () => {
     expect((await alice(`/api/videos/${id}/stream/retry`, { method: 'POST' })).status).toBe(202);
     expect((await waitForStream(alice, id, 60_000)).body['status']).toBe('ready');
   });
+
+  it('reports not ready on /readyz while storage is unreachable', async () => {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    server.s3!.setFaults(() => 'reset');
+    const response = await fetch(`${server.url}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: 'unavailable', checks: { database: 'ok' } });
+  });
 });

@@ -77,6 +77,15 @@ describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
     expect(await probeHlsDuration(body['hls_url'] as string)).toBeCloseTo(8, 0);
   });
 
+  it('transcodes HEVC (not playable from TS segments everywhere) to H.264', async () => {
+    const file = await makeTestMedia(mediaDir, 'hevc-mp4', { seconds: 6 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    await user(`/api/videos/${id}/stream`);
+    const { body } = await waitForStream(user, id, 120_000);
+    expect(body['status']).toBe('ready');
+    expect(await probeHlsDuration(body['hls_url'] as string)).toBeCloseTo(6, 0);
+  });
+
   it('makes audio-only inputs into an audio HLS stream', async () => {
     const file = await makeTestMedia(mediaDir, 'audio-only-mp3', { seconds: 8 });
     const { id } = await server.importVideo(file, { ownerId: 'alice' });
