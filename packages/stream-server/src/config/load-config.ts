@@ -49,6 +49,9 @@ const envSchema = z
       .min(5 * 1024 * 1024)
       .default(16 * 1024 * 1024),
     CORS_ORIGINS: z.string().trim().default('*'),
+    WEB_APP: booleanString.default(true),
+    DEV_LOGIN: booleanString.optional(),
+    USER_UPLOADS: booleanString.optional(),
 
     FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
     FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
@@ -76,6 +79,9 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   if (set('SERVICE_API_KEY') && env['SERVICE_API_KEY']!.trim().length < 24) {
     problems.push('SERVICE_API_KEY: must be at least 24 characters');
+  }
+  if (set('AUTH_JWKS_URL') && ['true', '1', 'yes'].includes(env['DEV_LOGIN']?.trim() ?? '')) {
+    problems.push('DEV_LOGIN: cannot mint user tokens when they are verified against AUTH_JWKS_URL');
   }
   if (set('S3_BUCKET') && set('S3_ACCESS_KEY_ID') !== set('S3_SECRET_ACCESS_KEY')) {
     problems.push('S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
@@ -124,6 +130,12 @@ export interface Config {
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
   readonly corsOrigins: '*' | readonly string[];
+  /** Serve the web page at `/` (`WEB_APP`). */
+  readonly webApp: boolean;
+  /** `POST /api/dev/token` mints a user token for any user name (`DEV_LOGIN`; on in embedded mode only). */
+  readonly devLogin: boolean;
+  /** Users may register, upload and delete their own videos (`USER_UPLOADS`; on in embedded mode only). */
+  readonly userUploads: boolean;
   readonly media: {
     readonly ffmpegPath: string;
     readonly ffprobePath: string;
@@ -165,6 +177,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  // Embedded mode: no user-token settings, so the server signs (and verifies) tokens with its own secret.
+  const embeddedAuth = e.AUTH_JWT_SECRET === undefined && e.AUTH_JWKS_URL === undefined;
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
@@ -206,6 +220,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
               .map((origin) => origin.trim())
               .filter(Boolean),
           ),
+    webApp: e.WEB_APP,
+    devLogin: e.DEV_LOGIN ?? embeddedAuth,
+    userUploads: e.USER_UPLOADS ?? embeddedAuth,
     media: {
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,

@@ -12,6 +12,8 @@ import { ApiError, ApiErrorCode } from './errors.js';
 import { createManageRoutes } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
+import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
+import { createWebAppRoutes, type WebAppSettings } from './routes/web-app-routes.js';
 
 export interface AppDeps {
   db: Db;
@@ -21,6 +23,12 @@ export interface AppDeps {
   serviceApiKey: string;
   streams: StreamService;
   registry: VideoRegistry;
+  /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
+  userUploads?: boolean | undefined;
+  /** When given, `POST /api/dev/token` mints user tokens (`DEV_LOGIN`). */
+  devTokens?: DevTokenRoutesDeps | undefined;
+  /** When given, the web page answers at `/` (`WEB_APP`). */
+  webApp?: WebAppSettings | undefined;
   logger: Logger;
   corsOrigins: '*' | readonly string[];
   presignTtlSeconds: number;
@@ -82,7 +90,9 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.route('/api/videos', createPlaylistRoutes(deps));
-  app.route('/api/videos', createUserRoutes({ db: deps.db, userTokens: deps.userTokens, streams: deps.streams }));
+  app.route('/api/videos', createUserRoutes(deps));
+  if (deps.devTokens) app.route('/api/dev', createDevTokenRoutes(deps.devTokens));
+  if (deps.webApp) app.route('/', createWebAppRoutes(deps.webApp));
   app.route(
     '/api/manage',
     createManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey, registry: deps.registry, streams: deps.streams }),

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 
 import { createPlaybackTokens } from '../auth/playback-tokens.js';
 import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
+import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
 import { createDatabase, migrateToLatest, type Database } from '../db/create-database.js';
@@ -81,6 +82,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     let app: Hono | undefined;
     let httpServer: ServerType | undefined;
     if (options.api !== false) {
+      if (config.devLogin && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+        logger.warn({ host: config.host }, 'DEV_LOGIN is on: anyone who reaches this server can sign in as any user');
+      }
       const playbackTokens = createPlaybackTokens(secrets.playbackSecret);
       const streams = createStreamService({
         db: database.db,
@@ -104,6 +108,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         serviceApiKey: secrets.serviceApiKey,
         streams,
         registry,
+        userUploads: config.userUploads,
+        devTokens: config.devLogin
+          ? {
+              mintUserToken: (sub, ttlSeconds) =>
+                mintUserToken({
+                  secret: secrets.jwtSecret,
+                  sub,
+                  ttlSeconds,
+                  issuer: config.auth.issuer,
+                  audience: config.auth.audience,
+                }),
+            }
+          : undefined,
+        webApp: config.webApp
+          ? { webDir: defaultWebDir(), devLogin: config.devLogin, userUploads: config.userUploads }
+          : undefined,
         logger: logger.child({ component: 'http' }),
         corsOrigins: config.corsOrigins,
         presignTtlSeconds: config.presignTtlSeconds,

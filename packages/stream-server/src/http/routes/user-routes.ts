@@ -1,17 +1,53 @@
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 
 import type { UserTokenVerifier } from '../../auth/user-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import type { StreamAnswer, StreamService } from '../../videos/stream-service.js';
-import { isVideoId, toVideoJson } from '../../videos/video-json.js';
+import { isOwnerId, isVideoId, toVideoJson } from '../../videos/video-json.js';
+import type { VideoRegistry } from '../../videos/video-registry.js';
 import { findOwnedVideo, listVideosByOwner } from '../../videos/videos-repository.js';
-import { NotFoundError, UnauthorizedError } from '../errors.js';
-import { bearerToken } from '../request-helpers.js';
+import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { bearerToken, parseJsonBody } from '../request-helpers.js';
 
 type Env = { Variables: { userId: string } };
 
-/** The API a host app's users call with their own bearer token: their videos and the `/stream` contract. */
-export function createUserRoutes(deps: { db: Db; userTokens: UserTokenVerifier; streams: StreamService }) {
+const uploadBody = z.object({
+  title: z.string().max(500).optional(),
+  content_type: z
+    .string()
+    .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')
+    .optional(),
+  size_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(5 * 1024 ** 4)
+    .optional(),
+});
+
+const completeBody = z.object({
+  parts: z
+    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
+    .max(10_000)
+    .optional(),
+});
+
+export interface UserRoutesDeps {
+  db: Db;
+  userTokens: UserTokenVerifier;
+  streams: StreamService;
+  /** Needed when `userUploads` is on: registering, completing and deleting go through the same registry. */
+  registry?: VideoRegistry | undefined;
+  /** Users may upload and delete their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
+  userUploads?: boolean | undefined;
+}
+
+/**
+ * The API a host app's users call with their own bearer token: their videos and the `/stream` contract, and —
+ * when `USER_UPLOADS` is on — uploading and deleting their own videos.
+ */
+export function createUserRoutes(deps: UserRoutesDeps) {
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -43,7 +79,61 @@ export function createUserRoutes(deps: { db: Db; userTokens: UserTokenVerifier; 
     return c.json(toVideoJson(video));
   });
 
-  app.get('/:id/stream', async (c) => answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))));
+  /** The registry, when users may manage their own videos; a readable 403 otherwise. */
+  const ownUploads = (): VideoRegistry => {
+    if (!deps.userUploads || !deps.registry) {
+      throw new ForbiddenError(
+        'This server does not take uploads or deletes from users (USER_UPLOADS is off): the host app does that through the management API.',
+      );
+    }
+    return deps.registry;
+  };
+  const ownedVideo = async (c: Context<Env>) => {
+    const id = c.req.param('id') ?? '';
+    const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
+    if (!video) throw new NotFoundError();
+    return video;
+  };
+
+  app.post('/', async (c) => {
+    const registry = ownUploads();
+    const ownerId = c.get('userId');
+    if (!isOwnerId(ownerId)) {
+      throw new BadRequestError(
+        "Your user id (the token's sub) cannot own videos here: it must be 1–128 letters, digits or . _ @ | : -",
+      );
+    }
+    const body = await parseJsonBody(c, uploadBody);
+    const { video, upload } = await registry.register({
+      ownerId,
+      title: body.title,
+      contentType: body.content_type,
+      sizeBytes: body.size_bytes,
+    });
+    return c.json({ video: toVideoJson(video), upload }, 201);
+  });
+
+  app.post('/:id/upload/complete', async (c) => {
+    const registry = ownUploads();
+    const video = await ownedVideo(c);
+    const body = await parseJsonBody(c, completeBody);
+    const completed = await registry.completeUpload(
+      video.id,
+      body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
+    );
+    return c.json(toVideoJson(completed));
+  });
+
+  app.delete('/:id', async (c) => {
+    const registry = ownUploads();
+    const video = await ownedVideo(c);
+    await registry.remove(video.id);
+    return c.body(null, 204);
+  });
+
+  app.get('/:id/stream', async (c) =>
+    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+  );
 
   app.post('/:id/stream/retry', async (c) =>
     answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),

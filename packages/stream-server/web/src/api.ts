@@ -1,0 +1,113 @@
+/** The parts of the stream-server API the page uses, with the signed-in user's token. */
+
+/** A video as the API answers it (docs/api.md). */
+export interface Video {
+  id: string;
+  owner_id: string;
+  title: string | null;
+  upload_status: 'pending' | 'complete';
+  size_bytes: number | null;
+  duration_seconds: number | null;
+  hls_status: 'generating' | 'ready' | 'failed' | null;
+  hls_progress: number | null;
+  hls_error_message: string | null;
+  hls_generated_at: string | null;
+  created_at: string;
+}
+
+export type UploadInstructions =
+  | { method: 'PUT'; url: string; headers: Record<string, string>; expires_at: string }
+  | {
+      method: 'multipart';
+      upload_id: string;
+      part_size: number;
+      parts: Array<{ part_number: number; url: string }>;
+      expires_at: string;
+    };
+
+export interface UploadedPart {
+  part_number: number;
+  etag: string;
+}
+
+/** An answer other than 2xx, with the API's error code and message. */
+export class ApiRequestError extends Error {
+  override readonly name = 'ApiRequestError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PageApi {
+  devToken(user: string): Promise<{ token: string; user: string; expires_at: string }>;
+  listVideos(): Promise<Video[]>;
+  register(file: { title: string; contentType: string; sizeBytes: number }): Promise<{
+    video: Video;
+    upload: UploadInstructions;
+  }>;
+  completeUpload(id: string, parts: UploadedPart[] | undefined): Promise<Video>;
+  /** Asks for the stream once: starts generation when it has not started. */
+  startStream(id: string): Promise<void>;
+  retry(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * @example
+ * const api = createPageApi({ base: location.origin, token: () => session.token });
+ * const videos = await api.listVideos();
+ */
+export function createPageApi(options: { base: string; token: () => string | null }): PageApi {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const headers: Record<string, string> = {};
+    const token = options.token();
+    if (token) headers['authorization'] = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${options.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiRequestError(0, 'network', 'The server cannot be reached. Is it running?');
+    }
+    if (response.status === 204) return undefined as T;
+    const json = (await response.json().catch(() => null)) as
+      (T & { error?: { code?: string; message?: string } }) | null;
+    if (!response.ok) {
+      const error = json?.error;
+      throw new ApiRequestError(
+        response.status,
+        error?.code ?? 'http_error',
+        error?.message ?? `The server answered HTTP ${response.status}.`,
+      );
+    }
+    return json as T;
+  };
+
+  return {
+    devToken: (user) => call('POST', '/api/dev/token', { user }),
+    listVideos: async () => (await call<{ videos: Video[] }>('GET', '/api/videos')).videos,
+    register: (file) =>
+      call('POST', '/api/videos', {
+        title: file.title,
+        content_type: file.contentType,
+        size_bytes: file.sizeBytes,
+      }),
+    completeUpload: (id, parts) => call('POST', `/api/videos/${id}/upload/complete`, parts ? { parts } : {}),
+    startStream: async (id) => {
+      await call('GET', `/api/videos/${id}/stream`);
+    },
+    retry: async (id) => {
+      await call('POST', `/api/videos/${id}/stream/retry`);
+    },
+    remove: (id) => call('DELETE', `/api/videos/${id}`),
+  };
+}

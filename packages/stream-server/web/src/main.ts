@@ -1,0 +1,437 @@
+import '@notetaker/player-element/define';
+import './styles.css';
+
+import { ApiRequestError, createPageApi, type Video } from './api.js';
+import { uploadToStorage } from './upload.js';
+
+/** What the server tells the page about itself (injected into index.html). */
+interface PageConfig {
+  dev_login: boolean;
+  user_uploads: boolean;
+}
+
+interface Session {
+  token: string;
+  user: string;
+}
+
+const SESSION_KEY = 'notetaker-stream.session';
+/** Poll fast while something changes on the server, slowly otherwise. */
+const BUSY_POLL_MS = 1500;
+const IDLE_POLL_MS = 15_000;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+};
+
+/** Creates an element with attributes and children; text always goes in as text, never as HTML. */
+function h(
+  tag: string,
+  attributes: Record<string, string | boolean | undefined> = {},
+  ...children: Array<Node | string>
+): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === true) element.setAttribute(name, '');
+    else if (typeof value === 'string') element.setAttribute(name, value);
+  }
+  element.append(...children);
+  return element;
+}
+
+function readConfig(): PageConfig {
+  const text = document.getElementById('notetaker-config')?.textContent ?? '{}';
+  const parsed = JSON.parse(text) as Partial<PageConfig>;
+  return { dev_login: parsed.dev_login === true, user_uploads: parsed.user_uploads === true };
+}
+
+function loadSession(): Session | null {
+  try {
+    const parsed = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
+    return parsed && typeof parsed.token === 'string' && typeof parsed.user === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The `sub` of a JWT, for display only (the server verifies the token). */
+function subjectOf(token: string): string | null {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '';
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+function start(): void {
+  const config = readConfig();
+  let session = loadSession();
+  const api = createPageApi({ base: location.origin, token: () => session?.token ?? null });
+
+  const notice = $('notice');
+  const showNotice = (message: string | null) => {
+    notice.textContent = message ?? '';
+    notice.hidden = message === null;
+  };
+  const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+  // ---- signing in and out ----------------------------------------------------------------------------------
+
+  const setSession = (next: Session | null) => {
+    session = next;
+    if (next) sessionStorage.setItem(SESSION_KEY, JSON.stringify(next));
+    else sessionStorage.removeItem(SESSION_KEY);
+    render();
+  };
+
+  /** A rejected token (expired, or the server's secret changed) signs the user out with a readable reason. */
+  const handleError = (error: unknown) => {
+    if (error instanceof ApiRequestError && error.status === 401 && session) {
+      closePlayer();
+      setSession(null);
+      showNotice('Your session has expired or the token was refused. Sign in again.');
+      return;
+    }
+    showNotice(describe(error));
+  };
+
+  $('dev-login').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const user = $<HTMLInputElement>('dev-user').value.trim();
+    api.devToken(user).then(
+      (answer) => {
+        showNotice(null);
+        setSession({ token: answer.token, user: answer.user });
+      },
+      (error: unknown) => showNotice(describe(error)),
+    );
+  });
+
+  $('token-login').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = $<HTMLTextAreaElement>('token-input').value.trim();
+    const candidate: Session = { token, user: subjectOf(token) ?? 'unknown user' };
+    const previous = session;
+    session = candidate;
+    // Check the token against the server before keeping it.
+    api.listVideos().then(
+      () => {
+        showNotice(null);
+        $<HTMLTextAreaElement>('token-input').value = '';
+        setSession(candidate);
+      },
+      (error: unknown) => {
+        session = previous;
+        showNotice(
+          error instanceof ApiRequestError && error.status === 401
+            ? `This server refused the token: ${error.message}`
+            : describe(error),
+        );
+      },
+    );
+  });
+
+  $('sign-out').addEventListener('click', () => {
+    closePlayer();
+    setSession(null);
+    showNotice(null);
+  });
+
+  // ---- the video list ---------------------------------------------------------------------------------------
+
+  let videos: Video[] = [];
+  let pollTimer: number | undefined;
+  let loading: Promise<void> | null = null;
+  /** Videos this page is uploading right now (their rows say so instead of "waiting for upload"). */
+  const uploading = new Set<string>();
+
+  const refresh = (): Promise<void> => {
+    if (!session) return Promise.resolve();
+    loading ??= api
+      .listVideos()
+      .then((list) => {
+        videos = list;
+        renderVideos();
+      }, handleError)
+      .finally(() => {
+        loading = null;
+        schedulePoll();
+      });
+    return loading;
+  };
+
+  const schedulePoll = () => {
+    window.clearTimeout(pollTimer);
+    if (!session) return;
+    const busy = videos.some((v) => v.hls_status === 'generating' || uploading.has(v.id));
+    pollTimer = window.setTimeout(() => void refresh(), busy ? BUSY_POLL_MS : IDLE_POLL_MS);
+  };
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void refresh();
+  });
+  $('refresh').addEventListener('click', () => void refresh());
+
+  const statusOf = (video: Video): { key: string; label: string } => {
+    if (video.upload_status === 'pending') {
+      return { key: 'uploading', label: uploading.has(video.id) ? 'Uploading…' : 'Waiting for upload' };
+    }
+    switch (video.hls_status) {
+      case null:
+        return { key: 'uploaded', label: 'Not prepared yet' };
+      case 'generating':
+        return {
+          key: 'generating',
+          label:
+            video.hls_progress === null ? 'Preparing…' : `Preparing ${Math.round(video.hls_progress * 100)}%`,
+        };
+      case 'ready':
+        return { key: 'ready', label: 'Ready' };
+      case 'failed':
+        return { key: 'failed', label: 'Failed' };
+    }
+  };
+
+  const renderVideo = (video: Video): HTMLElement => {
+    const status = statusOf(video);
+    const title = video.title ?? video.id;
+    const meta = [formatDuration(video.duration_seconds), formatBytes(video.size_bytes)]
+      .filter(Boolean)
+      .join(' · ');
+    const actions = h('div', { class: 'actions' });
+    if (video.upload_status === 'complete' && video.hls_status !== 'failed') {
+      const play = h('button', { type: 'button', 'data-action': 'play' }, 'Play');
+      play.addEventListener('click', () => openPlayer(video));
+      actions.append(play);
+    }
+    if (video.hls_status === 'failed') {
+      const retry = h('button', { type: 'button', 'data-action': 'retry' }, 'Retry');
+      retry.addEventListener('click', () => {
+        retry.setAttribute('disabled', '');
+        api.retry(video.id).then(() => refresh(), handleError);
+      });
+      actions.append(retry);
+    }
+    if (config.user_uploads) {
+      const remove = h('button', { type: 'button', class: 'danger', 'data-action': 'delete' }, 'Delete');
+      remove.addEventListener('click', () => {
+        if (!window.confirm(`Delete “${title}”? The video and its stream are removed for good.`)) return;
+        remove.setAttribute('disabled', '');
+        api.remove(video.id).then(() => {
+          if (playing === video.id) closePlayer();
+          return refresh();
+        }, handleError);
+      });
+      actions.append(remove);
+    }
+    const statusLine = h(
+      'div',
+      { class: 'status', 'data-status': status.key },
+      h('span', { class: 'badge' }, status.label),
+    );
+    if (status.key === 'generating') {
+      const progress = h('progress', { max: '1', 'aria-label': `Preparing ${title}` }) as HTMLProgressElement;
+      if (video.hls_progress !== null) progress.value = video.hls_progress;
+      statusLine.append(progress);
+    }
+    if (video.hls_status === 'failed' && video.hls_error_message) {
+      statusLine.append(h('span', { class: 'error-message' }, video.hls_error_message));
+    }
+    return h(
+      'li',
+      { class: 'video', 'data-video-id': video.id, 'data-status': status.key },
+      h(
+        'div',
+        { class: 'info' },
+        h('strong', { class: 'title' }, title),
+        h('span', { class: 'meta' }, meta),
+        statusLine,
+      ),
+      actions,
+    );
+  };
+
+  const rendered = new Map<string, { json: string; element: HTMLElement }>();
+  const renderVideos = () => {
+    const list = $('videos');
+    const seen = new Set<string>();
+    let previous: HTMLElement | null = null;
+    for (const video of videos) {
+      seen.add(video.id);
+      const json = JSON.stringify(video) + (uploading.has(video.id) ? ':uploading' : '');
+      let entry = rendered.get(video.id);
+      if (!entry || entry.json !== json) {
+        const element = renderVideo(video);
+        entry?.element.replaceWith(element);
+        entry = { json, element };
+        rendered.set(video.id, entry);
+      }
+      // Keep the server's order (newest first) without re-creating unchanged rows.
+      const expected: Element | null = previous ? previous.nextElementSibling : list.firstElementChild;
+      if (expected !== entry.element) list.insertBefore(entry.element, expected);
+      previous = entry.element;
+    }
+    for (const [id, entry] of rendered) {
+      if (!seen.has(id)) {
+        entry.element.remove();
+        rendered.delete(id);
+      }
+    }
+    $('empty').hidden = videos.length > 0;
+  };
+
+  // ---- uploads ----------------------------------------------------------------------------------------------
+
+  const upload = async (file: File) => {
+    const row = h('li', { class: 'upload', 'data-file': file.name });
+    const label = h('span', { class: 'name' }, file.name);
+    const bar = h('progress', {
+      max: '1',
+      value: '0',
+      'aria-label': `Uploading ${file.name}`,
+    }) as HTMLProgressElement;
+    const text = h('span', { class: 'percent' }, 'Starting…');
+    row.append(label, bar, text);
+    $('uploads').prepend(row);
+    const controller = new AbortController();
+    let id: string | undefined;
+    try {
+      const registered = await api.register({
+        title: file.name,
+        contentType: file.type || 'application/octet-stream',
+        sizeBytes: file.size,
+      });
+      id = registered.video.id;
+      uploading.add(id);
+      void refresh();
+      const parts = await uploadToStorage(
+        file,
+        registered.upload,
+        (fraction) => {
+          bar.value = fraction;
+          text.textContent = `${Math.floor(fraction * 100)}%`;
+        },
+        controller.signal,
+      );
+      text.textContent = 'Finishing…';
+      await api.completeUpload(id, parts);
+      // The first /stream request starts generation; the list shows its progress.
+      await api.startStream(id);
+      row.dataset['state'] = 'done';
+      text.textContent = 'Uploaded';
+      window.setTimeout(() => row.remove(), 4000);
+    } catch (error) {
+      row.dataset['state'] = 'failed';
+      text.textContent = `Failed: ${describe(error)}`;
+      if (error instanceof ApiRequestError && error.status === 401) handleError(error);
+    } finally {
+      if (id) uploading.delete(id);
+      void refresh();
+    }
+  };
+
+  const dropZone = $('drop-zone');
+  const input = $<HTMLInputElement>('file-input');
+  input.addEventListener('change', () => {
+    for (const file of Array.from(input.files ?? [])) void upload(file);
+    input.value = '';
+  });
+  dropZone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    dropZone.classList.add('over');
+  });
+  dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+  dropZone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    dropZone.classList.remove('over');
+    for (const file of Array.from(event.dataTransfer?.files ?? [])) void upload(file);
+  });
+
+  // ---- the player -------------------------------------------------------------------------------------------
+
+  let playing: string | null = null;
+
+  const openPlayer = (video: Video) => {
+    closePlayer();
+    playing = video.id;
+    const player = document.createElement('notetaker-player');
+    player.setAttribute('api-base', location.origin);
+    player.setAttribute('autoplay', 'any');
+    player.getToken = async ({ refresh: renew }) => {
+      // A dev session can mint itself a fresh token; a pasted one cannot.
+      if (renew && config.dev_login && session) {
+        const answer = await api.devToken(session.user);
+        setSession({ token: answer.token, user: answer.user });
+      }
+      if (!session) throw new Error('Signed out');
+      return session.token;
+    };
+    player.setAttribute('video-id', video.id);
+    $('player-title').textContent = video.title ?? video.id;
+    $('player-slot').append(player);
+    $('player-panel').hidden = false;
+    $('player-panel').scrollIntoView({ block: 'nearest' });
+    // Playing a video that was never prepared starts its generation: show that in the list.
+    window.setTimeout(() => void refresh(), 500);
+  };
+
+  const closePlayer = () => {
+    playing = null;
+    $('player-slot').replaceChildren();
+    $('player-panel').hidden = true;
+  };
+  $('close-player').addEventListener('click', closePlayer);
+
+  // ---- the page as a whole ----------------------------------------------------------------------------------
+
+  function render() {
+    const signedIn = session !== null;
+    $('sign-in').hidden = signedIn;
+    $('dev-login').hidden = !config.dev_login;
+    $('token-login').hidden = config.dev_login;
+    $('app').hidden = !signedIn;
+    $('who').hidden = !signedIn;
+    $('who-name').textContent = session?.user ?? '';
+    dropZone.hidden = !config.user_uploads;
+    $('uploads-off').hidden = config.user_uploads;
+    if (signedIn) {
+      void refresh();
+    } else {
+      window.clearTimeout(pollTimer);
+      videos = [];
+      rendered.clear();
+      $('videos').replaceChildren();
+      $('uploads').replaceChildren();
+    }
+  }
+
+  render();
+}
+
+start();
