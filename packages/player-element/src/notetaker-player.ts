@@ -193,7 +193,11 @@ export class NotetakerPlayerElement extends LitElement {
   /** Current position in seconds; a seek asked for before the video is seekable is reported until applied. */
   get currentTime(): number {
     const video = this.media;
-    return this.#requestedSeek ?? this.#pendingSeek ?? (video.readyState ? video.currentTime : this.startTime || 0);
+    return (
+      this.#requestedSeek ??
+      this.#pendingSeek ??
+      (video.readyState ? video.currentTime : (this.#resume?.position ?? (this.startTime || 0)))
+    );
   }
   set currentTime(seconds: number) {
     const video = this.media;

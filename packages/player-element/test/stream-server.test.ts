@@ -45,6 +45,31 @@ describe('<notetaker-player> with a real stream server', () => {
     equal(player.state, 'ready', 'state');
     assert(Math.abs(player.duration - 10) < 0.5, `duration ≈ 10 s (${player.duration})`);
     assert(!player.paused, 'playing');
+    player.volume = 0.25;
+    equal(player.media.volume, 0.25, 'volume reaches the video');
+    const paused = nextEvent(player, 'pause');
+    player.pause();
+    await paused;
+    equal(player.paused, true, 'paused after pause()');
+  });
+
+  it('queues play() called before the video is ready', async () => {
+    const player = mount(fixtures.videos.ready, { muted: '' });
+    await player.play();
+    await nextEvent(player, 'playing');
+    await waitFor(() => player.currentTime > 0.5, 'playing');
+  });
+
+  it('resumes where it was when the same element is connected again', async () => {
+    const player = mount(fixtures.videos.ready, { autoplay: 'muted' });
+    await waitFor(() => player.currentTime > 3, 'past 3 s');
+    player.remove();
+    const at = player.currentTime;
+    assert(at > 3, `position kept while disconnected (${at})`);
+    document.body.append(player);
+    await nextEvent(player, 'playing');
+    await waitFor(() => player.media.readyState >= 3 && !player.media.seeking, 'resumed');
+    assert(player.media.currentTime >= at - 0.5, `resumed at ${player.media.currentTime}, left at ${at}`);
   });
 
   it('starts at start-time once the video is seekable', async () => {
