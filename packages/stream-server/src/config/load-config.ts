@@ -65,6 +65,12 @@ const envSchema = z
     JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
+    PREGENERATE: booleanString.default(false),
+    WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+    WEBHOOK_SECRET: optionalString,
+    WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
+    CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+    METRICS: booleanString.default(true),
   });
 
 /** Rules across variables, checked on the raw strings so they are reported together with field errors. */
@@ -85,6 +91,12 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   if (set('S3_BUCKET') && set('S3_ACCESS_KEY_ID') !== set('S3_SECRET_ACCESS_KEY')) {
     problems.push('S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+  }
+  if (set('WEBHOOK_URL') !== set('WEBHOOK_SECRET')) {
+    problems.push('WEBHOOK_SECRET: WEBHOOK_URL and WEBHOOK_SECRET go together');
+  }
+  if (set('WEBHOOK_SECRET') && env['WEBHOOK_SECRET']!.trim().length < 16) {
+    problems.push('WEBHOOK_SECRET: must be at least 16 characters');
   }
   if (!set('S3_BUCKET') && (set('S3_ENDPOINT') || set('S3_ACCESS_KEY_ID'))) {
     problems.push('S3_BUCKET: required when other S3_* settings are given');
@@ -152,6 +164,12 @@ export interface Config {
     readonly timeoutPerMediaSecond: number;
   };
   readonly streamRetryAfterSeconds: number;
+  /** Generate HLS as soon as a source is uploaded or imported, instead of on first view. */
+  readonly pregenerate: boolean;
+  readonly webhooks: { readonly url: string; readonly secret: string; readonly maxAttempts: number } | undefined;
+  /** Seconds between cleanup runs (orphaned HLS objects, dead workers' temp folders); 0 disables. */
+  readonly cleanupIntervalSeconds: number;
+  readonly metricsEnabled: boolean;
 }
 
 /** Thrown when the environment does not describe a runnable service; lists every problem at once. */
@@ -239,6 +257,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutPerMediaSecond: e.JOB_TIMEOUT_PER_MEDIA_SECOND,
     },
     streamRetryAfterSeconds: e.STREAM_RETRY_AFTER_SECONDS,
+    pregenerate: e.PREGENERATE,
+    webhooks:
+      e.WEBHOOK_URL && e.WEBHOOK_SECRET
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS }
+        : undefined,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+    metricsEnabled: e.METRICS,
   };
   return deepFreeze(config);
 }

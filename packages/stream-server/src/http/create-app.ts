@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import type { Db } from '../db/create-database.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   presignTtlSeconds: number;
   /** Checks `/readyz` runs; each rejects when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
+  /** When given, requests are measured and `/metrics` answers in the Prometheus text format. */
+  metrics?: Metrics | undefined;
   /** Extra sub-apps mounted at a path (the local storage's signed object routes). */
   mounts?: Array<{ path: string; app: Hono }>;
 }
@@ -70,6 +73,14 @@ export function createApp(deps: AppDeps): Hono {
       'request',
     );
   });
+
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.use('*', metrics.httpMiddleware());
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -11,7 +12,12 @@ import { loadConfig, type Config } from '../config/load-config.js';
 import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
 import { createDatabase, migrateToLatest, type Database } from '../db/create-database.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
+import { removeOrphanedHls } from '../generation/cleanup.js';
+import { removeOrphanedTempDirs } from '../generation/generation-worker.js';
 import { createApp } from '../http/create-app.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import { startHlsGeneration } from '../videos/videos-repository.js';
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { createStreamService } from '../videos/stream-service.js';
@@ -67,17 +73,44 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const storage = createStorage(config, { storageSecret: secrets.storageSecret, publicBaseUrl: () => baseUrl });
     cleanups.unshift(() => storage.close());
 
+    const metrics = createMetrics({ db: database.db });
+    let webhooks: WebhookDispatcher | undefined;
+    if (config.webhooks && config.worker.enabled) {
+      webhooks = createWebhookDispatcher({
+        db: database.db,
+        url: config.webhooks.url,
+        secret: config.webhooks.secret,
+        maxAttempts: config.webhooks.maxAttempts,
+        pollMs: config.worker.pollMs,
+        logger: logger.child({ component: 'webhooks' }),
+        onDelivered: (event, ok) => metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
+      });
+    }
+    const worker = config.worker.enabled
+      ? createGenerationWorker({
+          db: database.db,
+          storage,
+          config,
+          logger: logger.child({ component: 'worker' }),
+          metrics,
+          webhooks: config.webhooks ? { onQueued: () => webhooks?.notify() } : undefined,
+        })
+      : undefined;
+
     const registry = createVideoRegistry({
       db: database.db,
       storage,
       uploadUrlTtlSeconds: config.uploadUrlTtlSeconds,
       multipartThresholdBytes: config.multipartThresholdBytes,
       multipartPartBytes: config.multipartPartBytes,
+      onSourceReady: config.pregenerate
+        ? async (video) => {
+            const started = await startHlsGeneration(database.db, video.id, { from: ['none'] });
+            if (started) worker?.notify();
+            return started ?? video;
+          }
+        : undefined,
     });
-
-    const worker = config.worker.enabled
-      ? createGenerationWorker({ db: database.db, storage, config, logger: logger.child({ component: 'worker' }) })
-      : undefined;
 
     let app: Hono | undefined;
     let httpServer: ServerType | undefined;
@@ -128,6 +161,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         corsOrigins: config.corsOrigins,
         presignTtlSeconds: config.presignTtlSeconds,
         readiness: { database: () => database.ping(), storage: () => storage.ping() },
+        metrics: config.metricsEnabled ? metrics : undefined,
         mounts: 'routes' in storage ? [{ path: '/storage', app: storage.routes({ corsOrigins: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] }) }] : [],
       });
       const server = await listen(app, config.host, config.port);
@@ -140,6 +174,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
     worker?.start();
     if (worker) cleanups.unshift(() => worker.stop());
+    webhooks?.start();
+    if (webhooks) cleanups.unshift(() => webhooks.stop());
+    if (worker && config.cleanupIntervalSeconds > 0) {
+      const log = logger.child({ component: 'cleanup' });
+      const cleanup = () => {
+        removeOrphanedHls({ db: database.db, storage, logger: log })
+          .then(() => removeOrphanedTempDirs(path.join(config.dataDir, 'tmp', 'generation'), log))
+          .catch((error: unknown) => log.warn({ err: error }, 'cleanup failed'));
+      };
+      const first = setTimeout(cleanup, Math.min(30_000, config.cleanupIntervalSeconds * 1000));
+      const every = setInterval(cleanup, config.cleanupIntervalSeconds * 1000);
+      first.unref();
+      every.unref();
+      cleanups.unshift(async () => {
+        clearTimeout(first);
+        clearInterval(every);
+      });
+    }
     logger.info({ url: baseUrl || undefined, worker: Boolean(worker), database: database.kind, storage: storage.kind }, 'started');
 
     let stopped: Promise<void> | undefined;
