@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createProgressBar } from './cli/progress-bar.js';
 import { uploadFile } from './cli/upload-file.js';
 import { ConfigError, loadConfig, type Config } from './config/load-config.js';
 import { loadOrCreateSecrets } from './config/secrets.js';
@@ -18,6 +19,7 @@ Commands:
   migrate                                  Bring the database schema up to date
   import <file> --owner <user-id> [--title <title>] [--server <url>]
                                            Upload a file to a running server and register it; prints JSON
+                                           (with a progress bar on stderr when it is a terminal)
   retry <video-id> [--server <url>]        Restart generation of a failed video (operator retry)
   token --sub <user-id> [--ttl <seconds|30m|12h|7d>]
                                            Print a user token the server accepts
@@ -112,7 +114,12 @@ async function importFile(args: string[]): Promise<number> {
     content_type: contentTypeOf(file),
     size_bytes: stat.size,
   })) as { video: { id: string }; upload: Parameters<typeof uploadFile>[2] };
-  const parts = await uploadFile(file, stat.size, registered.upload);
+  // A progress bar for people watching a terminal; piped stdout stays one JSON document.
+  const bar = process.stderr.isTTY
+    ? createProgressBar({ stream: process.stderr, total: stat.size, label: path.basename(file) })
+    : undefined;
+  const parts = await uploadFile(file, stat.size, registered.upload, (bytes) => bar?.update(bytes));
+  bar?.finish();
   const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
   process.stdout.write(`${JSON.stringify(video)}\n`);
   return 0;
