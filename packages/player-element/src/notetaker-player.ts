@@ -268,36 +268,44 @@ export class NotetakerPlayerElement extends LitElement {
     const state = this._state;
     const progress = this._progress;
     return html`${this.media}
-      ${state === 'preparing'
-        ? html`<div part="overlay preparing" class="overlay">
-            <slot name="preparing">
-              <p>Preparing video…</p>
-              ${progress === null
-                ? html`<div part="spinner" role="progressbar" aria-label="Preparing video"></div>`
-                : html`<div
-                    part="progress"
-                    role="progressbar"
-                    aria-label="Preparing video"
-                    aria-valuenow=${Math.round(progress * 100)}
-                  >
-                    <div style="transform:scaleX(${progress})"></div>
-                  </div>`}
-            </slot>
-          </div>`
-        : nothing}
-      ${state === 'loading' || (state === 'ready' && this._buffering)
-        ? html`<div class="overlay loading">
-            <div part="spinner" role="progressbar" aria-label="Loading video"></div>
-          </div>`
-        : nothing}
-      ${state === 'error'
-        ? html`<div part="overlay error" class="overlay">
-            <div role="alert">
-              <slot name="error"><p part="error-message">${this._error?.message}</p></slot>
-            </div>
-            <button part="retry-button" type="button" @click=${this.retry}>Retry</button>
-          </div>`
-        : nothing}
+      ${
+        state === 'preparing'
+          ? html`<div part="overlay preparing" class="overlay">
+              <slot name="preparing">
+                <p>Preparing video…</p>
+                ${
+                  progress === null
+                    ? html`<div part="spinner" role="progressbar" aria-label="Preparing video"></div>`
+                    : html`<div
+                        part="progress"
+                        role="progressbar"
+                        aria-label="Preparing video"
+                        aria-valuenow=${Math.round(progress * 100)}
+                      >
+                        <div style="transform:scaleX(${progress})"></div>
+                      </div>`
+                }
+              </slot>
+            </div>`
+          : nothing
+      }
+      ${
+        state === 'loading' || (state === 'ready' && this._buffering)
+          ? html`<div class="overlay loading">
+              <div part="spinner" role="progressbar" aria-label="Loading video"></div>
+            </div>`
+          : nothing
+      }
+      ${
+        state === 'error'
+          ? html`<div part="overlay error" class="overlay">
+              <div role="alert">
+                <slot name="error"><p part="error-message">${this._error?.message}</p></slot>
+              </div>
+              <button part="retry-button" type="button" @click=${this.retry}>Retry</button>
+            </div>`
+          : nothing
+      }
       <div class="sr" role="status">${state === 'preparing' ? 'Preparing video' : ''}</div>`;
   }
 
@@ -375,7 +383,11 @@ export class NotetakerPlayerElement extends LitElement {
     if (kind === 'none') return this.#fail('unsupported_browser');
     try {
       if (restartFailed) await client.retryStream(id, { signal });
-      const answer = await client.waitForStream(id, { signal, untilPlayable: true, onStatus: this.#onStatus });
+      const answer = await client.waitForStream(id, {
+        signal,
+        untilPlayable: true,
+        onStatus: this.#onStatus,
+      });
       if (signal.aborted) return;
       const url = answer.hls_url;
       this.#emit(PlayerEventName.status, { status: 'ready', generating: answer.status === 'generating' });
@@ -439,7 +451,10 @@ export class NotetakerPlayerElement extends LitElement {
       this.#playOnReady ||= snapshot.playing;
     }
     this.#teardown();
-    const error: NotetakerErrorDetail = { code, message: detail ? `${MESSAGES[code]} ${detail}` : MESSAGES[code] };
+    const error: NotetakerErrorDetail = {
+      code,
+      message: detail ? `${MESSAGES[code]} ${detail}` : MESSAGES[code],
+    };
     if (cause !== undefined) error.cause = cause;
     this._error = error;
     this._state = 'error';

@@ -27,7 +27,11 @@ describe('engine choice', () => {
   });
 
   it('picks native HLS on Safari for macOS and on iPhone', () => {
-    equal(chooseEngine(detectEngineEnvironment(hlsVideo, scope(SAFARI_MAC, { MediaSource: mse }))), 'native', 'Safari');
+    equal(
+      chooseEngine(detectEngineEnvironment(hlsVideo, scope(SAFARI_MAC, { MediaSource: mse }))),
+      'native',
+      'Safari',
+    );
     equal(
       chooseEngine(detectEngineEnvironment(hlsVideo, scope(IPHONE, { ManagedMediaSource: mse }))),
       'native',
@@ -36,8 +40,16 @@ describe('engine choice', () => {
   });
 
   it('picks hls.js for Chrome and Firefox on macOS', () => {
-    equal(chooseEngine(detectEngineEnvironment(hlsVideo, scope(CHROME_MAC, { MediaSource: mse }))), 'mse', 'Chrome');
-    equal(chooseEngine(detectEngineEnvironment(noHlsVideo, scope(FIREFOX_MAC, { MediaSource: mse }))), 'mse', 'Firefox');
+    equal(
+      chooseEngine(detectEngineEnvironment(hlsVideo, scope(CHROME_MAC, { MediaSource: mse }))),
+      'mse',
+      'Chrome',
+    );
+    equal(
+      chooseEngine(detectEngineEnvironment(noHlsVideo, scope(FIREFOX_MAC, { MediaSource: mse }))),
+      'mse',
+      'Firefox',
+    );
   });
 
   it('detects iPadOS that presents itself as a Mac', () => {
@@ -50,7 +62,11 @@ describe('engine choice', () => {
     const safari = { mse: true, nativeHls: true, apple: true };
     equal(chooseEngine(chromium, 'native'), 'native', 'native preferred in Chromium');
     equal(chooseEngine(safari, 'mse'), 'mse', 'MSE preferred on Safari');
-    equal(chooseEngine({ mse: false, nativeHls: true, apple: false }, 'mse'), 'native', 'MSE preferred but missing');
+    equal(
+      chooseEngine({ mse: false, nativeHls: true, apple: false }, 'mse'),
+      'native',
+      'MSE preferred but missing',
+    );
   });
 
   it('reports no engine when the browser has neither MSE nor native HLS', () => {

@@ -60,14 +60,21 @@ describe('<notetaker-player> element', () => {
         equal(stream.requests.length - before, 1, `requests for ${order.map(([n]) => n).join(',')}`);
       }
     }
-    assert(stream.requests.every((r) => r.authorization === 'Bearer user-token'), 'token sent as Bearer');
+    assert(
+      stream.requests.every((r) => r.authorization === 'Bearer user-token'),
+      'token sent as Bearer',
+    );
   });
 
   it('shows an accessible preparing state with progress while the server generates', async () => {
     api = scriptApi(() => generating({ progress: 0.25 }));
     const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base });
     const event = await nextEvent<CustomEvent<NotetakerStatusDetail>>(player, PlayerEventName.status);
-    equal(JSON.stringify(event.detail), JSON.stringify({ status: 'preparing', progress: 0.25 }), 'status detail');
+    equal(
+      JSON.stringify(event.detail),
+      JSON.stringify({ status: 'preparing', progress: 0.25 }),
+      'status detail',
+    );
     await player.updateComplete;
     equal(player.state, 'preparing', 'state');
     equal(player.getAttribute('state'), 'preparing', 'state attribute');
@@ -97,7 +104,10 @@ describe('<notetaker-player> element', () => {
         return generating();
       }
       return failed
-        ? { status: 200, body: { status: 'failed', error_message: 'Invalid data found when processing input' } }
+        ? {
+            status: 200,
+            body: { status: 'failed', error_message: 'Invalid data found when processing input' },
+          }
         : ready(FIXTURE_HLS_URL);
     });
     const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base });
@@ -118,7 +128,9 @@ describe('<notetaker-player> element', () => {
   it('asks /stream for fresh URLs when playback is refused, gives up after three, and Retry starts over', async () => {
     let mode = 'forbidden';
     let loads = 0;
-    api = scriptApi(() => ready(new URL(`/flaky/refused-${Date.now()}-${loads++}/${mode}/playlist`, location.href).href));
+    api = scriptApi(() =>
+      ready(new URL(`/flaky/refused-${Date.now()}-${loads++}/${mode}/playlist`, location.href).href),
+    );
     const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base, autoplay: 'muted' });
     const error = await nextEvent<CustomEvent<NotetakerErrorDetail>>(player, PlayerEventName.error);
     equal(error.detail.code, 'playback_forbidden', 'error code');
@@ -250,10 +262,16 @@ describe('<notetaker-player> element', () => {
   });
 
   it('passes <track> children through to the inner video', async () => {
-    const player = createPlayer({}, '<track kind="captions" srclang="en" label="English" src="data:text/vtt,WEBVTT">');
+    const player = createPlayer(
+      {},
+      '<track kind="captions" srclang="en" label="English" src="data:text/vtt,WEBVTT">',
+    );
     await player.updateComplete;
     equal(player.media.querySelectorAll('track').length, 1, 'tracks copied');
-    player.insertAdjacentHTML('beforeend', '<track kind="subtitles" srclang="fr" label="Français" src="data:text/vtt,WEBVTT">');
+    player.insertAdjacentHTML(
+      'beforeend',
+      '<track kind="subtitles" srclang="fr" label="Français" src="data:text/vtt,WEBVTT">',
+    );
     await waitFor(() => player.media.querySelectorAll('track').length === 2, 'added track copied');
     player.querySelector('track')!.remove();
     await waitFor(() => player.media.querySelectorAll('track').length === 1, 'removed track removed');
@@ -261,7 +279,16 @@ describe('<notetaker-player> element', () => {
   });
 
   it('mirrors attributes to properties and to the inner video', async () => {
-    const player = createPlayer({ muted: '', loop: '', poster: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=', preload: 'metadata', crossorigin: 'anonymous', 'start-time': '12.5', autoplay: 'any', 'prefer-playback': 'native' });
+    const player = createPlayer({
+      muted: '',
+      loop: '',
+      poster: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=',
+      preload: 'metadata',
+      crossorigin: 'anonymous',
+      'start-time': '12.5',
+      autoplay: 'any',
+      'prefer-playback': 'native',
+    });
     await player.updateComplete;
     equal(player.muted, true, 'muted');
     equal(player.loop, true, 'loop');

@@ -4,7 +4,15 @@ import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import type { NotetakerErrorDetail, NotetakerStatusDetail } from '../src/constants.js';
 import { NotetakerPlayer } from '../src/react.js';
-import { apiError, assert, equal, generating, scriptApi, waitFor, type ScriptedApi } from './support/browser.js';
+import {
+  apiError,
+  assert,
+  equal,
+  generating,
+  scriptApi,
+  waitFor,
+  type ScriptedApi,
+} from './support/browser.js';
 
 const VIDEO = '0b6d5e4c-3a21-4c2e-9f1a-3f2c1b7e8a4d';
 const OTHER = '9f1a0b6d-5e4c-4a21-8c2e-3f2c1b7e8a4d';
@@ -58,14 +66,20 @@ describe('React wrapper', () => {
     equal(player.getToken, getToken, 'function prop set as a property');
     equal(player.autoplay, 'muted', 'autoplay property');
     equal(player.controls, false, 'controls property');
-    equal(JSON.stringify(statuses[0]), JSON.stringify({ status: 'preparing', progress: 0.4 }), 'status detail');
+    equal(
+      JSON.stringify(statuses[0]),
+      JSON.stringify({ status: 'preparing', progress: 0.4 }),
+      'status detail',
+    );
   });
 
   it('loads the new video when videoId changes and aborts its request on unmount', async () => {
     const stream = (api = scriptApi(() => generating()));
     root = createRoot(container);
     const render = (videoId: string) =>
-      flushSync(() => root!.render(createElement(NotetakerPlayer, { videoId, apiBase: stream.base, token: 't' })));
+      flushSync(() =>
+        root!.render(createElement(NotetakerPlayer, { videoId, apiBase: stream.base, token: 't' })),
+      );
     render(VIDEO);
     await waitFor(() => stream.requests.length === 1, 'first request');
     render(OTHER);
@@ -73,7 +87,10 @@ describe('React wrapper', () => {
     root.unmount();
     root = undefined;
     await waitFor(() => stream.inFlight() === 0, 'no request in flight after unmount');
-    assert(stream.requests.every((r) => r.settled), 'every request answered or aborted');
+    assert(
+      stream.requests.every((r) => r.settled),
+      'every request answered or aborted',
+    );
   });
 
   it('calls onNotetakerError with the error code', async () => {

@@ -46,7 +46,10 @@ describe('server-side import', () => {
   it('imports the define and React entries in plain Node without crashing', async () => {
     const define = await importInNode('define.js', `{ element: typeof m.NotetakerPlayerElement }`);
     expect(define).toEqual({ element: 'function' });
-    const react = await importInNode('react.js', `{ component: typeof m.NotetakerPlayer, render: typeof m.NotetakerPlayer.render }`);
+    const react = await importInNode(
+      'react.js',
+      `{ component: typeof m.NotetakerPlayer, render: typeof m.NotetakerPlayer.render }`,
+    );
     expect(react).toEqual({ component: 'object', render: 'function' });
   });
 });

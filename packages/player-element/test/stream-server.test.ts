@@ -35,7 +35,8 @@ function mount(id: string, attributes: Record<string, string> = {}): NotetakerPl
   return player;
 }
 
-const streamRequests = (log: RequestLog, id: string) => log.urls.filter((url) => url.endsWith(`/${id}/stream`));
+const streamRequests = (log: RequestLog, id: string) =>
+  log.urls.filter((url) => url.endsWith(`/${id}/stream`));
 const playlistRequests = (log: RequestLog) => log.urls.filter((url) => url.includes('/playlist.m3u8'));
 
 describe('<notetaker-player> with a real stream server', () => {
@@ -77,7 +78,10 @@ describe('<notetaker-player> with a real stream server', () => {
     equal(player.currentTime, 6, 'queued start reported before the video is seekable');
     await nextEvent(player, 'canplay');
     await waitFor(() => player.media.readyState >= 2 && !player.media.seeking, 'seek applied');
-    assert(player.media.currentTime >= 5.9 && player.media.currentTime < 7, `at 6 s (${player.media.currentTime})`);
+    assert(
+      player.media.currentTime >= 5.9 && player.media.currentTime < 7,
+      `at 6 s (${player.media.currentTime})`,
+    );
   });
 
   it('applies seeks made before the video is seekable', async () => {
@@ -112,7 +116,10 @@ describe('<notetaker-player> with a real stream server', () => {
       [1, 2, 3, 0],
     ];
     for (const [index, order] of orders.entries()) {
-      const before = { stream: streamRequests(log, fixtures.videos.ready).length, playlists: playlistRequests(log).length };
+      const before = {
+        stream: streamRequests(log, fixtures.videos.ready).length,
+        playlists: playlistRequests(log).length,
+      };
       const player = document.createElement('notetaker-player');
       const connectFirst = index % 2 === 0;
       if (connectFirst) document.body.append(player);
@@ -120,7 +127,11 @@ describe('<notetaker-player> with a real stream server', () => {
       if (!connectFirst) document.body.append(player);
       await nextEvent(player, 'loadedmetadata');
       player.remove();
-      equal(streamRequests(log, fixtures.videos.ready).length - before.stream, 1, `/stream requests, order ${order}`);
+      equal(
+        streamRequests(log, fixtures.videos.ready).length - before.stream,
+        1,
+        `/stream requests, order ${order}`,
+      );
       equal(playlistRequests(log).length - before.playlists, 1, `playlist requests, order ${order}`);
     }
   });
@@ -150,7 +161,10 @@ describe('<notetaker-player> with a real stream server', () => {
     const sequence = statuses.map((status) => status.status);
     const firstReady = sequence.indexOf('ready');
     assert(firstReady >= 0, `a ready status (${sequence.join(', ')})`);
-    assert(sequence.slice(0, firstReady).every((status) => status === 'preparing'), `order (${sequence.join(', ')})`);
+    assert(
+      sequence.slice(0, firstReady).every((status) => status === 'preparing'),
+      `order (${sequence.join(', ')})`,
+    );
     equal(states.join(), firstReady > 0 ? 'preparing' : '', 'state shown while preparing');
     await waitFor(() => player.currentTime > 1, 'playing past 1 s');
   });

@@ -35,12 +35,12 @@ export function detectEngineEnvironment(
   scope: { navigator?: Navigator; MediaSource?: unknown; ManagedMediaSource?: unknown } = globalThis,
 ): EngineEnvironment {
   const source = (scope.ManagedMediaSource ?? scope.MediaSource) as
-    | { isTypeSupported?: (type: string) => boolean }
-    | undefined;
+    { isTypeSupported?: (type: string) => boolean } | undefined;
   const nav = scope.navigator;
   const ua = nav?.userAgent ?? '';
   const ios = /iP(hone|od|ad)/.test(ua) || (/Macintosh/.test(ua) && (nav?.maxTouchPoints ?? 0) > 1);
-  const macSafari = /Macintosh/.test(ua) && /Safari\//.test(ua) && !/Chrom|CriOS|FxiOS|Firefox|Edg|OPR/.test(ua);
+  const macSafari =
+    /Macintosh/.test(ua) && /Safari\//.test(ua) && !/Chrom|CriOS|FxiOS|Firefox|Edg|OPR/.test(ua);
   return {
     mse: !!source?.isTypeSupported?.(MSE_TYPE),
     nativeHls: video.canPlayType('application/vnd.apple.mpegurl') !== '',

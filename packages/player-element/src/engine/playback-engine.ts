@@ -56,7 +56,11 @@ const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js'))
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
-  const { networkRetries: maxNetwork = 4, baseDelayMs = 1000, mediaRecoveries: maxMedia = 3 } = options.recovery ?? {};
+  const {
+    networkRetries: maxNetwork = 4,
+    baseDelayMs = 1000,
+    mediaRecoveries: maxMedia = 3,
+  } = options.recovery ?? {};
   let hls: Hls | null = null;
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -12,7 +12,11 @@ export function equal<T>(actual: T, expected: T, message: string): void {
 }
 
 /** Resolves with the first truthy value of `check`, polling each animation frame; fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T, message: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T,
+  message: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -22,7 +26,11 @@ export async function waitFor<T>(check: () => T, message: string, timeoutMs = 10
   }
 }
 
-export function nextEvent<E extends Event = Event>(target: EventTarget, type: string, timeoutMs = 10_000): Promise<E> {
+export function nextEvent<E extends Event = Event>(
+  target: EventTarget,
+  type: string,
+  timeoutMs = 10_000,
+): Promise<E> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`No "${type}" event within ${timeoutMs} ms`)), timeoutMs);
     target.addEventListener(
@@ -112,7 +120,10 @@ export function scriptApi(
 export const never = (): Promise<never> => new Promise<never>(() => undefined);
 
 export function ready(url: string): ApiAnswer {
-  return { status: 200, body: { status: 'ready', hls_url: url, expires_at: new Date(Date.now() + 3600e3).toISOString() } };
+  return {
+    status: 200,
+    body: { status: 'ready', hls_url: url, expires_at: new Date(Date.now() + 3600e3).toISOString() },
+  };
 }
 
 export function generating(extra: Record<string, unknown> = {}): ApiAnswer {
@@ -165,6 +176,8 @@ export async function expectNoAxeViolations(root: Element): Promise<void> {
   await import('axe-core/axe.min.js');
   const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
   const result = await axe.run(root, { resultTypes: ['violations'] });
-  const summary = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  const summary = result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
   equal(summary.join('\n'), '', 'axe violations');
 }

@@ -22,11 +22,31 @@ export function runFfmpeg(args) {
 /** `seconds` of 320×180 test pattern with a sine tone, H.264/AAC. */
 export function testSourceArgs(seconds) {
   return [
-    '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
-    '-g', '25', '-keyint_min', '25', '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '48k', '-shortest',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=320x180:rate=25:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '25',
+    '-keyint_min',
+    '25',
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '48k',
+    '-shortest',
   ];
 }
 
@@ -35,8 +55,14 @@ export async function makeVodFixture(dir, seconds = 8) {
   mkdirSync(dir, { recursive: true });
   await runFfmpeg([
     ...testSourceArgs(seconds),
-    '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod',
-    '-hls_segment_filename', path.join(dir, 'segment%d.ts'),
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_filename',
+    path.join(dir, 'segment%d.ts'),
     path.join(dir, 'playlist.m3u8'),
   ]);
 }

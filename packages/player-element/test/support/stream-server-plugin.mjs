@@ -23,9 +23,24 @@ async function makeMp4(file, seconds) {
 async function makeHeavyMp4(file) {
   if (!existsSync(file)) {
     await runFfmpeg([
-      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=20',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20',
-      '-c:v', 'mpeg4', '-q:v', '4', '-c:a', 'aac', '-b:a', '48k', '-shortest', file,
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1920x1080:rate=30:duration=20',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=20',
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '4',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '48k',
+      '-shortest',
+      file,
     ]);
   }
   return file;

@@ -10,7 +10,8 @@ export interface ServerFixtures {
 
 export async function loadServerFixtures(): Promise<ServerFixtures> {
   const response = await fetch('/fixtures.json');
-  if (!response.ok) throw new Error(`The stream server did not start: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`The stream server did not start: ${response.status} ${await response.text()}`);
   return (await response.json()) as ServerFixtures;
 }
 

@@ -1,0 +1,24 @@
+import '@notetaker/player-element/define';
+
+// The stream server, a user token and a video id, from the query string (see ../README.md).
+const params = new URLSearchParams(location.search);
+const player = document.getElementById('player');
+const status = document.getElementById('status');
+
+player.getToken = async () => params.get('token') ?? '';
+player.setAttribute('api-base', params.get('api') ?? 'http://127.0.0.1:8787');
+player.setAttribute('video-id', params.get('video') ?? '');
+
+player.addEventListener('notetaker-status', (event) => {
+  const { detail } = event;
+  status.value =
+    detail.status === 'preparing' && detail.progress !== null
+      ? `preparing ${Math.round(detail.progress * 100)} %`
+      : detail.status;
+});
+player.addEventListener('notetaker-error', (event) => {
+  status.value = `error: ${event.detail.code}`;
+});
+player.addEventListener('playing', () => {
+  status.value = 'playing';
+});

@@ -1,0 +1,105 @@
+// Smoke tests of examples/ (plain HTML, React in StrictMode, Vue): each is built with Vite, served, and opened in
+// Chromium against a real stream server playing a video that ffmpeg made.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createStreamClient } from '@notetaker/client-sdk';
+import { startServer } from '@notetaker/stream-server';
+import { chromium, type Browser } from 'playwright-core';
+import { build, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFfmpeg, testSourceArgs } from './support/media-fixtures-plugin.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const examplesDir = path.resolve(here, '../../../examples');
+const tmpRoot = path.resolve(here, '../.tmp');
+
+let server: Awaited<ReturnType<typeof startServer>>;
+let browser: Browser;
+let query: string;
+const cleanups: Array<() => Promise<unknown> | void> = [];
+
+beforeAll(async () => {
+  mkdirSync(tmpRoot, { recursive: true });
+  const dir = mkdtempSync(path.join(tmpRoot, 'examples-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const source = path.join(dir, 'source.mp4');
+  await runFfmpeg([...testSourceArgs(6), source]);
+  server = await startServer({
+    env: { DATA_DIR: path.join(dir, 'data'), HOST: '127.0.0.1', PORT: '0' },
+    logger: 'silent',
+  });
+  cleanups.unshift(() => server.stop());
+  const token = await server.mintUserToken('examples');
+  const { id } = await server.importVideo(source, { ownerId: 'examples' });
+  await createStreamClient({ baseUrl: server.url, token }).waitForStream(id, { timeout: 120_000 });
+  query = new URLSearchParams({ api: server.url, token, video: id }).toString();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  cleanups.unshift(() => browser.close());
+}, 300_000);
+
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+}, 60_000);
+
+describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
+  it('builds with hls.js in its own chunk and plays after one /stream request', async () => {
+    const root = path.join(examplesDir, name);
+    const outDir = mkdtempSync(path.join(tmpRoot, `example-${name}-`));
+    cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
+    await build({ root, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+
+    const assets = readdirSync(path.join(outDir, 'assets')).filter((file) => file.endsWith('.js'));
+    const withHls = assets.filter((file) =>
+      readFileSync(path.join(outDir, 'assets', file), 'utf8').includes('manifestLoadError'),
+    );
+    const withElement = assets.filter((file) =>
+      readFileSync(path.join(outDir, 'assets', file), 'utf8').includes('notetaker-status'),
+    );
+    expect(withHls).toHaveLength(1);
+    expect(withElement).toHaveLength(1);
+    expect(withHls[0]).not.toBe(withElement[0]);
+
+    const site = await preview({
+      root,
+      logLevel: 'silent',
+      build: { outDir },
+      preview: { port: 0, host: '127.0.0.1' },
+    });
+    const page = await browser.newPage();
+    try {
+      const streamRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().endsWith('/stream') && request.method() === 'GET')
+          streamRequests.push(request.url());
+      });
+      await page.goto(`${site.resolvedUrls!.local[0]}?${query}`);
+      await page.waitForFunction(
+        () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 1,
+        undefined,
+        {
+          timeout: 60_000,
+        },
+      );
+      expect(await page.locator('output').textContent()).toBe('playing');
+      expect(streamRequests).toHaveLength(1);
+      expect(await page.evaluate(() => document.querySelector('notetaker-player')!.state)).toBe('ready');
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  }, 120_000);
+});

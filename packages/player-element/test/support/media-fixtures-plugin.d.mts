@@ -1,0 +1,5 @@
+export function runFfmpeg(args: string[]): Promise<void>;
+export function testSourceArgs(seconds: number): string[];
+export function makeVodFixture(dir: string, seconds?: number): Promise<void>;
+export function mediaFixtures(options?: { rootDir?: string }): object;
+export function flakyHlsMiddleware(options?: { rootDir?: string }): unknown;
