@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { toEventPlaylist } from '../src/http/routes/playlist-routes.js';
+import { createPresignCache, toEventPlaylist } from '../src/http/routes/playlist-routes.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration } from '../src/media/hls-playlist.js';
 import { segmentUris } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';
@@ -46,6 +46,43 @@ describe('toEventPlaylist', () => {
     const vod = buildHlsPlaylist({ type: 'vod', segments, minTargetDurationSeconds: 6 });
     const event = buildHlsPlaylist({ type: 'event', segments, minTargetDurationSeconds: 6 });
     expect(toEventPlaylist(vod)).toBe(`${event}#EXT-X-ENDLIST\n`);
+  });
+});
+
+describe('createPresignCache', () => {
+  const setup = (maxEntries?: number) => {
+    let time = 0;
+    let signed = 0;
+    const cache = createPresignCache({
+      presign: async (key) => `${key}?sig=${(signed += 1)}`,
+      ttlSeconds: 600,
+      now: () => time,
+      ...(maxEntries === undefined ? {} : { maxEntries }),
+    });
+    return { cache, advance: (ms: number) => void (time += ms), signed: () => signed };
+  };
+
+  it('reuses a URL while it is younger than a tenth of its lifetime, then signs it again', async () => {
+    const { cache, advance, signed } = setup();
+    const first = await cache.get('a');
+    advance(59_999);
+    expect(await cache.get('a')).toBe(first);
+    advance(1);
+    expect(await cache.get('a')).not.toBe(first);
+    expect(signed()).toBe(2);
+  });
+
+  it('keeps at most maxEntries URLs, dropping the least recently used', async () => {
+    const { cache, signed } = setup(2);
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('a');
+    await cache.get('c');
+    expect(signed()).toBe(3);
+    await cache.get('a');
+    expect(signed()).toBe(3);
+    await cache.get('b');
+    expect(signed()).toBe(4);
   });
 });
 

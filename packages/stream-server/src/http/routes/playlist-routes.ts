@@ -28,6 +28,10 @@ export function createPlaylistRoutes(deps: {
   presignTtlSeconds: number;
 }) {
   const app = new Hono();
+  const presigned = createPresignCache({
+    presign: (key) => deps.storage.presignGet(key, { expiresInSeconds: deps.presignTtlSeconds }),
+    ttlSeconds: deps.presignTtlSeconds,
+  });
 
   app.get('/:id/playlist.m3u8', async (c) => {
     const id = c.req.param('id');
@@ -52,7 +56,7 @@ export function createPlaylistRoutes(deps: {
     const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
     const body = await rewritePlaylist(text, async (uri) => {
       if (!isPlainSegmentName(uri)) return uri;
-      return deps.storage.presignGet(prefix + uri, { expiresInSeconds: deps.presignTtlSeconds });
+      return presigned.get(prefix + uri);
     });
     return c.body(body, 200, {
       'Content-Type': 'application/vnd.apple.mpegurl',
@@ -62,6 +66,49 @@ export function createPlaylistRoutes(deps: {
   });
 
   return app;
+}
+
+/**
+ * Reuses a presigned segment URL for a short while instead of signing it again on every playlist request. A live
+ * (EVENT) playlist is reloaded by every viewer every few seconds, and an S3 presign costs about a millisecond of CPU,
+ * so a 600-segment playlist would otherwise cost most of a second each time. A URL is reused only while it is
+ * younger than a tenth of its lifetime (at most 5 minutes), so every URL handed out keeps at least 90 % of
+ * `ttlSeconds`. URLs are not user-specific; the token and ownership checks still run on every request.
+ * Bounded: the least recently used entries are dropped beyond `maxEntries`.
+ */
+export function createPresignCache(options: {
+  presign: (key: string) => Promise<string>;
+  ttlSeconds: number;
+  maxEntries?: number;
+  now?: () => number;
+}) {
+  const now = options.now ?? Date.now;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const reuseMs = Math.min(300_000, options.ttlSeconds * 100);
+  const entries = new Map<string, { url: Promise<string>; signedAt: number }>();
+  return {
+    get(key: string): Promise<string> {
+      const at = now();
+      const hit = entries.get(key);
+      entries.delete(key);
+      if (hit && at - hit.signedAt < reuseMs) {
+        entries.set(key, hit);
+        return hit.url;
+      }
+      const url = options.presign(key);
+      const entry = { url, signedAt: at };
+      entries.set(key, entry);
+      url.catch(() => {
+        if (entries.get(key) === entry) entries.delete(key);
+      });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next().value;
+        if (oldest === undefined) break;
+        entries.delete(oldest);
+      }
+      return url;
+    },
+  };
 }
 
 /** Tags that belong to a media segment (the first one ends the playlist's header). */
