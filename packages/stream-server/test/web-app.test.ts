@@ -5,10 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { pino } from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { startServer } from '../src/server/start-server.js';
 import { launchChromium } from './helpers/chromium.js';
 import { makeTestMedia } from './helpers/media.js';
 import {
@@ -355,18 +357,30 @@ describe('web page settings', () => {
     ).toThrow(ConfigError);
   });
 
-  it('leave / to the API when WEB_APP is false', async () => {
+  it('leave / to the API when WEB_APP is false, and warn when dev login listens beyond loopback', async () => {
     // PostgreSQL starts faster than PGlite; storage stays local.
     const database = await createTestDatabase();
-    const server = await startTestServer('embedded', { WEB_APP: 'false', DATABASE_URL: database.url });
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-web-off-'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const server = await startServer({
+      env: { DATA_DIR: dataDir, PORT: '0', HOST: '0.0.0.0', WEB_APP: 'false', DATABASE_URL: database.url },
+      logger,
+    });
     try {
       const answer = await fetch(server.url);
       expect(answer.status).toBe(404);
       expect(await json(answer)).toMatchObject({ error: { code: 'not_found' } });
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const warning = lines
+        .map((line) => JSON.parse(line) as { msg: string; host?: string })
+        .find((l) => l.host);
+      expect(warning).toMatchObject({ host: '0.0.0.0' });
+      expect(warning?.msg).toContain('DEV_LOGIN is on');
     } finally {
-      await server.close();
+      await server.stop();
       await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
     }
   });
 });
