@@ -12,6 +12,8 @@ export default {
   concurrency: 1,
   // The stream server starts with the runner (PGlite + ffmpeg): give the whole run room on a busy machine.
   testsFinishTimeout: 10 * 60_000,
+  browserStartTimeout: 120_000,
+  testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
   browsers: [
     playwrightLauncher({

@@ -1,5 +1,6 @@
 import '../src/define.js';
 import { createStreamClient } from '@notetaker/client-sdk';
+import { sendKeys } from '@web/test-runner-commands';
 import { NotetakerPlayerElement } from '../src/notetaker-player.js';
 import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '../src/constants.js';
 import {
@@ -154,6 +155,20 @@ describe('<notetaker-player> element', () => {
     await waitFor(() => player.state === 'error', 'error state');
     await player.updateComplete;
     equal(player.shadowRoot!.activeElement?.getAttribute('part'), 'retry-button', 'focused element');
+  });
+
+  it('retries from the keyboard and gives focus back to the video', async () => {
+    let answer = apiError(404, 'not_found');
+    api = scriptApi(() => answer);
+    const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base });
+    await nextEvent(player, PlayerEventName.error);
+    await player.updateComplete;
+    const retry = player.shadowRoot!.querySelector<HTMLButtonElement>('[part=retry-button]')!;
+    retry.focus();
+    answer = ready(FIXTURE_HLS_URL);
+    await sendKeys({ press: 'Enter' });
+    await waitFor(() => player.state === 'ready', 'ready after Enter on Retry');
+    equal(player.shadowRoot!.activeElement, player.media, 'focused element after Retry');
   });
 
   it('maps API answers to documented error codes', async () => {
