@@ -77,8 +77,9 @@ export function mediaFixtures({ rootDir = process.cwd() } = {}) {
 }
 
 /**
- * Serves the VOD fixture under /flaky/<key>/<mode>/playlist with segment1 misbehaving: mode `all` answers it 500
- * forever, `forbidden` answers 403, a number N answers 500 to its first N requests. URLs have no extension so that
+ * Serves the VOD fixture under /flaky/<key>/<mode>/playlist with segments misbehaving: mode `all` answers every
+ * segment after the first 500 (an outage), `forbidden` answers segment1 403, a number N answers segment1 500 to its
+ * first N requests. URLs have no extension so that
  * the test runner does not mark the answers (failures included) as cacheable for a year.
  */
 export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
@@ -94,6 +95,10 @@ export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
       ctx.body = playlist.replace(/\.ts$/gm, '');
       return;
     }
+    if (mode === 'all' && name !== 'segment0') {
+      ctx.status = 500;
+      return;
+    }
     if (name === 'segment1') {
       const count = (failures.get(key) ?? 0) + 1;
       failures.set(key, count);
@@ -101,7 +106,7 @@ export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
         ctx.status = 403;
         return;
       }
-      if (mode === 'all' || (/^\d+$/.test(mode) && count <= Number(mode))) {
+      if (/^\d+$/.test(mode) && count <= Number(mode)) {
         ctx.status = 500;
         return;
       }

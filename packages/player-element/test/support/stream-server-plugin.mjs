@@ -1,7 +1,7 @@
 // Starts a real @notetaker/stream-server (embedded defaults: PGlite + local storage) for the browser tests, feeds it
 // media that ffmpeg makes, and hands ids, token and URL to the browser as /fixtures.json.
 // The server starts with the test runner but is awaited only by tests that fetch /fixtures.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createStreamClient } from '@notetaker/client-sdk';
@@ -11,39 +11,43 @@ import { runFfmpeg, testSourceArgs } from './media-fixtures-plugin.mjs';
 export const PRESIGN_TTL_SECONDS = 4;
 const OWNER = 'player-element-tests';
 
-async function makeMp4(file, seconds) {
-  if (!existsSync(file)) await runFfmpeg([...testSourceArgs(seconds), '-movflags', '+faststart', file]);
+/** Runs ffmpeg into a temporary name, then renames: an interrupted run never leaves a half-written cached file. */
+async function makeCached(file, args) {
+  if (existsSync(file)) return file;
+  const partial = file.replace(/\.mp4$/, '.partial.mp4');
+  await runFfmpeg([...args, partial]);
+  renameSync(partial, file);
   return file;
+}
+
+function makeMp4(file, seconds) {
+  return makeCached(file, [...testSourceArgs(seconds), '-movflags', '+faststart']);
 }
 
 /**
  * 1080p MPEG-4 Part 2: the server must transcode it to H.264, so a first view is likely to see "generating" before
  * the first segments land (the server holds a first answer up to 1.5 s, which covers a fast remux).
  */
-async function makeHeavyMp4(file) {
-  if (!existsSync(file)) {
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1920x1080:rate=30:duration=20',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=20',
-      '-c:v',
-      'mpeg4',
-      '-q:v',
-      '4',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '48k',
-      '-shortest',
-      file,
-    ]);
-  }
-  return file;
+function makeHeavyMp4(file) {
+  return makeCached(file, [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=30:duration=20',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:duration=20',
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '4',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '48k',
+    '-shortest',
+  ]);
 }
 
 export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
