@@ -52,4 +52,13 @@ describe('server-side import', () => {
     );
     expect(react).toEqual({ component: 'object', render: 'function' });
   });
+
+  it('renders the React wrapper to an empty element on the server', async () => {
+    const seen = await importInNode(
+      'react.js',
+      `{ html: (await import('react-dom/server')).renderToString(
+          (await import('react')).createElement(m.NotetakerPlayer, { videoId: 'v', apiBase: 'https://stream.example.com' })) }`,
+    );
+    expect(seen).toEqual({ html: '<notetaker-player></notetaker-player>' });
+  });
 });
