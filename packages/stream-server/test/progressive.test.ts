@@ -15,7 +15,12 @@ type Body = Record<string, unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Calls `read` until `done` accepts its result; fails after `timeoutMs` (a safety net, not an assertion). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 45_000) {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 45_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -117,7 +122,8 @@ describe.each(VARIANTS)('playback while generating (%s)', (variant) => {
         return { response, body: (await response.json()) as Body };
       },
       ({ response, body }) => {
-        if (response.status !== 202) throw new Error(`left generating (${response.status}) before being playable`);
+        if (response.status !== 202)
+          throw new Error(`left generating (${response.status}) before being playable`);
         return body['playable'] === true;
       },
       'a playable answer',

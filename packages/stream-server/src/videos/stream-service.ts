@@ -81,14 +81,20 @@ export interface StreamService {
  */
 export function createStreamService(deps: StreamServiceDeps): StreamService {
   const holdMs = Math.max(0, deps.holdMs ?? DEFAULT_STREAM_HOLD_MS);
-  const watcher = createGenerationWatcher(deps.db, Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS));
+  const watcher = createGenerationWatcher(
+    deps.db,
+    Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS),
+  );
 
   const owned = async (userId: string, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
     const video = await findOwnedVideo(deps.db, videoId, userId);
     if (!video) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
-      throw new ConflictError(ApiErrorCode.UploadIncomplete, 'The video has been registered but its upload is not complete.');
+      throw new ConflictError(
+        ApiErrorCode.UploadIncomplete,
+        'The video has been registered but its upload is not complete.',
+      );
     }
     return video;
   };
@@ -174,7 +180,10 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     async retry(userId, videoId) {
       const video = await owned(userId, videoId);
       if (video.hls_status === HlsStatus.Ready || video.hls_status === HlsStatus.Generating) {
-        throw new ConflictError(ApiErrorCode.NotFailed, `The video is ${video.hls_status}; only a failed video can be retried.`);
+        throw new ConflictError(
+          ApiErrorCode.NotFailed,
+          `The video is ${video.hls_status}; only a failed video can be retried.`,
+        );
       }
       const result = await start(video, ['none', 'failed']);
       const current = await held(result.video);
@@ -182,7 +191,10 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     },
     async pregenerate(video) {
       if (video.upload_status !== UploadStatus.Complete) {
-        throw new ConflictError(ApiErrorCode.UploadIncomplete, 'The video has been registered but its upload is not complete.');
+        throw new ConflictError(
+          ApiErrorCode.UploadIncomplete,
+          'The video has been registered but its upload is not complete.',
+        );
       }
       if (video.hls_status === null || video.hls_status === HlsStatus.Failed) {
         return answerFor((await start(video, ['none', 'failed'])).video);

@@ -9,6 +9,7 @@ import { PLAYLIST_TYPE_PARAM, PlaylistType } from '../../videos/stream-service.j
 import { isVideoId, storageKeys } from '../../videos/video-json.js';
 import { findOwnedVideo } from '../../videos/videos-repository.js';
 import { ApiError, ApiErrorCode, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { describe } from '../openapi.js';
 
 /**
  * `GET /api/videos/{id}/playlist.m3u8?token=…[&type=event]` — the `hls_url` players load. Checks the playback token
@@ -33,37 +34,67 @@ export function createPlaylistRoutes(deps: {
     ttlSeconds: deps.presignTtlSeconds,
   });
 
-  app.get('/:id/playlist.m3u8', async (c) => {
-    const id = c.req.param('id');
-    const token = c.req.query('token');
-    if (!token) throw new UnauthorizedError('The playlist URL has no playback token.');
-    const grant = await deps.playbackTokens.verify(token);
-    if (!isVideoId(id) || grant.videoId !== id) throw new ForbiddenError('The playback token is for another video.');
-    const video = await findOwnedVideo(deps.db, id, grant.userId);
-    if (!video) throw new NotFoundError();
-    const type = c.req.query(PLAYLIST_TYPE_PARAM) === PlaylistType.Event ? PlaylistType.Event : PlaylistType.Vod;
+  app.get(
+    '/:id/playlist.m3u8',
+    describe({
+      summary: 'The playlist behind hls_url, with every segment URL presigned',
+      description:
+        'Guarded by the playback token in the URL (not a bearer token): players cannot add headers to every request.',
+      tags: ['playback'],
+      security: 'none',
+      parameters: [
+        { name: 'token', in: 'query', required: true, description: 'Playback token from /stream' },
+        {
+          name: 'type',
+          in: 'query',
+          description: '`event` for the growing playlist handed out while generating',
+        },
+      ],
+      responses: { 200: { description: 'An HLS playlist', content: 'text' } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const id = c.req.param('id');
+      const token = c.req.query('token');
+      if (!token) throw new UnauthorizedError('The playlist URL has no playback token.');
+      const grant = await deps.playbackTokens.verify(token);
+      if (!isVideoId(id) || grant.videoId !== id)
+        throw new ForbiddenError('The playback token is for another video.');
+      const video = await findOwnedVideo(deps.db, id, grant.userId);
+      if (!video) throw new NotFoundError();
+      const type =
+        c.req.query(PLAYLIST_TYPE_PARAM) === PlaylistType.Event ? PlaylistType.Event : PlaylistType.Vod;
 
-    let text: string;
-    if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
-      const stored = await deps.storage.getObjectText(video.hls_playlist_key);
-      text = type === PlaylistType.Event ? toEventPlaylist(stored) : stored;
-    } else if (type === PlaylistType.Event && video.hls_status === HlsStatus.Generating && video.hls_live_playlist) {
-      text = video.hls_live_playlist;
-    } else {
-      throw new ApiError(409, ApiErrorCode.Conflict, 'The video has no playable stream; ask /stream again.');
-    }
+      let text: string;
+      if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
+        const stored = await deps.storage.getObjectText(video.hls_playlist_key);
+        text = type === PlaylistType.Event ? toEventPlaylist(stored) : stored;
+      } else if (
+        type === PlaylistType.Event &&
+        video.hls_status === HlsStatus.Generating &&
+        video.hls_live_playlist
+      ) {
+        text = video.hls_live_playlist;
+      } else {
+        throw new ApiError(
+          409,
+          ApiErrorCode.Conflict,
+          'The video has no playable stream; ask /stream again.',
+        );
+      }
 
-    const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
-    const body = await rewritePlaylist(text, async (uri) => {
-      if (!isPlainSegmentName(uri)) return uri;
-      return presigned.get(prefix + uri);
-    });
-    return c.body(body, 200, {
-      'Content-Type': 'application/vnd.apple.mpegurl',
-      // Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere.
-      'Cache-Control': 'private, no-store',
-    });
-  });
+      const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
+      const body = await rewritePlaylist(text, async (uri) => {
+        if (!isPlainSegmentName(uri)) return uri;
+        return presigned.get(prefix + uri);
+      });
+      return c.body(body, 200, {
+        'Content-Type': 'application/vnd.apple.mpegurl',
+        // Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere.
+        'Cache-Control': 'private, no-store',
+      });
+    },
+  );
 
   return app;
 }
