@@ -7,3 +7,4 @@ export type { StreamAnswer } from './videos/stream-service.js';
 export type { VideoJson } from './videos/video-json.js';
 export type { UploadInstructions } from './videos/video-registry.js';
 export type { Storage, ObjectInfo } from './storage/storage.js';
+export type { ApiSchemaTypes } from './http/api-schemas.js';

@@ -10,11 +10,16 @@ import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { ApiError, ApiErrorCode } from './errors.js';
+import { describe, generateOpenApi } from './openapi.js';
+import { API_REFERENCE_PAGE } from './api-reference-page.js';
 import { createManageRoutes } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
 import { createWebAppRoutes, type WebAppSettings } from './routes/web-app-routes.js';
+
+/** The service's version, as published in the OpenAPI document. */
+export const SERVICE_VERSION = '0.1.0';
 
 export interface AppDeps {
   db: Db;
@@ -77,28 +82,49 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.use('*', metrics.httpMiddleware());
-    app.get('/metrics', async (c) =>
-      c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+    app.get(
+      '/metrics',
+      describe({
+        summary: 'Prometheus metrics',
+        tags: ['operations'],
+        security: 'none',
+        responses: { 200: { description: 'Prometheus text format' } },
+      }),
+      async (c) =>
+        c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
     );
   }
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    await Promise.all(
-      Object.entries(deps.readiness).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 3000);
-          checks[name] = 'ok';
-        } catch (error) {
-          ok = false;
-          checks[name] = error instanceof Error ? error.message : 'unreachable';
-        }
-      }),
-    );
-    return c.json({ status: ok ? 'ok' : 'unavailable', checks }, ok ? 200 : 503);
-  });
+  const ops = { tags: ['operations'], security: 'none' } as const;
+  app.get(
+    '/healthz',
+    describe({ summary: 'Liveness', ...ops, responses: { 200: { description: 'The process answers' } } }),
+    (c) => c.json({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    describe({
+      summary: 'Readiness: the database and storage answer',
+      ...ops,
+      responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is unreachable' } },
+    }),
+    async (c) => {
+      const checks: Record<string, string> = {};
+      let ok = true;
+      await Promise.all(
+        Object.entries(deps.readiness).map(async ([name, check]) => {
+          try {
+            await withTimeout(check(), 3000);
+            checks[name] = 'ok';
+          } catch (error) {
+            ok = false;
+            checks[name] = error instanceof Error ? error.message : 'unreachable';
+          }
+        }),
+      );
+      return c.json({ status: ok ? 'ok' : 'unavailable', checks }, ok ? 200 : 503);
+    },
+  );
 
   app.route('/api/videos', createPlaylistRoutes(deps));
   app.route('/api/videos', createUserRoutes(deps));
@@ -106,9 +132,30 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.webApp) app.route('/', createWebAppRoutes(deps.webApp));
   app.route(
     '/api/manage',
-    createManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey, registry: deps.registry, streams: deps.streams }),
+    createManageRoutes({
+      db: deps.db,
+      serviceApiKey: deps.serviceApiKey,
+      registry: deps.registry,
+      streams: deps.streams,
+    }),
   );
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
+
+  let openApi: Promise<unknown> | undefined;
+  app.get(
+    '/openapi.json',
+    describe({ summary: 'This document', ...ops, responses: { 200: { description: 'OpenAPI 3.1' } } }),
+    async (c) => c.json(await (openApi ??= generateOpenApi(app, SERVICE_VERSION))),
+  );
+  app.get(
+    '/api/reference',
+    describe({
+      summary: 'A readable reference of this API',
+      ...ops,
+      responses: { 200: { description: 'HTML' } },
+    }),
+    (c) => c.html(API_REFERENCE_PAGE),
+  );
 
   app.notFound((c) => c.json({ error: { code: ApiErrorCode.NotFound, message: 'No such route.' } }, 404));
 
@@ -119,10 +166,16 @@ export function createApp(deps: AppDeps): Hono {
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
-      return c.json({ error: { code: ApiErrorCode.BadRequest, message: error.message || 'Bad request.' } }, status as 400);
+      return c.json(
+        { error: { code: ApiErrorCode.BadRequest, message: error.message || 'Bad request.' } },
+        status as 400,
+      );
     }
     deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
-    return c.json({ error: { code: ApiErrorCode.Internal, message: 'Something went wrong on our side.' } }, 500);
+    return c.json(
+      { error: { code: ApiErrorCode.Internal, message: 'Something went wrong on our side.' } },
+      500,
+    );
   });
 
   return app;

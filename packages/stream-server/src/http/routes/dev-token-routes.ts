@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 
 import { isOwnerId } from '../../videos/video-json.js';
+import { DevTokenBody, DevTokenAnswer } from '../api-schemas.js';
 import { BadRequestError } from '../errors.js';
+import { describe } from '../openapi.js';
 import { parseJsonBody } from '../request-helpers.js';
-
-const tokenBody = z.object({ user: z.string().trim().min(1).max(128) });
 
 export interface DevTokenRoutesDeps {
   /** Mints a user token the server accepts (HS256 with the server's own or the configured secret). */
@@ -28,18 +27,29 @@ export function createDevTokenRoutes(deps: DevTokenRoutesDeps) {
   const ttlSeconds = deps.ttlSeconds ?? 12 * 60 * 60;
   const clock = deps.clock ?? (() => new Date());
 
-  app.post('/token', async (c) => {
-    const { user } = await parseJsonBody(c, tokenBody);
-    if (!isOwnerId(user)) {
-      throw new BadRequestError(
-        'user must be 1–128 letters, digits or . _ @ | : - (it becomes part of storage keys)',
-      );
-    }
-    const token = await deps.mintUserToken(user, ttlSeconds);
-    const expiresAt = new Date(clock().getTime() + ttlSeconds * 1000).toISOString();
-    c.header('Cache-Control', 'no-store');
-    return c.json({ token, user, expires_at: expiresAt });
-  });
+  app.post(
+    '/token',
+    describe({
+      summary: 'Mint a user token for local use (DEV_LOGIN)',
+      tags: ['local'],
+      security: 'none',
+      body: DevTokenBody,
+      responses: { 200: { description: 'A user token', schema: DevTokenAnswer } },
+      errors: [400],
+    }),
+    async (c) => {
+      const { user } = await parseJsonBody(c, DevTokenBody);
+      if (!isOwnerId(user)) {
+        throw new BadRequestError(
+          'user must be 1–128 letters, digits or . _ @ | : - (it becomes part of storage keys)',
+        );
+      }
+      const token = await deps.mintUserToken(user, ttlSeconds);
+      const expiresAt = new Date(clock().getTime() + ttlSeconds * 1000).toISOString();
+      c.header('Cache-Control', 'no-store');
+      return c.json({ token, user, expires_at: expiresAt });
+    },
+  );
 
   return app;
 }

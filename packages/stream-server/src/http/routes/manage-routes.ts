@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 
 import { serviceKeyMatches } from '../../auth/service-key.js';
 import type { Db } from '../../db/create-database.js';
@@ -7,31 +6,19 @@ import type { StreamService } from '../../videos/stream-service.js';
 import { toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
 import { listVideosByOwner } from '../../videos/videos-repository.js';
+import {
+  CompleteUploadBody,
+  ImportBody,
+  Registered,
+  RegisterBody,
+  StreamGenerating,
+  StreamSettled,
+  Video,
+  VideoList,
+} from '../api-schemas.js';
 import { BadRequestError, UnauthorizedError } from '../errors.js';
+import { describe } from '../openapi.js';
 import { bearerToken, parseJsonBody } from '../request-helpers.js';
-
-const registerBody = z.object({
-  owner_id: z.string().min(1).max(128),
-  title: z.string().max(500).optional(),
-  content_type: z
-    .string()
-    .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')
-    .optional(),
-  size_bytes: z.number().int().positive().max(5 * 1024 ** 4).optional(),
-});
-
-const completeBody = z.object({
-  parts: z
-    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
-    .max(10_000)
-    .optional(),
-});
-
-const importBody = z.object({
-  owner_id: z.string().min(1).max(128),
-  source_key: z.string().min(1).max(1024),
-  title: z.string().max(500).optional(),
-});
 
 /**
  * The management API a trusted backend calls with the service API key (never a user token): register and upload,
@@ -53,69 +40,171 @@ export function createManageRoutes(deps: {
     await next();
   });
 
-  app.get('/videos', async (c) => {
-    const ownerId = c.req.query('owner_id');
-    if (!ownerId) throw new BadRequestError('owner_id is required.');
-    const videos = await listVideosByOwner(deps.db, ownerId);
-    return c.json({ videos: videos.map(toVideoJson) });
-  });
+  app.get(
+    '/videos',
+    describe({
+      summary: "List a user's videos",
+      tags: ['management'],
+      security: 'service',
+      parameters: [{ name: 'owner_id', in: 'query', required: true, description: 'The user' }],
+      responses: { 200: { description: 'Newest first', schema: VideoList } },
+      errors: [400, 401],
+    }),
+    async (c) => {
+      const ownerId = c.req.query('owner_id');
+      if (!ownerId) throw new BadRequestError('owner_id is required.');
+      const videos = await listVideosByOwner(deps.db, ownerId);
+      return c.json({ videos: videos.map(toVideoJson) });
+    },
+  );
 
-  app.post('/videos', async (c) => {
-    const body = await parseJsonBody(c, registerBody);
-    const { video, upload } = await deps.registry.register({
-      ownerId: body.owner_id,
-      title: body.title,
-      contentType: body.content_type,
-      sizeBytes: body.size_bytes,
-    });
-    return c.json({ video: toVideoJson(video), upload }, 201);
-  });
+  app.post(
+    '/videos',
+    describe({
+      summary: 'Register a video and get a direct-upload URL',
+      tags: ['management'],
+      security: 'service',
+      body: RegisterBody,
+      responses: {
+        201: { description: 'Registered; upload to the instructions, then complete', schema: Registered },
+      },
+      errors: [400, 401],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, RegisterBody);
+      const { video, upload } = await deps.registry.register({
+        ownerId: body.owner_id,
+        title: body.title,
+        contentType: body.content_type,
+        sizeBytes: body.size_bytes,
+      });
+      return c.json({ video: toVideoJson(video), upload }, 201);
+    },
+  );
 
-  app.post('/videos/import', async (c) => {
-    const body = await parseJsonBody(c, importBody);
-    const video = await deps.registry.importExisting({
-      ownerId: body.owner_id,
-      sourceKey: body.source_key,
-      title: body.title,
-    });
-    return c.json(toVideoJson(video), 201);
-  });
+  app.post(
+    '/videos/import',
+    describe({
+      summary: 'Register an object already in the bucket',
+      tags: ['management'],
+      security: 'service',
+      body: ImportBody,
+      responses: { 201: { description: 'Registered', schema: Video } },
+      errors: [400, 401, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, ImportBody);
+      const video = await deps.registry.importExisting({
+        ownerId: body.owner_id,
+        sourceKey: body.source_key,
+        title: body.title,
+      });
+      return c.json(toVideoJson(video), 201);
+    },
+  );
 
-  app.post('/videos/:id/upload/complete', async (c) => {
-    const body = await parseJsonBody(c, completeBody);
-    const video = await deps.registry.completeUpload(
-      c.req.param('id'),
-      body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
-    );
-    return c.json(toVideoJson(video));
-  });
+  app.post(
+    '/videos/:id/upload/complete',
+    describe({
+      summary: 'Mark an upload complete',
+      tags: ['management'],
+      security: 'service',
+      body: CompleteUploadBody,
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [400, 401, 404, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, CompleteUploadBody);
+      const video = await deps.registry.completeUpload(
+        c.req.param('id'),
+        body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
+      );
+      return c.json(toVideoJson(video));
+    },
+  );
 
-  app.get('/videos/:id', async (c) => c.json(toVideoJson(await deps.registry.get(c.req.param('id')))));
+  app.get(
+    '/videos/:id',
+    describe({
+      summary: 'Get a video',
+      tags: ['management'],
+      security: 'service',
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [401, 404],
+    }),
+    async (c) => c.json(toVideoJson(await deps.registry.get(c.req.param('id')))),
+  );
 
-  app.delete('/videos/:id', async (c) => {
-    await deps.registry.remove(c.req.param('id'));
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/videos/:id',
+    describe({
+      summary: 'Delete a video (source and HLS)',
+      tags: ['management'],
+      security: 'service',
+      responses: { 204: { description: 'Deleted' } },
+      errors: [401, 404],
+    }),
+    async (c) => {
+      await deps.registry.remove(c.req.param('id'));
+      return c.body(null, 204);
+    },
+  );
 
   const pregenerate = async (id: string) => {
     const answer = await deps.streams.pregenerate(await deps.registry.get(id));
     return answer;
   };
 
-  app.post('/videos/:id/hls', async (c) => {
-    const answer = await pregenerate(c.req.param('id'));
-    return c.json(answer, answer.status === 'generating' ? 202 : 200);
-  });
+  app.post(
+    '/videos/:id/hls',
+    describe({
+      summary: 'Pre-generate HLS',
+      tags: ['management'],
+      security: 'service',
+      responses: {
+        200: { description: 'Already settled', schema: StreamSettled },
+        202: { description: 'Generating', schema: StreamGenerating },
+      },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      const answer = await pregenerate(c.req.param('id'));
+      return c.json(answer, answer.status === 'generating' ? 202 : 200);
+    },
+  );
 
-  app.post('/videos/:id/hls/retry', async (c) => {
-    const answer = await pregenerate(c.req.param('id'));
-    return c.json(answer, answer.status === 'generating' ? 202 : 200);
-  });
+  app.post(
+    '/videos/:id/hls/retry',
+    describe({
+      summary: 'Retry a failed generation (operator)',
+      tags: ['management'],
+      security: 'service',
+      responses: {
+        200: { description: 'Already settled', schema: StreamSettled },
+        202: { description: 'Generating', schema: StreamGenerating },
+      },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      const answer = await pregenerate(c.req.param('id'));
+      return c.json(answer, answer.status === 'generating' ? 202 : 200);
+    },
+  );
 
-  app.delete('/videos/:id/hls', async (c) => {
-    await deps.registry.removeHls(c.req.param('id'));
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/videos/:id/hls',
+    describe({
+      summary: 'Delete the HLS (the next view generates again)',
+      tags: ['management'],
+      security: 'service',
+      responses: { 204: { description: 'Deleted' } },
+      errors: [401, 404],
+    }),
+    async (c) => {
+      await deps.registry.removeHls(c.req.param('id'));
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

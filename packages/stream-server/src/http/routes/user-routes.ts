@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 
 import type { UserTokenVerifier } from '../../auth/user-tokens.js';
 import type { Db } from '../../db/create-database.js';
@@ -7,31 +6,20 @@ import type { StreamAnswer, StreamService } from '../../videos/stream-service.js
 import { isOwnerId, isVideoId, toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
 import { findOwnedVideo, listVideosByOwner } from '../../videos/videos-repository.js';
+import {
+  CompleteUploadBody,
+  Registered,
+  StreamGenerating,
+  StreamSettled,
+  UserUploadBody,
+  Video,
+  VideoList,
+} from '../api-schemas.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { describe } from '../openapi.js';
 import { bearerToken, parseJsonBody } from '../request-helpers.js';
 
 type Env = { Variables: { userId: string } };
-
-const uploadBody = z.object({
-  title: z.string().max(500).optional(),
-  content_type: z
-    .string()
-    .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')
-    .optional(),
-  size_bytes: z
-    .number()
-    .int()
-    .positive()
-    .max(5 * 1024 ** 4)
-    .optional(),
-});
-
-const completeBody = z.object({
-  parts: z
-    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
-    .max(10_000)
-    .optional(),
-});
 
 export interface UserRoutesDeps {
   db: Db;
@@ -67,17 +55,37 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     return c.json(body, 200);
   };
 
-  app.get('/', async (c) => {
-    const videos = await listVideosByOwner(deps.db, c.get('userId'));
-    return c.json({ videos: videos.map(toVideoJson) });
-  });
+  app.get(
+    '/',
+    describe({
+      summary: 'List your videos',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 200: { description: 'Newest first', schema: VideoList } },
+      errors: [401],
+    }),
+    async (c) => {
+      const videos = await listVideosByOwner(deps.db, c.get('userId'));
+      return c.json({ videos: videos.map(toVideoJson) });
+    },
+  );
 
-  app.get('/:id', async (c) => {
-    const id = c.req.param('id');
-    const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
-    if (!video) throw new NotFoundError();
-    return c.json(toVideoJson(video));
-  });
+  app.get(
+    '/:id',
+    describe({
+      summary: 'Get one of your videos',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [401, 404],
+    }),
+    async (c) => {
+      const id = c.req.param('id');
+      const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
+      if (!video) throw new NotFoundError();
+      return c.json(toVideoJson(video));
+    },
+  );
 
   /** The registry, when users may manage their own videos; a readable 403 otherwise. */
   const ownUploads = (): VideoRegistry => {
@@ -95,48 +103,108 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     return video;
   };
 
-  app.post('/', async (c) => {
-    const registry = ownUploads();
-    const ownerId = c.get('userId');
-    if (!isOwnerId(ownerId)) {
-      throw new BadRequestError(
-        "Your user id (the token's sub) cannot own videos here: it must be 1–128 letters, digits or . _ @ | : -",
-      );
-    }
-    const body = await parseJsonBody(c, uploadBody);
-    const { video, upload } = await registry.register({
-      ownerId,
-      title: body.title,
-      contentType: body.content_type,
-      sizeBytes: body.size_bytes,
-    });
-    return c.json({ video: toVideoJson(video), upload }, 201);
-  });
-
-  app.post('/:id/upload/complete', async (c) => {
-    const registry = ownUploads();
-    const video = await ownedVideo(c);
-    const body = await parseJsonBody(c, completeBody);
-    const completed = await registry.completeUpload(
-      video.id,
-      body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
-    );
-    return c.json(toVideoJson(completed));
-  });
-
-  app.delete('/:id', async (c) => {
-    const registry = ownUploads();
-    const video = await ownedVideo(c);
-    await registry.remove(video.id);
-    return c.body(null, 204);
-  });
-
-  app.get('/:id/stream', async (c) =>
-    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+  app.post(
+    '/',
+    describe({
+      summary: 'Register an upload of your own (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      body: UserUploadBody,
+      responses: { 201: { description: 'Registered; upload, then complete', schema: Registered } },
+      errors: [400, 401, 403],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const ownerId = c.get('userId');
+      if (!isOwnerId(ownerId)) {
+        throw new BadRequestError(
+          "Your user id (the token's sub) cannot own videos here: it must be 1–128 letters, digits or . _ @ | : -",
+        );
+      }
+      const body = await parseJsonBody(c, UserUploadBody);
+      const { video, upload } = await registry.register({
+        ownerId,
+        title: body.title,
+        contentType: body.content_type,
+        sizeBytes: body.size_bytes,
+      });
+      return c.json({ video: toVideoJson(video), upload }, 201);
+    },
   );
 
-  app.post('/:id/stream/retry', async (c) =>
-    answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
+  app.post(
+    '/:id/upload/complete',
+    describe({
+      summary: 'Mark your upload complete (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      body: CompleteUploadBody,
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [400, 401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c);
+      const body = await parseJsonBody(c, CompleteUploadBody);
+      const completed = await registry.completeUpload(
+        video.id,
+        body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
+      );
+      return c.json(toVideoJson(completed));
+    },
+  );
+
+  app.delete(
+    '/:id',
+    describe({
+      summary: 'Delete one of your videos (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 204: { description: 'Deleted' } },
+      errors: [401, 403, 404],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c);
+      await registry.remove(video.id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.get(
+    '/:id/stream',
+    describe({
+      summary: 'The /stream contract: where to play a video',
+      tags: ['videos'],
+      security: 'user',
+      responses: {
+        200: { description: 'Ready or failed', schema: StreamSettled },
+        202: {
+          description: 'Generating (first view starts it); poll after retry_after',
+          schema: StreamGenerating,
+        },
+      },
+      errors: [401, 404, 409],
+    }),
+    async (c) => answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+  );
+
+  app.post(
+    '/:id/stream/retry',
+    describe({
+      summary: 'Retry a failed generation',
+      tags: ['videos'],
+      security: 'user',
+      responses: {
+        200: { description: 'Ready or failed', schema: StreamSettled },
+        202: {
+          description: 'Generating (first view starts it); poll after retry_after',
+          schema: StreamGenerating,
+        },
+      },
+      errors: [401, 404, 409],
+    }),
+    async (c) => answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
   );
 
   return app;

@@ -1,0 +1,35 @@
+import type { ApiSchemaTypes } from '@notetaker/stream-server';
+import { describe, expectTypeOf, it } from 'vitest';
+
+import type { StreamFailed, StreamGenerating, StreamReady, Video } from '../src/index.js';
+import type { RegisteredVideo } from '../src/server.js';
+
+// The server generates /openapi.json from the same schemas these types come from, so the SDK's hand-written types
+// are checked against the document at compile time (`npm run typecheck` fails on a drift). Each SDK type must accept
+// everything the server sends and name no field the server does not document.
+
+describe('SDK types against the OpenAPI schemas', () => {
+  it('StreamReady', () => {
+    expectTypeOf<ApiSchemaTypes['StreamReady']>().toExtend<StreamReady>();
+    expectTypeOf<keyof StreamReady>().toEqualTypeOf<keyof ApiSchemaTypes['StreamReady']>();
+  });
+
+  it('StreamGenerating', () => {
+    expectTypeOf<ApiSchemaTypes['StreamGenerating']>().toExtend<StreamGenerating>();
+    expectTypeOf<keyof StreamGenerating>().toEqualTypeOf<keyof ApiSchemaTypes['StreamGenerating']>();
+  });
+
+  it('StreamFailed', () => {
+    expectTypeOf<ApiSchemaTypes['StreamFailed']>().toExtend<StreamFailed>();
+    expectTypeOf<keyof StreamFailed>().toEqualTypeOf<keyof ApiSchemaTypes['StreamFailed']>();
+  });
+
+  it('Video', () => {
+    expectTypeOf<ApiSchemaTypes['Video']>().toExtend<Video>();
+    expectTypeOf<keyof Video>().toEqualTypeOf<keyof ApiSchemaTypes['Video']>();
+  });
+
+  it('RegisteredVideo (management register answer)', () => {
+    expectTypeOf<ApiSchemaTypes['Registered']>().toExtend<RegisteredVideo>();
+  });
+});

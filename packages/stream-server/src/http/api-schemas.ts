@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+// The shapes the HTTP API takes and answers. Routes validate requests with them and describe themselves with them,
+// so the OpenAPI document at /openapi.json is generated from the same definitions the code runs.
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'A stable snake_case code; see docs/errors/<code>.md' }),
+      message: z.string().meta({ description: 'What went wrong and what to do, for people' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const Video = z
+  .object({
+    id: z.uuid(),
+    owner_id: z.string(),
+    title: z.string().nullable(),
+    upload_status: z.enum(['pending', 'complete']),
+    size_bytes: z.number().nullable(),
+    duration_seconds: z.number().nullable(),
+    hls_status: z.enum(['generating', 'ready', 'failed']).nullable(),
+    hls_progress: z.number().min(0).max(1).nullable(),
+    hls_error_message: z.string().nullable(),
+    hls_generated_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Video' });
+
+export const VideoList = z.object({ videos: z.array(Video) }).meta({ id: 'VideoList' });
+
+export const StreamGenerating = z
+  .object({
+    status: z.literal('generating'),
+    retry_after: z
+      .number()
+      .int()
+      .meta({ description: 'Seconds to wait before asking again (also in Retry-After)' }),
+    progress: z.number().min(0).max(1).optional(),
+    playable: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Present once the first segments can be played' }),
+    hls_url: z.url().optional(),
+    expires_at: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'StreamGenerating' });
+
+export const StreamReady = z
+  .object({ status: z.literal('ready'), hls_url: z.url(), expires_at: z.iso.datetime() })
+  .meta({ id: 'StreamReady' });
+
+export const StreamFailed = z
+  .object({ status: z.literal('failed'), error_message: z.string() })
+  .meta({ id: 'StreamFailed' });
+
+export const StreamSettled = z.union([StreamReady, StreamFailed]).meta({ id: 'StreamSettled' });
+
+export const UploadInstructions = z
+  .union([
+    z.object({
+      method: z.literal('PUT'),
+      url: z.url(),
+      headers: z.record(z.string(), z.string()),
+      expires_at: z.iso.datetime(),
+    }),
+    z.object({
+      method: z.literal('multipart'),
+      upload_id: z.string(),
+      part_size: z.number().int(),
+      parts: z.array(z.object({ part_number: z.number().int(), url: z.url() })),
+      expires_at: z.iso.datetime(),
+    }),
+  ])
+  .meta({ id: 'UploadInstructions' });
+
+export const Registered = z.object({ video: Video, upload: UploadInstructions }).meta({ id: 'Registered' });
+
+const title = z.string().max(500).optional();
+const contentType = z
+  .string()
+  .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')
+  .optional();
+const sizeBytes = z
+  .number()
+  .int()
+  .positive()
+  .max(5 * 1024 ** 4)
+  .optional()
+  .meta({ description: 'Above MULTIPART_THRESHOLD_BYTES the upload is multipart' });
+
+export const UserUploadBody = z.object({ title, content_type: contentType, size_bytes: sizeBytes });
+
+export const RegisterBody = UserUploadBody.extend({ owner_id: z.string().min(1).max(128) });
+
+export const CompleteUploadBody = z.object({
+  parts: z
+    .array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
+    .max(10_000)
+    .optional()
+    .meta({ description: 'For multipart uploads: every part with the ETag its PUT answered' }),
+});
+
+export const ImportBody = z.object({
+  owner_id: z.string().min(1).max(128),
+  source_key: z.string().min(1).max(1024),
+  title,
+});
+
+export const DevTokenBody = z.object({ user: z.string().trim().min(1).max(128) });
+
+export const DevTokenAnswer = z
+  .object({ token: z.string(), user: z.string(), expires_at: z.iso.datetime() })
+  .meta({ id: 'DevToken' });
+
+/** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
+export interface ApiSchemaTypes {
+  Video: z.infer<typeof Video>;
+  VideoList: z.infer<typeof VideoList>;
+  StreamReady: z.infer<typeof StreamReady>;
+  StreamGenerating: z.infer<typeof StreamGenerating>;
+  StreamFailed: z.infer<typeof StreamFailed>;
+  UploadInstructions: z.infer<typeof UploadInstructions>;
+  Registered: z.infer<typeof Registered>;
+  Error: z.infer<typeof ErrorBody>;
+}

@@ -1,0 +1,96 @@
+import type { Hono } from 'hono';
+import { describeRoute, generateSpecs, resolver } from 'hono-openapi';
+import type { z } from 'zod';
+
+import { ErrorBody } from './api-schemas.js';
+
+type Responses = Record<
+  number,
+  { description: string; schema?: z.ZodType; content?: 'json' | 'text' | 'none' }
+>;
+
+const ERRORS: Record<number, string> = {
+  400: 'Malformed request',
+  401: 'Missing or invalid credentials',
+  403: 'Not allowed',
+  404: 'No such video (or not yours)',
+  409: 'Conflicting state',
+};
+
+/**
+ * Describes one route for the generated OpenAPI document: `describe({ summary, tags, body, responses, errors })`
+ * placed before the handler. Error responses all share the `Error` schema.
+ */
+export function describe(spec: {
+  summary: string;
+  description?: string;
+  tags: readonly string[];
+  security?: 'user' | 'service' | 'none';
+  body?: z.ZodType;
+  responses: Responses;
+  errors?: number[];
+  parameters?: Array<{
+    name: string;
+    in: 'query' | 'path' | 'header';
+    required?: boolean;
+    description: string;
+  }>;
+}) {
+  const responses: Record<string, unknown> = {};
+  for (const [status, r] of Object.entries(spec.responses)) {
+    responses[status] = {
+      description: r.description,
+      ...(r.schema ? { content: { 'application/json': { schema: resolver(r.schema) } } } : {}),
+      ...(r.content === 'text'
+        ? { content: { 'application/vnd.apple.mpegurl': { schema: { type: 'string' } } } }
+        : {}),
+    };
+  }
+  for (const status of spec.errors ?? []) {
+    responses[String(status)] = {
+      description: ERRORS[status] ?? 'Error',
+      content: { 'application/json': { schema: resolver(ErrorBody) } },
+    };
+  }
+  return describeRoute({
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [...spec.tags],
+    security:
+      spec.security === 'none' ? [] : [{ [spec.security === 'service' ? 'serviceKey' : 'userToken']: [] }],
+    ...(spec.parameters ? { parameters: spec.parameters } : {}),
+    ...(spec.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: resolver(spec.body) } } } }
+      : {}),
+    responses: responses as never,
+  });
+}
+
+/** Generates the OpenAPI 3.1 document from the app's own route definitions. */
+export async function generateOpenApi(app: Hono, version: string) {
+  return generateSpecs(app, {
+    documentation: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Notetaker Stream API',
+        version,
+        description:
+          "Video registry, on-demand HLS and private playback. User routes take the host app's user token; management routes take the service API key.",
+      },
+      components: {
+        securitySchemes: {
+          userToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: "The host app's user token (sub = user id)",
+          },
+          serviceKey: { type: 'http', scheme: 'bearer', description: 'SERVICE_API_KEY' },
+        },
+      },
+    },
+    // The web page, its assets and local-storage objects are not API; paths with dots (playlist.m3u8) are.
+    excludeStaticFile: false,
+    exclude: [/^\/storage\//, /^\/assets\//, /^\/$/],
+  });
+}
