@@ -19,7 +19,7 @@ import { describe } from '../openapi.js';
  * - A plain URL (handed out with `ready`) answers the stored VOD playlist.
  * - An `type=event` URL (handed out with a playable `generating` answer) answers, while generating, the EVENT
  *   playlist of the segments stored so far (`EXT-X-START:TIME-OFFSET=0`, no `EXT-X-ENDLIST`); once the video is
- *   ready, the same playlist completed with `EXT-X-ENDLIST` and still typed EVENT (see docs/decisions/0005).
+ *   ready, the same playlist completed with `EXT-X-ENDLIST` and still typed EVENT (see docs/decisions/0006-play-while-generating.md).
  * - Anything else (failed, a generation restarting after an error, reset) is 409: ask `/stream` again.
  */
 export function createPlaylistRoutes(deps: {
