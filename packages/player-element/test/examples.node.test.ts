@@ -56,7 +56,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
-  it('builds with hls.js in its own chunk and plays after one /stream request', async () => {
+  it('builds with hls.js in its own chunk, plays past 2 s after one /stream request, with one engine and no console errors', async () => {
     const root = path.join(examplesDir, name);
     const outDir = mkdtempSync(path.join(tmpRoot, `example-${name}-`));
     cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
@@ -80,6 +80,27 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
       preview: { port: 0, host: '127.0.0.1' },
     });
     const page = await browser.newPage();
+    // Count MediaSource objects: hls.js makes one per attached instance, so more than one means a leaked or
+    // duplicated engine (the classic React StrictMode double-mount bug).
+    await page.addInitScript(() => {
+      const Native = window.MediaSource;
+      let created = 0;
+      (window as unknown as { mediaSourcesCreated: () => number }).mediaSourcesCreated = () => created;
+      window.MediaSource = class extends Native {
+        constructor() {
+          super();
+          created += 1;
+        }
+      } as typeof MediaSource;
+    });
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      // The browser's own favicon request is not the page's doing.
+      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) {
+        consoleErrors.push(`${message.text()} (${message.location().url})`);
+      }
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
     try {
       const streamRequests: string[] = [];
       page.on('request', (request) => {
@@ -88,7 +109,7 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
       });
       await page.goto(`${site.resolvedUrls!.local[0]}?${query}`);
       await page.waitForFunction(
-        () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 1,
+        () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 2,
         undefined,
         {
           timeout: 60_000,
@@ -97,6 +118,13 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
       expect(await page.locator('output').textContent()).toBe('playing');
       expect(streamRequests).toHaveLength(1);
       expect(await page.evaluate(() => document.querySelector('notetaker-player')!.state)).toBe('ready');
+      expect(
+        await page.evaluate(() =>
+          (window as unknown as { mediaSourcesCreated: () => number }).mediaSourcesCreated(),
+        ),
+      ).toBe(1);
+      expect(await page.locator('notetaker-player').count()).toBe(1);
+      expect(consoleErrors).toEqual([]);
     } finally {
       await page.close();
       await site.close();
