@@ -65,12 +65,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ? pino({ level: 'silent' })
       : (options.logger ?? pino({ level: config.logLevel, base: { service: 'notetaker-stream' } }));
   const secrets = await resolveSecrets(config);
+  const mintToken = (sub: string, ttlSeconds: number) =>
+    mintUserToken({
+      secret: secrets.jwtSecret,
+      sub,
+      ttlSeconds,
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+    });
   const database = await createDatabase(config.database);
   const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
   try {
     await migrateToLatest(database.db);
     let baseUrl = config.publicUrl ?? '';
-    const storage = createStorage(config, { storageSecret: secrets.storageSecret, publicBaseUrl: () => baseUrl });
+    const storage = createStorage(config, {
+      storageSecret: secrets.storageSecret,
+      publicBaseUrl: () => baseUrl,
+    });
     cleanups.unshift(() => storage.close());
 
     const metrics = createMetrics({ db: database.db });
@@ -83,7 +94,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         maxAttempts: config.webhooks.maxAttempts,
         pollMs: config.worker.pollMs,
         logger: logger.child({ component: 'webhooks' }),
-        onDelivered: (event, ok) => metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
+        onDelivered: (event, ok) =>
+          metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
       });
     }
     const worker = config.worker.enabled
@@ -116,7 +128,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     let httpServer: ServerType | undefined;
     if (options.api !== false) {
       if (config.devLogin && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
-        logger.warn({ host: config.host }, 'DEV_LOGIN is on: anyone who reaches this server can sign in as any user');
+        logger.warn(
+          { host: config.host },
+          'DEV_LOGIN is on: anyone who reaches this server can sign in as any user',
+        );
       }
       const playbackTokens = createPlaybackTokens(secrets.playbackSecret);
       const streams = createStreamService({
@@ -144,14 +159,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         userUploads: config.userUploads,
         devTokens: config.devLogin
           ? {
-              mintUserToken: (sub, ttlSeconds) =>
-                mintUserToken({
-                  secret: secrets.jwtSecret,
-                  sub,
-                  ttlSeconds,
-                  issuer: config.auth.issuer,
-                  audience: config.auth.audience,
-                }),
+              mintUserToken: mintToken,
             }
           : undefined,
         webApp: config.webApp
@@ -162,7 +170,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         presignTtlSeconds: config.presignTtlSeconds,
         readiness: { database: () => database.ping(), storage: () => storage.ping() },
         metrics: config.metricsEnabled ? metrics : undefined,
-        mounts: 'routes' in storage ? [{ path: '/storage', app: storage.routes({ corsOrigins: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] }) }] : [],
+        mounts:
+          'routes' in storage
+            ? [
+                {
+                  path: '/storage',
+                  app: storage.routes({
+                    corsOrigins: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
+                  }),
+                },
+              ]
+            : [],
       });
       const server = await listen(app, config.host, config.port);
       httpServer = server;
@@ -192,7 +210,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         clearInterval(every);
       });
     }
-    logger.info({ url: baseUrl || undefined, worker: Boolean(worker), database: database.kind, storage: storage.kind }, 'started');
+    logger.info(
+      { url: baseUrl || undefined, worker: Boolean(worker), database: database.kind, storage: storage.kind },
+      'started',
+    );
 
     let stopped: Promise<void> | undefined;
     return {
@@ -206,14 +227,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       registry,
       worker,
       serviceApiKey: secrets.serviceApiKey,
-      mintUserToken: (sub, ttlSeconds = 3600) =>
-        mintUserToken({
-          secret: secrets.jwtSecret,
-          sub,
-          ttlSeconds,
-          issuer: config.auth.issuer,
-          audience: config.auth.audience,
-        }),
+      mintUserToken: (sub, ttlSeconds = 3600) => mintToken(sub, ttlSeconds),
       async importVideo(filePath, { ownerId, title }) {
         const { video } = await registry.register({ ownerId, title, contentType: 'video/mp4' });
         await storage.putFile(video.source_key, filePath, { contentType: 'video/mp4' });

@@ -150,46 +150,29 @@ export function createManageRoutes(deps: {
     },
   );
 
-  const pregenerate = async (id: string) => {
-    const answer = await deps.streams.pregenerate(await deps.registry.get(id));
-    return answer;
-  };
-
-  app.post(
-    '/videos/:id/hls',
-    describe({
-      summary: 'Pre-generate HLS',
-      tags: ['management'],
-      security: 'service',
-      responses: {
-        200: { description: 'Already settled', schema: StreamSettled },
-        202: { description: 'Generating', schema: StreamGenerating },
+  // Pre-generation and an operator's retry are the same operation: start generation unless it is running or done.
+  for (const [path, summary] of [
+    ['/videos/:id/hls', 'Pre-generate HLS'],
+    ['/videos/:id/hls/retry', 'Retry a failed generation (operator)'],
+  ] as const) {
+    app.post(
+      path,
+      describe({
+        summary,
+        tags: ['management'],
+        security: 'service',
+        responses: {
+          200: { description: 'Already settled', schema: StreamSettled },
+          202: { description: 'Generating', schema: StreamGenerating },
+        },
+        errors: [401, 404, 409],
+      }),
+      async (c) => {
+        const answer = await deps.streams.pregenerate(await deps.registry.get(c.req.param('id')));
+        return c.json(answer, answer.status === 'generating' ? 202 : 200);
       },
-      errors: [401, 404, 409],
-    }),
-    async (c) => {
-      const answer = await pregenerate(c.req.param('id'));
-      return c.json(answer, answer.status === 'generating' ? 202 : 200);
-    },
-  );
-
-  app.post(
-    '/videos/:id/hls/retry',
-    describe({
-      summary: 'Retry a failed generation (operator)',
-      tags: ['management'],
-      security: 'service',
-      responses: {
-        200: { description: 'Already settled', schema: StreamSettled },
-        202: { description: 'Generating', schema: StreamGenerating },
-      },
-      errors: [401, 404, 409],
-    }),
-    async (c) => {
-      const answer = await pregenerate(c.req.param('id'));
-      return c.json(answer, answer.status === 'generating' ? 202 : 200);
-    },
-  );
+    );
+  }
 
   app.delete(
     '/videos/:id/hls',
