@@ -8,6 +8,8 @@ const status = document.getElementById('status');
 player.getToken = async () => params.get('token') ?? '';
 player.setAttribute('api-base', params.get('api') ?? 'http://127.0.0.1:8787');
 player.setAttribute('video-id', params.get('video') ?? '');
+// Optional: a storyboard WebVTT for thumbnails over the seek bar (the server's own is used when it has one).
+if (params.has('storyboard')) player.setAttribute('storyboard', params.get('storyboard'));
 
 player.addEventListener('notetaker-status', (event) => {
   const { detail } = event;

@@ -24,7 +24,8 @@ export type {
   NotetakerStatusDetail,
   PreferPlayback,
 } from './constants.js';
-export type { NotetakerPlayerElement } from './notetaker-player.js';
+export type { CaptionTrack, ControlsMode, NotetakerPlayerElement } from './notetaker-player.js';
+export type { QualityLevel } from './engine/playback-engine.js';
 export type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 export { EngineKind, chooseEngine } from './engine/choose-engine.js';
 export type { EngineEnvironment } from './engine/choose-engine.js';

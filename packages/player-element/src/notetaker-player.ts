@@ -11,12 +11,15 @@ import {
   type PreferPlayback,
 } from './constants.js';
 import { createStreamClient } from '@notetaker/client-sdk';
+import { ControlBar } from './controls/control-bar.js';
 import { chooseEngine, detectEngineEnvironment } from './engine/choose-engine.js';
 import {
   createPlaybackEngine,
   type PlaybackEngine,
   type PlaybackSnapshot,
+  type QualityLevel,
   type ReloadReason,
+  type SubtitleRendition,
 } from './engine/playback-engine.js';
 import { playerStyles } from './player-styles.js';
 import type { PlayerStreamClient, StreamStatus, TokenProvider } from './stream-client.js';
@@ -36,6 +39,18 @@ const MESSAGES: Record<PlayerErrorCode, string> = {
 /** Reloads (fresh URL) allowed within a minute before the player gives up. */
 const MAX_RELOADS_PER_MINUTE = 3;
 
+/**
+ * A queued seek lands once the growing playlist reaches this far past it; until then the playhead waits at the end
+ * of what exists.
+ */
+const SEEK_MARGIN = 0.5;
+
+/** A captions or subtitles choice: a `<track>` child or a subtitle rendition of the stream. */
+export type CaptionTrack = SubtitleRendition;
+
+/** `controls` values: `true` (the default) the element's control bar, `'native'` the browser's, `false` none. */
+export type ControlsMode = boolean | 'native';
+
 const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
   forbidden: 'playback_forbidden',
   network: 'playback_network',
@@ -50,7 +65,8 @@ const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
  * @example
  * <notetaker-player video-id="…" api-base="https://video.example.com" token="…"></notetaker-player>
  *
- * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready, failed.
+ * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready (again with
+ *   `generating: false` once a playlist that was still growing is complete), failed.
  * @fires notetaker-error - `CustomEvent<NotetakerErrorDetail>`: playback stopped on an error (see `code`).
  * @fires play, pause, playing, timeupdate, … - the inner video's media events, dispatched again from the element.
  * @slot preparing - replaces the default "Preparing video" content.
@@ -63,6 +79,7 @@ const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
  * @csspart error - the error overlay.
  * @csspart error-message - the default error text.
  * @csspart retry-button - the Retry button.
+ * @csspart controls - the control bar (see the reference for the parts inside it).
  * @cssprop --notetaker-player-aspect-ratio - box aspect ratio (default `16 / 9`).
  * @cssprop --notetaker-player-background - background behind the video (default `#000`).
  * @cssprop --notetaker-player-color - text colour of overlays (default `#fff`).
@@ -73,6 +90,11 @@ const RELOAD_ERROR: Record<ReloadReason, PlayerErrorCode> = {
  * @cssprop --notetaker-player-radius - corner radius (default `0`).
  * @cssprop --notetaker-player-object-fit - video `object-fit` (default `contain`).
  * @cssprop --notetaker-player-spinner-size - spinner size (default `2.5em`).
+ * @cssprop --notetaker-player-controls-background - control bar background (a dark gradient).
+ * @cssprop --notetaker-player-controls-color - control bar text and icon colour (default `#fff`).
+ * @cssprop --notetaker-player-track-color - seek and volume track colour.
+ * @cssprop --notetaker-player-buffered-color - buffered ranges on the seek bar.
+ * @cssprop --notetaker-player-menu-background - menu background.
  */
 export class NotetakerPlayerElement extends LitElement {
   static override styles = playerStyles;
@@ -94,8 +116,14 @@ export class NotetakerPlayerElement extends LitElement {
     preload: {},
     preferPlayback: { attribute: 'prefer-playback' },
     crossOrigin: { attribute: 'crossorigin' },
-    controls: { converter: (value: string | null) => value !== 'false' },
+    controls: {
+      converter: (value: string | null): ControlsMode =>
+        value === 'native' ? value : value !== 'false' && value !== 'none',
+    },
+    storyboard: {},
+    defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
+    _storyboardFromServer: { state: true },
     _state: { state: true },
     _progress: { state: true },
     _error: { state: true },
@@ -128,8 +156,15 @@ export class NotetakerPlayerElement extends LitElement {
   declare preferPlayback: PreferPlayback | null;
   /** `anonymous` | `use-credentials`, set on the inner video. */
   declare crossOrigin: string | null;
-  /** Native controls; on unless the attribute is `"false"` or the property `false`. */
-  declare controls: boolean;
+  /**
+   * `true` (default, also with no attribute): the element's control bar. `"native"`: the browser's controls.
+   * `"none"` or `"false"` (attribute), `false` (property): no controls.
+   */
+  declare controls: ControlsMode;
+  /** URL of a storyboard WebVTT (`#xywh=` cues into sprite images) for seek previews; wins over the server's. */
+  declare storyboard: string | null;
+  /** Language (BCP 47 tag or its prefix, e.g. `en`) of the captions to show at start. */
+  declare defaultCaptions: string | null;
   /** hls.js settings merged over the element's defaults. */
   declare hlsConfig: Partial<HlsConfig> | null;
 
@@ -137,6 +172,7 @@ export class NotetakerPlayerElement extends LitElement {
   declare private _progress: number | null;
   declare private _error: NotetakerErrorDetail | null;
   declare private _buffering: boolean;
+  declare private _storyboardFromServer: string | null;
 
   #video?: HTMLVideoElement;
   #engine: PlaybackEngine | null = null;
@@ -152,12 +188,18 @@ export class NotetakerPlayerElement extends LitElement {
   #resume: (PlaybackSnapshot & { id: string }) | null = null;
   #reloadTimes: number[] = [];
   #tracks: MutationObserver | null = null;
+  /** The current load started from a `generating` answer and the end of its playlist was not seen yet. */
+  #generating = false;
+  #quality = -1;
+  #captionsChosen = false;
+  #bar = new ControlBar(this);
 
   constructor() {
     super();
     this.videoId = this.apiBase = this.token = this.poster = this.preload = null;
     this.preferPlayback = this.crossOrigin = this.startTime = null;
     this.getToken = this.client = this.hlsConfig = null;
+    this.storyboard = this.defaultCaptions = this._storyboardFromServer = null;
     this.autoplay = this.muted = this.loop = this._buffering = false;
     this.controls = true;
     this._state = 'idle';
@@ -200,14 +242,78 @@ export class NotetakerPlayerElement extends LitElement {
     );
   }
   set currentTime(seconds: number) {
-    const video = this.media;
-    if (this.#engine && video.readyState > 0 && video.seekable.length) video.currentTime = seconds;
-    else if (this.#run && !this.#loadQueued) this.#pendingSeek = seconds;
-    else this.#requestedSeek = seconds;
+    if (this.#run && !this.#loadQueued) {
+      this.#pendingSeek = seconds;
+      this.#applyPendingSeek();
+    } else this.#requestedSeek = seconds;
   }
 
+  /**
+   * Seconds. While the video is still being generated (`growing`), the length generated so far; `NaN` before
+   * metadata. With native HLS a growing playlist reports `Infinity`.
+   */
   get duration(): number {
     return this.media.duration;
+  }
+
+  /**
+   * `true` while the playlist is still growing (the server is generating the video and playback started early):
+   * `duration` is what exists so far; seeks past it wait until it exists.
+   */
+  get growing(): boolean {
+    return !!this.#engine?.live;
+  }
+
+  /** Playback speed; kept across reloads. */
+  get playbackRate(): number {
+    return this.media.playbackRate;
+  }
+  set playbackRate(rate: number) {
+    const video = this.media;
+    video.defaultPlaybackRate = video.playbackRate = rate;
+  }
+
+  /** Renditions to choose from (hls.js only; empty with native HLS or a single-rendition stream). */
+  get qualityLevels(): readonly QualityLevel[] {
+    return this.#engine?.levels ?? [];
+  }
+
+  /** Chosen rendition (index into `qualityLevels`), or -1 for automatic; kept across reloads. */
+  get qualityLevel(): number {
+    return this.#quality;
+  }
+  set qualityLevel(index: number) {
+    this.#quality = index;
+    if (this.#engine) this.#engine.level = index;
+    this.requestUpdate();
+  }
+
+  /** The rendition playing now (index into `qualityLevels`), or -1. */
+  get activeQualityLevel(): number {
+    return this.#engine?.activeLevel ?? -1;
+  }
+
+  /** Captions and subtitles to choose from: `<track>` children first, then the stream's subtitle renditions. */
+  get captionTracks(): readonly CaptionTrack[] {
+    return [
+      ...this.#textTracks().map(({ label, language }) => ({ label, language })),
+      ...(this.#engine?.subtitles ?? []),
+    ];
+  }
+
+  /** Index into `captionTracks` of the captions shown, or -1 for none. */
+  get captionTrack(): number {
+    const own = this.#textTracks();
+    const shown = own.findIndex((track) => track.mode === 'showing');
+    const stream = this.#engine?.subtitle ?? -1;
+    return shown >= 0 ? shown : stream >= 0 ? own.length + stream : -1;
+  }
+  set captionTrack(index: number) {
+    this.#captionsChosen = true;
+    const own = this.#textTracks();
+    own.forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+    if (this.#engine) this.#engine.subtitle = index < own.length ? -1 : index - own.length;
+    this.requestUpdate();
   }
 
   get paused(): boolean {
@@ -306,13 +412,17 @@ export class NotetakerPlayerElement extends LitElement {
             </div>`
           : nothing
       }
+      ${this.controls === true && state !== 'preparing' && state !== 'error' ? this.#bar.render() : nothing}
       <div class="sr" role="status">${state === 'preparing' ? 'Preparing video' : ''}</div>`;
   }
 
   protected override updated(changed: PropertyValues): void {
     const video = this.media;
     const blocked = this._state === 'preparing' || this._state === 'error';
-    video.controls = this.controls && !blocked;
+    video.controls = this.controls === 'native' && !blocked;
+    setAttribute(video, 'tabindex', this.controls === true ? '-1' : null);
+    this.#bar.storyboard = this.storyboard || this._storyboardFromServer;
+    if (changed.has('defaultCaptions')) this.#applyDefaultCaptions();
     video.loop = this.loop;
     video.inert = blocked;
     setAttribute(video, 'poster', this.poster);
@@ -373,6 +483,8 @@ export class NotetakerPlayerElement extends LitElement {
     this.#playOnReady = play;
     this._error = null;
     this._progress = null;
+    this._storyboardFromServer = null;
+    this.#generating = this.#captionsChosen = false;
     const client = this.#client();
     if (!id || !client) {
       this._state = 'idle';
@@ -390,7 +502,9 @@ export class NotetakerPlayerElement extends LitElement {
       });
       if (signal.aborted) return;
       const url = answer.hls_url;
-      this.#emit(PlayerEventName.status, { status: 'ready', generating: answer.status === 'generating' });
+      const generating = (this.#generating = answer.status === 'generating');
+      this._storyboardFromServer = (answer as { storyboard_url?: string }).storyboard_url ?? null;
+      this.#emit(PlayerEventName.status, { status: 'ready', generating });
       this._state = 'loading';
       const engine = (this.#engine = createPlaybackEngine({
         video: this.media,
@@ -398,8 +512,11 @@ export class NotetakerPlayerElement extends LitElement {
         hlsConfig: this.hlsConfig ?? undefined,
         onReloadNeeded: this.#onReloadNeeded,
         onFatal: (code, message, snapshot, cause) => this.#fail(code, message, snapshot, cause),
+        onChange: this.#onEngineChange,
       }));
-      await engine.load({ url, startPosition: this.#pendingSeek ?? 0 });
+      // A growing playlist starts at 0 (it may not reach a queued seek yet, and hls.js would then start at its live
+      // edge); the queued seek lands once the playlist covers it.
+      await engine.load({ url, startPosition: generating ? 0 : (this.#pendingSeek ?? 0) });
     } catch (cause) {
       if (signal.aborted) return;
       const code = errorCode(cause);
@@ -465,15 +582,69 @@ export class NotetakerPlayerElement extends LitElement {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
+  /**
+   * Applies the queued seek once the media is seekable. While the playlist still grows and does not reach the target
+   * yet, the playhead waits at the end of what exists (the browser reports waiting) and the seek stays queued: hls.js
+   * would answer a seek past the listed end by jumping back to its live edge.
+   */
+  #applyPendingSeek(): void {
+    const video = this.media;
+    const target = this.#pendingSeek;
+    const { seekable } = video;
+    if (target === null || !this.#engine || !video.readyState || !seekable.length) return;
+    const end = seekable.end(seekable.length - 1);
+    if (this.#engine.live && target > end - SEEK_MARGIN) {
+      const wait = Math.max(0, end - SEEK_MARGIN);
+      if (video.currentTime < wait - 2 * SEEK_MARGIN) video.currentTime = wait;
+    } else {
+      this.#pendingSeek = null;
+      if (Math.abs(video.currentTime - target) > 0.1) video.currentTime = target;
+    }
+    this._buffering = this.#bufferingNow();
+  }
+
+  #bufferingNow(): boolean {
+    const video = this.media;
+    return (!video.paused && video.readyState < 3) || (this.#pendingSeek !== null && this._state === 'ready');
+  }
+
+  #onEngineChange = (): void => {
+    const engine = this.#engine;
+    if (!engine) return;
+    if (engine.levels.length > this.#quality && engine.level !== this.#quality) engine.level = this.#quality;
+    this.#checkComplete();
+    this.#applyDefaultCaptions();
+    this.#applyPendingSeek();
+    this.requestUpdate();
+  };
+
+  /** Reports once that a playlist that was still growing when playback started is complete. */
+  #checkComplete(): void {
+    if (this.#generating && this.media.readyState && !this.#engine?.live) {
+      this.#generating = false;
+      this.#emit(PlayerEventName.status, { status: 'ready', generating: false });
+    }
+  }
+
+  #textTracks(): TextTrack[] {
+    return [...this.media.querySelectorAll('track')]
+      .map((element) => element.track)
+      .filter((track) => track.kind === 'captions' || track.kind === 'subtitles');
+  }
+
+  #applyDefaultCaptions(): void {
+    const language = this.defaultCaptions?.toLowerCase();
+    if (!language || this.#captionsChosen) return;
+    const index = this.captionTracks.findIndex((track) => track.language.toLowerCase().startsWith(language));
+    if (index >= 0) this.captionTrack = index;
+  }
+
   #onMediaEvent = (event: Event): void => {
     const video = this.media;
     const { type } = event;
     if (this.#engine) {
-      if (this.#pendingSeek !== null && video.readyState > 0 && video.seekable.length) {
-        const target = this.#pendingSeek;
-        this.#pendingSeek = null;
-        if (Math.abs(video.currentTime - target) > 0.1) video.currentTime = target;
-      }
+      this.#applyPendingSeek();
+      this.#checkComplete();
       if (type === 'canplay' && this._state === 'loading') {
         this._state = 'ready';
         if (this.#playOnReady) {
@@ -483,7 +654,7 @@ export class NotetakerPlayerElement extends LitElement {
       }
     }
     if (type === 'volumechange') this.muted = video.muted;
-    this._buffering = !video.paused && video.readyState < 3;
+    this._buffering = this.#bufferingNow();
     this.dispatchEvent(new Event(type));
   };
 
@@ -503,6 +674,9 @@ export class NotetakerPlayerElement extends LitElement {
     const video = this.media;
     for (const track of video.querySelectorAll('track')) track.remove();
     for (const track of this.querySelectorAll(':scope > track')) video.append(track.cloneNode(true));
+    this.#captionsChosen = false;
+    this.#applyDefaultCaptions();
+    this.requestUpdate();
   };
 }
 

@@ -72,9 +72,170 @@ export const playerStyles = css`
     padding: 0.5em 1.25em;
     cursor: pointer;
   }
-  button:focus-visible {
+  :focus-visible {
     outline: 2px solid var(--_accent);
     outline-offset: 2px;
+  }
+  video:focus-visible,
+  .bar :focus-visible {
+    outline-offset: -2px;
+  }
+  .bar {
+    position: absolute;
+    inset: auto 0 0;
+    display: flex;
+    flex-direction: column;
+    padding: 2em 0.5em 0.25em;
+    color: var(--notetaker-player-controls-color, #fff);
+    background: var(--notetaker-player-controls-background, linear-gradient(transparent, rgb(0 0 0 / 0.75)));
+    container-type: inline-size;
+    transition: opacity 0.25s;
+  }
+  .bar[data-idle]:not(:has(:focus-visible)) {
+    opacity: 0;
+    pointer-events: none;
+  }
+  .row {
+    display: flex;
+    align-items: center;
+  }
+  .bar button {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    min-width: 2.5em;
+    height: 2.5em;
+    padding: 0 0.375em;
+    color: inherit;
+    background: none;
+    white-space: nowrap;
+  }
+  svg {
+    width: 1.5em;
+    fill: currentColor;
+  }
+  [data-on] {
+    text-decoration: underline 2px var(--_accent);
+    text-underline-offset: 0.25em;
+  }
+  .slider {
+    position: relative;
+    display: flex;
+    align-items: center;
+    height: 1.5em;
+    cursor: pointer;
+    touch-action: none;
+  }
+  .seek {
+    margin: 0 0.5em;
+  }
+  .track {
+    position: relative;
+    flex: 1;
+    height: 0.25em;
+    border-radius: 1em;
+    background: var(--notetaker-player-track-color, rgb(255 255 255 / 0.3));
+  }
+  .seek:hover .track {
+    height: 0.375em;
+  }
+  .track > div {
+    position: absolute;
+    inset: 0 auto 0 0;
+    border-radius: inherit;
+  }
+  [part~='seek-buffered'] {
+    background: var(--notetaker-player-buffered-color, rgb(255 255 255 / 0.45));
+  }
+  .fill {
+    background: var(--_accent);
+  }
+  [data-growing] .track::after {
+    content: '';
+    position: absolute;
+    right: -0.25em;
+    top: 0;
+    bottom: 0;
+    width: 1em;
+    border-radius: inherit;
+    background: linear-gradient(90deg, transparent, var(--_accent));
+    animation: pulse 1s ease-in-out infinite alternate;
+  }
+  [part~='seek-thumb'] {
+    position: absolute;
+    width: 0.75em;
+    aspect-ratio: 1;
+    border-radius: 50%;
+    background: var(--_accent);
+    translate: -50%;
+  }
+  [part~='volume-slider'] {
+    width: 4.5em;
+    margin: 0 0.5em;
+  }
+  [part~='time-display'] {
+    padding: 0 0.5em;
+    white-space: nowrap;
+    font-variant-numeric: tabular-nums;
+  }
+  .spacer {
+    flex: 1;
+  }
+  [part~='preview'] {
+    position: absolute;
+    bottom: 1.75em;
+    translate: -50%;
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    gap: 0.25em;
+    pointer-events: none;
+  }
+  [part~='preview-image'] {
+    outline: 2px solid var(--notetaker-player-controls-color, #fff);
+    border-radius: 0.25em;
+  }
+  [part~='preview-time'] {
+    padding: 0 0.375em;
+    border-radius: 0.25em;
+    background: rgb(0 0 0 / 0.75);
+    font-variant-numeric: tabular-nums;
+  }
+  .menu-wrap {
+    position: relative;
+  }
+  [part~='menu'] {
+    position: absolute;
+    right: 0;
+    bottom: 100%;
+    display: flex;
+    flex-direction: column;
+    min-width: 8em;
+    max-height: 15em;
+    overflow-y: auto;
+    padding: 0.25em 0;
+    border-radius: 0.375em;
+    background: var(--notetaker-player-menu-background, rgb(28 28 28 / 0.95));
+  }
+  .bar [part~='menu-item'] {
+    position: relative;
+    justify-content: flex-start;
+    height: 2.25em;
+    padding: 0 1em 0 2em;
+  }
+  [part~='menu-item']:hover {
+    background: rgb(255 255 255 / 0.15);
+  }
+  [aria-checked='true']::before {
+    content: '✓';
+    position: absolute;
+    left: 0.75em;
+  }
+  @container (width < 30em) {
+    [part~='volume-slider'],
+    [part~='rate-button'] {
+      display: none;
+    }
   }
   .sr {
     position: absolute;
@@ -82,6 +243,11 @@ export const playerStyles = css`
     height: 1px;
     overflow: hidden;
     clip-path: inset(50%);
+  }
+  @keyframes pulse {
+    to {
+      opacity: 0.2;
+    }
   }
   @keyframes spin {
     to {
@@ -91,6 +257,9 @@ export const playerStyles = css`
   @media (prefers-reduced-motion: reduce) {
     [part~='spinner'] {
       animation-duration: 4s;
+    }
+    [data-growing] .track::after {
+      animation: none;
     }
   }
 `;

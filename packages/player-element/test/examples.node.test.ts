@@ -1,6 +1,17 @@
 // Smoke tests of examples/ (plain HTML, React in StrictMode, Vue): each is built with Vite, served, and opened in
 // Chromium against a real stream server playing a video that ffmpeg made.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+//
+// The plain HTML example also gets a storyboard (made by ffmpeg) and a screenshot of its control bar with a seek
+// preview, written to .tmp/controls.png — and to docs/player/controls.png with UPDATE_SCREENSHOT=1.
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStreamClient } from '@notetaker/client-sdk';
@@ -8,7 +19,7 @@ import { startServer } from '@notetaker/stream-server';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg, testSourceArgs } from './support/media-fixtures-plugin.mjs';
+import { makeStoryboardFixture, runFfmpeg, testSourceArgs } from './support/media-fixtures-plugin.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const examplesDir = path.resolve(here, '../../../examples');
@@ -124,7 +135,58 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
         ),
       ).toBe(1);
       expect(await page.locator('notetaker-player').count()).toBe(1);
+      expect(await page.locator('notetaker-player [part~=controls]').count()).toBe(1);
       expect(consoleErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  }, 120_000);
+});
+
+describe('examples/html control bar', () => {
+  it('shows the control bar with a storyboard thumbnail over the seek bar', async () => {
+    const root = path.join(examplesDir, 'html');
+    const outDir = mkdtempSync(path.join(tmpRoot, 'example-screenshot-'));
+    cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
+    await build({ root, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    // The source is 6 s of the same test pattern: a storyboard made the fixtures' way matches it.
+    await makeStoryboardFixture(path.join(outDir, 'storyboard'), 6);
+    const site = await preview({
+      root,
+      logLevel: 'silent',
+      build: { outDir },
+      preview: { port: 0, host: '127.0.0.1' },
+    });
+    const page = await browser.newPage({ viewport: { width: 880, height: 640 } });
+    try {
+      await page.goto(`${site.resolvedUrls!.local[0]}?${query}&storyboard=/storyboard/storyboard.vtt`);
+      await page.waitForFunction(
+        () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 1,
+        undefined,
+        { timeout: 60_000 },
+      );
+      // Paused at 2.2 s, with the frame of 2.2 s on screen.
+      await page.evaluate(async () => {
+        const player = document.querySelector('notetaker-player')!;
+        player.pause();
+        player.muted = false;
+        player.volume = 0.8;
+        const presented = new Promise((resolve) => player.media.requestVideoFrameCallback(resolve));
+        player.currentTime = 2.2;
+        await presented;
+      });
+      const player = page.locator('notetaker-player');
+      const box = (await player.locator('[part~=seek-bar]').boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+      await player.locator('[part~=preview-image]').waitFor();
+      expect(await player.locator('[part~=preview-time]').textContent()).toBe('0:04');
+      expect(await player.locator('[part~=play-button]').getAttribute('aria-label')).toBe('Play');
+      const file = path.join(tmpRoot, 'controls.png');
+      writeFileSync(file, await player.screenshot({ animations: 'disabled' }));
+      if (process.env.UPDATE_SCREENSHOT === '1') {
+        copyFileSync(file, path.resolve(here, '../../../docs/player/controls.png'));
+      }
     } finally {
       await page.close();
       await site.close();

@@ -143,6 +143,18 @@ describe('<notetaker-player> element', () => {
     equal(player.error, null, 'error cleared');
   });
 
+  it('asks /stream again when the playlist answers 409 because the generation restarted', async () => {
+    const urls = [new URL('/flaky/restarted/conflict/playlist', location.href).href, FIXTURE_HLS_URL];
+    let answers = 0;
+    api = scriptApi(() => ready(urls[Math.min(answers++, 1)]!));
+    const errors: string[] = [];
+    const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base, autoplay: 'muted' });
+    player.addEventListener(PlayerEventName.error, (event) => errors.push(event.detail.code));
+    await nextEvent(player, 'playing');
+    equal(api.requests.length, 2, '/stream requests');
+    equal(errors.join(), '', 'errors');
+  });
+
   it('moves focus to Retry when an error appears while focus is inside the player', async () => {
     api = scriptApi(() => ready(FIXTURE_HLS_URL));
     const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base });
@@ -262,18 +274,6 @@ describe('<notetaker-player> element', () => {
     const error = player.shadowRoot!.querySelector<HTMLSlotElement>('slot[name=error]')!;
     equal(error.assignedElements()[0]?.textContent, 'Custom failure', 'error slot');
     assert(player.shadowRoot!.querySelector('[part=retry-button]'), 'Retry kept next to slotted content');
-  });
-
-  it('shows native controls by default and hides them with controls="false"', async () => {
-    const withControls = createPlayer({});
-    const without = createPlayer({ controls: 'false' });
-    await withControls.updateComplete;
-    await without.updateComplete;
-    assert(withControls.media.controls, 'controls on by default');
-    assert(!without.media.controls, 'controls off');
-    without.controls = true;
-    await without.updateComplete;
-    assert(without.media.controls, 'controls on again');
   });
 
   it('passes <track> children through to the inner video', async () => {

@@ -14,6 +14,20 @@ export interface PlaybackSnapshot {
   playing: boolean;
 }
 
+/** One rendition of a multi-bitrate stream. */
+export interface QualityLevel {
+  width: number;
+  height: number;
+  /** Bits per second, as the playlist announces it. */
+  bitrate: number;
+}
+
+/** A subtitle rendition the stream itself carries (not a `<track>` child). */
+export interface SubtitleRendition {
+  label: string;
+  language: string;
+}
+
 export interface PlaybackEngineOptions {
   video: HTMLVideoElement;
   kind: 'mse' | 'native';
@@ -26,6 +40,8 @@ export interface PlaybackEngineOptions {
   onReloadNeeded(reason: ReloadReason, at: PlaybackSnapshot): void;
   /** Automatic recovery gave up. The engine has already torn itself down. */
   onFatal(code: EngineErrorCode, message: string, at: PlaybackSnapshot, cause?: unknown): void;
+  /** `levels`, `level`, `activeLevel`, `subtitles`, `subtitle` or `live` may have changed. */
+  onChange?(): void;
 }
 
 export interface EngineSource {
@@ -41,6 +57,18 @@ export interface PlaybackEngine {
   load(source: EngineSource): Promise<void>;
   /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
   destroy(): void;
+  /** Renditions the viewer can choose from: hls.js levels; empty with native HLS, which always chooses itself. */
+  readonly levels: readonly QualityLevel[];
+  /** The chosen rendition, an index into `levels`, or -1 for automatic choice. Switches without a stall. */
+  level: number;
+  /** The rendition playing now, or -1 when not known. */
+  readonly activeLevel: number;
+  /** Subtitle renditions of the stream (hls.js subtitle tracks, or native HLS in-band text tracks). */
+  readonly subtitles: readonly SubtitleRendition[];
+  /** Index into `subtitles` of the rendition shown, or -1 for none. */
+  subtitle: number;
+  /** The playlist has no `EXT-X-ENDLIST` yet: the video is still being generated and its duration grows. */
+  readonly live: boolean;
 }
 
 export interface RecoveryLimits {
@@ -65,9 +93,17 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onNativeError: (() => void) | undefined;
+  let live = false;
+  const changed = () => options.onChange?.();
+  /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
+  const nativeSubtitles = (): TextTrack[] => {
+    const own = new Set([...video.querySelectorAll('track')].map((element) => element.track));
+    return [...video.textTracks].filter((track) => !own.has(track) && /^(sub|cap)/.test(track.kind));
+  };
 
   const teardown = () => {
     generation++;
+    live = false;
     clearTimeout(timer);
     timer = undefined;
     if (hls) {
@@ -115,10 +151,28 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     instance.on(Hls.Events.FRAG_LOADED, () => {
       networkRetries = 0;
     });
+    instance.on(Hls.Events.LEVEL_UPDATED, (_event, { details }) => {
+      if (live !== (live = details.live)) changed();
+    });
+    for (const name of [
+      Hls.Events.FRAG_CHANGED,
+      Hls.Events.MANIFEST_PARSED,
+      Hls.Events.LEVELS_UPDATED,
+      Hls.Events.SUBTITLE_TRACKS_UPDATED,
+      Hls.Events.SUBTITLE_TRACK_SWITCH,
+    ] as const) {
+      instance.on(name, changed);
+    }
     instance.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
       const status = data.response?.code;
       if (status === 401 || status === 403) {
         reload('forbidden');
+        return;
+      }
+      // The playlist is gone (404) or not playable any more (409: the generation failed or restarted): only a
+      // fresh answer from /stream can tell what to play now.
+      if ((status === 404 || status === 409) && data.fatal && /^(manifest|level)/.test(data.details)) {
+        reload('network');
         return;
       }
       if (!data.fatal) return;
@@ -155,5 +209,37 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       else await loadMse(source, generation);
     },
     destroy: teardown,
+    get levels() {
+      return (hls?.levels ?? []).map(({ width, height, bitrate }) => ({ width, height, bitrate }));
+    },
+    get level() {
+      return hls?.manualLevel ?? -1;
+    },
+    set level(index) {
+      if (hls) hls.nextLevel = index;
+    },
+    get activeLevel() {
+      return hls?.currentLevel ?? -1;
+    },
+    get subtitles() {
+      return kind === 'native'
+        ? nativeSubtitles().map((track) => ({ label: track.label, language: track.language }))
+        : (hls?.subtitleTracks ?? []).map((track) => ({ label: track.name, language: track.lang ?? '' }));
+    },
+    get subtitle() {
+      if (kind === 'native') return nativeSubtitles().findIndex((track) => track.mode === 'showing');
+      return hls?.subtitleDisplay ? hls.subtitleTrack : -1;
+    },
+    set subtitle(index) {
+      if (kind === 'native') {
+        nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+      } else if (hls) {
+        hls.subtitleDisplay = index >= 0;
+        hls.subtitleTrack = index;
+      }
+    },
+    get live() {
+      return kind === 'native' ? video.duration === Infinity : live;
+    },
   };
 }

@@ -1,6 +1,9 @@
-// Makes a small HLS stream with ffmpeg (once) and serves it as /.tmp/fixtures/vod/playlist.m3u8.
+// Makes small HLS streams with ffmpeg (once) for the browser tests, served by the test runner from .tmp/fixtures/:
+// - vod/playlist.m3u8: 8 s, one rendition, 1 s segments;
+// - storyboard/storyboard.vtt + sprite.jpg: seek thumbnails of the vod stream (one every 2 s, 160×90, 5×5 sprite);
+// - quality/master.m3u8: 8 s in two renditions (640×360 and 320×180) and a German WebVTT subtitle rendition.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
@@ -67,11 +70,104 @@ export async function makeVodFixture(dir, seconds = 8) {
   ]);
 }
 
+/** Builds a fixture folder under a temporary name and renames it: an interrupted run leaves no half-made fixture. */
+async function makeFolder(dir, make) {
+  if (existsSync(dir)) return;
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  await make(partial);
+  renameSync(partial, dir);
+}
+
+const clock = (seconds) => `00:${String(seconds).padStart(2, '0')}.000`;
+const vtt = (cues) =>
+  `WEBVTT\n\n${cues.map(([start, end, text]) => `${clock(start)} --> ${clock(end)}\n${text}\n`).join('\n')}`;
+
+/** A storyboard of the 8 s vod fixture made by ffmpeg (`fps=1/2,scale=160:-1,tile=5x5`) and a VTT pointing into it. */
+export function makeStoryboardFixture(dir, seconds = 8) {
+  return makeFolder(dir, async (out) => {
+    await runFfmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=320x180:rate=25:duration=${seconds}`,
+      '-vf',
+      'fps=1/2,scale=160:-1,tile=5x5',
+      '-frames:v',
+      '1',
+      path.join(out, 'sprite.jpg'),
+    ]);
+    const cues = [];
+    for (let i = 0; i * 2 < seconds; i++) {
+      cues.push([i * 2, i * 2 + 2, `sprite.jpg#xywh=${(i % 5) * 160},${Math.floor(i / 5) * 90},160,90`]);
+    }
+    writeFileSync(path.join(out, 'storyboard.vtt'), vtt(cues));
+  });
+}
+
+/** A multivariant playlist: two renditions made by ffmpeg and one WebVTT subtitle rendition. */
+export function makeQualityFixture(dir, seconds = 8) {
+  return makeFolder(dir, async (out) => {
+    for (const [name, size] of [
+      ['360p', '640x360'],
+      ['180p', '320x180'],
+    ]) {
+      mkdirSync(path.join(out, name));
+      const args = testSourceArgs(seconds);
+      args[args.indexOf(`testsrc2=size=320x180:rate=25:duration=${seconds}`)] =
+        `testsrc2=size=${size}:rate=25:duration=${seconds}`;
+      await runFfmpeg([
+        ...args,
+        '-f',
+        'hls',
+        '-hls_time',
+        '1',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        path.join(out, name, 'segment%d.ts'),
+        path.join(out, name, 'playlist.m3u8'),
+      ]);
+    }
+    mkdirSync(path.join(out, 'subs'));
+    writeFileSync(
+      path.join(out, 'subs', 'de.vtt'),
+      vtt([
+        [0, 4, 'Erster Untertitel'],
+        [4, seconds, 'Zweiter Untertitel'],
+      ]).replace('WEBVTT\n', 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n'),
+    );
+    writeFileSync(
+      path.join(out, 'subs', 'de.m3u8'),
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:${seconds}\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:${seconds},\nde.vtt\n#EXT-X-ENDLIST\n`,
+    );
+    writeFileSync(
+      path.join(out, 'master.m3u8'),
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",LANGUAGE="de",DEFAULT=NO,AUTOSELECT=NO,URI="subs/de.m3u8"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360,SUBTITLES="subs"',
+        '360p/playlist.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180,SUBTITLES="subs"',
+        '180p/playlist.m3u8',
+        '',
+      ].join('\n'),
+    );
+  });
+}
+
 export function mediaFixtures({ rootDir = process.cwd() } = {}) {
   return {
     name: 'media-fixtures',
     async serverStart() {
-      await makeVodFixture(path.join(rootDir, '.tmp/fixtures/vod'));
+      const fixtures = path.join(rootDir, '.tmp/fixtures');
+      await makeVodFixture(path.join(fixtures, 'vod'));
+      await Promise.all([
+        makeStoryboardFixture(path.join(fixtures, 'storyboard')),
+        makeQualityFixture(path.join(fixtures, 'quality')),
+      ]);
     },
   };
 }
@@ -79,7 +175,7 @@ export function mediaFixtures({ rootDir = process.cwd() } = {}) {
 /**
  * Serves the VOD fixture under /flaky/<key>/<mode>/playlist with segments misbehaving: mode `all` answers every
  * segment after the first 500 (an outage), `forbidden` answers segment1 403, a number N answers segment1 500 to its
- * first N requests. URLs have no extension so that
+ * first N requests, `conflict` answers the playlist itself 409 (a generation that failed or restarted). URLs have no extension so that
  * the test runner does not mark the answers (failures included) as cacheable for a year.
  */
 export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
@@ -90,6 +186,10 @@ export function flakyHlsMiddleware({ rootDir = process.cwd() } = {}) {
     const [, key, mode, name] = match;
     ctx.set('cache-control', 'no-store');
     if (name === 'playlist') {
+      if (mode === 'conflict') {
+        ctx.status = 409;
+        return;
+      }
       const playlist = readFileSync(path.join(rootDir, '.tmp/fixtures/vod/playlist.m3u8'), 'utf8');
       ctx.type = 'application/vnd.apple.mpegurl';
       ctx.body = playlist.replace(/\.ts$/gm, '');

@@ -1,6 +1,8 @@
 // Starts a real @notetaker/stream-server (embedded defaults: PGlite + local storage) for the browser tests, feeds it
 // media that ffmpeg makes, and hands ids, token and URL to the browser as /fixtures.json.
 // The server starts with the test runner but is awaited only by tests that fetch /fixtures.json.
+// A second server, started on the first request to /growing-fixtures.json, reads its sources at 2× real time (an
+// ffmpeg wrapper adding `-readrate 2` before `-i`), so that tests see a playlist still growing while they play it.
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -10,6 +12,22 @@ import { runFfmpeg, testSourceArgs } from './media-fixtures-plugin.mjs';
 /** Lifetime of playback tokens and presigned segment URLs: short, so that tests can see them expire. */
 export const PRESIGN_TTL_SECONDS = 4;
 const OWNER = 'player-element-tests';
+const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
+/** Length of the video the growing-playlist server generates slowly. */
+const GROWING_SECONDS = 30;
+/** How much faster than real time that server reads its sources. */
+const GROWING_READ_RATE = 2;
+
+/** An ffmpeg that reads its input at `rate`× real time: `-readrate <rate>` is inserted before every `-i`. */
+function writeSlowFfmpeg(dir, rate) {
+  const file = path.join(dir, `slow-ffmpeg-${rate}`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\nfor arg do\n  shift\n  if [ "$arg" = "-i" ]; then set -- "$@" -readrate ${rate}; fi\n  set -- "$@" "$arg"\ndone\nexec '${ffmpegPath}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}
 
 /** Runs ffmpeg into a temporary name, then renames: an interrupted run never leaves a half-written cached file. */
 async function makeCached(file, args) {
@@ -54,6 +72,40 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
   let server;
   let dataDir;
   let started;
+  let growingServer;
+  let growingDir;
+  let growingStarted;
+
+  /** A server with the slow ffmpeg and long-lived URLs (a reload on expiry would hide what is being tested). */
+  const startGrowing = async () => {
+    const mediaDir = path.join(rootDir, '.tmp/media');
+    mkdirSync(mediaDir, { recursive: true });
+    const source = await makeMp4(path.join(mediaDir, `growing-${GROWING_SECONDS}.mp4`), GROWING_SECONDS);
+    const { startServer } = await import('@notetaker/stream-server');
+    growingDir = mkdtempSync(path.join(rootDir, '.tmp/stream-server-growing-'));
+    growingServer = await startServer({
+      env: {
+        DATA_DIR: growingDir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        FFMPEG_PATH: writeSlowFfmpeg(growingDir, GROWING_READ_RATE),
+        PRESIGN_TTL_SECONDS: '3600',
+        SEGMENT_SECONDS: '2',
+        STREAM_RETRY_AFTER_SECONDS: '1',
+      },
+      logger: 'silent',
+    });
+    const token = await growingServer.mintUserToken(OWNER, 3 * 3600);
+    // Never viewed: the first /stream request starts its generation.
+    const video = await growingServer.importVideo(source, { ownerId: OWNER, title: 'growing' });
+    return {
+      apiBase: growingServer.url,
+      token,
+      videoId: video.id,
+      seconds: GROWING_SECONDS,
+      readRate: GROWING_READ_RATE,
+    };
+  };
 
   const start = async () => {
     const mediaDir = path.join(rootDir, '.tmp/media');
@@ -109,8 +161,15 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
       await started?.catch(() => undefined);
       await server?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await growingStarted?.catch(() => undefined);
+      await growingServer?.stop();
+      if (growingDir) rmSync(growingDir, { recursive: true, force: true });
     },
     async serve(context) {
+      if (context.path === '/growing-fixtures.json') {
+        growingStarted ??= startGrowing();
+        return { body: JSON.stringify(await growingStarted), type: 'json' };
+      }
       if (context.path !== '/fixtures.json') return undefined;
       const fixtures = await started;
       return { body: JSON.stringify(fixtures), type: 'json' };

@@ -15,6 +15,25 @@ export async function loadServerFixtures(): Promise<ServerFixtures> {
   return (await response.json()) as ServerFixtures;
 }
 
+/** The second server, whose generations read their source at `readRate`× real time (see stream-server-plugin.mjs). */
+export interface GrowingFixtures {
+  apiBase: string;
+  token: string;
+  /** A video never viewed: the first /stream request starts its (slow) generation. */
+  videoId: string;
+  /** Length of that video in seconds. */
+  seconds: number;
+  readRate: number;
+}
+
+/** Starts (once per run) and describes the slow-generation server. */
+export async function loadGrowingFixtures(): Promise<GrowingFixtures> {
+  const response = await fetch('/growing-fixtures.json');
+  if (!response.ok)
+    throw new Error(`The growing-playlist server did not start: ${response.status} ${await response.text()}`);
+  return (await response.json()) as GrowingFixtures;
+}
+
 /** Replaces the source object of `id` in the server's storage with a good 10 s MP4. */
 export async function replaceVideoSource(id: string): Promise<void> {
   await executeServerCommand('replace-video-source', { id });
