@@ -369,7 +369,8 @@ describe('waitForStream abort', () => {
     });
     const error = await waiting.catch((e: unknown) => e);
     expect(error).toBe(controller.signal.reason);
-    expect(timers()).toBe(before);
+    // Other timers in the process may end meanwhile; none may be added by the SDK's wait.
+    expect(timers()).toBeLessThanOrEqual(before);
     expect(requests).toHaveLength(1);
   });
 
