@@ -5,6 +5,10 @@ export interface StreamReady {
   hls_url: string;
   /** ISO 8601 time after which `hls_url` stops working; ask `/stream` again for a fresh one. */
   expires_at: string;
+  /** A poster image (JPEG, a frame at 10 % of the video) valid until `expires_at`; absent for audio-only videos. */
+  poster_url?: string;
+  /** Seek-preview thumbnails: a WebVTT whose cues are `<sprite URL>#xywh=x,y,w,h`, valid until `expires_at`. */
+  storyboard_url?: string;
 }
 
 /** `GET /api/videos/{id}/stream` (202): HLS is being generated. */

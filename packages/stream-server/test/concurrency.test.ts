@@ -15,9 +15,14 @@ describe.each(VARIANTS)('simultaneous first views (%s)', (variant) => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-concurrency-'));
     runsFile = path.join(dir, 'ffmpeg-runs.log');
-    // An ffmpeg that records each run, so the test counts processes rather than rows.
+    // An ffmpeg that records each HLS run (not the poster and storyboard runs that follow it), so the test counts
+    // processes rather than rows.
     const wrapper = path.join(dir, 'counting-ffmpeg');
-    await fs.writeFile(wrapper, `#!/bin/sh\necho run >> '${runsFile}'\nexec ffmpeg "$@"\n`, { mode: 0o755 });
+    await fs.writeFile(
+      wrapper,
+      `#!/bin/sh\ncase " $* " in *" -f hls "*) echo run >> '${runsFile}';; esac\nexec ffmpeg "$@"\n`,
+      { mode: 0o755 },
+    );
     server = await startTestServer(variant, { FFMPEG_PATH: wrapper, WORKER_CONCURRENCY: '4' });
   });
 

@@ -88,11 +88,12 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
     expect(body['status']).toBe('ready');
     const hlsUrl = body['hls_url'] as string;
     expect(await probeHlsDuration(hlsUrl)).toBeCloseTo(seconds, 0);
-    // Nothing half-published: the prefix holds exactly the playlist and the segments it lists.
+    // Nothing half-published: the prefix holds exactly the playlist, the segments it lists, poster and storyboard.
     const playlist = await (await fetch(hlsUrl)).text();
     const listed = segmentUris(playlist).map((uri) => new URL(uri).pathname.split('/').pop());
     const stored = (await apiServer.storage.listObjects(`videos/alice/${id}_hls/`)).map((o) => o.key.split('/').pop());
-    expect(stored.sort()).toEqual([...listed, 'playlist.m3u8'].sort());
+    const thumbnails = ['poster.jpg', 'storyboard.jpg', 'storyboard.vtt'];
+    expect(stored.sort()).toEqual([...listed, 'playlist.m3u8', ...thumbnails].sort());
   };
 
   it('a worker killed with SIGKILL mid-job loses the job to another worker, which finishes it', async () => {

@@ -29,6 +29,10 @@ export interface VideosTable {
   hls_mode: string | null;
   /** While generating: an EVENT playlist of the segments already stored (relative URIs). */
   hls_live_playlist: string | null;
+  /** `…_hls/poster.jpg` once made (videos with a picture only). */
+  poster_key: string | null;
+  /** `…_hls/storyboard.vtt` once made; its cues point into `…_hls/storyboard.jpg`. */
+  storyboard_key: string | null;
   hls_requested_at: Timestamp | null;
   hls_run_id: string | null;
   hls_attempts: Generated<number>;

@@ -10,6 +10,8 @@ import type { Metrics } from '../observability/metrics.js';
 import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
 import { generateHls } from '../media/generate-hls.js';
+import { generateThumbnails, type ThumbnailsResult } from '../media/generate-thumbnails.js';
+import { StreamAction } from '../media/ffmpeg-args.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
@@ -155,12 +157,30 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         logger: log,
       });
       await live.flush();
+      // The EVENT playlist is already playable; poster and storyboard only hold back `ready`, and a failure here
+      // leaves them out rather than failing the video (docs/decisions/0008-posters-and-storyboards.md).
+      const thumbnails: ThumbnailsResult =
+        result.plan.video === StreamAction.None
+          ? { posterKey: null, storyboardKey: null }
+          : await generateThumbnails({
+              sourceUrl,
+              outputPrefix,
+              durationSeconds: result.durationSeconds,
+              sink: deps.storage,
+              tempRoot,
+              ffmpegPath: config.media.ffmpegPath,
+              timeoutMs: (config.worker.timeoutBaseSeconds + result.durationSeconds * config.worker.timeoutPerMediaSecond) * 1000,
+              signal: controller.signal,
+              logger: log,
+            });
       const done = await deps.db.transaction().execute(async (trx) => {
         const row = await completeGeneration(trx, ref, {
           playlistKey: result.playlistKey,
           durationSeconds: result.durationSeconds,
           mode: result.mode,
           mediaInfo: result.probe,
+          posterKey: thumbnails.posterKey,
+          storyboardKey: thumbnails.storyboardKey,
         });
         if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
         return row;

@@ -48,7 +48,19 @@ export const StreamGenerating = z
   .meta({ id: 'StreamGenerating' });
 
 export const StreamReady = z
-  .object({ status: z.literal('ready'), hls_url: z.url(), expires_at: z.iso.datetime() })
+  .object({
+    status: z.literal('ready'),
+    hls_url: z.url(),
+    expires_at: z.iso.datetime(),
+    poster_url: z
+      .url()
+      .optional()
+      .meta({ description: 'A JPEG frame of the video (302 to a presigned URL); absent for audio-only videos' }),
+    storyboard_url: z
+      .url()
+      .optional()
+      .meta({ description: 'A WebVTT of seek-preview thumbnails, cues `<sprite URL>#xywh=x,y,w,h`; absent when none' }),
+  })
   .meta({ id: 'StreamReady' });
 
 export const StreamFailed = z

@@ -6,7 +6,7 @@ import { ErrorBody } from './api-schemas.js';
 
 type Responses = Record<
   number,
-  { description: string; schema?: z.ZodType; content?: 'json' | 'text' | 'none' }
+  { description: string; schema?: z.ZodType; content?: 'json' | 'text' | 'vtt' | 'none' }
 >;
 
 const ERRORS: Record<number, string> = {
@@ -44,6 +44,7 @@ export function describe(spec: {
       ...(r.content === 'text'
         ? { content: { 'application/vnd.apple.mpegurl': { schema: { type: 'string' } } } }
         : {}),
+      ...(r.content === 'vtt' ? { content: { 'text/vtt': { schema: { type: 'string' } } } } : {}),
     };
   }
   for (const status of spec.errors ?? []) {

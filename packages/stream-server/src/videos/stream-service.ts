@@ -18,7 +18,15 @@ export type StreamAnswer =
       playable?: true;
       expires_at?: string;
     }
-  | { status: 'ready'; hls_url: string; expires_at: string }
+  | {
+      status: 'ready';
+      hls_url: string;
+      expires_at: string;
+      /** A JPEG (a frame at 10 % of the video), behind the same playback token as `hls_url`; absent when none. */
+      poster_url?: string;
+      /** A WebVTT of thumbnails (`<sprite URL>#xywh=x,y,w,h` cues) for seek previews; absent when none. */
+      storyboard_url?: string;
+    }
   | { status: 'failed'; error_message: string };
 
 /**
@@ -104,10 +112,17 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       { userId: video.owner_id, videoId: video.id },
       deps.playbackTtlSeconds,
     );
-    const query = `token=${encodeURIComponent(token)}${type === PlaylistType.Event ? `&${PLAYLIST_TYPE_PARAM}=event` : ''}`;
+    const tokenQuery = `token=${encodeURIComponent(token)}`;
+    const query = `${tokenQuery}${type === PlaylistType.Event ? `&${PLAYLIST_TYPE_PARAM}=event` : ''}`;
+    const base = `${deps.publicUrl()}/api/videos/${video.id}`;
     return {
-      hls_url: `${deps.publicUrl()}/api/videos/${video.id}/playlist.m3u8?${query}`,
+      hls_url: `${base}/playlist.m3u8?${query}`,
       expires_at: expiresAt.toISOString(),
+      // Poster and storyboard share the playlist's token (so its lifetime and its checks); only `ready` has them.
+      images: {
+        ...(video.poster_key ? { poster_url: `${base}/poster.jpg?${tokenQuery}` } : {}),
+        ...(video.storyboard_key ? { storyboard_url: `${base}/storyboard.vtt?${tokenQuery}` } : {}),
+      },
     };
   };
 
@@ -117,14 +132,16 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       status: 'generating',
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
-      ...(playable ? { ...(await playlistUrl(video, PlaylistType.Event)), playable: true as const } : {}),
+      ...(playable ? { ...withoutImages(await playlistUrl(video, PlaylistType.Event)), playable: true as const } : {}),
     };
   };
 
   const answerFor = async (video: VideoRow): Promise<StreamAnswer> => {
     switch (video.hls_status) {
-      case HlsStatus.Ready:
-        return { status: 'ready', ...(await playlistUrl(video, PlaylistType.Vod)) };
+      case HlsStatus.Ready: {
+        const { images, ...playlist } = await playlistUrl(video, PlaylistType.Vod);
+        return { status: 'ready', ...playlist, ...images };
+      }
       case HlsStatus.Failed:
         return { status: 'failed', error_message: video.hls_error_message ?? 'Generation failed.' };
       case HlsStatus.Generating:
@@ -202,6 +219,11 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       return answerFor(video);
     },
   };
+}
+
+function withoutImages<T extends { images: unknown }>(value: T): Omit<T, 'images'> {
+  const { images: _images, ...rest } = value;
+  return rest;
 }
 
 /** A generating video is playable once the worker has published the playlist of its first stored segments. */

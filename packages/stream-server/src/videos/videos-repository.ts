@@ -156,13 +156,22 @@ export async function renewGenerationLease(
 export async function completeGeneration(
   db: Db,
   job: { id: string; runId: string; workerId: string },
-  fields: { playlistKey: string; durationSeconds: number; mode: string; mediaInfo: unknown },
+  fields: {
+    playlistKey: string;
+    durationSeconds: number;
+    mode: string;
+    mediaInfo: unknown;
+    posterKey?: string | null;
+    storyboardKey?: string | null;
+  },
 ): Promise<VideoRow | undefined> {
   return db
     .updateTable('videos')
     .set({
       hls_status: HlsStatus.Ready,
       hls_playlist_key: fields.playlistKey,
+      poster_key: fields.posterKey ?? null,
+      storyboard_key: fields.storyboardKey ?? null,
       hls_generated_at: sql`now()`,
       hls_progress: 1,
       hls_live_playlist: null,
@@ -242,6 +251,8 @@ export async function resetHls(db: Db, id: string): Promise<VideoRow | undefined
     .set({
       hls_status: null,
       hls_playlist_key: null,
+      poster_key: null,
+      storyboard_key: null,
       hls_generated_at: null,
       hls_error_message: null,
       hls_progress: null,

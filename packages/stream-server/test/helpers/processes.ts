@@ -38,11 +38,11 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
 
 /**
  * An ffmpeg that reads its input at `rate`× real time (`-readrate`), so a test can act while a generation is in
- * progress. Optionally records each run in `runsFile`.
+ * progress. Optionally records each HLS run (`-f hls`; not the poster and storyboard runs) in `runsFile`.
  */
 export async function writeSlowFfmpeg(dir: string, rate: number, runsFile?: string): Promise<string> {
   const file = path.join(dir, `slow-ffmpeg-${rate}`);
-  const record = runsFile ? `echo run >> '${runsFile}'\n` : '';
+  const record = runsFile ? `case " $* " in *" -f hls "*) echo run >> '${runsFile}';; esac\n` : '';
   await fs.writeFile(
     file,
     `#!/bin/bash\n${record}args=()\nfor a in "$@"; do\n  if [ "$a" = "-i" ]; then args+=(-readrate ${rate}); fi\n  args+=("$a")\ndone\nexec ffmpeg "\${args[@]}"\n`,

@@ -3,10 +3,16 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-create-videos.js';
 import * as m0002 from './0002-progressive-playlist.js';
 import * as m0003 from './0003-webhook-deliveries.js';
+import * as m0004 from './0004-poster-storyboard.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-create-videos': m0001, '0002-progressive-playlist': m0002, '0003-webhook-deliveries': m0003 };
+    return {
+      '0001-create-videos': m0001,
+      '0002-progressive-playlist': m0002,
+      '0003-webhook-deliveries': m0003,
+      '0004-poster-storyboard': m0004,
+    };
   },
 };

@@ -34,6 +34,71 @@ export function createPlaylistRoutes(deps: {
     ttlSeconds: deps.presignTtlSeconds,
   });
 
+  /** Verifies the playback token, that it names this video, and (in the database) that its user owns the video. */
+  const authorizedVideo = async (id: string, token: string | undefined) => {
+    if (!token) throw new UnauthorizedError('The URL has no playback token.');
+    const grant = await deps.playbackTokens.verify(token);
+    if (!isVideoId(id) || grant.videoId !== id) throw new ForbiddenError('The playback token is for another video.');
+    const video = await findOwnedVideo(deps.db, id, grant.userId);
+    if (!video) throw new NotFoundError();
+    return video;
+  };
+
+  const tokenParameter = {
+    name: 'token',
+    in: 'query' as const,
+    required: true,
+    description: 'Playback token from /stream',
+  };
+
+  app.get(
+    '/:id/poster.jpg',
+    describe({
+      summary: 'The poster_url: redirects to the presigned poster image',
+      description:
+        'Guarded by the playback token in the URL, like the playlist. A JPEG frame at 10 % of the video, at most 1280 wide.',
+      tags: ['playback'],
+      security: 'none',
+      parameters: [tokenParameter],
+      responses: { 302: { description: 'Location: a presigned URL of the JPEG', content: 'none' } },
+      errors: [401, 403, 404],
+    }),
+    async (c) => {
+      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
+      if (video.hls_status !== HlsStatus.Ready || !video.poster_key) throw new NotFoundError('The video has no poster.');
+      const url = await presigned.get(video.poster_key);
+      return c.body(null, 302, { Location: url, 'Cache-Control': 'private' });
+    },
+  );
+
+  app.get(
+    '/:id/storyboard.vtt',
+    describe({
+      summary: 'The storyboard_url: seek-preview thumbnails as WebVTT',
+      description:
+        'Guarded by the playback token in the URL, like the playlist. Each cue is `<presigned sprite URL>#xywh=x,y,w,h`; ' +
+        'the cues cover the whole video without gaps.',
+      tags: ['playback'],
+      security: 'none',
+      parameters: [tokenParameter],
+      responses: { 200: { description: 'A WebVTT file', content: 'vtt' } },
+      errors: [401, 403, 404],
+    }),
+    async (c) => {
+      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
+      if (video.hls_status !== HlsStatus.Ready || !video.storyboard_key) {
+        throw new NotFoundError('The video has no storyboard.');
+      }
+      const text = await deps.storage.getObjectText(video.storyboard_key);
+      const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
+      const body = await rewriteStoryboard(text, (name) => presigned.get(prefix + name));
+      return c.body(body, 200, {
+        'Content-Type': 'text/vtt; charset=utf-8',
+        'Cache-Control': 'private, no-store',
+      });
+    },
+  );
+
   app.get(
     '/:id/playlist.m3u8',
     describe({
@@ -54,14 +119,7 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404, 409],
     }),
     async (c) => {
-      const id = c.req.param('id');
-      const token = c.req.query('token');
-      if (!token) throw new UnauthorizedError('The playlist URL has no playback token.');
-      const grant = await deps.playbackTokens.verify(token);
-      if (!isVideoId(id) || grant.videoId !== id)
-        throw new ForbiddenError('The playback token is for another video.');
-      const video = await findOwnedVideo(deps.db, id, grant.userId);
-      if (!video) throw new NotFoundError();
+      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
       const type =
         c.req.query(PLAYLIST_TYPE_PARAM) === PlaylistType.Event ? PlaylistType.Event : PlaylistType.Vod;
 
@@ -192,6 +250,32 @@ export function toEventPlaylist(vod: string): string {
     // A stored playlist is complete by definition; say so (after any trailing empty line).
     if (out.at(-1) === '') out.splice(out.length - 1, 0, '#EXT-X-ENDLIST');
     else out.push('#EXT-X-ENDLIST');
+  }
+  return out.join('\n');
+}
+
+/**
+ * Makes every relative sprite reference of a storyboard WebVTT (`storyboard.jpg#xywh=…`) absolute with `sign`
+ * (each distinct file signed once); absolute URLs and every other line stay as they are.
+ *
+ * @example
+ * await rewriteStoryboard('WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nstoryboard.jpg#xywh=0,0,160,90\n', sign);
+ * // '…\nhttps://bucket.example/videos/u/v_hls/storyboard.jpg?X-Amz-…#xywh=0,0,160,90\n'
+ */
+export async function rewriteStoryboard(vtt: string, sign: (fileName: string) => Promise<string>): Promise<string> {
+  const signed = new Map<string, Promise<string>>();
+  const lines = vtt.split('\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    const match = /^([A-Za-z0-9_-]+\.(?:jpg|jpeg|png|webp))(#xywh=\d+,\d+,\d+,\d+)\r?$/.exec(line);
+    if (!match) {
+      out.push(line);
+      continue;
+    }
+    const name = match[1] as string;
+    let url = signed.get(name);
+    if (!url) signed.set(name, (url = sign(name)));
+    out.push(`${await url}${match[2] as string}`);
   }
   return out.join('\n');
 }
