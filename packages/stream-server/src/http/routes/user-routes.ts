@@ -171,40 +171,28 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     },
   );
 
-  app.get(
-    '/:id/stream',
+  /** Both /stream and its retry answer with the contract's bodies. */
+  const describeStream = (summary: string) =>
     describe({
-      summary: 'The /stream contract: where to play a video',
+      summary,
       tags: ['videos'],
       security: 'user',
       responses: {
         200: { description: 'Ready or failed', schema: StreamSettled },
         202: {
-          description: 'Generating (first view starts it); poll after retry_after',
+          description: 'Generating (the first view starts it); poll after retry_after',
           schema: StreamGenerating,
         },
       },
       errors: [401, 404, 409],
-    }),
-    async (c) => answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+    });
+
+  app.get('/:id/stream', describeStream('The /stream contract: where to play a video'), async (c) =>
+    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
   );
 
-  app.post(
-    '/:id/stream/retry',
-    describe({
-      summary: 'Retry a failed generation',
-      tags: ['videos'],
-      security: 'user',
-      responses: {
-        200: { description: 'Ready or failed', schema: StreamSettled },
-        202: {
-          description: 'Generating (first view starts it); poll after retry_after',
-          schema: StreamGenerating,
-        },
-      },
-      errors: [401, 404, 409],
-    }),
-    async (c) => answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
+  app.post('/:id/stream/retry', describeStream('Retry a failed generation'), async (c) =>
+    answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
   );
 
   return app;
