@@ -1,29 +1,11 @@
 /** The parts of the stream-server API the page uses, with the signed-in user's token. */
 
-/** A video as the API answers it (docs/api.md). */
-export interface Video {
-  id: string;
-  owner_id: string;
-  title: string | null;
-  upload_status: 'pending' | 'complete';
-  size_bytes: number | null;
-  duration_seconds: number | null;
-  hls_status: 'generating' | 'ready' | 'failed' | null;
-  hls_progress: number | null;
-  hls_error_message: string | null;
-  hls_generated_at: string | null;
-  created_at: string;
-}
+import type { ApiSchemaTypes } from '../../src/http/api-schemas.js';
 
-export type UploadInstructions =
-  | { method: 'PUT'; url: string; headers: Record<string, string>; expires_at: string }
-  | {
-      method: 'multipart';
-      upload_id: string;
-      part_size: number;
-      parts: Array<{ part_number: number; url: string }>;
-      expires_at: string;
-    };
+/** A video as the API answers it: the same schema the server validates and documents in /openapi.json. */
+export type Video = ApiSchemaTypes['Video'];
+
+export type UploadInstructions = ApiSchemaTypes['UploadInstructions'];
 
 export interface UploadedPart {
   part_number: number;
