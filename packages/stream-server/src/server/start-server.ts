@@ -125,7 +125,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
 
     let app: Hono | undefined;
-    let httpServer: ServerType | undefined;
     if (options.api !== false) {
       if (config.devLogin && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
         logger.warn(
@@ -183,7 +182,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             : [],
       });
       const server = await listen(app, config.host, config.port);
-      httpServer = server;
       cleanups.unshift(() => closeServer(server));
       const address = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -236,7 +234,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       },
       stop() {
         stopped ??= (async () => {
-          void httpServer;
           for (const cleanup of cleanups) {
             await cleanup().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
           }
