@@ -58,12 +58,55 @@ export interface WebhookDeliveriesTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export const TaskStatus = { Pending: 'pending', Done: 'done', Failed: 'failed' } as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+export const TaskKind = { Thumbnails: 'thumbnails', Rendition: 'rendition' } as const;
+export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
+
+/** Work done for a ready video (poster and storyboard, lower renditions), leased like generation jobs. */
+export interface VideoTasksTable {
+  id: string;
+  video_id: string;
+  /** The generation run this task belongs to; results of an older run are never applied. */
+  hls_run_id: string;
+  kind: TaskKind;
+  /** JSON parameters, e.g. `{"height":480}`. */
+  params: Generated<string>;
+  status: Generated<TaskStatus>;
+  /** JSON of what was produced (a rendition's playlist key, bandwidth, resolution, codecs…). */
+  result: string | null;
+  error_message: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One WebVTT caption file per video and language. */
+export interface VideoCaptionsTable {
+  video_id: string;
+  /** A BCP-47 tag in canonical case (`en`, `pt-BR`, `zh-Hant`). */
+  language: string;
+  label: string;
+  storage_key: string;
+  is_default: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DatabaseSchema {
   videos: VideosTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  video_tasks: VideoTasksTable;
+  video_captions: VideoCaptionsTable;
 }
 
 export type VideoRow = Selectable<VideosTable>;
 export type NewVideoRow = Insertable<VideosTable>;
 export type VideoRowUpdate = Updateable<VideosTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type VideoTaskRow = Selectable<VideoTasksTable>;
+export type VideoCaptionRow = Selectable<VideoCaptionsTable>;

@@ -4,6 +4,8 @@ import * as m0001 from './0001-create-videos.js';
 import * as m0002 from './0002-progressive-playlist.js';
 import * as m0003 from './0003-webhook-deliveries.js';
 import * as m0004 from './0004-poster-storyboard.js';
+import * as m0005 from './0005-video-tasks.js';
+import * as m0006 from './0006-video-captions.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
@@ -13,6 +15,8 @@ export const migrationProvider: MigrationProvider = {
       '0002-progressive-playlist': m0002,
       '0003-webhook-deliveries': m0003,
       '0004-poster-storyboard': m0004,
+      '0005-video-tasks': m0005,
+      '0006-video-captions': m0006,
     };
   },
 };
