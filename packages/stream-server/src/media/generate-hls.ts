@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '../storage/storage.js';
 import { StorageError } from '../storage/storage.js';
@@ -12,8 +12,10 @@ import {
   HLS_PLAYLIST_NAME,
   parseSegmentIndex,
   segmentFileName,
+  StreamAction,
 } from './ffmpeg-args.js';
 import { MediaMessage } from './ffmpeg-failure.js';
+import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from './hls-codecs.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
 import { MediaError } from './media-error.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
@@ -30,6 +32,9 @@ export interface HlsLogger {
 
 export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+
+/** Name of the hard link to the first segment that is probed while the segment is uploaded. */
+const FIRST_SEGMENT_PROBE_FILE = 'first-segment-probe.ts';
 
 /** How often the local playlist is read while ffmpeg runs (file-system events also trigger a read at once). */
 const POLL_INTERVAL_MS = 150;
@@ -101,6 +106,61 @@ export interface GenerateHlsResult {
   mode: 'copy' | 'transcode';
   probe: ProbeResult;
   plan: MediaPlan;
+  /** Measured peak segment bit rate in bits/s (RFC 8216 `BANDWIDTH`), from the sizes of the stored segments. */
+  bandwidth: number;
+  /** Measured total bits over total duration (`AVERAGE-BANDWIDTH`). */
+  averageBandwidth: number;
+  /**
+   * RFC 6381 codecs of the published streams, e.g. `avc1.640028,mp4a.40.2`: from the probe for copied streams,
+   * from ffprobe on the first segment for transcoded video (estimated if that probe fails).
+   */
+  codecs: string;
+  /** Picture size of the published video; `null` for audio-only. */
+  width: number | null;
+  height: number | null;
+  /** Frames per second, 3 decimals; `null` for audio-only (or when unknown). */
+  frameRate: number | null;
+}
+
+/** What the published streams are: the variant attributes of a master playlist. */
+interface OutputDescription {
+  codecs: string;
+  width: number | null;
+  height: number | null;
+  frameRate: number | null;
+}
+
+/**
+ * Describes the output from the source probe and the plan; for transcoded video from the probe of the first
+ * produced segment when there is one (x264 picks the level), otherwise what the plan asks for.
+ */
+function describeOutput(
+  probe: ProbeResult,
+  plan: MediaPlan,
+  firstSegment: ProbeResult | undefined,
+): OutputDescription {
+  let video: CodecInfo['video'];
+  if (plan.video === StreamAction.Copy) video = probe.video;
+  else if (plan.video === StreamAction.Transcode) {
+    video = firstSegment?.video ?? {
+      codec: 'h264',
+      profile: 'High',
+      width: plan.width ?? probe.video?.width,
+      height: plan.height ?? probe.video?.height,
+      fps: probe.video?.fps,
+    };
+  }
+  let audio: CodecInfo['audio'];
+  if (plan.audio === StreamAction.Copy) audio = probe.audio;
+  else if (plan.audio === StreamAction.Transcode)
+    audio = firstSegment?.audio ?? { codec: 'aac', profile: 'LC' };
+  const fps = video?.fps ?? probe.video?.fps;
+  return {
+    codecs: codecsFor({ video, audio }),
+    width: video?.width ?? null,
+    height: video?.height ?? null,
+    frameRate: video && fps !== undefined && fps > 0 ? Math.round(fps * 1000) / 1000 : null,
+  };
 }
 
 const silentLogger: HlsLogger = { info() {}, warn() {}, error() {} };
@@ -194,6 +254,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
   let scanning: Promise<void> | undefined;
   const inflight = new Set<Promise<void>>();
   let notifications: Promise<void> = Promise.resolve();
+  let firstSegmentProbe: Promise<ProbeResult | undefined> | undefined;
 
   try {
     throwIfFailed();
@@ -224,6 +285,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     // ---- segment bookkeeping -------------------------------------------------------------------------------
     const segments: HlsSegment[] = []; // as listed by ffmpeg, index = position
     const stored: boolean[] = [];
+    const sizes: number[] = [];
     const queue: number[] = [];
     let uploading = 0;
     let uploadedCount = 0;
@@ -281,8 +343,38 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       }
     };
 
+    /**
+     * Probes a hard link of the first transcoded segment, to learn the profile and level x264 chose, while the
+     * segment itself is uploaded and deleted. Resolves `undefined` (logged) when that fails; removes the link.
+     */
+    const probeLinkedSegment = async (copy: string): Promise<ProbeResult | undefined> => {
+      try {
+        return await probeMedia(copy, {
+          ffprobePath: options.ffprobePath,
+          timeoutMs: probeTimeoutMs,
+          signal: job.signal,
+        });
+      } catch (error) {
+        if (!job.signal.aborted)
+          logger.warn({ err: error }, 'hls generation: could not probe the first segment');
+        return undefined;
+      } finally {
+        await rm(copy, { force: true });
+      }
+    };
+
     const uploadSegment = async (index: number): Promise<void> => {
       const file = join(dir, segmentFileName(index));
+      const { size } = await stat(file);
+      if (index === 0 && plan.video === StreamAction.Transcode) {
+        const copy = join(dir, FIRST_SEGMENT_PROBE_FILE);
+        try {
+          await link(file, copy);
+          firstSegmentProbe = probeLinkedSegment(copy);
+        } catch (error) {
+          logger.warn({ err: error }, 'hls generation: could not keep the first segment for probing');
+        }
+      }
       try {
         await sink.putFile(outputPrefix + segmentFileName(index), file, {
           contentType: SEGMENT_CONTENT_TYPE,
@@ -291,6 +383,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       } catch (error) {
         throw job.signal.aborted && firstError ? firstError : storageFailure(error);
       }
+      sizes[index] = size;
       await unlink(file);
     };
 
@@ -429,6 +522,20 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     if (segments.length === 0) {
       throw new MediaError('incomplete', MediaMessage.Damaged, { permanent: true });
     }
+    const output = describeOutput(probe, plan, await firstSegmentProbe);
+    throwIfFailed();
+    const { bandwidth, averageBandwidth } = measureBandwidth(
+      segments.map((segment, index) => ({
+        bytes: sizes[index] ?? 0,
+        durationSeconds: segment.durationSeconds,
+      })),
+      {
+        targetDurationSeconds: targetDurationOf(
+          segments.map((segment) => segment.durationSeconds),
+          segmentSeconds,
+        ),
+      },
+    );
 
     const playlistKey = outputPrefix + HLS_PLAYLIST_NAME;
     try {
@@ -448,6 +555,8 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         probedDurationSeconds: probed,
         segmentCount: segments.length,
         mode: plan.mode,
+        bandwidth,
+        codecs: output.codecs,
         ms: Date.now() - startedAt,
       },
       'hls generation: done',
@@ -460,6 +569,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       mode: plan.mode,
       probe,
       plan,
+      bandwidth,
+      averageBandwidth,
+      ...output,
     };
   } catch (caught) {
     const error = firstError ?? unexpectedFailure(caught);
@@ -469,6 +581,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     await scanning;
     await Promise.allSettled([...inflight]);
     await notifications;
+    await firstSegmentProbe;
     try {
       await sink.deletePrefix(outputPrefix);
     } catch (cleanupError) {

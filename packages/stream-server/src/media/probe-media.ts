@@ -8,15 +8,21 @@ export interface ProbedVideo {
   index: number;
   codec: string;
   profile?: string | undefined;
+  /** ffprobe's `level`: for H.264 the `level_idc` (31 = level 3.1); absent when ffprobe does not know it. */
+  level?: number | undefined;
   pixFmt?: string | undefined;
   width: number;
   height: number;
   fps?: number | undefined;
+  /** Timestamp of the stream's first frame, in seconds (ffprobe's stream `start_time`). */
+  startSeconds?: number | undefined;
 }
 
 export interface ProbedAudio {
   index: number;
   codec: string;
+  /** ffprobe's profile, e.g. `LC`, `HE-AAC`, `HE-AACv2` for AAC. */
+  profile?: string | undefined;
   channels: number;
   sampleRate: number;
 }
@@ -29,6 +35,11 @@ export interface ProbeResult {
   durationSeconds: number | null;
   /** ffprobe's format name, e.g. `mov,mp4,m4a,3gp,3g2,mj2` or `matroska,webm`. */
   formatName: string;
+  /**
+   * The container's start time in seconds (ffprobe's format `start_time`, the earliest stream start). ffmpeg
+   * moves this instant to 0 in its output, so a stream starts at its own `startSeconds` minus this one.
+   */
+  startSeconds?: number | undefined;
   /** The first video stream that is not cover art. */
   video?: ProbedVideo | undefined;
   /** The first audio stream (the default one when several are marked). */
@@ -63,6 +74,11 @@ function asNumber(value: unknown): number | undefined {
 
 function asString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value !== 'unknown' ? value : undefined;
+}
+
+/** ffprobe writes -99 for an unknown level. */
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
 }
 
 function parseRate(value: unknown): number | undefined {
@@ -111,10 +127,12 @@ export function parseProbeOutput(json: string): ProbeResult {
         index,
         codec,
         profile: asString(stream.profile),
+        level: positive(asNumber(stream.level)),
         pixFmt: asString(stream.pix_fmt),
         width: asNumber(stream.width) ?? 0,
         height: asNumber(stream.height) ?? 0,
         fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate),
+        startSeconds: asNumber(stream.start_time),
       };
     } else if (stream.codec_type === 'audio') {
       if (duration !== undefined) streamDurations.push(duration);
@@ -123,6 +141,7 @@ export function parseProbeOutput(json: string): ProbeResult {
         audio = {
           index,
           codec,
+          profile: asString(stream.profile),
           channels: asNumber(stream.channels) ?? 0,
           sampleRate: asNumber(stream.sample_rate) ?? 0,
         };
@@ -141,7 +160,7 @@ export function parseProbeOutput(json: string): ProbeResult {
   if (durationSeconds !== null && !(durationSeconds > 0)) durationSeconds = null;
   const liveMatroska = /matroska|webm/.test(formatName) && (video !== undefined || audio !== undefined);
   if (durationSeconds === null && !liveMatroska) throw notAVideo();
-  return { durationSeconds, formatName, video, audio };
+  return { durationSeconds, formatName, startSeconds: asNumber(format.start_time), video, audio };
 }
 
 /**

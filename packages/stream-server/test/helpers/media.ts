@@ -15,8 +15,10 @@ export const FFMPEG_PATH = '/usr/bin/ffmpeg';
 export const FFPROBE_PATH = '/usr/bin/ffprobe';
 
 /**
- * Kinds of generated test media. All 320x240 at 25 fps with a 440 Hz tone, small and fast to make.
+ * Kinds of generated test media. All 320x240 at 25 fps with a 440 Hz tone, small and fast to make, except the
+ * 1080p one.
  * - `h264-aac-faststart`: MP4, moov at the front, keyframe every 2 s (copyable).
+ * - `h264-aac-1080p`: the same at 1920x1080 (a source with room for a bitrate ladder below it; keep it short).
  * - `h264-aac-moov-end`: the same with the moov at the end (ffmpeg must seek over HTTP).
  * - `vp9-opus-webm`: WebM with one keyframe every 10 s (must be transcoded; segments come from forced keyframes).
  * - `vp9-opus-webm-live`: WebM written like a browser MediaRecorder: no duration, no cues.
@@ -29,6 +31,7 @@ export const FFPROBE_PATH = '/usr/bin/ffprobe';
  */
 export const TestMediaKind = {
   H264AacFaststart: 'h264-aac-faststart',
+  H264Aac1080p: 'h264-aac-1080p',
   H264AacMoovEnd: 'h264-aac-moov-end',
   Vp9OpusWebm: 'vp9-opus-webm',
   Vp9OpusWebmLive: 'vp9-opus-webm-live',
@@ -43,6 +46,7 @@ export type TestMediaKind = (typeof TestMediaKind)[keyof typeof TestMediaKind];
 
 const EXTENSIONS: Record<TestMediaKind, string> = {
   'h264-aac-faststart': 'mp4',
+  'h264-aac-1080p': 'mp4',
   'h264-aac-moov-end': 'mp4',
   'vp9-opus-webm': 'webm',
   'vp9-opus-webm-live': 'webm',
@@ -56,12 +60,12 @@ const EXTENSIONS: Record<TestMediaKind, string> = {
 
 const cache = new Map<string, Promise<string>>();
 
-function lavfi(seconds: number): string[] {
+function lavfi(seconds: number, size = '320x240'): string[] {
   return [
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=320x240:rate=25:duration=${seconds}`,
+    `testsrc2=size=${size}:rate=25:duration=${seconds}`,
     '-f',
     'lavfi',
     '-i',
@@ -94,6 +98,17 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
   switch (kind) {
     case 'h264-aac-faststart':
       await ffmpeg([...lavfi(seconds), ...H264, ...AAC, '-movflags', '+faststart', '-shortest', file]);
+      break;
+    case 'h264-aac-1080p':
+      await ffmpeg([
+        ...lavfi(seconds, '1920x1080'),
+        ...H264,
+        ...AAC,
+        '-movflags',
+        '+faststart',
+        '-shortest',
+        file,
+      ]);
       break;
     case 'h264-aac-moov-end':
       await ffmpeg([...lavfi(seconds), ...H264, ...AAC, '-shortest', file]);
