@@ -126,6 +126,18 @@ export const DevTokenAnswer = z
   .object({ token: z.string(), user: z.string(), expires_at: z.iso.datetime() })
   .meta({ id: 'DevToken' });
 
+export const Caption = z
+  .object({
+    language: z.string().meta({ description: 'BCP-47 tag in canonical case, e.g. `en`, `pt-BR`, `zh-Hant`' }),
+    label: z.string().meta({ description: "What players show in their captions menu, e.g. 'Portuguese (Brazil)'" }),
+    default: z.boolean().meta({ description: 'Shown without the viewer choosing (at most one track per video)' }),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Caption' });
+
+export const CaptionList = z.object({ captions: z.array(Caption) }).meta({ id: 'CaptionList' });
+
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
@@ -135,5 +147,7 @@ export interface ApiSchemaTypes {
   StreamFailed: z.infer<typeof StreamFailed>;
   UploadInstructions: z.infer<typeof UploadInstructions>;
   Registered: z.infer<typeof Registered>;
+  Caption: z.infer<typeof Caption>;
+  CaptionList: z.infer<typeof CaptionList>;
   Error: z.infer<typeof ErrorBody>;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
+import { createCaptionManageRoutes, createCaptionRoutes } from '../captions/caption-routes.js';
 import type { Db } from '../db/create-database.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
@@ -127,6 +128,8 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.route('/api/videos', createPlaylistRoutes(deps));
+  // Before the user routes: the caption playback URLs carry a playback token, not a bearer token.
+  app.route('/api/videos', createCaptionRoutes(deps));
   app.route('/api/videos', createUserRoutes(deps));
   if (deps.devTokens) app.route('/api/dev', createDevTokenRoutes(deps.devTokens));
   if (deps.webApp) app.route('/', createWebAppRoutes(deps.webApp));
@@ -138,6 +141,10 @@ export function createApp(deps: AppDeps): Hono {
       registry: deps.registry,
       streams: deps.streams,
     }),
+  );
+  app.route(
+    '/api/manage',
+    createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
   );
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 

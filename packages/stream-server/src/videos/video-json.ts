@@ -47,6 +47,11 @@ export const storageKeys = {
   source: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}.mp4`,
   hlsPrefix: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_hls/`,
   playlist: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_hls/playlist.m3u8`,
+  /** Every caption file of a video lives under this prefix (kept apart from the HLS, which is regenerated). */
+  captionsPrefix: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_captions/`,
+  /** One caption track: `language` is a canonical BCP-47 tag (letters, digits and `-` only). */
+  captions: (ownerId: string, videoId: string, language: string) =>
+    `videos/${ownerId}/${videoId}_captions/${language}.vtt`,
 } as const;
 
 const OWNER_ID = /^[A-Za-z0-9._@|:-]{1,128}$/;

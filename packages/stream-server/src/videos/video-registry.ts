@@ -154,6 +154,8 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       if (video.upload_id) await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
       await deps.storage.deleteObject(video.source_key);
       await deps.storage.deletePrefix(storageKeys.hlsPrefix(video.owner_id, video.id));
+      // Caption rows go with the video row (foreign key cascade); their files are here.
+      await deps.storage.deletePrefix(storageKeys.captionsPrefix(video.owner_id, video.id));
     },
 
     async removeHls(videoId) {

@@ -1,0 +1,366 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { describeRoute } from 'hono-openapi';
+
+import type { PlaybackTokens } from '../auth/playback-tokens.js';
+import { serviceKeyMatches } from '../auth/service-key.js';
+import type { UserTokenVerifier } from '../auth/user-tokens.js';
+import type { Db } from '../db/create-database.js';
+import type { VideoRow } from '../db/schema.js';
+import { Caption, CaptionList, ErrorBody } from '../http/api-schemas.js';
+import {
+  ApiError,
+  ApiErrorCode,
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../http/errors.js';
+import { describe } from '../http/openapi.js';
+import { bearerToken } from '../http/request-helpers.js';
+import type { Storage } from '../storage/storage.js';
+import { isVideoId } from '../videos/video-json.js';
+import { findOwnedVideo, findVideo } from '../videos/videos-repository.js';
+import { findCaption, listCaptions } from './captions-repository.js';
+import {
+  captionTooLarge,
+  readCaptionText,
+  removeCaption,
+  saveCaption,
+  toCaptionJson,
+} from './captions-service.js';
+import { canonicalLanguage } from './language-tag.js';
+import { authorizePlayback } from './playback-access.js';
+import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
+import { MAX_CAPTION_BYTES, withTimestampMap } from './webvtt.js';
+
+type Env = { Variables: { userId: string } };
+
+export interface CaptionRoutesDeps {
+  db: Db;
+  storage: Storage;
+  userTokens: UserTokenVerifier;
+  playbackTokens: PlaybackTokens;
+  /** Users may add and delete captions of their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
+  userUploads?: boolean | undefined;
+}
+
+/** Content types a caption upload may have (none is accepted too); the charset, if given, must be UTF-8. */
+const CAPTION_TYPES = new Set(['text/vtt', 'text/plain', 'application/octet-stream']);
+
+function checkContentType(c: Context): void {
+  const header = c.req.header('content-type');
+  if (!header) return;
+  const [type = '', ...params] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (!CAPTION_TYPES.has(type)) {
+    throw new BadRequestError(
+      `Send the WebVTT file itself as the body, with Content-Type: text/vtt (got ${type}); ` +
+        'e.g. curl -X PUT -H "Content-Type: text/vtt" --data-binary @captions.vtt …',
+    );
+  }
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new BadRequestError(
+      `WebVTT files are UTF-8; the body says charset=${charset}. Convert it to UTF-8.`,
+    );
+  }
+}
+
+/** `en.m3u8` → `{ language: 'en', kind: 'm3u8' }`; anything else → `undefined`. */
+function playbackLanguageFile(name: string): { language: string; kind: 'm3u8' | 'vtt' } | undefined {
+  const match = /^(.+)\.(m3u8|vtt)$/.exec(name);
+  return match ? { language: match[1] as string, kind: match[2] as 'm3u8' | 'vtt' } : undefined;
+}
+
+function parseDefault(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new BadRequestError('default must be true or false.');
+}
+
+/**
+ * 413 past {@link MAX_CAPTION_BYTES}, with `Connection: close`: the rest of the body is never read, so the client
+ * must not send its next request on this connection.
+ */
+const limitBody = bodyLimit({
+  maxSize: MAX_CAPTION_BYTES,
+  onError: (c) => {
+    const error = captionTooLarge();
+    return c.json({ error: { code: error.code, message: error.message } }, 413, { Connection: 'close' });
+  },
+});
+
+/** The OpenAPI request body of a caption upload (describe() knows JSON bodies only). */
+const describeVttBody = describeRoute({
+  requestBody: {
+    required: true,
+    description: `The WebVTT file, UTF-8, at most ${MAX_CAPTION_BYTES / 1024 / 1024} MiB`,
+    content: { 'text/vtt': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
+  },
+});
+
+const putParameters = [
+  {
+    name: 'label',
+    in: 'query' as const,
+    description:
+      "What players show; default: the language's English name, e.g. 'Portuguese (Brazil)'. Kept on replace when absent.",
+  },
+  {
+    name: 'default',
+    in: 'query' as const,
+    description:
+      '`true` makes this the track shown without choosing (the others lose it); kept on replace when absent',
+  },
+];
+
+const putResponses = {
+  200: { description: 'Replaced', schema: Caption },
+  201: { description: 'Created', schema: Caption },
+  413: { description: `Larger than ${MAX_CAPTION_BYTES / 1024 / 1024} MiB`, schema: ErrorBody },
+};
+
+const putDescription =
+  'The body is the WebVTT file (Content-Type text/vtt or text/plain). It is checked — a malformed file is a 400 ' +
+  "naming the line — and stored with LF line ends and no BOM. Cue times are relative to the video's start.";
+
+/** Reads a caption upload's body (after the size limit) and stores it for `video`. */
+async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video: VideoRow) {
+  checkContentType(c);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const { created, caption } = await saveCaption(deps, video, {
+    language: c.req.param('language') ?? '',
+    body,
+    label: c.req.query('label'),
+    isDefault: parseDefault(c.req.query('default')),
+  });
+  return c.json(toCaptionJson(caption), created ? 201 : 200);
+}
+
+/**
+ * Caption routes under `/api/videos`:
+ *
+ * - with the user's bearer token, on their own videos (unknown and not-yours are both 404):
+ *   `GET /{id}/captions`, and — when `USER_UPLOADS` is on, like the other user writes — `PUT` and `DELETE
+ *   /{id}/captions/{language}`;
+ * - with the playback token from `/stream` in the URL, like the playlist: `GET /{id}/captions/{language}.m3u8` (a
+ *   WebVTT subtitle media playlist for a master playlist's `#EXT-X-MEDIA`) and `GET /{id}/captions/{language}.vtt`
+ *   (the file, with an `X-TIMESTAMP-MAP` that lines its cues up with the segments).
+ *
+ * Mount it before the user routes: their bearer-token middleware would otherwise refuse the playback URLs.
+ */
+export function createCaptionRoutes(deps: CaptionRoutesDeps) {
+  const app = new Hono<Env>();
+
+  const requireUser = createMiddleware<Env>(async (c, next) => {
+    const token = bearerToken(c);
+    if (!token) throw new UnauthorizedError();
+    c.set('userId', await deps.userTokens.verify(token));
+    await next();
+  });
+  const requireUserWrites = createMiddleware<Env>(async (_c, next) => {
+    if (!deps.userUploads) {
+      throw new ForbiddenError(
+        'This server does not take caption uploads or deletes from users (USER_UPLOADS is off): the host app does that through the management API.',
+      );
+    }
+    await next();
+  });
+  const ownedVideo = async (c: Context<Env>) => {
+    const id = c.req.param('id') ?? '';
+    const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
+    if (!video) throw new NotFoundError();
+    return video;
+  };
+
+  app.get(
+    '/:id/captions',
+    describe({
+      summary: "List your video's caption tracks",
+      tags: ['captions'],
+      security: 'user',
+      responses: { 200: { description: 'By language tag', schema: CaptionList } },
+      errors: [401, 404],
+    }),
+    requireUser,
+    async (c) => {
+      const video = await ownedVideo(c);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ captions: (await listCaptions(deps.db, video.id)).map(toCaptionJson) });
+    },
+  );
+
+  app.put(
+    '/:id/captions/:language',
+    describe({
+      summary: 'Add or replace a caption track of your video (USER_UPLOADS)',
+      description: putDescription,
+      tags: ['captions'],
+      security: 'user',
+      parameters: putParameters,
+      responses: putResponses,
+      errors: [400, 401, 403, 404, 409],
+    }),
+    describeVttBody,
+    requireUser,
+    requireUserWrites,
+    limitBody,
+    async (c) => putCaption(c, deps, await ownedVideo(c)),
+  );
+
+  app.delete(
+    '/:id/captions/:language',
+    describe({
+      summary: 'Delete a caption track of your video (USER_UPLOADS)',
+      tags: ['captions'],
+      security: 'user',
+      responses: { 204: { description: 'Deleted (the file too)' } },
+      errors: [400, 401, 403, 404],
+    }),
+    requireUser,
+    requireUserWrites,
+    async (c) => {
+      await removeCaption(deps, await ownedVideo(c), c.req.param('language'));
+      return c.body(null, 204);
+    },
+  );
+
+  app.get(
+    '/:id/captions/:language',
+    describe({
+      summary:
+        'Playback: a caption track as an HLS subtitle playlist ({language}.m3u8) or WebVTT ({language}.vtt)',
+      description:
+        'Guarded by the playback token in the URL, like the playlist. `{language}.m3u8` is a VOD WebVTT subtitle ' +
+        "media playlist with one segment spanning the video, for a master playlist's `#EXT-X-MEDIA:TYPE=SUBTITLES`; " +
+        'its segment is `{language}.vtt?token=…`, the stored file with `X-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000` ' +
+        "added so its cues line up with the segments' timeline (1.4 s) in hls.js and Safari.",
+      tags: ['playback'],
+      security: 'none',
+      parameters: [
+        { name: 'token', in: 'query', required: true, description: 'Playback token from /stream' },
+      ],
+      responses: { 200: { description: 'A subtitle playlist or a WebVTT file' } },
+      errors: [401, 403, 404, 409],
+    }),
+    describeRoute({
+      responses: {
+        200: {
+          description: 'A subtitle playlist (`.m3u8`) or a WebVTT file (`.vtt`)',
+          content: {
+            'application/vnd.apple.mpegurl': { schema: { type: 'string' } },
+            'text/vtt': { schema: { type: 'string' } },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const token = c.req.query('token');
+      const video = await authorizePlayback(deps, c.req.param('id'), token);
+      const file = playbackLanguageFile(c.req.param('language'));
+      const language = file && canonicalLanguage(file.language);
+      const caption = language ? await findCaption(deps.db, video.id, language) : undefined;
+      if (!file || !caption) throw new NotFoundError('The video has no captions in that language.');
+
+      if (file.kind === 'm3u8') {
+        const duration = video.duration_seconds;
+        if (duration === null || !(duration > 0)) {
+          throw new ApiError(
+            409,
+            ApiErrorCode.Conflict,
+            'The video has no known duration yet (its HLS is not ready); ask /stream again.',
+          );
+        }
+        // Relative, so it resolves against this URL whatever host or proxy the player reached us through.
+        const uri = `${encodeURIComponent(caption.language)}.vtt?token=${encodeURIComponent(token ?? '')}`;
+        return c.body(buildSubtitlePlaylist(duration, uri), 200, {
+          'Content-Type': 'application/vnd.apple.mpegurl',
+          'Cache-Control': 'private, no-store',
+        });
+      }
+      const text = await readCaptionText(deps.storage, caption);
+      return c.body(withTimestampMap(text, SEGMENT_TIMELINE_START_MPEGTS), 200, {
+        'Content-Type': 'text/vtt; charset=utf-8',
+        'Cache-Control': 'private, no-store',
+      });
+    },
+  );
+
+  return app;
+}
+
+/**
+ * The same caption management for a trusted backend with the service API key, under `/api/manage`:
+ * `GET /videos/{id}/captions`, `PUT` and `DELETE /videos/{id}/captions/{language}`. It checks the key itself, so it
+ * is safe wherever it is mounted.
+ */
+export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serviceApiKey: string }) {
+  const app = new Hono();
+
+  const requireService = createMiddleware(async (c, next) => {
+    const token = bearerToken(c);
+    if (!token || !serviceKeyMatches(token, deps.serviceApiKey)) {
+      throw new UnauthorizedError('The management API needs the service API key as a bearer token.');
+    }
+    await next();
+  });
+  const video = async (c: Context) => {
+    const id = c.req.param('id') ?? '';
+    const found = isVideoId(id) ? await findVideo(deps.db, id) : undefined;
+    if (!found) throw new NotFoundError();
+    return found;
+  };
+
+  app.get(
+    '/videos/:id/captions',
+    describe({
+      summary: "List a video's caption tracks",
+      tags: ['management'],
+      security: 'service',
+      responses: { 200: { description: 'By language tag', schema: CaptionList } },
+      errors: [401, 404],
+    }),
+    requireService,
+    async (c) => c.json({ captions: (await listCaptions(deps.db, (await video(c)).id)).map(toCaptionJson) }),
+  );
+
+  app.put(
+    '/videos/:id/captions/:language',
+    describe({
+      summary: 'Add or replace a caption track',
+      description: putDescription,
+      tags: ['management'],
+      security: 'service',
+      parameters: putParameters,
+      responses: putResponses,
+      errors: [400, 401, 404, 409],
+    }),
+    describeVttBody,
+    requireService,
+    limitBody,
+    async (c) => putCaption(c, deps, await video(c)),
+  );
+
+  app.delete(
+    '/videos/:id/captions/:language',
+    describe({
+      summary: 'Delete a caption track',
+      tags: ['management'],
+      security: 'service',
+      responses: { 204: { description: 'Deleted (the file too)' } },
+      errors: [400, 401, 404],
+    }),
+    requireService,
+    async (c) => {
+      await removeCaption(deps, await video(c), c.req.param('language'));
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,29 @@
+import type { PlaybackTokens } from '../auth/playback-tokens.js';
+import type { Db } from '../db/create-database.js';
+import type { VideoRow } from '../db/schema.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../http/errors.js';
+import { isVideoId } from '../videos/video-json.js';
+import { findOwnedVideo } from '../videos/videos-repository.js';
+
+/**
+ * The check every playback URL makes (`?token=` from `/stream`), as the playlist route does: a token is present
+ * (401), valid and unexpired (401), names this video (403), and its user still owns the video in the database (404).
+ * Returns the video.
+ *
+ * @example
+ * const video = await authorizePlayback(deps, c.req.param('id'), c.req.query('token'));
+ */
+export async function authorizePlayback(
+  deps: { db: Db; playbackTokens: PlaybackTokens },
+  videoId: string,
+  token: string | undefined,
+): Promise<VideoRow> {
+  if (!token) throw new UnauthorizedError('The URL has no playback token.');
+  const grant = await deps.playbackTokens.verify(token);
+  if (!isVideoId(videoId) || grant.videoId !== videoId) {
+    throw new ForbiddenError('The playback token is for another video.');
+  }
+  const video = await findOwnedVideo(deps.db, videoId, grant.userId);
+  if (!video) throw new NotFoundError();
+  return video;
+}
