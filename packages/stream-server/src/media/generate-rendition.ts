@@ -189,7 +189,13 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
         permanent: true,
       });
     }
-    await checkSource(options.sourceUrl, { timeoutMs: probeTimeoutMs, signal: job.signal });
+    const checked = await checkSource(options.sourceUrl, { timeoutMs: probeTimeoutMs, signal: job.signal });
+    if (checked.rangeSupported === false) {
+      logger.warn(
+        { sizeBytes: checked.sizeBytes },
+        'rendition: the source ignores Range; an MP4 with its index at the end will fail',
+      );
+    }
     throwIfFailed();
     await mkdir(options.tempRoot, { recursive: true });
     workDir = await mkdtemp(join(options.tempRoot, 'rendition-'));

@@ -266,8 +266,9 @@ async function expectAlignedRung(
   const { segments } = parseHlsPlaylist(text);
   expect(segments.map((segment) => segment.uri)).toEqual(segmentNames);
   expect(rung.segmentCount).toBe(durations.length);
+  // Exactly the source rendition's boundaries (the check in generateRendition allows 0.1 s; a frame is 40 ms).
   segments.forEach((segment, i) =>
-    expect(Math.abs(segment.durationSeconds - (durations[i] ?? 0))).toBeLessThan(0.1),
+    expect(Math.abs(segment.durationSeconds - (durations[i] ?? 0))).toBeLessThan(0.005),
   );
 
   // It plays: ffprobe reads the playlist, and ffmpeg decodes every frame of it without an error.
@@ -351,6 +352,29 @@ describe('generateRendition: below a transcoded source rendition', () => {
   });
 });
 
+describe('generateRendition: a video that starts after its audio', () => {
+  it('measures boundaries from the first video frame, as the source rendition does', async () => {
+    // Matroska keeps the offset: audio from 0 s, video from about 0.54 s.
+    const file = join(mediaDir, 'late-video.mkv');
+    await run(FFMPEG_PATH, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-itsoffset', '0.5'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=8'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=8.5'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p'],
+      ...['-c:a', 'aac', '-ac', '2', file],
+    ]);
+    const c = await setUp();
+    const url = server.url(basename(file));
+    const source = await sourceRendition(c, url, 4);
+    expect(source.result.probe.video?.startSeconds).toBeGreaterThan(0.4);
+    expect(source.result.probe.startSeconds).toBeLessThan(0.1);
+    expect(source.durations.map(Math.round)).toEqual([4, 4]);
+
+    const rung = await generateRendition(rungOptions(c, url, 144, source));
+    await expectAlignedRung(c, rung, 144, source.durations);
+  });
+});
+
 describe('generateRendition: failures store nothing', () => {
   let probe: ProbeResult;
   let url: string;
@@ -414,6 +438,13 @@ describe('generateRendition: failures store nothing', () => {
       generateRendition(options({ signal: controller.signal, uploadConcurrency: 1 })),
     );
     expect(error).toMatchObject({ code: 'aborted', permanent: false });
+    await expectNothingStored();
+  });
+
+  it('fails transiently at the wall-clock limit, killing ffmpeg', async () => {
+    const { options, expectNothingStored } = await failedCase();
+    const error = await failureOf(generateRendition(options({ timeoutMs: 1 })));
+    expect(error).toMatchObject({ code: 'timeout', permanent: false });
     await expectNothingStored();
   });
 
