@@ -10,7 +10,7 @@ import { probeHlsDuration, segmentUris } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';
 import { spawnCli, waitFor, writeSlowFfmpeg, type CliProcess } from './helpers/processes.js';
 import { startTestS3, type TestS3 } from './helpers/s3.js';
-import { api, createTestDatabase, waitForStream } from './helpers/test-server.js';
+import { api, createTestDatabase, waitForReadyWith, waitForStream } from './helpers/test-server.js';
 
 /**
  * Real processes on one real PostgreSQL and one bucket: an API process (in-process here) and `notetaker-stream
@@ -84,8 +84,10 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
   };
 
   const expectCompleteStream = async (id: string, alice: ReturnType<typeof api>, seconds: number) => {
-    const { body } = await waitForStream(alice, id, 90_000);
-    expect(body['status']).toBe('ready');
+    const { body: first } = await waitForStream(alice, id, 90_000);
+    expect(first['status']).toBe('ready');
+    // Poster and storyboard come from a task after `ready`; wait for them too.
+    const body = await waitForReadyWith(alice, id, (answer) => 'storyboard_url' in answer, 90_000);
     const hlsUrl = body['hls_url'] as string;
     expect(await probeHlsDuration(hlsUrl)).toBeCloseTo(seconds, 0);
     // Nothing half-published: the prefix holds exactly the playlist, the segments it lists, poster and storyboard.

@@ -8,8 +8,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPlaybackTokens } from '../src/auth/playback-tokens.js';
+import { listVideoTasks } from '../src/tasks/video-tasks-repository.js';
 import { FFPROBE_PATH, makeTestMedia } from './helpers/media.js';
-import { api, startTestServer, VARIANTS, waitForStream, type TestServer } from './helpers/test-server.js';
+import {
+  api,
+  startTestServer,
+  VARIANTS,
+  waitForReadyWith,
+  waitForStream,
+  type TestServer,
+} from './helpers/test-server.js';
 
 const run = promisify(execFile);
 
@@ -75,9 +83,11 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: SECONDS });
     videoId = (await server.importVideo(file, { ownerId: 'alice' })).id;
     await alice(`/api/videos/${videoId}/stream`);
-    const answer = await waitForStream(alice, videoId);
-    expect(answer.body['status']).toBe('ready');
-    ready = answer.body;
+    // `ready` comes first (the video plays at once); poster and storyboard follow from a task of their own.
+    const first = await waitForStream(alice, videoId);
+    expect(first.body['status']).toBe('ready');
+    expect((await listVideoTasks(server.database.db, videoId)).map((task) => task.kind)).toContain('thumbnails');
+    ready = await waitForReadyWith(alice, videoId, (body) => 'poster_url' in body && 'storyboard_url' in body);
   });
 
   afterAll(async () => {
@@ -166,6 +176,8 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     expect(body['status']).toBe('ready');
     expect(body).not.toHaveProperty('poster_url');
     expect(body).not.toHaveProperty('storyboard_url');
+    // Not "not yet": no thumbnails task was queued at all.
+    expect(await listVideoTasks(server.database.db, id)).toEqual([]);
     const token = new URL(body['hls_url'] as string).searchParams.get('token')!;
     const poster = await fetch(`${server.url}/api/videos/${id}/poster.jpg?token=${encodeURIComponent(token)}`, {
       redirect: 'manual',
@@ -177,7 +189,7 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 3 });
     const id = (await server.importVideo(file, { ownerId: 'alice' })).id;
     await alice(`/api/videos/${id}/stream`);
-    const { body } = await waitForStream(alice, id);
+    const body = await waitForReadyWith(alice, id, (answer) => 'poster_url' in answer);
     const posterLocation = (await fetch(body['poster_url'] as string, { redirect: 'manual' })).headers.get('location')!;
     expect((await fetch(posterLocation)).status).toBe(200);
     const manage = api(server, server.serviceApiKey);

@@ -59,6 +59,20 @@ const envSchema = z
     WORKER: booleanString.default(true),
     WORKER_CONCURRENCY: positiveInt(Math.max(1, Math.floor(os.availableParallelism() / 2))),
     WORKER_POLL_MS: positiveInt(500),
+    WORKER_TASK_CONCURRENCY: z.coerce.number().int().min(0).default(1),
+    RENDITIONS: z
+      .string()
+      .trim()
+      .default('720,360')
+      .transform((value, ctx) => {
+        if (['', 'off', 'none', 'false', '0'].includes(value.toLowerCase())) return [];
+        const heights = value.split(',').map((part) => Number(part.trim().replace(/p$/i, '')));
+        if (heights.some((h) => !Number.isInteger(h) || h < 144 || h > 4320 || h % 2 !== 0)) {
+          ctx.addIssue({ code: 'custom', message: 'a comma-separated list of even heights such as "720,360", or "off"' });
+          return z.NEVER;
+        }
+        return [...new Set(heights)].sort((a, b) => b - a);
+      }),
     JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
     JOB_MAX_ATTEMPTS: positiveInt(5),
     JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
@@ -153,10 +167,17 @@ export interface Config {
     readonly ffprobePath: string;
     readonly segmentSeconds: number;
     readonly uploadConcurrency: number;
+    /**
+     * Heights of the lower renditions made after a video is ready (`RENDITIONS`, highest first); only those below
+     * the source's height are made. Empty: no ladder, the source rendition alone.
+     */
+    readonly renditionHeights: readonly number[];
   };
   readonly worker: {
     readonly enabled: boolean;
     readonly concurrency: number;
+    /** Slots for after-ready tasks (posters, storyboards, renditions), apart from generation slots; 0 runs none. */
+    readonly taskConcurrency: number;
     readonly pollMs: number;
     readonly leaseSeconds: number;
     readonly maxAttempts: number;
@@ -246,10 +267,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ffprobePath: e.FFPROBE_PATH,
       segmentSeconds: e.SEGMENT_SECONDS,
       uploadConcurrency: e.UPLOAD_CONCURRENCY,
+      renditionHeights: e.RENDITIONS,
     },
     worker: {
       enabled: e.WORKER,
       concurrency: e.WORKER_CONCURRENCY,
+      taskConcurrency: e.WORKER_TASK_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,
       leaseSeconds: e.JOB_LEASE_SECONDS,
       maxAttempts: e.JOB_MAX_ATTEMPTS,

@@ -10,11 +10,20 @@ import type { Metrics } from '../observability/metrics.js';
 import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
 import { generateHls } from '../media/generate-hls.js';
-import { generateThumbnails, type ThumbnailsResult } from '../media/generate-thumbnails.js';
 import { StreamAction } from '../media/ffmpeg-args.js';
+import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { runVideoTask } from '../tasks/run-video-task.js';
+import {
+  claimNextTask,
+  failTask,
+  queueVideoTasks,
+  releaseTask,
+  renewTaskLease,
+  type ClaimedTask,
+} from '../tasks/video-tasks-repository.js';
 import { storageKeys } from '../videos/video-json.js';
 import { backoffSeconds } from './backoff.js';
 import {
@@ -68,6 +77,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   let started = false;
   const wakers = new Set<() => void>();
   const runningJobs = new Map<string, AbortController>();
+  const runningTasks = new Map<string, AbortController>();
   const loops: Array<Promise<void>> = [];
 
   const sleep = (ms: number) =>
@@ -98,6 +108,80 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         continue;
       }
       await runJob(job);
+    }
+  };
+
+  const runTaskSlot = async () => {
+    while (!stopping) {
+      let claim: ClaimedTask | undefined;
+      try {
+        claim = await claimNextTask(deps.db, workerId, config.worker.leaseSeconds);
+      } catch (error) {
+        if (!stopping) logger.error({ err: error }, 'claiming a video task failed');
+      }
+      if (stopping) {
+        if (claim) await releaseTask(deps.db, claim, 0).catch(() => {});
+        break;
+      }
+      if (!claim) {
+        await sleep(config.worker.pollMs);
+        continue;
+      }
+      await runTask(claim);
+    }
+  };
+
+  /** One after-ready task (poster and storyboard, a rendition), leased and retried like a generation job. */
+  const runTask = async (claim: ClaimedTask) => {
+    const { task } = claim;
+    const log = logger.child({ videoId: task.video_id, taskId: task.id, task: task.kind, attempt: task.attempts });
+    const controller = new AbortController();
+    runningTasks.set(task.id, controller);
+    let leaseLost = false;
+    const heartbeat = setInterval(
+      () => {
+        renewTaskLease(deps.db, claim, config.worker.leaseSeconds)
+          .then((ours) => {
+            if (!ours) {
+              leaseLost = true;
+              controller.abort(new Error('lease lost'));
+            }
+          })
+          .catch((error: unknown) => log.warn({ err: error }, 'renewing the task lease failed'));
+      },
+      Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
+    );
+    const started = performance.now();
+    try {
+      const outcome = await runVideoTask(claim, {
+        db: deps.db,
+        storage: deps.storage,
+        config,
+        tempRoot,
+        signal: controller.signal,
+        log,
+      });
+      log.info({ outcome, ms: Math.round(performance.now() - started) }, 'video task finished');
+    } catch (error) {
+      if (leaseLost) {
+        log.warn('video task stopped: its lease was lost');
+      } else if (stopping) {
+        await releaseTask(deps.db, claim, 0).catch(() => {});
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        const permanent = error instanceof MediaError && error.permanent;
+        if (permanent || task.attempts >= config.worker.maxAttempts) {
+          log.error({ err: error }, 'video task failed; the video plays on without it');
+          await failTask(deps.db, claim, message).catch(() => {});
+        } else {
+          const delay = backoffSeconds(task.attempts);
+          log.warn({ err: error, retryInSeconds: delay }, 'video task failed; it will be retried');
+          await releaseTask(deps.db, claim, delay, message).catch(() => {});
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+      runningTasks.delete(task.id);
     }
   };
 
@@ -157,32 +241,18 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         logger: log,
       });
       await live.flush();
-      // The EVENT playlist is already playable; poster and storyboard only hold back `ready`, and a failure here
-      // leaves them out rather than failing the video (docs/decisions/0008-posters-and-storyboards.md).
-      const thumbnails: ThumbnailsResult =
-        result.plan.video === StreamAction.None
-          ? { posterKey: null, storyboardKey: null }
-          : await generateThumbnails({
-              sourceUrl,
-              outputPrefix,
-              durationSeconds: result.durationSeconds,
-              sink: deps.storage,
-              tempRoot,
-              ffmpegPath: config.media.ffmpegPath,
-              timeoutMs: (config.worker.timeoutBaseSeconds + result.durationSeconds * config.worker.timeoutPerMediaSecond) * 1000,
-              signal: controller.signal,
-              logger: log,
-            });
       const done = await deps.db.transaction().execute(async (trx) => {
         const row = await completeGeneration(trx, ref, {
           playlistKey: result.playlistKey,
           durationSeconds: result.durationSeconds,
           mode: result.mode,
           mediaInfo: result.probe,
-          posterKey: thumbnails.posterKey,
-          storyboardKey: thumbnails.storyboardKey,
         });
-        if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
+        if (!row) return row;
+        // Poster, storyboard and lower renditions come after `ready`, as tasks of their own, so they never hold
+        // back the video (docs/decisions/0009-renditions-after-ready.md).
+        await queueVideoTasks(trx, row, afterReadyTasks(result, []));
+        if (deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
         return row;
       });
       if (!done) {
@@ -263,6 +333,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       started = true;
       void removeOrphanedTempDirs(tempParent(config.dataDir), logger);
       for (let i = 0; i < config.worker.concurrency; i += 1) loops.push(runSlot());
+      // Separate slots, so a first view never waits behind a rendition of another video.
+      for (let i = 0; i < config.worker.taskConcurrency; i += 1) loops.push(runTaskSlot());
     },
     notify() {
       for (const wake of [...wakers]) wake();
@@ -270,7 +342,9 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     async stop() {
       stopping = true;
       for (const wake of [...wakers]) wake();
-      for (const controller of runningJobs.values()) controller.abort(new Error('shutdown'));
+      for (const controller of [...runningJobs.values(), ...runningTasks.values()]) {
+        controller.abort(new Error('shutdown'));
+      }
       await Promise.all(loops);
     },
   };
@@ -324,6 +398,16 @@ function createLivePublisher(write: (playlist: string) => Promise<unknown>, log:
       stopped = true;
       if (timer) clearTimeout(timer);
     },
+  };
+}
+
+/** The after-ready work of a generation: thumbnails for videos with a picture, and each ladder rung below it. */
+function afterReadyTasks(result: GenerateHlsResult, ladder: readonly number[]) {
+  const sourceHeight = result.probe.video?.height ?? 0;
+  const hasPicture = result.plan.video !== StreamAction.None && sourceHeight > 0;
+  return {
+    thumbnails: hasPicture,
+    renditionHeights: hasPicture ? ladder.filter((height) => height < sourceHeight) : [],
   };
 }
 

@@ -161,8 +161,6 @@ export async function completeGeneration(
     durationSeconds: number;
     mode: string;
     mediaInfo: unknown;
-    posterKey?: string | null;
-    storyboardKey?: string | null;
   },
 ): Promise<VideoRow | undefined> {
   return db
@@ -170,8 +168,9 @@ export async function completeGeneration(
     .set({
       hls_status: HlsStatus.Ready,
       hls_playlist_key: fields.playlistKey,
-      poster_key: fields.posterKey ?? null,
-      storyboard_key: fields.storyboardKey ?? null,
+      // Made afterwards by a thumbnails task (src/tasks/), never by an older run.
+      poster_key: null,
+      storyboard_key: null,
       hls_generated_at: sql`now()`,
       hls_progress: 1,
       hls_live_playlist: null,

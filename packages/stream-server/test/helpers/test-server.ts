@@ -124,3 +124,22 @@ export async function waitForStream(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Polls `/stream` until the ready answer satisfies `until` (e.g. carries `poster_url`, made by a task after `ready`).
+ */
+export async function waitForReadyWith(
+  call: ReturnType<typeof api>,
+  videoId: string,
+  until: (body: Record<string, unknown>) => boolean,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await waitForStream(call, videoId, timeoutMs);
+    if (status !== 200) throw new Error(`/stream answered ${status}: ${JSON.stringify(body)}`);
+    if (until(body)) return body;
+    if (Date.now() > deadline) throw new Error(`ready, but not as expected after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -11,8 +11,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('video_tasks')
     .addColumn('id', 'uuid', (col) => col.primaryKey())
-    .addColumn('video_id', 'text', (col) => col.notNull().references('videos.id').onDelete('cascade'))
-    .addColumn('hls_run_id', 'text', (col) => col.notNull())
+    .addColumn('video_id', 'uuid', (col) => col.notNull().references('videos.id').onDelete('cascade'))
+    .addColumn('hls_run_id', 'uuid', (col) => col.notNull())
     .addColumn('kind', 'text', (col) => col.notNull())
     /** Task parameters as JSON (e.g. the rendition's height). */
     .addColumn('params', 'text', (col) => col.notNull().defaultTo('{}'))

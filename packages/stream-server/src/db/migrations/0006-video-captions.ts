@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('video_captions')
-    .addColumn('video_id', 'text', (col) => col.notNull().references('videos.id').onDelete('cascade'))
+    .addColumn('video_id', 'uuid', (col) => col.notNull().references('videos.id').onDelete('cascade'))
     .addColumn('language', 'text', (col) => col.notNull())
     /** What players show in their captions menu, e.g. "English" or "Français (CC)". */
     .addColumn('label', 'text', (col) => col.notNull())

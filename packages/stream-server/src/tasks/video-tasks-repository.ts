@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+
+import { sql } from 'kysely';
+
+import type { Db } from '../db/create-database.js';
+import { HlsStatus, TaskKind, TaskStatus, type VideoRow, type VideoTaskRow } from '../db/schema.js';
+
+// Data access for video_tasks: work done for a ready video (poster and storyboard, lower renditions), leased like
+// generation jobs (docs/decisions/0009-renditions-after-ready.md). Plain functions taking `db` (or a transaction).
+
+/** What a rendition task produced; stored as the task's `result` JSON and read by the master playlist. */
+export interface RenditionResult {
+  playlistKey: string;
+  width: number;
+  height: number;
+  /** Peak segment bit rate (HLS `BANDWIDTH`). */
+  bandwidth: number;
+  averageBandwidth: number;
+  /** RFC 6381, e.g. `avc1.64001f,mp4a.40.2`. */
+  codecs: string;
+  frameRate: number | null;
+}
+
+/** A task as a worker holds it: the row plus the lease that makes it this worker's. */
+export interface ClaimedTask {
+  task: VideoTaskRow;
+  workerId: string;
+}
+
+/**
+ * Queues the after-ready work of a generation run (inside the transaction that marks the video ready): a
+ * thumbnails task when the video has a picture, and one rendition task per height. Tasks of older runs are dropped.
+ */
+export async function queueVideoTasks(
+  db: Db,
+  video: Pick<VideoRow, 'id' | 'hls_run_id'>,
+  tasks: { thumbnails: boolean; renditionHeights: readonly number[] },
+): Promise<number> {
+  if (!video.hls_run_id) return 0;
+  await db
+    .deleteFrom('video_tasks')
+    .where('video_id', '=', video.id)
+    .where('hls_run_id', '<>', video.hls_run_id)
+    .execute();
+  const rows = [
+    ...(tasks.thumbnails ? [{ kind: TaskKind.Thumbnails, params: '{}' }] : []),
+    ...tasks.renditionHeights.map((height) => ({ kind: TaskKind.Rendition, params: JSON.stringify({ height }) })),
+  ].map((task) => ({ id: randomUUID(), video_id: video.id, hls_run_id: video.hls_run_id as string, ...task }));
+  if (rows.length === 0) return 0;
+  await db.insertInto('video_tasks').values(rows).execute();
+  return rows.length;
+}
+
+/** Drops every task of a video (its HLS was deleted or is being made again). */
+export async function deleteVideoTasks(db: Db, videoId: string): Promise<void> {
+  await db.deleteFrom('video_tasks').where('video_id', '=', videoId).execute();
+}
+
+/**
+ * Takes the oldest pending task whose lease is free or expired and whose retry time has come, thumbnails before
+ * renditions (a poster matters more than a third quality), and leases it to `workerId`.
+ */
+export async function claimNextTask(db: Db, workerId: string, leaseSeconds: number): Promise<ClaimedTask | undefined> {
+  const result = await sql<VideoTaskRow>`
+    update video_tasks set
+      lease_owner = ${workerId},
+      lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
+      attempts = attempts + 1,
+      updated_at = now()
+    where id = (
+      select id from video_tasks
+      where status = ${TaskStatus.Pending}
+        and (lease_expires_at is null or lease_expires_at < now())
+        and next_attempt_at <= now()
+      order by case when kind = ${TaskKind.Thumbnails} then 0 else 1 end, created_at
+      limit 1
+      for update skip locked
+    )
+    returning *`.execute(db);
+  const task = result.rows[0];
+  return task ? { task, workerId } : undefined;
+}
+
+function ownsTask(claim: ClaimedTask) {
+  return sql<boolean>`id = ${claim.task.id} and lease_owner = ${claim.workerId} and status = ${TaskStatus.Pending}`;
+}
+
+/** Extends the lease; `false` means the task is no longer ours (lease lost, video deleted or regenerated). */
+export async function renewTaskLease(db: Db, claim: ClaimedTask, leaseSeconds: number): Promise<boolean> {
+  const result = await db
+    .updateTable('video_tasks')
+    .set({ lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(ownsTask(claim))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Records the task's result; `false` when it was no longer ours. */
+export async function completeTask(db: Db, claim: ClaimedTask, result: unknown): Promise<boolean> {
+  const done = await db
+    .updateTable('video_tasks')
+    .set({
+      status: TaskStatus.Done,
+      result: JSON.stringify(result ?? null),
+      error_message: null,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: sql`now()`,
+    })
+    .where(ownsTask(claim))
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) === 1;
+}
+
+/** Gives up on the task for good, keeping the reason (the video plays on without what it would have made). */
+export async function failTask(db: Db, claim: ClaimedTask, message: string): Promise<void> {
+  await db
+    .updateTable('video_tasks')
+    .set({
+      status: TaskStatus.Failed,
+      error_message: message,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: sql`now()`,
+    })
+    .where(ownsTask(claim))
+    .execute();
+}
+
+/** Gives the task back to be claimed again after `delaySeconds` (transient failure or shutdown). */
+export async function releaseTask(db: Db, claim: ClaimedTask, delaySeconds: number, message?: string): Promise<void> {
+  await db
+    .updateTable('video_tasks')
+    .set({
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`,
+      ...(message === undefined ? {} : { error_message: message }),
+      updated_at: sql`now()`,
+    })
+    .where(ownsTask(claim))
+    .execute();
+}
+
+/** Drops a task whose run is over (the video was regenerated, reset or failed since it was queued). */
+export async function dropTask(db: Db, taskId: string): Promise<void> {
+  await db.deleteFrom('video_tasks').where('id', '=', taskId).execute();
+}
+
+/**
+ * Applies a thumbnails task's keys to the video, only while the video is still ready from the same run.
+ * Returns `false` when the run is over (the caller then removes what it made).
+ */
+export async function setVideoThumbnails(
+  db: Db,
+  video: { id: string; runId: string },
+  keys: { posterKey: string | null; storyboardKey: string | null },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('videos')
+    .set({ poster_key: keys.posterKey, storyboard_key: keys.storyboardKey, updated_at: sql`now()` })
+    .where('id', '=', video.id)
+    .where('hls_run_id', '=', video.runId)
+    .where('hls_status', '=', HlsStatus.Ready)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The finished renditions of the video's current run, highest first (what the master playlist lists). */
+export async function listReadyRenditions(
+  db: Db,
+  video: Pick<VideoRow, 'id' | 'hls_run_id'>,
+): Promise<RenditionResult[]> {
+  if (!video.hls_run_id) return [];
+  const rows = await db
+    .selectFrom('video_tasks')
+    .select(['result'])
+    .where('video_id', '=', video.id)
+    .where('hls_run_id', '=', video.hls_run_id)
+    .where('kind', '=', TaskKind.Rendition)
+    .where('status', '=', TaskStatus.Done)
+    .execute();
+  return rows
+    .map((row) => (row.result ? (JSON.parse(row.result) as RenditionResult) : undefined))
+    .filter((r): r is RenditionResult => r !== undefined)
+    .sort((a, b) => b.height - a.height);
+}
+
+/** Every task of a video, oldest first (for the management API and tests). */
+export async function listVideoTasks(db: Db, videoId: string): Promise<VideoTaskRow[]> {
+  return db.selectFrom('video_tasks').selectAll().where('video_id', '=', videoId).orderBy('created_at').execute();
+}
