@@ -31,7 +31,7 @@ import {
   toCaptionJson,
 } from './captions-service.js';
 import { canonicalLanguage } from './language-tag.js';
-import { authorizePlayback } from './playback-access.js';
+import { authorizePlayback } from '../auth/playback-access.js';
 import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
 import { MAX_CAPTION_BYTES, withTimestampMap } from './webvtt.js';
 

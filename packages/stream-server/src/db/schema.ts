@@ -33,6 +33,8 @@ export interface VideosTable {
   poster_key: string | null;
   /** `…_hls/storyboard.vtt` once made; its cues point into `…_hls/storyboard.jpg`. */
   storyboard_key: string | null;
+  /** JSON `VariantAttributes` of the source rendition (measured), for the master playlist. */
+  hls_variant: string | null;
   hls_requested_at: Timestamp | null;
   hls_run_id: string | null;
   hls_attempts: Generated<number>;

@@ -24,6 +24,7 @@ import {
   renewTaskLease,
   type ClaimedTask,
 } from '../tasks/video-tasks-repository.js';
+import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../videos/video-json.js';
 import { backoffSeconds } from './backoff.js';
 import {
@@ -100,7 +101,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         if (!stopping) logger.error({ err: error }, 'claiming a generation job failed');
       }
       if (stopping) {
-        if (job) await releaseGeneration(deps.db, { id: job.video.id, runId: job.runId, workerId }, 0).catch(() => {});
+        if (job)
+          await releaseGeneration(deps.db, { id: job.video.id, runId: job.runId, workerId }, 0).catch(
+            () => {},
+          );
         break;
       }
       if (!job) {
@@ -134,7 +138,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
   /** One after-ready task (poster and storyboard, a rendition), leased and retried like a generation job. */
   const runTask = async (claim: ClaimedTask) => {
     const { task } = claim;
-    const log = logger.child({ videoId: task.video_id, taskId: task.id, task: task.kind, attempt: task.attempts });
+    const log = logger.child({
+      videoId: task.video_id,
+      taskId: task.id,
+      task: task.kind,
+      attempt: task.attempts,
+    });
     const controller = new AbortController();
     runningTasks.set(task.id, controller);
     let leaseLost = false;
@@ -207,21 +216,28 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
     );
     const started = performance.now();
-    const live = createLivePublisher((playlist) => publishLivePlaylist(deps.db, ref, playlist, progress), log);
+    const live = createLivePublisher(
+      (playlist) => publishLivePlaylist(deps.db, ref, playlist, progress),
+      log,
+    );
     const outputPrefix = storageKeys.hlsPrefix(video.owner_id, video.id);
     log.info({ sourceKey: video.source_key }, 'generation started');
     deps.metrics?.generationStarted.inc();
     try {
       const source = await deps.storage.headObject(video.source_key);
       if (!source) {
-        throw new MediaError(MediaErrorCode.InvalidInput, 'The source file is missing from storage.', { permanent: true });
+        throw new MediaError(MediaErrorCode.InvalidInput, 'The source file is missing from storage.', {
+          permanent: true,
+        });
       }
       if (source.size === 0) {
         throw new MediaError(MediaErrorCode.InvalidInput, 'The uploaded file is empty.', { permanent: true });
       }
       // A previous attempt may have died half-way: start from an empty prefix.
       await deps.storage.deletePrefix(outputPrefix);
-      const sourceUrl = await deps.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS });
+      const sourceUrl = await deps.storage.presignGet(video.source_key, {
+        expiresInSeconds: MAX_PRESIGN_SECONDS,
+      });
       const result = await generateHls({
         sourceUrl,
         outputPrefix,
@@ -232,7 +248,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         ffprobePath: config.media.ffprobePath,
         uploadConcurrency: config.media.uploadConcurrency,
         timeoutMs: (probedSeconds: number | null) =>
-          (config.worker.timeoutBaseSeconds + (probedSeconds ?? 3600) * config.worker.timeoutPerMediaSecond) * 1000,
+          (config.worker.timeoutBaseSeconds + (probedSeconds ?? 3600) * config.worker.timeoutPerMediaSecond) *
+          1000,
         signal: controller.signal,
         onProgress: (p) => {
           progress = Math.min(0.99, p.fraction);
@@ -247,18 +264,27 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
           durationSeconds: result.durationSeconds,
           mode: result.mode,
           mediaInfo: result.probe,
+          variant: {
+            bandwidth: result.bandwidth,
+            averageBandwidth: result.averageBandwidth,
+            width: result.width,
+            height: result.height,
+            codecs: result.codecs,
+            frameRate: result.frameRate,
+          } satisfies VariantAttributes,
         });
         if (!row) return row;
         // Poster, storyboard and lower renditions come after `ready`, as tasks of their own, so they never hold
         // back the video (docs/decisions/0009-renditions-after-ready.md).
-        await queueVideoTasks(trx, row, afterReadyTasks(result, []));
+        await queueVideoTasks(trx, row, afterReadyTasks(result, config.media.renditionHeights));
         if (deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
         return row;
       });
       if (!done) {
         log.warn('generation finished but the job is no longer ours (video deleted or reset)');
         const current = await findVideo(deps.db, video.id);
-        if (!current || current.hls_run_id !== job.runId) await deps.storage.deletePrefix(outputPrefix).catch(() => {});
+        if (!current || current.hls_run_id !== job.runId)
+          await deps.storage.deletePrefix(outputPrefix).catch(() => {});
         return;
       }
       const seconds = (performance.now() - started) / 1000;
@@ -266,7 +292,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       deps.metrics?.generationDuration.observe({ mode: result.mode }, seconds);
       deps.webhooks?.onQueued();
       log.info(
-        { mode: result.mode, durationSeconds: result.durationSeconds, segments: result.segmentCount, ms: Math.round(seconds * 1000) },
+        {
+          mode: result.mode,
+          durationSeconds: result.durationSeconds,
+          segments: result.segmentCount,
+          ms: Math.round(seconds * 1000),
+        },
         'generation succeeded',
       );
     } catch (error) {
@@ -297,7 +328,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     }
     // Raw ffmpeg output goes to the logs only; the user sees the readable message.
     log.error(
-      { err: error, code: media?.code, stderrTail: media?.details.stderrTail, command: media?.details.command },
+      {
+        err: error,
+        code: media?.code,
+        stderrTail: media?.details.stderrTail,
+        command: media?.details.command,
+      },
       'generation attempt failed',
     );
     deps.metrics?.generationFailed.inc({ reason: media?.code ?? 'unexpected' });
@@ -403,7 +439,7 @@ function createLivePublisher(write: (playlist: string) => Promise<unknown>, log:
 
 /** The after-ready work of a generation: thumbnails for videos with a picture, and each ladder rung below it. */
 function afterReadyTasks(result: GenerateHlsResult, ladder: readonly number[]) {
-  const sourceHeight = result.probe.video?.height ?? 0;
+  const sourceHeight = result.height ?? 0;
   const hasPicture = result.plan.video !== StreamAction.None && sourceHeight > 0;
   return {
     thumbnails: hasPicture,

@@ -3,12 +3,22 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load-config.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, TaskKind, type VideoRow } from '../db/schema.js';
+import { generateRendition } from '../media/generate-rendition.js';
 import { generateThumbnails } from '../media/generate-thumbnails.js';
+import { parseHlsPlaylist } from '../media/hls-playlist.js';
+import { MediaError } from '../media/media-error.js';
+import type { ProbeResult } from '../media/probe-media.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
 import { storageKeys } from '../videos/video-json.js';
 import { findVideo } from '../videos/videos-repository.js';
-import { completeTask, dropTask, setVideoThumbnails, type ClaimedTask } from './video-tasks-repository.js';
+import {
+  completeTask,
+  dropTask,
+  setVideoThumbnails,
+  type ClaimedTask,
+  type RenditionResult,
+} from './video-tasks-repository.js';
 
 export interface VideoTaskContext {
   db: Db;
@@ -37,6 +47,8 @@ export async function runVideoTask(claim: ClaimedTask, ctx: VideoTaskContext): P
   switch (task.kind) {
     case TaskKind.Thumbnails:
       return runThumbnails(claim, video, ctx);
+    case TaskKind.Rendition:
+      return runRendition(claim, video, ctx);
     default:
       throw new Error(`Unknown task kind "${String(task.kind)}".`);
   }
@@ -47,7 +59,11 @@ function jobTimeoutMs(config: VideoTaskContext['config'], durationSeconds: numbe
 }
 
 /** Poster and storyboard (docs/decisions/0008-posters-and-storyboards.md): never fails, leaves out what it cannot make. */
-async function runThumbnails(claim: ClaimedTask, video: VideoRow, ctx: VideoTaskContext): Promise<TaskOutcome> {
+async function runThumbnails(
+  claim: ClaimedTask,
+  video: VideoRow,
+  ctx: VideoTaskContext,
+): Promise<TaskOutcome> {
   const durationSeconds = video.duration_seconds ?? 0;
   const sourceUrl = await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS });
   const thumbnails = await generateThumbnails({
@@ -69,6 +85,76 @@ async function runThumbnails(claim: ClaimedTask, video: VideoRow, ctx: VideoTask
   });
   if (!applied) {
     // Regenerated or deleted meanwhile: the new run makes its own; its prefix was emptied when it started.
+    await dropTask(ctx.db, claim.task.id);
+    return 'dropped';
+  }
+  return 'done';
+}
+
+/** Where a rung is stored: its own folder beside the source rendition, named by height and task. */
+export function renditionPrefix(hlsPrefix: string, height: number, taskId: string): string {
+  return `${hlsPrefix}${height}p-${taskId.slice(0, 8)}/`;
+}
+
+/**
+ * One lower rung of the ladder, made from the original source with keyframes at the source rendition's segment
+ * boundaries (docs/decisions/0009-renditions-after-ready.md). Its attributes become the task's result, which is what
+ * the master playlist lists; a run that is over meanwhile gets its rung deleted instead.
+ */
+async function runRendition(
+  claim: ClaimedTask,
+  video: VideoRow,
+  ctx: VideoTaskContext,
+): Promise<TaskOutcome> {
+  const { height } = JSON.parse(claim.task.params) as { height: number };
+  if (!video.hls_playlist_key || !video.media_info) {
+    throw new MediaError('invalid_input', 'The source rendition is missing; the ladder cannot be made.', {
+      permanent: true,
+    });
+  }
+  const sourcePlaylist = parseHlsPlaylist(await ctx.storage.getObjectText(video.hls_playlist_key));
+  const source = (
+    typeof video.media_info === 'string' ? JSON.parse(video.media_info) : video.media_info
+  ) as ProbeResult;
+  const outputPrefix = renditionPrefix(
+    storageKeys.hlsPrefix(video.owner_id, video.id),
+    height,
+    claim.task.id,
+  );
+  const durationSeconds = video.duration_seconds ?? 0;
+  const rung = await generateRendition({
+    sourceUrl: await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS }),
+    outputPrefix,
+    height,
+    segmentDurations: sourcePlaylist.segments.map((segment) => segment.durationSeconds),
+    source,
+    sink: ctx.storage,
+    tempRoot: ctx.tempRoot,
+    ffmpegPath: ctx.config.media.ffmpegPath,
+    ffprobePath: ctx.config.media.ffprobePath,
+    uploadConcurrency: ctx.config.media.uploadConcurrency,
+    // A rung is a full encode: allow twice a generation's time.
+    timeoutMs: 2 * jobTimeoutMs(ctx.config, durationSeconds),
+    signal: ctx.signal,
+    logger: ctx.log,
+  });
+  const result: RenditionResult = {
+    playlistKey: rung.playlistKey,
+    bandwidth: rung.bandwidth,
+    averageBandwidth: rung.averageBandwidth,
+    width: rung.width,
+    height: rung.height,
+    codecs: rung.codecs,
+    frameRate: rung.frameRate,
+  };
+  const applied = await ctx.db.transaction().execute(async (trx) => {
+    const current = await findVideo(trx, video.id);
+    if (!current || current.hls_status !== HlsStatus.Ready || current.hls_run_id !== claim.task.hls_run_id)
+      return false;
+    return completeTask(trx, claim, result);
+  });
+  if (!applied) {
+    await ctx.storage.deletePrefix(outputPrefix).catch(() => {});
     await dropTask(ctx.db, claim.task.id);
     return 'dropped';
   }

@@ -3,22 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 
 import type { Db } from '../db/create-database.js';
+import type { VariantAttributes } from '../videos/master-playlist.js';
 import { HlsStatus, TaskKind, TaskStatus, type VideoRow, type VideoTaskRow } from '../db/schema.js';
 
 // Data access for video_tasks: work done for a ready video (poster and storyboard, lower renditions), leased like
 // generation jobs (docs/decisions/0009-renditions-after-ready.md). Plain functions taking `db` (or a transaction).
 
 /** What a rendition task produced; stored as the task's `result` JSON and read by the master playlist. */
-export interface RenditionResult {
+export interface RenditionResult extends VariantAttributes {
   playlistKey: string;
   width: number;
   height: number;
-  /** Peak segment bit rate (HLS `BANDWIDTH`). */
-  bandwidth: number;
-  averageBandwidth: number;
-  /** RFC 6381, e.g. `avc1.64001f,mp4a.40.2`. */
-  codecs: string;
-  frameRate: number | null;
 }
 
 /** A task as a worker holds it: the row plus the lease that makes it this worker's. */
@@ -44,8 +39,16 @@ export async function queueVideoTasks(
     .execute();
   const rows = [
     ...(tasks.thumbnails ? [{ kind: TaskKind.Thumbnails, params: '{}' }] : []),
-    ...tasks.renditionHeights.map((height) => ({ kind: TaskKind.Rendition, params: JSON.stringify({ height }) })),
-  ].map((task) => ({ id: randomUUID(), video_id: video.id, hls_run_id: video.hls_run_id as string, ...task }));
+    ...tasks.renditionHeights.map((height) => ({
+      kind: TaskKind.Rendition,
+      params: JSON.stringify({ height }),
+    })),
+  ].map((task) => ({
+    id: randomUUID(),
+    video_id: video.id,
+    hls_run_id: video.hls_run_id as string,
+    ...task,
+  }));
   if (rows.length === 0) return 0;
   await db.insertInto('video_tasks').values(rows).execute();
   return rows.length;
@@ -60,7 +63,11 @@ export async function deleteVideoTasks(db: Db, videoId: string): Promise<void> {
  * Takes the oldest pending task whose lease is free or expired and whose retry time has come, thumbnails before
  * renditions (a poster matters more than a third quality), and leases it to `workerId`.
  */
-export async function claimNextTask(db: Db, workerId: string, leaseSeconds: number): Promise<ClaimedTask | undefined> {
+export async function claimNextTask(
+  db: Db,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<ClaimedTask | undefined> {
   const result = await sql<VideoTaskRow>`
     update video_tasks set
       lease_owner = ${workerId},
@@ -128,7 +135,12 @@ export async function failTask(db: Db, claim: ClaimedTask, message: string): Pro
 }
 
 /** Gives the task back to be claimed again after `delaySeconds` (transient failure or shutdown). */
-export async function releaseTask(db: Db, claim: ClaimedTask, delaySeconds: number, message?: string): Promise<void> {
+export async function releaseTask(
+  db: Db,
+  claim: ClaimedTask,
+  delaySeconds: number,
+  message?: string,
+): Promise<void> {
   await db
     .updateTable('video_tasks')
     .set({
@@ -188,5 +200,10 @@ export async function listReadyRenditions(
 
 /** Every task of a video, oldest first (for the management API and tests). */
 export async function listVideoTasks(db: Db, videoId: string): Promise<VideoTaskRow[]> {
-  return db.selectFrom('video_tasks').selectAll().where('video_id', '=', videoId).orderBy('created_at').execute();
+  return db
+    .selectFrom('video_tasks')
+    .selectAll()
+    .where('video_id', '=', videoId)
+    .orderBy('created_at')
+    .execute();
 }

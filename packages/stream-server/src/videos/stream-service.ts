@@ -4,7 +4,8 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ApiErrorCode, ConflictError, NotFoundError } from '../http/errors.js';
-import { findOwnedVideo, startHlsGeneration } from './videos-repository.js';
+import { MASTER_PLAYLIST_NAME } from './master-playlist.js';
+import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
 import { isVideoId } from './video-json.js';
 
 /** The `/stream` answer, as the contract gives it. */
@@ -107,6 +108,12 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return video;
   };
 
+  /** `master.m3u8` once the master has something to choose from (a lower rendition, a caption track). */
+  const readyPlaylistName = async (video: VideoRow) =>
+    video.hls_variant && (await hasMasterPlaylistEntries(deps.db, video))
+      ? MASTER_PLAYLIST_NAME
+      : 'playlist.m3u8';
+
   const playlistUrl = async (video: VideoRow, type: PlaylistType) => {
     const { token, expiresAt } = await deps.playbackTokens.mint(
       { userId: video.owner_id, videoId: video.id },
@@ -116,7 +123,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     const query = `${tokenQuery}${type === PlaylistType.Event ? `&${PLAYLIST_TYPE_PARAM}=event` : ''}`;
     const base = `${deps.publicUrl()}/api/videos/${video.id}`;
     return {
-      hls_url: `${base}/playlist.m3u8?${query}`,
+      hls_url: `${base}/${type === PlaylistType.Vod ? await readyPlaylistName(video) : 'playlist.m3u8'}?${query}`,
       expires_at: expiresAt.toISOString(),
       // Poster and storyboard share the playlist's token (so its lifetime and its checks); only `ready` has them.
       images: {
@@ -132,7 +139,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       status: 'generating',
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
-      ...(playable ? { ...withoutImages(await playlistUrl(video, PlaylistType.Event)), playable: true as const } : {}),
+      ...(playable
+        ? { ...withoutImages(await playlistUrl(video, PlaylistType.Event)), playable: true as const }
+        : {}),
     };
   };
 

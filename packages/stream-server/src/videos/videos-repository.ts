@@ -17,7 +17,12 @@ export async function findVideo(db: Db, id: string): Promise<VideoRow | undefine
 
 /** The video when `ownerId` owns it; `undefined` otherwise (unknown and not-yours look the same). */
 export async function findOwnedVideo(db: Db, id: string, ownerId: string): Promise<VideoRow | undefined> {
-  return db.selectFrom('videos').selectAll().where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
+  return db
+    .selectFrom('videos')
+    .selectAll()
+    .where('id', '=', id)
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
 }
 
 export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): Promise<VideoRow[]> {
@@ -161,6 +166,8 @@ export async function completeGeneration(
     durationSeconds: number;
     mode: string;
     mediaInfo: unknown;
+    /** The source rendition's line in a master playlist (measured bandwidth, resolution, codecs). */
+    variant: unknown;
   },
 ): Promise<VideoRow | undefined> {
   return db
@@ -180,6 +187,7 @@ export async function completeGeneration(
       hls_lease_expires_at: null,
       duration_seconds: fields.durationSeconds,
       media_info: JSON.stringify(fields.mediaInfo),
+      hls_variant: JSON.stringify(fields.variant),
       updated_at: sql`now()`,
     })
     .where(ownsLease(job))
@@ -252,6 +260,7 @@ export async function resetHls(db: Db, id: string): Promise<VideoRow | undefined
       hls_playlist_key: null,
       poster_key: null,
       storyboard_key: null,
+      hls_variant: null,
       hls_generated_at: null,
       hls_error_message: null,
       hls_progress: null,
@@ -268,4 +277,23 @@ export async function resetHls(db: Db, id: string): Promise<VideoRow | undefined
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Whether a ready video's master playlist has more than its source rendition to offer: a finished lower rendition
+ * of the current run, or a caption track. One round trip; `/stream` asks it on every ready answer.
+ */
+export async function hasMasterPlaylistEntries(
+  db: Db,
+  video: Pick<VideoRow, 'id' | 'hls_run_id'>,
+): Promise<boolean> {
+  const result = await sql<{ found: boolean }>`
+    select (
+      exists (
+        select 1 from video_tasks
+        where video_id = ${video.id} and hls_run_id = ${video.hls_run_id} and kind = 'rendition' and status = 'done'
+      )
+      or exists (select 1 from video_captions where video_id = ${video.id})
+    ) as found`.execute(db);
+  return result.rows[0]?.found === true;
 }

@@ -6,6 +6,7 @@ import * as m0003 from './0003-webhook-deliveries.js';
 import * as m0004 from './0004-poster-storyboard.js';
 import * as m0005 from './0005-video-tasks.js';
 import * as m0006 from './0006-video-captions.js';
+import * as m0007 from './0007-source-variant.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
@@ -17,6 +18,7 @@ export const migrationProvider: MigrationProvider = {
       '0004-poster-storyboard': m0004,
       '0005-video-tasks': m0005,
       '0006-video-captions': m0006,
+      '0007-source-variant': m0007,
     };
   },
 };

@@ -1,14 +1,23 @@
 import { Hono } from 'hono';
 
+import { authorizePlayback } from '../../auth/playback-access.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
 import type { Storage } from '../../storage/storage.js';
 import { isPlainSegmentName, rewritePlaylist } from '../../videos/rewrite-playlist.js';
 import { PLAYLIST_TYPE_PARAM, PlaylistType } from '../../videos/stream-service.js';
-import { isVideoId, storageKeys } from '../../videos/video-json.js';
-import { findOwnedVideo } from '../../videos/videos-repository.js';
-import { ApiError, ApiErrorCode, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { listCaptions } from '../../captions/captions-repository.js';
+import { subtitleMediaLines } from '../../captions/subtitle-playlist.js';
+import { listReadyRenditions } from '../../tasks/video-tasks-repository.js';
+import {
+  buildMasterPlaylist,
+  MASTER_PLAYLIST_NAME,
+  parseVariantAttributes,
+  SUBTITLES_GROUP_ID,
+} from '../../videos/master-playlist.js';
+import { storageKeys } from '../../videos/video-json.js';
+import { ApiError, ApiErrorCode, NotFoundError } from '../errors.js';
 import { describe } from '../openapi.js';
 
 /**
@@ -34,15 +43,7 @@ export function createPlaylistRoutes(deps: {
     ttlSeconds: deps.presignTtlSeconds,
   });
 
-  /** Verifies the playback token, that it names this video, and (in the database) that its user owns the video. */
-  const authorizedVideo = async (id: string, token: string | undefined) => {
-    if (!token) throw new UnauthorizedError('The URL has no playback token.');
-    const grant = await deps.playbackTokens.verify(token);
-    if (!isVideoId(id) || grant.videoId !== id) throw new ForbiddenError('The playback token is for another video.');
-    const video = await findOwnedVideo(deps.db, id, grant.userId);
-    if (!video) throw new NotFoundError();
-    return video;
-  };
+  const authorizedVideo = (id: string, token: string | undefined) => authorizePlayback(deps, id, token);
 
   const tokenParameter = {
     name: 'token',
@@ -65,7 +66,8 @@ export function createPlaylistRoutes(deps: {
     }),
     async (c) => {
       const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
-      if (video.hls_status !== HlsStatus.Ready || !video.poster_key) throw new NotFoundError('The video has no poster.');
+      if (video.hls_status !== HlsStatus.Ready || !video.poster_key)
+        throw new NotFoundError('The video has no poster.');
       const url = await presigned.get(video.poster_key);
       return c.body(null, 302, { Location: url, 'Cache-Control': 'private' });
     },
@@ -96,6 +98,80 @@ export function createPlaylistRoutes(deps: {
         'Content-Type': 'text/vtt; charset=utf-8',
         'Cache-Control': 'private, no-store',
       });
+    },
+  );
+
+  app.get(
+    `/:id/${MASTER_PLAYLIST_NAME}`,
+    describe({
+      summary: 'The master playlist behind hls_url once there are lower renditions or captions',
+      description:
+        'Lists the source rendition and every finished lower rendition (BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION, ' +
+        'CODECS and FRAME-RATE as measured) plus a SUBTITLES group of the caption tracks. Every URI is relative and ' +
+        'carries the same playback token; each variant playlist presigns its own segments.',
+      tags: ['playback'],
+      security: 'none',
+      parameters: [tokenParameter],
+      responses: { 200: { description: 'An HLS master playlist', content: 'text' } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const token = c.req.query('token');
+      const video = await authorizedVideo(c.req.param('id'), token);
+      const source = parseVariantAttributes(video.hls_variant);
+      if (video.hls_status !== HlsStatus.Ready || !source) {
+        throw new ApiError(
+          409,
+          ApiErrorCode.Conflict,
+          'The video has no master playlist; ask /stream again.',
+        );
+      }
+      const tokenQuery = `token=${encodeURIComponent(token ?? '')}`;
+      const [renditions, captions] = await Promise.all([
+        listReadyRenditions(deps.db, video),
+        listCaptions(deps.db, video.id),
+      ]);
+      const body = buildMasterPlaylist({
+        variants: [
+          { ...source, uri: `playlist.m3u8?${tokenQuery}` },
+          ...renditions.map((r) => ({ ...r, uri: `renditions/${r.height}p.m3u8?${tokenQuery}` })),
+        ],
+        mediaLines: subtitleMediaLines(
+          captions,
+          (language) => `captions/${encodeURIComponent(language)}.m3u8?${tokenQuery}`,
+          SUBTITLES_GROUP_ID,
+        ),
+        subtitlesGroupId: captions.length > 0 ? SUBTITLES_GROUP_ID : undefined,
+      });
+      return c.body(body, 200, PLAYLIST_HEADERS);
+    },
+  );
+
+  app.get(
+    '/:id/renditions/:file',
+    describe({
+      summary: 'A lower rendition listed in the master playlist, with every segment URL presigned',
+      description: '`{height}p.m3u8`, guarded by the playback token like the other playlists.',
+      tags: ['playback'],
+      security: 'none',
+      parameters: [tokenParameter],
+      responses: { 200: { description: 'An HLS media playlist', content: 'text' } },
+      errors: [401, 403, 404],
+    }),
+    async (c) => {
+      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
+      const height = /^(\d{2,4})p\.m3u8$/.exec(c.req.param('file'))?.[1];
+      const rendition =
+        video.hls_status === HlsStatus.Ready && height
+          ? (await listReadyRenditions(deps.db, video)).find((r) => r.height === Number(height))
+          : undefined;
+      if (!rendition) throw new NotFoundError('The video has no such rendition.');
+      const prefix = rendition.playlistKey.slice(0, rendition.playlistKey.lastIndexOf('/') + 1);
+      const text = await deps.storage.getObjectText(rendition.playlistKey);
+      const body = await rewritePlaylist(text, async (uri) =>
+        isPlainSegmentName(uri) ? presigned.get(prefix + uri) : uri,
+      );
+      return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
 
@@ -146,16 +222,18 @@ export function createPlaylistRoutes(deps: {
         if (!isPlainSegmentName(uri)) return uri;
         return presigned.get(prefix + uri);
       });
-      return c.body(body, 200, {
-        'Content-Type': 'application/vnd.apple.mpegurl',
-        // Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere.
-        'Cache-Control': 'private, no-store',
-      });
+      return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
 
   return app;
 }
+
+/** Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere. */
+const PLAYLIST_HEADERS = {
+  'Content-Type': 'application/vnd.apple.mpegurl',
+  'Cache-Control': 'private, no-store',
+} as const;
 
 /**
  * Reuses a presigned segment URL for a short while instead of signing it again on every playlist request. A live
@@ -262,7 +340,10 @@ export function toEventPlaylist(vod: string): string {
  * await rewriteStoryboard('WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nstoryboard.jpg#xywh=0,0,160,90\n', sign);
  * // '…\nhttps://bucket.example/videos/u/v_hls/storyboard.jpg?X-Amz-…#xywh=0,0,160,90\n'
  */
-export async function rewriteStoryboard(vtt: string, sign: (fileName: string) => Promise<string>): Promise<string> {
+export async function rewriteStoryboard(
+  vtt: string,
+  sign: (fileName: string) => Promise<string>,
+): Promise<string> {
   const signed = new Map<string, Promise<string>>();
   const lines = vtt.split('\n');
   const out: string[] = [];

@@ -1,4 +1,4 @@
-import type { PlaybackTokens } from '../auth/playback-tokens.js';
+import type { PlaybackTokens } from './playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../http/errors.js';
@@ -6,7 +6,7 @@ import { isVideoId } from '../videos/video-json.js';
 import { findOwnedVideo } from '../videos/videos-repository.js';
 
 /**
- * The check every playback URL makes (`?token=` from `/stream`), as the playlist route does: a token is present
+ * The check every playback URL makes (`?token=` from `/stream`: playlists, poster, storyboard, captions): a token is present
  * (401), valid and unexpired (401), names this video (403), and its user still owns the video in the database (404).
  * Returns the video.
  *
