@@ -3,18 +3,23 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/create-database.js';
 import type { Storage } from '../storage/storage.js';
 
-const HLS_KEY = /^videos\/([^/]+)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_hls\//;
+/** Objects derived from a video: its HLS (renditions, poster, storyboard) and its caption files. */
+const DERIVED_KEY =
+  /^videos\/([^/]+)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(hls|captions)\//;
 
 /**
- * Removes HLS objects of videos that no longer exist (an object deletion failed, or a worker was still writing when
+ * Removes HLS and caption objects of videos that no longer exist (an object deletion failed, or a worker was still writing when
  * the video was deleted). Only rows that are gone count: ids are never reused, so this cannot race a new generation.
  * Safe to run in several processes at once, and repeatedly.
  */
 export async function removeOrphanedHls(deps: { db: Db; storage: Storage; logger: Logger }): Promise<number> {
-  const prefixes = new Map<string, string>();
+  const prefixes = new Map<string, Set<string>>();
   for (const object of await deps.storage.listObjects('videos/')) {
-    const match = HLS_KEY.exec(object.key);
-    if (match?.[2]) prefixes.set(match[2], `videos/${match[1]}/${match[2]}_hls/`);
+    const match = DERIVED_KEY.exec(object.key);
+    if (!match?.[2]) continue;
+    const set = prefixes.get(match[2]) ?? new Set<string>();
+    set.add(`videos/${match[1]}/${match[2]}_${match[3]}/`);
+    prefixes.set(match[2], set);
   }
   if (prefixes.size === 0) return 0;
   const ids = [...prefixes.keys()];
@@ -28,11 +33,11 @@ export async function removeOrphanedHls(deps: { db: Db; storage: Storage; logger
     for (const row of rows) owned.add(row.id);
   }
   let removed = 0;
-  for (const [id, prefix] of prefixes) {
+  for (const [id, set] of prefixes) {
     if (owned.has(id)) continue;
-    await deps.storage.deletePrefix(prefix);
+    for (const prefix of set) await deps.storage.deletePrefix(prefix);
     removed += 1;
   }
-  if (removed > 0) deps.logger.info({ removed }, 'removed HLS objects of deleted videos');
+  if (removed > 0) deps.logger.info({ removed }, 'removed HLS and caption objects of deleted videos');
   return removed;
 }
