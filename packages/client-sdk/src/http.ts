@@ -12,6 +12,8 @@ export type Send = (
   path: string,
   signal?: AbortSignal,
   body?: unknown,
+  /** Sends `body` as is with this content type instead of as JSON. */
+  type?: string,
 ) => Promise<HttpAnswer>;
 
 /** Credentials for one request; `refresh` is true on the single retry after a 401. */
@@ -37,21 +39,21 @@ export const createSend =
     fetchFn: typeof fetch | undefined,
     now: () => number,
   ): Send =>
-  async (method, path, signal, body) => {
+  async (method, path, signal, body, type) => {
     for (let refresh = false; ; refresh = true) {
       signal?.throwIfAborted();
       const token = await credential(refresh);
       signal?.throwIfAborted();
       const headers: Record<string, string> = { accept: 'application/json' };
       if (token) headers.authorization = 'Bearer ' + token;
-      if (body) headers['content-type'] = 'application/json';
+      if (body) headers['content-type'] = type || 'application/json';
       let res: Response;
       let text: string;
       try {
         res = await (fetchFn ?? fetch)(baseUrl.replace(/\/+$/, '') + path, {
           method,
           headers,
-          body: body ? JSON.stringify(body) : undefined,
+          body: type ? (body as BodyInit) : body ? JSON.stringify(body) : undefined,
           signal,
         });
         text = await res.text();

@@ -7,7 +7,7 @@ import { StreamHttpError, StreamNetworkError } from './errors.js';
 import { createSend, retryAfterMs } from './http.js';
 import { backoffDelay, isRetryable } from './retry.js';
 import { toStreamStatus } from './stream-status.js';
-import type { RequestOptions, StreamClock, StreamGenerating, StreamStatus, Video } from './types.js';
+import type { Caption, RequestOptions, StreamClock, StreamGenerating, StreamStatus, Video } from './types.js';
 
 export {
   StreamError,
@@ -19,6 +19,7 @@ export {
 } from './errors.js';
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
+  Caption,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -103,6 +104,16 @@ export interface UploadOptions extends RequestOptions {
 export interface UploadSourceOptions extends UploadOptions {
   fetch?: typeof fetch;
   clock?: Partial<StreamClock>;
+}
+
+/** A WebVTT file: its text, or its bytes (UTF-8). */
+export type CaptionSource = string | Blob | Uint8Array | ArrayBuffer;
+
+export interface PutCaptionOptions extends RequestOptions {
+  /** What players show in their captions menu; default: the language's English name (kept on replace when absent). */
+  label?: string;
+  /** `true` shows this track without the viewer choosing (the video's other tracks lose it); kept on replace when absent. */
+  default?: boolean;
 }
 
 const byteLength = (source: Blob | Uint8Array): number =>
@@ -248,6 +259,23 @@ export interface ManagementClient {
   deleteStream(id: string, options?: RequestOptions): Promise<void>;
   /** Restarts a failed generation. */
   retryStream(id: string, options?: RequestOptions): Promise<StreamGenerating>;
+  /**
+   * Adds or replaces the caption track of `language` (a BCP 47 tag such as `en` or `pt-BR`). The server checks the
+   * WebVTT: a malformed file rejects with `StreamHttpError` 400 whose message names the line; over 1 MiB, 413. Once a
+   * video has a caption track, its `/stream` answers hand out a master playlist that carries it.
+   * @example
+   * await manage.putCaption(video.id, 'en', await readFile('captions.vtt', 'utf8'), { default: true });
+   */
+  putCaption(
+    videoId: string,
+    language: string,
+    vtt: CaptionSource,
+    options?: PutCaptionOptions,
+  ): Promise<Caption>;
+  /** The video's caption tracks. */
+  listCaptions(videoId: string, options?: RequestOptions): Promise<Caption[]>;
+  /** Deletes the caption track of `language` (its file too). */
+  deleteCaption(videoId: string, language: string, options?: RequestOptions): Promise<void>;
 }
 
 /**
@@ -295,6 +323,19 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     },
     retryStream: (id, o = {}) =>
       toStreamStatus(send, 'POST', path(id, '/hls/retry'), o.signal, clock.now) as Promise<StreamGenerating>,
+    async putCaption(id, language, vtt, o = {}) {
+      const query = new URLSearchParams();
+      if (o.label != null) query.set('label', o.label);
+      if (o.default != null) query.set('default', String(o.default));
+      const body = vtt instanceof ArrayBuffer ? new Uint8Array(vtt) : vtt;
+      const search = String(query);
+      const rest = `/captions/${encodeURIComponent(language)}${search ? '?' + search : ''}`;
+      return (await send('PUT', path(id, rest), o.signal, body, 'text/vtt; charset=utf-8')).data;
+    },
+    listCaptions: async (id, o = {}) => (await send('GET', path(id, '/captions'), o.signal)).data.captions,
+    deleteCaption: async (id, language, o = {}) => {
+      await send('DELETE', path(id, '/captions/' + encodeURIComponent(language)), o.signal);
+    },
   };
   return client;
 };

@@ -56,6 +56,18 @@ export interface Video {
   created_at: string;
 }
 
+/** A caption track of a video (`PUT`/`GET /api/manage/videos/{id}/captions…`). */
+export interface Caption {
+  /** BCP 47 tag in canonical case, e.g. `en`, `pt-BR`, `zh-Hant` (the server canonicalises what it is given). */
+  language: string;
+  /** What players show in their captions menu, e.g. `Portuguese (Brazil)`. */
+  label: string;
+  /** Shown without the viewer choosing; at most one track per video has it. */
+  default: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Options every single request accepts. */
 export interface RequestOptions {
   /** Cancels the request; the promise then rejects with `signal.reason` (as `fetch` does). */

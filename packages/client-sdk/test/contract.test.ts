@@ -227,6 +227,40 @@ describe('management API', () => {
     });
   });
 
+  it('adds, replaces, lists and deletes caption tracks; a track puts a master playlist with subtitles in /stream', async () => {
+    const { id } = await server.importVideo(validMp4, { ownerId: OWNER, title: 'captions' });
+    const client = await userClient();
+    const first = await client.waitForStream(id, { timeout: 60_000 });
+    expect(first.hls_url).toContain('/playlist.m3u8');
+
+    const vtt = 'WEBVTT\n\n00:00.000 --> 00:02.500\nOlá\n';
+    const added = await manage().putCaption(id, 'pt-br', vtt, { default: true });
+    expect(added).toMatchObject({ language: 'pt-BR', label: 'Portuguese (Brazil)', default: true });
+    const replaced = await manage().putCaption(id, 'pt-BR', new TextEncoder().encode(vtt), {
+      label: 'Português',
+    });
+    expect(replaced).toMatchObject({ language: 'pt-BR', label: 'Português', default: true });
+    expect(await manage().listCaptions(id)).toEqual([replaced]);
+
+    const malformed = await manage()
+      .putCaption(id, 'en', 'WEBVTT\n\n00:00.000 -> 00:01.000\nHi\n')
+      .catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ name: 'StreamHttpError', status: 400, code: 'bad_request' });
+    expect((malformed as Error).message).toContain('Line 4:');
+
+    const ready = await client.getStream(id);
+    expect(ready.status).toBe('ready');
+    const hlsUrl = (ready as { hls_url: string }).hls_url;
+    expect(hlsUrl).toContain('/master.m3u8');
+    const master = await (await fetch(hlsUrl)).text();
+    expect(master).toMatch(/#EXT-X-MEDIA:TYPE=SUBTITLES,.*LANGUAGE="pt-BR"/);
+    expect(master).toContain('NAME="Português"');
+
+    await manage().deleteCaption(id, 'pt-BR');
+    expect(await manage().listCaptions(id)).toEqual([]);
+    await expect(manage().deleteCaption(id, 'pt-BR')).rejects.toMatchObject({ status: 404 });
+  });
+
   it('refuses to import a key that holds no object', async () => {
     await expect(
       manage().importVideo({ owner_id: OWNER, source_key: `videos/${OWNER}/${randomUUID()}.mp4` }),

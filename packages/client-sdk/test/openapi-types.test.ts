@@ -2,7 +2,7 @@ import type { ApiSchemaTypes } from '@notetaker/stream-server';
 import { describe, expectTypeOf, it } from 'vitest';
 
 import type { StreamFailed, StreamGenerating, StreamReady, Video } from '../src/index.js';
-import type { RegisteredVideo } from '../src/server.js';
+import type { Caption, RegisteredVideo } from '../src/server.js';
 
 // The server generates /openapi.json from the same schemas these types come from, so the SDK's hand-written types
 // are checked against the document at compile time (`npm run typecheck` fails on a drift). Each SDK type must accept
@@ -27,6 +27,11 @@ describe('SDK types against the OpenAPI schemas', () => {
   it('Video', () => {
     expectTypeOf<ApiSchemaTypes['Video']>().toExtend<Video>();
     expectTypeOf<keyof Video>().toEqualTypeOf<keyof ApiSchemaTypes['Video']>();
+  });
+
+  it('Caption', () => {
+    expectTypeOf<ApiSchemaTypes['Caption']>().toExtend<Caption>();
+    expectTypeOf<keyof Caption>().toEqualTypeOf<keyof ApiSchemaTypes['Caption']>();
   });
 
   it('RegisteredVideo (management register answer)', () => {

@@ -1,6 +1,12 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import { createManagementClient, uploadSource, type UploadTarget, type Video } from '../src/server.js';
+import {
+  createManagementClient,
+  uploadSource,
+  type Caption,
+  type UploadTarget,
+  type Video,
+} from '../src/server.js';
 import { createFakeClock } from './fake-clock.js';
 import { BASE_URL, VIDEO_ID, deferred, flushIo, useMockServer } from './mock-server.js';
 
@@ -132,6 +138,75 @@ describe('management calls', () => {
     );
     await expect(manage().listVideos('u')).rejects.toMatchObject({ name: 'StreamHttpError', status: 401 });
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('captions', () => {
+  const CAPTION: Caption = {
+    language: 'pt-BR',
+    label: 'Português',
+    default: true,
+    created_at: '2030-01-01T00:00:00Z',
+    updated_at: '2030-01-01T00:00:00Z',
+  };
+  const VTT = 'WEBVTT\n\n00:00.000 --> 00:02.000\nOlá\n';
+
+  it('putCaption sends the WebVTT as the body with the service key, label and default in the query', async () => {
+    server.use(
+      http.put(`${MANAGE}/${VIDEO_ID}/captions/:language`, () => HttpResponse.json(CAPTION, { status: 201 })),
+    );
+    await expect(
+      manage().putCaption(VIDEO_ID, 'pt-BR', VTT, { label: 'Português', default: true }),
+    ).resolves.toEqual(CAPTION);
+    const request = requests[0]!;
+    const url = new URL(request.url);
+    expect(request.method).toBe('PUT');
+    expect(url.pathname).toBe(`/api/manage/videos/${VIDEO_ID}/captions/pt-BR`);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ label: 'Português', default: 'true' });
+    expect(request.headers.get('authorization')).toBe(`Bearer ${API_KEY}`);
+    expect(request.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
+    expect(await request.clone().text()).toBe(VTT);
+  });
+
+  it('putCaption sends bytes and Blobs as they are, and no query without label or default', async () => {
+    server.use(
+      http.put(`${MANAGE}/${VIDEO_ID}/captions/:language`, () => HttpResponse.json(CAPTION, { status: 200 })),
+    );
+    const bytes = new TextEncoder().encode(VTT);
+    for (const source of [bytes, bytes.buffer, new Blob([bytes])]) {
+      await manage().putCaption(VIDEO_ID, 'en', source);
+    }
+    for (const request of requests) {
+      expect(new URL(request.url).search).toBe('');
+      expect(new Uint8Array(await request.clone().arrayBuffer())).toEqual(bytes);
+    }
+    expect(requests).toHaveLength(3);
+  });
+
+  it('putCaption rejects with the server message for a malformed file', async () => {
+    const message = 'Line 3: a cue timing must look like 00:00:01.000 --> 00:00:04.000.';
+    server.use(
+      http.put(`${MANAGE}/${VIDEO_ID}/captions/:language`, () =>
+        HttpResponse.json({ error: { code: 'bad_request', message } }, { status: 400 }),
+      ),
+    );
+    await expect(manage().putCaption(VIDEO_ID, 'en', 'WEBVTT\n\nnot a cue')).rejects.toMatchObject({
+      name: 'StreamHttpError',
+      status: 400,
+      code: 'bad_request',
+      message,
+    });
+  });
+
+  it('listCaptions unwraps the array and deleteCaption sends DELETE with the language escaped', async () => {
+    server.use(
+      http.get(`${MANAGE}/${VIDEO_ID}/captions`, () => HttpResponse.json({ captions: [CAPTION] })),
+      http.delete(`${MANAGE}/${VIDEO_ID}/captions/:language`, () => new HttpResponse(null, { status: 204 })),
+    );
+    await expect(manage().listCaptions(VIDEO_ID)).resolves.toEqual([CAPTION]);
+    await expect(manage().deleteCaption(VIDEO_ID, 'x/y')).resolves.toBeUndefined();
+    expect(requests[1]!.method).toBe('DELETE');
+    expect(new URL(requests[1]!.url).pathname).toBe(`/api/manage/videos/${VIDEO_ID}/captions/x%2Fy`);
   });
 });
 
