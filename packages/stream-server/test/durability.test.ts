@@ -93,7 +93,9 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
     // Nothing half-published: the prefix holds exactly the playlist, the segments it lists, poster and storyboard.
     const playlist = await (await fetch(hlsUrl)).text();
     const listed = segmentUris(playlist).map((uri) => new URL(uri).pathname.split('/').pop());
-    const stored = (await apiServer.storage.listObjects(`videos/alice/${id}_hls/`)).map((o) => o.key.split('/').pop());
+    const stored = (await apiServer.storage.listObjects(`videos/alice/${id}_hls/`)).map((o) =>
+      o.key.split('/').pop(),
+    );
     const thumbnails = ['poster.jpg', 'storyboard.jpg', 'storyboard.vtt'];
     expect(stored.sort()).toEqual([...listed, 'playlist.m3u8', ...thumbnails].sort());
   };
@@ -110,23 +112,69 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
     );
     await a.kill('SIGKILL');
     const b = startWorker(leaseEnv);
-    await waitFor('worker B to take the job over', async () => {
-      const current = await leaseOwner(id);
-      return current?.includes(`:${b.pid}:`) ? current : undefined;
-    }, 30_000);
+    await waitFor(
+      'worker B to take the job over',
+      async () => {
+        const current = await leaseOwner(id);
+        return current?.includes(`:${b.pid}:`) ? current : undefined;
+      },
+      30_000,
+    );
     await expectCompleteStream(id, alice, 24);
     // B's cleanup removed A's temp folder; B's own holds nothing after the job.
-    await waitFor('dead worker temp folder removed', async () => {
-      const names = await fs.readdir(path.join(sharedEnv['DATA_DIR']!, 'tmp', 'generation')).catch(() => []);
-      return names.some((n) => n.endsWith(`-${a.pid}`)) ? undefined : names;
-    }, 15_000);
+    await waitFor(
+      'dead worker temp folder removed',
+      async () => {
+        const names = await fs
+          .readdir(path.join(sharedEnv['DATA_DIR']!, 'tmp', 'generation'))
+          .catch(() => []);
+        return names.some((n) => n.endsWith(`-${a.pid}`)) ? undefined : names;
+      },
+      15_000,
+    );
+  });
+
+  it('a rendition task whose worker is killed is taken over by another worker, and the master lists the rung', async () => {
+    const env = { JOB_LEASE_SECONDS: '5', RENDITIONS: '360' };
+    const a = startWorker(env);
+    const file = await makeTestMedia(dir, 'h264-aac-1080p', { seconds: 12 });
+    const { id } = await apiServer.importVideo(file, { ownerId: 'alice' });
+    const alice = api(apiServer, await apiServer.mintUserToken('alice'));
+    await alice(`/api/videos/${id}/stream`);
+    expect((await waitForStream(alice, id, 90_000)).body['status']).toBe('ready');
+    const taskOwner = async () => {
+      const { rows } = await sql.query<{ lease_owner: string | null; status: string }>(
+        "select lease_owner, status from video_tasks where video_id = $1 and kind = 'rendition'",
+        [id],
+      );
+      return rows[0];
+    };
+    await waitFor('worker A to take the rendition task', async () =>
+      (await taskOwner())?.lease_owner?.includes(`:${a.pid}:`) ? true : undefined,
+    );
+    await a.kill('SIGKILL');
+    const b = startWorker(env);
+    await waitFor(
+      'worker B to finish the rendition',
+      async () => ((await taskOwner())?.status === 'done' ? true : undefined),
+      90_000,
+    );
+    expect(b.pid).toBeGreaterThan(0);
+    const ready = await waitForReadyWith(alice, id, (body) =>
+      String(body['hls_url']).includes('/master.m3u8'),
+    );
+    const master = await (await fetch(ready['hls_url'] as string)).text();
+    expect(master.match(/#EXT-X-STREAM-INF:/g)?.length).toBe(2);
+    expect(master).toContain('RESOLUTION=640x360');
   });
 
   it('SIGTERM during a job hands it back at once, and another worker finishes it', async () => {
     const longLease = { JOB_LEASE_SECONDS: '120' };
     const a = startWorker(longLease);
     const { id, alice } = await firstView(16);
-    await waitFor('worker A to take the job', async () => ((await leaseOwner(id))?.includes(`:${a.pid}:`) ? true : undefined));
+    await waitFor('worker A to take the job', async () =>
+      (await leaseOwner(id))?.includes(`:${a.pid}:`) ? true : undefined,
+    );
     expect(await a.kill('SIGTERM')).toBe(0);
     // Released immediately, not after the 120 s lease.
     expect(await leaseOwner(id)).toBeUndefined();
@@ -145,7 +193,9 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
       const before = (await fs.readFile(runsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
       const token = await apiServer.mintUserToken('alice');
       const answers = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => api(i % 2 ? second : apiServer, token)(`/api/videos/${id}/stream`)),
+        Array.from({ length: 40 }, (_, i) =>
+          api(i % 2 ? second : apiServer, token)(`/api/videos/${id}/stream`),
+        ),
       );
       for (const answer of answers) expect([200, 202]).toContain(answer.status);
       expect((await waitForStream(api(apiServer, token), id)).body['status']).toBe('ready');
