@@ -45,6 +45,12 @@ const MAX_RELOADS_PER_MINUTE = 3;
  */
 const SEEK_MARGIN = 0.5;
 
+/**
+ * Marks the copies of the element's `<track>` children inside its video: hls.js adds `<track>` elements of its own
+ * there for the stream's subtitle renditions, which the element must neither list twice nor remove.
+ */
+const HOST_TRACK = 'data-host-track';
+
 /** A captions or subtitles choice: a `<track>` child or a subtitle rendition of the stream. */
 export type CaptionTrack = SubtitleRendition;
 
@@ -310,10 +316,7 @@ export class NotetakerPlayerElement extends LitElement {
   }
   set captionTrack(index: number) {
     this.#captionsChosen = true;
-    const own = this.#textTracks();
-    own.forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
-    if (this.#engine) this.#engine.subtitle = index < own.length ? -1 : index - own.length;
-    this.requestUpdate();
+    this.#showCaptions(index);
   }
 
   get paused(): boolean {
@@ -613,7 +616,8 @@ export class NotetakerPlayerElement extends LitElement {
     if (!engine) return;
     if (engine.levels.length > this.#quality && engine.level !== this.#quality) engine.level = this.#quality;
     this.#checkComplete();
-    this.#applyDefaultCaptions();
+    // After hls.js's own handling of the event: it picks its default subtitle track right after announcing them.
+    queueMicrotask(() => this.#applyDefaultCaptions());
     this.#applyPendingSeek();
     this.requestUpdate();
   };
@@ -627,16 +631,29 @@ export class NotetakerPlayerElement extends LitElement {
   }
 
   #textTracks(): TextTrack[] {
-    return [...this.media.querySelectorAll('track')]
+    return [...this.media.querySelectorAll<HTMLTrackElement>(`track[${HOST_TRACK}]`)]
       .map((element) => element.track)
       .filter((track) => track.kind === 'captions' || track.kind === 'subtitles');
   }
 
+  #showCaptions(index: number): void {
+    const own = this.#textTracks();
+    own.forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+    if (this.#engine) this.#engine.subtitle = index < own.length ? -1 : index - own.length;
+    this.requestUpdate();
+  }
+
+  /**
+   * Shows the `default-captions` track until it is seen showing; from then on captions are the viewer's to change.
+   * hls.js picks its own subtitle track when it groups its tracks, so this runs again on engine changes.
+   */
   #applyDefaultCaptions(): void {
     const language = this.defaultCaptions?.toLowerCase();
     if (!language || this.#captionsChosen) return;
     const index = this.captionTracks.findIndex((track) => track.language.toLowerCase().startsWith(language));
-    if (index >= 0) this.captionTrack = index;
+    if (index < 0) return;
+    if (this.captionTrack === index) this.#captionsChosen = true;
+    else this.#showCaptions(index);
   }
 
   #onMediaEvent = (event: Event): void => {
@@ -670,10 +687,23 @@ export class NotetakerPlayerElement extends LitElement {
     }
   }
 
-  #syncTracks = (): void => {
+  #syncTracks = (records?: MutationRecord[]): void => {
+    // Only the `<track>` children and their attributes matter, not the element's own (it sets `state` itself).
+    if (records?.every((record) => record.target === this && record.type === 'attributes')) return;
     const video = this.media;
-    for (const track of video.querySelectorAll('track')) track.remove();
-    for (const track of this.querySelectorAll(':scope > track')) video.append(track.cloneNode(true));
+    for (const track of video.querySelectorAll(`track[${HOST_TRACK}]`)) track.remove();
+    for (const track of this.querySelectorAll(':scope > track')) {
+      const copy = track.cloneNode(true) as HTMLTrackElement;
+      copy.setAttribute(HOST_TRACK, '');
+      video.append(copy);
+      // A track whose mode was set is left alone by the browser's automatic caption choice, which Chromium runs
+      // again whenever a track is added (hls.js adds its own): it would show this one beside the one chosen here.
+      // A `default` track is the browser's to show.
+      if (!copy.default) {
+        copy.track.mode = 'hidden';
+        copy.track.mode = 'disabled';
+      }
+    }
     this.#captionsChosen = false;
     this.#applyDefaultCaptions();
     this.requestUpdate();

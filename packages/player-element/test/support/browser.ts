@@ -11,17 +11,21 @@ export function equal<T>(actual: T, expected: T, message: string): void {
   }
 }
 
-/** Resolves with the first truthy value of `check`, polling each animation frame; fails after `timeoutMs`. */
+/**
+ * Resolves with the first truthy value of `check`, polling each animation frame; fails after `timeoutMs` with
+ * `message` (a function is called then, to describe the state that did not change).
+ */
 export async function waitFor<T>(
   check: () => T,
-  message: string,
+  message: string | (() => string),
   timeoutMs = 10_000,
 ): Promise<NonNullable<T>> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = check();
     if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for: ${message}`);
+    if (performance.now() > deadline)
+      throw new Error(`Timed out waiting for: ${typeof message === 'function' ? message() : message}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -3,10 +3,13 @@
 // The server starts with the test runner but is awaited only by tests that fetch /fixtures.json.
 // A second server, started on the first request to /growing-fixtures.json, reads its sources at 2× real time (an
 // ffmpeg wrapper adding `-readrate 2` before `-i`), so that tests see a playlist still growing while they play it.
+// A third one, started on the first request to /ladder-fixtures.json, makes a lower rendition after ready
+// (RENDITIONS=240 on a 640×360 source) and holds a caption track added through the SDK's management client.
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createStreamClient } from '@notetaker/client-sdk';
+import { createManagementClient } from '@notetaker/client-sdk/server';
 import { runFfmpeg, testSourceArgs } from './media-fixtures-plugin.mjs';
 
 /** Lifetime of playback tokens and presigned segment URLs: short, so that tests can see them expire. */
@@ -17,6 +20,14 @@ const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
 const GROWING_SECONDS = 30;
 /** How much faster than real time that server reads its sources. */
 const GROWING_READ_RATE = 2;
+
+/** Length of the video of the ladder server, its source height and the rung it makes below it. */
+const LADDER_SECONDS = 6;
+const LADDER_SOURCE_HEIGHT = 360;
+const LADDER_RUNG_HEIGHT = 240;
+/** The caption track the ladder server holds: one cue over nearly the whole video, so that it shows at any time. */
+const LADDER_CAPTION_TEXT = 'Captions from the stream server';
+const LADDER_VTT = `WEBVTT\n\n00:00.000 --> 00:05.900\n${LADDER_CAPTION_TEXT}\n`;
 
 /** An ffmpeg that reads its input at `rate`× real time: `-readrate <rate>` is inserted before every `-i`. */
 function writeSlowFfmpeg(dir, rate) {
@@ -68,6 +79,17 @@ function makeHeavyMp4(file) {
   ]);
 }
 
+/** Polls `check` every 250 ms until it resolves truthy; rejects with `message` after `timeoutMs`. */
+async function poll(check, message, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
   let server;
   let dataDir;
@@ -75,6 +97,65 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
   let growingServer;
   let growingDir;
   let growingStarted;
+  let ladderServer;
+  let ladderDir;
+  let ladderStarted;
+
+  /**
+   * A server that makes one lower rendition after ready, with a video that has it and an English caption track
+   * (not the default one): its /stream answer is a master playlist with two variants and a SUBTITLES group.
+   */
+  const startLadder = async () => {
+    const mediaDir = path.join(rootDir, '.tmp/media');
+    mkdirSync(mediaDir, { recursive: true });
+    const width = (LADDER_SOURCE_HEIGHT * 16) / 9;
+    const source = await makeCached(path.join(mediaDir, `ladder-${LADDER_SOURCE_HEIGHT}p.mp4`), [
+      ...testSourceArgs(LADDER_SECONDS).map((arg) =>
+        arg.startsWith('testsrc2=') ? arg.replace('320x180', `${width}x${LADDER_SOURCE_HEIGHT}`) : arg,
+      ),
+      '-movflags',
+      '+faststart',
+    ]);
+    const { startServer } = await import('@notetaker/stream-server');
+    mkdirSync(path.join(rootDir, '.tmp'), { recursive: true });
+    ladderDir = mkdtempSync(path.join(rootDir, '.tmp/stream-server-ladder-'));
+    ladderServer = await startServer({
+      env: {
+        DATA_DIR: ladderDir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        RENDITIONS: String(LADDER_RUNG_HEIGHT),
+        SEGMENT_SECONDS: '2',
+        STREAM_RETRY_AFTER_SECONDS: '1',
+        WORKER_POLL_MS: '100',
+      },
+      logger: 'silent',
+    });
+    const token = await ladderServer.mintUserToken(OWNER, 3 * 3600);
+    const video = await ladderServer.importVideo(source, { ownerId: OWNER, title: 'ladder' });
+    const client = createStreamClient({ baseUrl: ladderServer.url, token });
+    await client.waitForStream(video.id, { timeout: 180_000 });
+    const manage = createManagementClient({ baseUrl: ladderServer.url, apiKey: ladderServer.serviceApiKey });
+    const caption = await manage.putCaption(video.id, 'en', LADDER_VTT);
+    // The rung is a task after ready: wait until the master lists it beside the source rendition.
+    await poll(
+      async () => {
+        const answer = await client.getStream(video.id);
+        if (answer.status !== 'ready' || !answer.hls_url.includes('/master.m3u8')) return false;
+        const master = await (await fetch(answer.hls_url)).text();
+        return master.split('#EXT-X-STREAM-INF:').length - 1 === 2;
+      },
+      `the ${LADDER_RUNG_HEIGHT}p rendition`,
+      180_000,
+    );
+    return {
+      apiBase: ladderServer.url,
+      token,
+      videoId: video.id,
+      heights: [LADDER_SOURCE_HEIGHT, LADDER_RUNG_HEIGHT],
+      caption: { language: caption.language, label: caption.label, text: LADDER_CAPTION_TEXT },
+    };
+  };
 
   /** A server with the slow ffmpeg and long-lived URLs (a reload on expiry would hide what is being tested). */
   const startGrowing = async () => {
@@ -164,11 +245,18 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
       await growingStarted?.catch(() => undefined);
       await growingServer?.stop();
       if (growingDir) rmSync(growingDir, { recursive: true, force: true });
+      await ladderStarted?.catch(() => undefined);
+      await ladderServer?.stop();
+      if (ladderDir) rmSync(ladderDir, { recursive: true, force: true });
     },
     async serve(context) {
       if (context.path === '/growing-fixtures.json') {
         growingStarted ??= startGrowing();
         return { body: JSON.stringify(await growingStarted), type: 'json' };
+      }
+      if (context.path === '/ladder-fixtures.json') {
+        ladderStarted ??= startLadder();
+        return { body: JSON.stringify(await ladderStarted), type: 'json' };
       }
       if (context.path !== '/fixtures.json') return undefined;
       const fixtures = await started;

@@ -34,6 +34,25 @@ export async function loadGrowingFixtures(): Promise<GrowingFixtures> {
   return (await response.json()) as GrowingFixtures;
 }
 
+/** The third server: a video whose master playlist has a lower rendition and a caption track. */
+export interface LadderFixtures {
+  apiBase: string;
+  token: string;
+  videoId: string;
+  /** Heights of the variants, highest first: the source rendition, then the rung made after ready. */
+  heights: number[];
+  /** The caption track (not the default one) and the text of its one cue, shown over nearly the whole video. */
+  caption: { language: string; label: string; text: string };
+}
+
+/** Starts (once per run) the server with a bitrate ladder and captions, and waits until its rung exists. */
+export async function loadLadderFixtures(): Promise<LadderFixtures> {
+  const response = await fetch('/ladder-fixtures.json');
+  if (!response.ok)
+    throw new Error(`The ladder server did not start: ${response.status} ${await response.text()}`);
+  return (await response.json()) as LadderFixtures;
+}
+
 /** Replaces the source object of `id` in the server's storage with a good 10 s MP4. */
 export async function replaceVideoSource(id: string): Promise<void> {
   await executeServerCommand('replace-video-source', { id });
