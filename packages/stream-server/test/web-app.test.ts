@@ -250,6 +250,77 @@ describeVariant('embedded', (getServer) => {
     await page.close();
   });
 
+  it('adds and deletes captions from a video row, shows the server’s error for a bad file, and the open player shows the new track', async () => {
+    const server = getServer();
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
+    const { id } = await server.importVideo(file, { ownerId: 'gina', title: 'With captions' });
+    const gina = api(server, await server.mintUserToken('gina'));
+    await gina(`/api/videos/${id}/stream`);
+    expect((await waitForStream(gina, id)).body['status']).toBe('ready');
+    const page = await signIn(server, 'gina');
+    const row = page.locator(`#videos li[data-video-id="${id}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('ready');
+    await row.locator('[data-action=play]').click();
+    await page.waitForFunction(
+      () => ((document.querySelector('notetaker-player') as any)?.media?.currentTime ?? 0) > 0.5,
+      undefined,
+      { timeout: 30_000 },
+    );
+
+    await row.locator('[data-action=captions]').click();
+    expect(await row.locator('[data-action=captions]').getAttribute('aria-expanded')).toBe('true');
+    const panel = row.locator('.captions');
+    await expect.poll(() => panel.locator('.caption-list').textContent()).toContain('No captions yet.');
+
+    // A malformed file: the server's message, naming the line, shows under the form; nothing is stored.
+    await panel.locator('input[name=language]').fill('en');
+    await panel.locator('input[type=file]').setInputFiles({
+      name: 'broken.vtt',
+      mimeType: 'text/vtt',
+      buffer: Buffer.from('WEBVTT\n\n00:00.000 -> 00:01.000\nHello\n'),
+    });
+    await panel.locator('button[type=submit]').click();
+    await expect.poll(() => panel.locator('.caption-error').textContent()).toContain('Line 4:');
+    expect(await json(await gina(`/api/videos/${id}/captions`))).toEqual({ captions: [] });
+
+    // A good file, its language taken from its name, shown by default as the video's first track.
+    await panel.locator('input[name=language]').fill('');
+    await panel.locator('input[type=file]').setInputFiles({
+      name: 'talk.pt-BR.vtt',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('WEBVTT\n\n00:00.000 --> 00:05.500\nOlá do servidor\n'),
+    });
+    expect(await panel.locator('input[name=language]').inputValue()).toBe('pt-BR');
+    expect(await panel.locator('input[name=default]').isChecked()).toBe(true);
+    await panel.locator('button[type=submit]').click();
+    const track = panel.locator('.caption-list li[data-language="pt-BR"]');
+    await expect.poll(() => track.textContent()).toContain('Portuguese (Brazil) (pt-BR)');
+    expect(await track.textContent()).toContain('shown by default');
+    expect(await panel.locator('.caption-error').isHidden()).toBe(true);
+    expect((await json(await gina(`/api/videos/${id}/captions`)))['captions']).toMatchObject([
+      { language: 'pt-BR', label: 'Portuguese (Brazil)', default: true },
+    ]);
+
+    // The open player asked /stream again: the master playlist carries the track, which shows without choosing.
+    await page.waitForFunction(
+      () => {
+        const player = document.querySelector('notetaker-player') as any;
+        const shown = [...(player?.media?.textTracks ?? [])].find(
+          (t: TextTrack) => t.mode === 'showing' && t.language === 'pt-BR',
+        ) as TextTrack | undefined;
+        return player?.captionTracks?.some((t: { language: string }) => t.language === 'pt-BR') && shown;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+
+    await track.locator('[data-action=delete-caption]').click();
+    await expect.poll(() => panel.locator('.caption-list').textContent()).toContain('No captions yet.');
+    expect(await json(await gina(`/api/videos/${id}/captions`))).toEqual({ captions: [] });
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
   it('serves the page without caching and its hashed assets for a year, gzipped when accepted', async () => {
     const server = getServer();
     const page = await fetch(server.url);

@@ -7,6 +7,9 @@ export type Video = ApiSchemaTypes['Video'];
 
 export type UploadInstructions = ApiSchemaTypes['UploadInstructions'];
 
+/** A caption track of a video. */
+export type Caption = ApiSchemaTypes['Caption'];
+
 export interface UploadedPart {
   part_number: number;
   etag: string;
@@ -36,6 +39,10 @@ export interface PageApi {
   startStream(id: string): Promise<void>;
   retry(id: string): Promise<void>;
   remove(id: string): Promise<void>;
+  listCaptions(id: string): Promise<Caption[]>;
+  /** Adds or replaces the track of `language`; the server checks the WebVTT and answers 400 naming the bad line. */
+  putCaption(id: string, language: string, file: Blob, options: { isDefault: boolean }): Promise<Caption>;
+  deleteCaption(id: string, language: string): Promise<void>;
 }
 
 /**
@@ -44,17 +51,19 @@ export interface PageApi {
  * const videos = await api.listVideos();
  */
 export function createPageApi(options: { base: string; token: () => string | null }): PageApi {
+  /** One API request; `body` goes as JSON, or as it is when it is a Blob (with the Blob's own type). */
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const headers: Record<string, string> = {};
     const token = options.token();
     if (token) headers['authorization'] = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers['content-type'] = raw ? body.type : 'application/json';
     let response: Response;
     try {
       response = await fetch(`${options.base}${path}`, {
         method,
         headers,
-        body: body === undefined ? null : JSON.stringify(body),
+        body: raw ? body : body === undefined ? null : JSON.stringify(body),
         cache: 'no-store',
       });
     } catch {
@@ -91,5 +100,16 @@ export function createPageApi(options: { base: string; token: () => string | nul
       await call('POST', `/api/videos/${id}/stream/retry`);
     },
     remove: (id) => call('DELETE', `/api/videos/${id}`),
+    listCaptions: async (id) =>
+      (await call<{ captions: Caption[] }>('GET', `/api/videos/${id}/captions`)).captions,
+    putCaption: (id, language, file, { isDefault }) =>
+      call(
+        'PUT',
+        `/api/videos/${id}/captions/${encodeURIComponent(language)}?default=${isDefault}`,
+        // The server takes text/vtt (or no type); a browser may type a .vtt file as anything, or as nothing.
+        new Blob([file], { type: 'text/vtt' }),
+      ),
+    deleteCaption: (id, language) =>
+      call('DELETE', `/api/videos/${id}/captions/${encodeURIComponent(language)}`),
   };
 }

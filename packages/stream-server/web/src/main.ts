@@ -1,7 +1,7 @@
 import '@notetaker/player-element/define';
 import './styles.css';
 
-import { ApiRequestError, createPageApi, type Video } from './api.js';
+import { ApiRequestError, createPageApi, type Caption, type Video } from './api.js';
 import { uploadToStorage } from './upload.js';
 
 /** What the server tells the page about itself (injected into index.html). */
@@ -66,6 +66,11 @@ function subjectOf(token: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The language tag in a caption file name such as `talk.en.vtt` or `talk.pt-BR.vtt`, if any. */
+function languageFromFileName(name: string): string | null {
+  return /\.([a-z]{2,3}(?:-[a-z0-9]{2,8})*)\.vtt$/i.exec(name)?.[1] ?? null;
 }
 
 function formatBytes(bytes: number | null): string {
@@ -230,6 +235,22 @@ function start(): void {
       play.addEventListener('click', () => openPlayer(video));
       actions.append(play);
     }
+    if (video.upload_status === 'complete') {
+      const open = captionPanels.has(video.id);
+      const captions = h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-action': 'captions',
+          'aria-expanded': String(open),
+          'aria-controls': `captions-${video.id}`,
+        },
+        'Captions',
+      );
+      captions.addEventListener('click', () => toggleCaptions(video, captions));
+      actions.append(captions);
+    }
     if (video.hls_status === 'failed') {
       const retry = h('button', { type: 'button', 'data-action': 'retry' }, 'Retry');
       retry.addEventListener('click', () => {
@@ -263,7 +284,7 @@ function start(): void {
     if (video.hls_status === 'failed' && video.hls_error_message) {
       statusLine.append(h('span', { class: 'error-message' }, video.hls_error_message));
     }
-    return h(
+    const row = h(
       'li',
       { class: 'video', 'data-video-id': video.id, 'data-status': status.key },
       h(
@@ -275,6 +296,10 @@ function start(): void {
       ),
       actions,
     );
+    // An open captions panel moves into the new row with what was typed or chosen in it.
+    const panel = captionPanels.get(video.id);
+    if (panel) row.append(panel);
+    return row;
   };
 
   const rendered = new Map<string, { json: string; element: HTMLElement }>();
@@ -301,9 +326,181 @@ function start(): void {
       if (!seen.has(id)) {
         entry.element.remove();
         rendered.delete(id);
+        captionPanels.delete(id);
       }
     }
     $('empty').hidden = videos.length > 0;
+  };
+
+  // ---- captions ---------------------------------------------------------------------------------------------
+
+  /** The captions panels that are open, by video id; kept while the rows around them are rendered again. */
+  const captionPanels = new Map<string, HTMLElement>();
+
+  const toggleCaptions = (video: Video, button: HTMLElement) => {
+    const open = captionPanels.get(video.id);
+    if (open) {
+      open.remove();
+      captionPanels.delete(video.id);
+    } else {
+      const panel = captionPanel(video);
+      captionPanels.set(video.id, panel);
+      button.closest('li')?.append(panel);
+      panel.querySelector<HTMLElement>('input')?.focus();
+    }
+    button.setAttribute('aria-expanded', String(!open));
+  };
+
+  /**
+   * The player of `id`, if open, asks /stream again (its master playlist now lists the change) and resumes where it
+   * was: connected again, the element loads afresh at the same position.
+   */
+  const reloadPlayer = (id: string) => {
+    const player = $('player-slot').querySelector('notetaker-player');
+    if (playing !== id || !player) return;
+    player.remove();
+    $('player-slot').append(player);
+  };
+
+  /** The caption tracks of one video, a delete button on each, and a form to add one (a .vtt file and its language). */
+  const captionPanel = (video: Video): HTMLElement => {
+    const title = video.title ?? video.id;
+    const list = h('ul', { class: 'caption-list', 'aria-label': `Caption tracks of ${title}` });
+    const error = h('p', { class: 'error-message caption-error', role: 'alert', hidden: true });
+    const done = h('p', { class: 'hint caption-done', role: 'status' });
+    const panel = h(
+      'div',
+      { class: 'captions', id: `captions-${video.id}`, 'data-captions-for': video.id },
+      h('h3', {}, 'Captions'),
+      list,
+    );
+    const showError = (message: string | null) => {
+      error.textContent = message ?? '';
+      error.hidden = message === null;
+    };
+    const fail = (failure: unknown) => {
+      if (failure instanceof ApiRequestError && failure.status === 401) handleError(failure);
+      else showError(describe(failure));
+    };
+    let isDefault: HTMLInputElement | null = null;
+
+    const renderList = (captions: Caption[]) => {
+      list.replaceChildren(
+        ...captions.map((caption) => {
+          const item = h(
+            'li',
+            { 'data-language': caption.language },
+            h(
+              'span',
+              {},
+              `${caption.label} (${caption.language})`,
+              ...(caption.default ? [h('span', { class: 'badge' }, ' · shown by default')] : []),
+            ),
+          );
+          if (config.user_uploads) {
+            const remove = h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger',
+                'data-action': 'delete-caption',
+                'aria-label': `Delete the ${caption.label} captions`,
+              },
+              'Delete',
+            );
+            remove.addEventListener('click', () => {
+              remove.setAttribute('disabled', '');
+              showError(null);
+              api.deleteCaption(video.id, caption.language).then(
+                () => {
+                  done.textContent = `Deleted the ${caption.label} captions.`;
+                  reloadPlayer(video.id);
+                  return load();
+                },
+                (failure: unknown) => {
+                  remove.removeAttribute('disabled');
+                  fail(failure);
+                },
+              );
+            });
+            item.append(remove);
+          }
+          return item;
+        }),
+      );
+      if (!captions.length) list.append(h('li', { class: 'hint' }, 'No captions yet.'));
+      // The first track shows without choosing, unless asked otherwise.
+      if (isDefault) isDefault.checked = captions.length === 0;
+    };
+    const load = () => api.listCaptions(video.id).then(renderList, fail);
+
+    if (config.user_uploads) {
+      const id = (name: string) => `caption-${name}-${video.id}`;
+      const language = h('input', {
+        id: id('language'),
+        name: 'language',
+        required: true,
+        maxlength: '35',
+        size: '8',
+        placeholder: 'en',
+        autocomplete: 'off',
+        spellcheck: 'false',
+        title: 'A language tag such as en, fr or pt-BR',
+      }) as HTMLInputElement;
+      const file = h('input', {
+        id: id('file'),
+        name: 'file',
+        type: 'file',
+        accept: '.vtt,text/vtt',
+        required: true,
+      }) as HTMLInputElement;
+      isDefault = h('input', { id: id('default'), name: 'default', type: 'checkbox' }) as HTMLInputElement;
+      const submit = h('button', { type: 'submit' }, 'Add captions');
+      const form = h(
+        'form',
+        { class: 'caption-form' },
+        h('label', { for: id('file') }, 'WebVTT file'),
+        file,
+        h('label', { for: id('language') }, 'Language'),
+        language,
+        h('label', { class: 'check', for: id('default') }, isDefault, 'Show by default'),
+        submit,
+      );
+      file.addEventListener('change', () => {
+        const tag = file.files?.[0] && languageFromFileName(file.files[0].name);
+        if (tag && !language.value.trim()) language.value = tag;
+      });
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        const chosen = file.files?.[0];
+        if (!chosen) return;
+        submit.setAttribute('disabled', '');
+        showError(null);
+        done.textContent = '';
+        const shown = isDefault?.checked ?? false;
+        api
+          .putCaption(video.id, language.value.trim(), chosen, { isDefault: shown })
+          .then((caption) => {
+            (form as HTMLFormElement).reset();
+            done.textContent = `Added the ${caption.label} captions.`;
+            reloadPlayer(video.id);
+            return load();
+          }, fail)
+          .finally(() => submit.removeAttribute('disabled'));
+      });
+      panel.append(form);
+    } else {
+      panel.append(
+        h(
+          'p',
+          { class: 'hint' },
+          "Captions are added through your app's backend on this server (USER_UPLOADS is off).",
+        ),
+      );
+    }
+    panel.append(error, done);
+    void load();
+    return panel;
   };
 
   // ---- uploads ----------------------------------------------------------------------------------------------
@@ -426,6 +623,7 @@ function start(): void {
       window.clearTimeout(pollTimer);
       videos = [];
       rendered.clear();
+      captionPanels.clear();
       $('videos').replaceChildren();
       $('uploads').replaceChildren();
     }
