@@ -5,7 +5,7 @@
 // that is also written to bench/results.json. See docs/performance.md for what each number means.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -173,7 +173,25 @@ async function bareFfmpeg(server, storage, sourceKey) {
     const seconds = (performance.now() - started) / 1000;
     // ffmpeg's CPU (a waited-for child of this process) plus the server's (it serves the source in embedded mode).
     const cpuS = cpuSeconds(process.pid) + cpuSeconds(server.pid) - cpuBefore;
-    return { seconds, cpuS };
+    // What storing that output costs on its own: every file put into the same storage, 4 at a time (the server's
+    // UPLOAD_CONCURRENCY default). Generation overlaps remuxing and storing; the baseline does them one after other.
+    const prefix = `bench/bare-${Date.now()}/`;
+    const files = await readdir(out);
+    const storeStarted = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < files.length) {
+          const name = files[next++];
+          await storage.putFile(prefix + name, join(out, name), {
+            contentType: name.endsWith('.ts') ? 'video/mp2t' : 'application/vnd.apple.mpegurl',
+          });
+        }
+      }),
+    );
+    const storeSeconds = (performance.now() - storeStarted) / 1000;
+    await storage.deletePrefix(prefix);
+    return { seconds, cpuS, storeSeconds };
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -308,6 +326,10 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
     results.bare_ffmpeg_60min_s = round(bare.seconds);
     results.ready_ratio = round(results.ready_60min_s / results.bare_ffmpeg_60min_s);
     results.cpu_bare_60min_s = round(bare.cpuS);
+    results.bare_store_60min_s = round(bare.storeSeconds);
+    results.ready_vs_remux_then_store = round(
+      results.ready_60min_s / (results.bare_ffmpeg_60min_s + results.bare_store_60min_s),
+    );
     results.cpu_ratio = round(results.cpu_ready_60min_s / results.cpu_bare_60min_s);
 
     log(`${name}: signed playlist latency…`);
@@ -357,6 +379,8 @@ const ROWS = [
   ['ready_60min_s', 'first /stream → ready, 60-min (s)'],
   ['bare_ffmpeg_60min_s', 'bare ffmpeg -c copy HLS remux, same URL (s)'],
   ['ready_ratio', 'ready_60min / bare ffmpeg'],
+  ['bare_store_60min_s', 'storing the bare output in the same storage (s)'],
+  ['ready_vs_remux_then_store', 'ready_60min / (bare remux + storing it)'],
   ['cpu_ready_60min_s', 'CPU used until ready, 60-min: server + ffmpeg (s)'],
   ['cpu_bare_60min_s', 'CPU used by the bare remux: ffmpeg + server (s)'],
   ['cpu_ratio', 'CPU ratio, generation / bare remux'],

@@ -92,6 +92,28 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       wakers.add(done);
     });
 
+  /**
+   * Renews a lease every third of its length while work runs; when the renewal says the work is no longer ours,
+   * aborts it (`lost` then tells the failure path not to record anything).
+   */
+  const keepLease = (renew: () => Promise<boolean>, controller: AbortController, log: Logger) => {
+    const state = { lost: false, stop: () => clearInterval(timer) };
+    const timer = setInterval(
+      () => {
+        renew()
+          .then((ours) => {
+            if (!ours) {
+              state.lost = true;
+              controller.abort(new Error('lease lost'));
+            }
+          })
+          .catch((error: unknown) => log.warn({ err: error }, 'renewing a lease failed'));
+      },
+      Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
+    );
+    return state;
+  };
+
   const runSlot = async () => {
     while (!stopping) {
       let job: ClaimedJob | undefined;
@@ -146,19 +168,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     });
     const controller = new AbortController();
     runningTasks.set(task.id, controller);
-    let leaseLost = false;
-    const heartbeat = setInterval(
-      () => {
-        renewTaskLease(deps.db, claim, config.worker.leaseSeconds)
-          .then((ours) => {
-            if (!ours) {
-              leaseLost = true;
-              controller.abort(new Error('lease lost'));
-            }
-          })
-          .catch((error: unknown) => log.warn({ err: error }, 'renewing the task lease failed'));
-      },
-      Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
+    const lease = keepLease(
+      () => renewTaskLease(deps.db, claim, config.worker.leaseSeconds),
+      controller,
+      log,
     );
     const started = performance.now();
     try {
@@ -172,7 +185,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       });
       log.info({ outcome, ms: Math.round(performance.now() - started) }, 'video task finished');
     } catch (error) {
-      if (leaseLost) {
+      if (lease.lost) {
         log.warn('video task stopped: its lease was lost');
       } else if (stopping) {
         await releaseTask(deps.db, claim, 0).catch(() => {});
@@ -189,7 +202,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         }
       }
     } finally {
-      clearInterval(heartbeat);
+      lease.stop();
       runningTasks.delete(task.id);
     }
   };
@@ -201,19 +214,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     const controller = new AbortController();
     runningJobs.set(video.id, controller);
     let progress = 0;
-    let leaseLost = false;
-    const heartbeat = setInterval(
-      () => {
-        renewGenerationLease(deps.db, ref, config.worker.leaseSeconds, progress)
-          .then((ours) => {
-            if (!ours) {
-              leaseLost = true;
-              controller.abort(new Error('lease lost'));
-            }
-          })
-          .catch((error: unknown) => log.warn({ err: error }, 'renewing the job lease failed'));
-      },
-      Math.max(1000, (config.worker.leaseSeconds * 1000) / 3),
+    const lease = keepLease(
+      () => renewGenerationLease(deps.db, ref, config.worker.leaseSeconds, progress),
+      controller,
+      log,
     );
     const started = performance.now();
     const live = createLivePublisher(
@@ -301,10 +305,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         'generation succeeded',
       );
     } catch (error) {
-      await handleFailure(job, ref, error, { stopping, leaseLost, log });
+      await handleFailure(job, ref, error, { stopping, leaseLost: lease.lost, log });
     } finally {
       live.stop();
-      clearInterval(heartbeat);
+      lease.stop();
       runningJobs.delete(video.id);
     }
   };
