@@ -10,6 +10,8 @@ player.setAttribute('api-base', params.get('api') ?? 'http://127.0.0.1:8787');
 player.setAttribute('video-id', params.get('video') ?? '');
 // Optional: a storyboard WebVTT for thumbnails over the seek bar (the server's own is used when it has one).
 if (params.has('storyboard')) player.setAttribute('storyboard', params.get('storyboard'));
+// Optional: the language of the captions to show at start, e.g. `captions=en` (the video's own default otherwise).
+if (params.has('captions')) player.setAttribute('default-captions', params.get('captions'));
 
 player.addEventListener('notetaker-status', (event) => {
   const { detail } = event;

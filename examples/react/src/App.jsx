@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { NotetakerPlayer } from '@notetaker/player-element/react';
 
-export function App({ apiBase, token, videoId }) {
+export function App({ apiBase, token, videoId, captions }) {
   const [status, setStatus] = useState('—');
   // A real app asks its backend here; `refresh` is true when the API rejected the previous token.
   const getToken = useCallback(async () => token, [token]);
@@ -13,6 +13,7 @@ export function App({ apiBase, token, videoId }) {
         videoId={videoId}
         apiBase={apiBase}
         getToken={getToken}
+        defaultCaptions={captions}
         autoplay="muted"
         onNotetakerStatus={(event) => setStatus(event.detail.status)}
         onNotetakerError={(event) => setStatus(`error: ${event.detail.code}`)}

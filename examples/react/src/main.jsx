@@ -10,6 +10,7 @@ createRoot(document.getElementById('root')).render(
       apiBase={params.get('api') ?? 'http://127.0.0.1:8787'}
       token={params.get('token') ?? ''}
       videoId={params.get('video') ?? ''}
+      captions={params.get('captions')}
     />
   </StrictMode>,
 );

@@ -1,5 +1,7 @@
 // Smoke tests of examples/ (plain HTML, React in StrictMode, Vue): each is built with Vite, served, and opened in
-// Chromium against a real stream server playing a video that ffmpeg made.
+// Chromium against a real stream server playing a video that ffmpeg made. That video also has what the server adds
+// after ready — a lower rendition (RENDITIONS=180 on a 360p source) and an English caption track — and each example
+// must offer both: two qualities in the player, and the captions of `?captions=en` showing.
 //
 // The plain HTML example also gets a storyboard (made by ffmpeg) and a screenshot of its control bar with a seek
 // preview, written to .tmp/controls.png — and to docs/player/controls.png with UPDATE_SCREENSHOT=1.
@@ -15,6 +17,7 @@ import {
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStreamClient } from '@notetaker/client-sdk';
+import { createManagementClient } from '@notetaker/client-sdk/server';
 import { startServer } from '@notetaker/stream-server';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview } from 'vite';
@@ -27,7 +30,11 @@ const tmpRoot = path.resolve(here, '../.tmp');
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let browser: Browser;
+/** The plain video (one rendition, no captions), for the screenshot. */
 let query: string;
+/** The video with a lower rendition and English captions, shown at start. */
+let ladderQuery: string;
+const CAPTION_TEXT = 'Captions from the stream server';
 const cleanups: Array<() => Promise<unknown> | void> = [];
 
 beforeAll(async () => {
@@ -35,16 +42,37 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpRoot, 'examples-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const source = path.join(dir, 'source.mp4');
+  const source360 = path.join(dir, 'source-360p.mp4');
   await runFfmpeg([...testSourceArgs(6), source]);
+  await runFfmpeg([
+    ...testSourceArgs(6).map((arg) => arg.replace('size=320x180', 'size=640x360')),
+    source360,
+  ]);
   server = await startServer({
-    env: { DATA_DIR: path.join(dir, 'data'), HOST: '127.0.0.1', PORT: '0' },
+    env: { DATA_DIR: path.join(dir, 'data'), HOST: '127.0.0.1', PORT: '0', RENDITIONS: '180' },
     logger: 'silent',
   });
   cleanups.unshift(() => server.stop());
   const token = await server.mintUserToken('examples');
-  const { id } = await server.importVideo(source, { ownerId: 'examples' });
-  await createStreamClient({ baseUrl: server.url, token }).waitForStream(id, { timeout: 120_000 });
+  const client = createStreamClient({ baseUrl: server.url, token });
+  const [{ id }, ladder] = await Promise.all([
+    server.importVideo(source, { ownerId: 'examples' }),
+    server.importVideo(source360, { ownerId: 'examples' }),
+  ]);
+  await client.waitForStream(id, { timeout: 120_000 });
+  await client.waitForStream(ladder.id, { timeout: 120_000 });
+  const manage = createManagementClient({ baseUrl: server.url, apiKey: server.serviceApiKey });
+  await manage.putCaption(ladder.id, 'en', `WEBVTT\n\n00:00.000 --> 00:05.900\n${CAPTION_TEXT}\n`);
+  // The 180p rendition is made after ready: wait until the master playlist lists it.
+  for (let variants = 0, deadline = Date.now() + 180_000; variants < 2;) {
+    if (Date.now() > deadline) throw new Error('The 180p rendition was not made within 3 minutes');
+    const answer = await client.getStream(ladder.id);
+    const master = answer.status === 'ready' ? await (await fetch(answer.hls_url)).text() : '';
+    variants = master.split('#EXT-X-STREAM-INF:').length - 1;
+    if (variants < 2) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   query = new URLSearchParams({ api: server.url, token, video: id }).toString();
+  ladderQuery = new URLSearchParams({ api: server.url, token, video: ladder.id, captions: 'en' }).toString();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -67,7 +95,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
-  it('builds with hls.js in its own chunk, plays past 2 s after one /stream request, with one engine and no console errors', async () => {
+  it('builds with hls.js in its own chunk, plays past 2 s after one /stream request with two qualities and the captions asked for, with one engine and no console errors', async () => {
     const root = path.join(examplesDir, name);
     const outDir = mkdtempSync(path.join(tmpRoot, `example-${name}-`));
     cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
@@ -118,7 +146,7 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
         if (request.url().endsWith('/stream') && request.method() === 'GET')
           streamRequests.push(request.url());
       });
-      await page.goto(`${site.resolvedUrls!.local[0]}?${query}`);
+      await page.goto(`${site.resolvedUrls!.local[0]}?${ladderQuery}`);
       await page.waitForFunction(
         () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 2,
         undefined,
@@ -136,6 +164,29 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
       ).toBe(1);
       expect(await page.locator('notetaker-player').count()).toBe(1);
       expect(await page.locator('notetaker-player [part~=controls]').count()).toBe(1);
+      // What the server made after ready: the 180p rendition beside the source, and the English captions shown
+      // because the page asked for them (`default-captions`).
+      const heights = await page.evaluate(() =>
+        document.querySelector('notetaker-player')!.qualityLevels.map((level) => level.height),
+      );
+      expect(heights.sort((a, b) => b - a)).toEqual([360, 180]);
+      expect(await page.evaluate(() => document.querySelector('notetaker-player')!.captionTracks)).toEqual([
+        { label: 'English', language: 'en' },
+      ]);
+      await page.waitForFunction(
+        (text) => {
+          const player = document.querySelector('notetaker-player')!;
+          if (player.currentTime > 5.5) player.currentTime = 1; // the cue ends at 5.9 s
+          return [...player.media.textTracks].some(
+            (track) =>
+              track.mode === 'showing' &&
+              [...(track.activeCues ?? [])].some((cue) => (cue as VTTCue).text === text),
+          );
+        },
+        CAPTION_TEXT,
+        { timeout: 20_000 },
+      );
+      expect(await page.evaluate(() => document.querySelector('notetaker-player')!.captionTrack)).toBe(0);
       expect(consoleErrors).toEqual([]);
     } finally {
       await page.close();
