@@ -130,6 +130,7 @@ export class NotetakerPlayerElement extends LitElement {
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
     _storyboardFromServer: { state: true },
+    _posterFromServer: { state: true },
     _state: { state: true },
     _progress: { state: true },
     _error: { state: true },
@@ -179,6 +180,7 @@ export class NotetakerPlayerElement extends LitElement {
   declare private _error: NotetakerErrorDetail | null;
   declare private _buffering: boolean;
   declare private _storyboardFromServer: string | null;
+  declare private _posterFromServer: string | null;
 
   #video?: HTMLVideoElement;
   #engine: PlaybackEngine | null = null;
@@ -205,7 +207,7 @@ export class NotetakerPlayerElement extends LitElement {
     this.videoId = this.apiBase = this.token = this.poster = this.preload = null;
     this.preferPlayback = this.crossOrigin = this.startTime = null;
     this.getToken = this.client = this.hlsConfig = null;
-    this.storyboard = this.defaultCaptions = this._storyboardFromServer = null;
+    this.storyboard = this.defaultCaptions = this._storyboardFromServer = this._posterFromServer = null;
     this.autoplay = this.muted = this.loop = this._buffering = false;
     this.controls = true;
     this._state = 'idle';
@@ -428,7 +430,7 @@ export class NotetakerPlayerElement extends LitElement {
     if (changed.has('defaultCaptions')) this.#applyDefaultCaptions();
     video.loop = this.loop;
     video.inert = blocked;
-    setAttribute(video, 'poster', this.poster);
+    setAttribute(video, 'poster', this.poster || this._posterFromServer);
     setAttribute(video, 'preload', this.preload);
     setAttribute(video, 'crossorigin', this.crossOrigin);
     if (changed.has('muted')) video.muted = this.muted;
@@ -486,7 +488,7 @@ export class NotetakerPlayerElement extends LitElement {
     this.#playOnReady = play;
     this._error = null;
     this._progress = null;
-    this._storyboardFromServer = null;
+    this._storyboardFromServer = this._posterFromServer = null;
     this.#generating = this.#captionsChosen = false;
     const client = this.#client();
     if (!id || !client) {
@@ -506,7 +508,9 @@ export class NotetakerPlayerElement extends LitElement {
       if (signal.aborted) return;
       const url = answer.hls_url;
       const generating = (this.#generating = answer.status === 'generating');
-      this._storyboardFromServer = (answer as { storyboard_url?: string }).storyboard_url ?? null;
+      const images = answer as { storyboard_url?: string; poster_url?: string };
+      this._storyboardFromServer = images.storyboard_url ?? null;
+      this._posterFromServer = images.poster_url ?? null;
       this.#emit(PlayerEventName.status, { status: 'ready', generating });
       this._state = 'loading';
       const engine = (this.#engine = createPlaybackEngine({

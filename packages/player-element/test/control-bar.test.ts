@@ -352,6 +352,14 @@ describe('control bar', () => {
     equal(getComputedStyle(image).backgroundPosition, '-480px 0px', 'region of the 7 s thumbnail');
   });
 
+  it("takes the poster from the /stream answer's poster_url, and a poster attribute wins over it", async () => {
+    const fromServer = await mountReady(FIXTURE_HLS_URL, {}, '', { poster_url: SPRITE_URL });
+    equal(fromServer.media.getAttribute('poster'), SPRITE_URL, 'poster_url used');
+    const own = `${SPRITE_URL}?own`;
+    const chosen = await mountReady(FIXTURE_HLS_URL, { poster: own }, '', { poster_url: SPRITE_URL });
+    equal(chosen.media.getAttribute('poster'), own, 'the attribute wins');
+  });
+
   it('passes an axe audit with the bar shown and with a menu open', async () => {
     const player = await mountReady(QUALITY_HLS_URL, {}, CAPTIONS);
     await waitFor(() => player.captionTracks.length === 2 && player.qualityLevels.length === 2, 'menus');
