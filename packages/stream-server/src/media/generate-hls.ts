@@ -17,6 +17,7 @@ import {
 import { MediaMessage } from './ffmpeg-failure.js';
 import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from './hls-codecs.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
+import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
 import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
@@ -232,21 +233,8 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
   const probeTimeoutMs = options.probeTimeoutMs ?? 60_000;
   const startedAt = Date.now();
 
-  const job = new AbortController();
-  let firstError: MediaError | undefined;
-  const fail = (error: MediaError): void => {
-    firstError ??= error;
-    if (!job.signal.aborted) job.abort(firstError);
-  };
-  const onOuterAbort = () =>
-    fail(
-      new MediaError('aborted', MediaMessage.Aborted, { permanent: false, cause: options.signal?.reason }),
-    );
-  if (options.signal?.aborted) onOuterAbort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const throwIfFailed = () => {
-    if (firstError) throw firstError;
-  };
+  const job = createJobAbort(options.signal);
+  const { fail, throwIfFailed } = job;
 
   let workDir: string | undefined;
   let ffmpeg: MediaProcess | undefined;
@@ -381,7 +369,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
           signal: job.signal,
         });
       } catch (error) {
-        throw job.signal.aborted && firstError ? firstError : storageFailure(error);
+        throw job.signal.aborted && job.firstError ? job.firstError : storageFailure(error);
       }
       sizes[index] = size;
       await unlink(file);
@@ -492,7 +480,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     try {
       await ffmpeg.result;
     } catch (error) {
-      if (firstError) throw firstError;
+      if (job.firstError) throw job.firstError;
       if (error instanceof MediaError && error.code === 'incomplete' && probed !== null) {
         // -xerror stopped at the first corrupt packet: say how far it got.
         const listed = await readFile(join(dir, HLS_PLAYLIST_NAME), 'utf8').catch(() => '');
@@ -545,7 +533,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         { contentType: PLAYLIST_CONTENT_TYPE, signal: job.signal },
       );
     } catch (error) {
-      throw firstError ?? storageFailure(error);
+      throw job.firstError ?? storageFailure(error);
     }
     throwIfFailed();
     report(1);
@@ -574,7 +562,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       ...output,
     };
   } catch (caught) {
-    const error = firstError ?? unexpectedFailure(caught);
+    const error = job.firstError ?? unexpectedFailure(caught);
     fail(error);
     stopWatching();
     await ffmpeg?.result.catch(() => undefined);
@@ -598,7 +586,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     );
     throw error;
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    job.dispose();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { MediaMessage } from './ffmpeg-failure.js';
 import { PLAYLIST_CONTENT_TYPE, SEGMENT_CONTENT_TYPE, type HlsLogger, type HlsSink } from './generate-hls.js';
 import { codecsFor, measureBandwidth, targetDurationOf } from './hls-codecs.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
+import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
 import {
@@ -157,21 +158,8 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
   const expectedSeconds = segmentDurations.reduce((sum, duration) => sum + duration, 0);
   const startedAt = Date.now();
 
-  const job = new AbortController();
-  let firstError: MediaError | undefined;
-  const fail = (error: MediaError): void => {
-    firstError ??= error;
-    if (!job.signal.aborted) job.abort(firstError);
-  };
-  const onOuterAbort = () =>
-    fail(
-      new MediaError('aborted', MediaMessage.Aborted, { permanent: false, cause: options.signal?.reason }),
-    );
-  if (options.signal?.aborted) onOuterAbort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const throwIfFailed = () => {
-    if (firstError) throw firstError;
-  };
+  const job = createJobAbort(options.signal);
+  const { fail, throwIfFailed } = job;
   const report = (progress: GenerateRenditionProgress) => {
     try {
       options.onProgress?.(progress);
@@ -274,7 +262,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
         signal: job.signal,
       });
     } catch (error) {
-      throw firstError ?? conversionFailure(error);
+      throw job.firstError ?? conversionFailure(error);
     }
     if (!produced.video) throw conversionFailure(new Error('the first segment has no video stream'));
     const codecs = codecsFor({ video: produced.video, audio: produced.audio });
@@ -301,8 +289,8 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
             signal: job.signal,
           });
         } catch (error) {
-          fail(job.signal.aborted && firstError ? firstError : storageFailure(error));
-          throw firstError;
+          fail(job.signal.aborted && job.firstError ? job.firstError : storageFailure(error));
+          throw job.firstError;
         }
       }
     };
@@ -317,7 +305,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
         signal: job.signal,
       });
     } catch (error) {
-      throw firstError ?? storageFailure(error);
+      throw job.firstError ?? storageFailure(error);
     }
     throwIfFailed();
     report({ encodedSeconds: producedSeconds, fraction: 1 });
@@ -336,7 +324,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
     logger.info({ ...result, ms: Date.now() - startedAt }, 'rendition: done');
     return result;
   } catch (caught) {
-    const error = firstError ?? (caught instanceof MediaError ? caught : conversionFailure(caught));
+    const error = job.firstError ?? (caught instanceof MediaError ? caught : conversionFailure(caught));
     fail(error);
     await Promise.allSettled(uploads);
     try {
@@ -356,7 +344,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
     );
     throw error;
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    job.dispose();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }
 }
