@@ -103,18 +103,32 @@ describe('webhooks and metrics', () => {
     expect(JSON.parse(delivery.body).data.video.hls_error_message).toEqual(expect.any(String));
   });
 
-  it('counts successes, failures, durations and requests in /metrics', async () => {
-    const response = await fetch(`${server.url}/metrics`);
-    expect(response.status).toBe(200);
-    const text = await response.text();
+  it('counts successes, failures, durations, tasks and requests in /metrics', async () => {
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    let text = '';
+    // The ready video's poster and storyboard come from a task that may still be running.
+    for (
+      let i = 0;
+      i < 100 && !(value(/^notetaker_video_tasks_total\{kind="thumbnails",outcome="done"\} (\d+)/m) >= 1);
+      i += 1
+    ) {
+      const response = await fetch(`${server.url}/metrics`);
+      expect(response.status).toBe(200);
+      text = await response.text();
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(value(/^notetaker_video_tasks_total\{kind="thumbnails",outcome="done"\} (\d+)/m)).toBe(1);
     expect(value(/^notetaker_generation_started_total (\d+)/m)).toBe(2);
     expect(value(/^notetaker_generation_succeeded_total\{mode="copy"\} (\d+)/m)).toBe(1);
     expect(value(/^notetaker_generation_failed_total\{reason="invalid_input"\} (\d+)/m)).toBe(1);
     expect(value(/^notetaker_generation_duration_seconds_count\{mode="copy"\} (\d+)/m)).toBe(1);
     expect(value(/^notetaker_generation_queue_depth\{state="waiting"\} (\d+)/m)).toBe(0);
-    expect(value(/^notetaker_webhook_deliveries_total\{event="video.hls.ready",outcome="delivered"\} (\d+)/m)).toBe(1);
-    expect(text).toMatch(/^notetaker_http_requests_total\{method="GET",route="\/api\/videos\/:id\/stream",status="202"\} \d+/m);
+    expect(
+      value(/^notetaker_webhook_deliveries_total\{event="video.hls.ready",outcome="delivered"\} (\d+)/m),
+    ).toBe(1);
+    expect(text).toMatch(
+      /^notetaker_http_requests_total\{method="GET",route="\/api\/videos\/:id\/stream",status="202"\} \d+/m,
+    );
     // Raw paths (with ids) never become labels.
     expect(text).not.toMatch(/route="\/api\/videos\/[0-9a-f]{8}-/);
   });

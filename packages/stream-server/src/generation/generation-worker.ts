@@ -184,6 +184,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         log,
       });
       log.info({ outcome, ms: Math.round(performance.now() - started) }, 'video task finished');
+      deps.metrics?.videoTasks.inc({ kind: task.kind, outcome });
     } catch (error) {
       if (lease.lost) {
         log.warn('video task stopped: its lease was lost');
@@ -194,10 +195,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         const permanent = error instanceof MediaError && error.permanent;
         if (permanent || task.attempts >= config.worker.maxAttempts) {
           log.error({ err: error }, 'video task failed; the video plays on without it');
+          deps.metrics?.videoTasks.inc({ kind: task.kind, outcome: 'failed' });
           await failTask(deps.db, claim, message).catch(() => {});
         } else {
           const delay = backoffSeconds(task.attempts);
           log.warn({ err: error, retryInSeconds: delay }, 'video task failed; it will be retried');
+          deps.metrics?.videoTasks.inc({ kind: task.kind, outcome: 'retried' });
           await releaseTask(deps.db, claim, delay, message).catch(() => {});
         }
       }

@@ -12,6 +12,7 @@ export interface Metrics {
   readonly generationFailed: Counter<'reason'>;
   readonly generationDuration: Histogram<'mode'>;
   readonly webhookDeliveries: Counter<'event' | 'outcome'>;
+  readonly videoTasks: Counter<'kind' | 'outcome'>;
   /** Hono middleware recording request counts and durations by route pattern (never by raw path). */
   httpMiddleware(): MiddlewareHandler;
 }
@@ -48,6 +49,12 @@ export function createMetrics(options: { db: Db; defaultMetrics?: boolean }): Me
     name: 'notetaker_webhook_deliveries_total',
     help: 'Webhook deliveries that ended delivered or abandoned',
     labelNames: ['event', 'outcome'] as const,
+    registers: [registry],
+  });
+  const videoTasks = new Counter({
+    name: 'notetaker_video_tasks_total',
+    help: 'After-ready tasks (thumbnails, rendition) by outcome: done, dropped (run over), retried, failed',
+    labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -89,6 +96,7 @@ export function createMetrics(options: { db: Db; defaultMetrics?: boolean }): Me
     generationFailed,
     generationDuration,
     webhookDeliveries,
+    videoTasks,
     httpMiddleware() {
       return async (c, next) => {
         const started = performance.now();
