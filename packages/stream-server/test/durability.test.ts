@@ -168,6 +168,37 @@ describe('generation that survives crashes (PostgreSQL, separate worker processe
     expect(master).toContain('RESOLUTION=640x360');
   });
 
+  it('a rendition in progress stops when the HLS is deleted, and leaves nothing behind', async () => {
+    // Slow ffmpeg (4× real time): the 24 s rung takes ≥ 6 s to encode; the lease is renewed every ~1.7 s.
+    const worker = startWorker({ RENDITIONS: '360', JOB_LEASE_SECONDS: '5' });
+    const file = await makeTestMedia(dir, 'h264-aac-1080p', { seconds: 24 });
+    const { id } = await apiServer.importVideo(file, { ownerId: 'alice' });
+    const alice = api(apiServer, await apiServer.mintUserToken('alice'));
+    await alice(`/api/videos/${id}/stream`);
+    expect((await waitForStream(alice, id, 90_000)).body['status']).toBe('ready');
+    const rendition = async () =>
+      (
+        await sql.query<{ status: string; lease_owner: string | null }>(
+          "select status, lease_owner from video_tasks where video_id = $1 and kind = 'rendition'",
+          [id],
+        )
+      ).rows[0];
+    await waitFor('the rendition task to start', async () =>
+      (await rendition())?.lease_owner ? true : undefined,
+    );
+    const manage = api(apiServer, apiServer.serviceApiKey);
+    expect((await manage(`/api/manage/videos/${id}/hls`, { method: 'DELETE' })).status).toBeLessThan(300);
+    // The worker's next lease renewal sees that the run is over and stops the encode (well before it could end).
+    const stoppedAt = Date.now();
+    await waitFor('the worker to stop the rendition', async () =>
+      worker.output().includes('video task stopped') ? true : undefined,
+    );
+    expect(Date.now() - stoppedAt).toBeLessThan(6_000);
+    expect((await rendition())?.status).not.toBe('done');
+    const stored = await apiServer.storage.listObjects(`videos/alice/${id}_hls/`);
+    expect(stored.filter((o) => /\/360p-[^/]+\//.test(o.key))).toEqual([]);
+  });
+
   it('SIGTERM during a job hands it back at once, and another worker finishes it', async () => {
     const longLease = { JOB_LEASE_SECONDS: '120' };
     const a = startWorker(longLease);

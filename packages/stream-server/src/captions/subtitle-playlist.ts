@@ -18,16 +18,6 @@ import type { VideoCaptionRow } from '../db/schema.js';
  */
 export const SEGMENT_TIMELINE_START_MPEGTS = 126_000;
 
-/** The path of a caption track's subtitle playlist (add `?token=<playback token>`). */
-export function captionPlaylistPath(videoId: string, language: string): string {
-  return `/api/videos/${videoId}/captions/${encodeURIComponent(language)}.m3u8`;
-}
-
-/** The path of a caption track's WebVTT as players get it (add `?token=<playback token>`). */
-export function captionVttPath(videoId: string, language: string): string {
-  return `/api/videos/${videoId}/captions/${encodeURIComponent(language)}.vtt`;
-}
-
 const seconds = (value: number) => (Math.round(value * 1000) / 1000).toFixed(3);
 
 /**

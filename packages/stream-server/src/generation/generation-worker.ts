@@ -187,7 +187,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       deps.metrics?.videoTasks.inc({ kind: task.kind, outcome });
     } catch (error) {
       if (lease.lost) {
-        log.warn('video task stopped: its lease was lost');
+        log.warn('video task stopped: its lease was lost, or its video was deleted or regenerated');
       } else if (stopping) {
         await releaseTask(deps.db, claim, 0).catch(() => {});
       } else {

@@ -92,7 +92,7 @@ async function runThumbnails(
 }
 
 /** Where a rung is stored: its own folder beside the source rendition, named by height and task. */
-export function renditionPrefix(hlsPrefix: string, height: number, taskId: string): string {
+function renditionPrefix(hlsPrefix: string, height: number, taskId: string): string {
   return `${hlsPrefix}${height}p-${taskId.slice(0, 8)}/`;
 }
 

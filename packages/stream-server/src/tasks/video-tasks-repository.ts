@@ -54,11 +54,6 @@ export async function queueVideoTasks(
   return rows.length;
 }
 
-/** Drops every task of a video (its HLS was deleted or is being made again). */
-export async function deleteVideoTasks(db: Db, videoId: string): Promise<void> {
-  await db.deleteFrom('video_tasks').where('video_id', '=', videoId).execute();
-}
-
 /**
  * Takes the oldest pending task whose lease is free or expired and whose retry time has come, thumbnails before
  * renditions (a poster matters more than a third quality), and leases it to `workerId`.
@@ -92,12 +87,23 @@ function ownsTask(claim: ClaimedTask) {
   return sql<boolean>`id = ${claim.task.id} and lease_owner = ${claim.workerId} and status = ${TaskStatus.Pending}`;
 }
 
-/** Extends the lease; `false` means the task is no longer ours (lease lost, video deleted or regenerated). */
+/**
+ * Extends the lease; `false` means the work is no longer wanted — the lease was lost, or the video was deleted,
+ * its HLS reset or regenerated since the task was queued — and the worker stops at once.
+ */
 export async function renewTaskLease(db: Db, claim: ClaimedTask, leaseSeconds: number): Promise<boolean> {
   const result = await db
     .updateTable('video_tasks')
     .set({ lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
     .where(ownsTask(claim))
+    .where(
+      sql<boolean>`exists (
+        select 1 from videos
+        where videos.id = video_tasks.video_id
+          and videos.hls_run_id = video_tasks.hls_run_id
+          and videos.hls_status = ${HlsStatus.Ready}
+      )`,
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -198,7 +204,7 @@ export async function listReadyRenditions(
     .sort((a, b) => b.height - a.height);
 }
 
-/** Every task of a video, oldest first (for the management API and tests). */
+/** Every task of a video, oldest first. */
 export async function listVideoTasks(db: Db, videoId: string): Promise<VideoTaskRow[]> {
   return db
     .selectFrom('video_tasks')
