@@ -5,7 +5,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestMedia } from './helpers/media.js';
-import { api, startTestServer, VARIANTS, waitForStream, type TestServer } from './helpers/test-server.js';
+import {
+  api,
+  startTestServer,
+  VARIANTS,
+  waitForReadyWith,
+  waitForStream,
+  type TestServer,
+} from './helpers/test-server.js';
 
 describe.each(VARIANTS)('the management API (%s)', (variant) => {
   let server: TestServer;
@@ -40,7 +47,12 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     });
     expect(created.status).toBe(201);
     const { video, upload } = await json(created);
-    expect(video).toMatchObject({ owner_id: 'alice', title: 'Direct', upload_status: 'pending', hls_status: null });
+    expect(video).toMatchObject({
+      owner_id: 'alice',
+      title: 'Direct',
+      upload_status: 'pending',
+      hls_status: null,
+    });
     expect(upload.method).toBe('PUT');
 
     // Before the upload, /stream says so.
@@ -50,7 +62,10 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
 
     const put = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
     expect(put.status).toBe(200);
-    const completed = await manage(`/api/manage/videos/${video.id}/upload/complete`, { method: 'POST', body: '{}' });
+    const completed = await manage(`/api/manage/videos/${video.id}/upload/complete`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(completed.status).toBe(200);
     expect(await json(completed)).toMatchObject({ upload_status: 'complete', size_bytes: bytes.length });
 
@@ -64,7 +79,10 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     // Pad past the threshold with a second copy in an mp4-tolerant way is not needed: storage only sees bytes.
     const bytes = Buffer.concat([source, Buffer.alloc(7 * 1024 * 1024 - source.length, 0)]);
     const created = await json(
-      await manage('/api/manage/videos', { method: 'POST', body: JSON.stringify({ owner_id: 'alice', size_bytes: bytes.length }) }),
+      await manage('/api/manage/videos', {
+        method: 'POST',
+        body: JSON.stringify({ owner_id: 'alice', size_bytes: bytes.length }),
+      }),
     );
     expect(created.upload.method).toBe('multipart');
     expect(created.upload.parts).toHaveLength(2);
@@ -103,6 +121,8 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     expect(pre.status).toBe(202);
     const bob = api(server, await server.mintUserToken('bob'));
     expect((await waitForStream(bob, video.id)).body['status']).toBe('ready');
+    // And its after-ready work (poster, storyboard) done, so everything of the HLS is stored before it is deleted.
+    await waitForReadyWith(bob, video.id, (body) => 'storyboard_url' in body);
     expect((await server.storage.listObjects(`videos/bob/${video.id}_hls/`)).length).toBeGreaterThan(1);
 
     const listed = await json(await manage('/api/manage/videos?owner_id=bob'));
@@ -136,7 +156,9 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
   ])('answers 400 with a JSON error to %s', async (_, body) => {
     const response = await manage('/api/manage/videos', { method: 'POST', body });
     expect(response.status).toBe(400);
-    expect(await json(response)).toMatchObject({ error: { code: 'bad_request', message: expect.any(String) } });
+    expect(await json(response)).toMatchObject({
+      error: { code: 'bad_request', message: expect.any(String) },
+    });
   });
 
   it('refuses a wrong service key', async () => {

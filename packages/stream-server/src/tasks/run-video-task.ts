@@ -66,34 +66,50 @@ async function runThumbnails(
 ): Promise<TaskOutcome> {
   const durationSeconds = video.duration_seconds ?? 0;
   const sourceUrl = await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS });
-  const thumbnails = await generateThumbnails({
-    sourceUrl,
-    outputPrefix: storageKeys.hlsPrefix(video.owner_id, video.id),
-    durationSeconds,
-    sink: ctx.storage,
-    tempRoot: ctx.tempRoot,
-    ffmpegPath: ctx.config.media.ffmpegPath,
-    timeoutMs: jobTimeoutMs(ctx.config, durationSeconds),
-    signal: ctx.signal,
-    logger: ctx.log,
-  });
-  ctx.signal.throwIfAborted();
-  const applied = await ctx.db.transaction().execute(async (trx) => {
-    const current = await setVideoThumbnails(trx, { id: video.id, runId: claim.task.hls_run_id }, thumbnails);
-    if (current) await completeTask(trx, claim, thumbnails);
-    return current;
-  });
+  // A folder of this task's own: whatever happens to the video meanwhile, what this task stored can be removed
+  // without touching anything else.
+  const outputPrefix = taskPrefix(
+    storageKeys.hlsPrefix(video.owner_id, video.id),
+    'thumbnails',
+    claim.task.id,
+  );
+  let applied = false;
+  try {
+    const thumbnails = await generateThumbnails({
+      sourceUrl,
+      outputPrefix,
+      durationSeconds,
+      sink: ctx.storage,
+      tempRoot: ctx.tempRoot,
+      ffmpegPath: ctx.config.media.ffmpegPath,
+      timeoutMs: jobTimeoutMs(ctx.config, durationSeconds),
+      signal: ctx.signal,
+      logger: ctx.log,
+    });
+    ctx.signal.throwIfAborted();
+    applied = await ctx.db.transaction().execute(async (trx) => {
+      const current = await setVideoThumbnails(
+        trx,
+        { id: video.id, runId: claim.task.hls_run_id },
+        thumbnails,
+      );
+      if (current) await completeTask(trx, claim, thumbnails);
+      return current;
+    });
+  } finally {
+    if (!applied) await ctx.storage.deletePrefix(outputPrefix).catch(() => {});
+  }
   if (!applied) {
-    // Regenerated or deleted meanwhile: the new run makes its own; its prefix was emptied when it started.
+    // Regenerated, reset or deleted meanwhile: a new run makes its own.
     await dropTask(ctx.db, claim.task.id);
     return 'dropped';
   }
   return 'done';
 }
 
-/** Where a rung is stored: its own folder beside the source rendition, named by height and task. */
-function renditionPrefix(hlsPrefix: string, height: number, taskId: string): string {
-  return `${hlsPrefix}${height}p-${taskId.slice(0, 8)}/`;
+/** A task's own folder beside the source rendition, e.g. `…_hls/360p-1a2b3c4d/` or `…_hls/thumbnails-1a2b3c4d/`. */
+function taskPrefix(hlsPrefix: string, name: string, taskId: string): string {
+  return `${hlsPrefix}${name}-${taskId.slice(0, 8)}/`;
 }
 
 /**
@@ -116,9 +132,9 @@ async function runRendition(
   const source = (
     typeof video.media_info === 'string' ? JSON.parse(video.media_info) : video.media_info
   ) as ProbeResult;
-  const outputPrefix = renditionPrefix(
+  const outputPrefix = taskPrefix(
     storageKeys.hlsPrefix(video.owner_id, video.id),
-    height,
+    `${height}p`,
     claim.task.id,
   );
   const durationSeconds = video.duration_seconds ?? 0;

@@ -92,7 +92,8 @@ export function createPlaylistRoutes(deps: {
         throw new NotFoundError('The video has no storyboard.');
       }
       const text = await deps.storage.getObjectText(video.storyboard_key);
-      const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
+      // The sprite sits beside the VTT.
+      const prefix = video.storyboard_key.slice(0, video.storyboard_key.lastIndexOf('/') + 1);
       const body = await rewriteStoryboard(text, (name) => presigned.get(prefix + name));
       return c.body(body, 200, {
         'Content-Type': 'text/vtt; charset=utf-8',
