@@ -173,6 +173,7 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
         PRESIGN_TTL_SECONDS: '3600',
         SEGMENT_SECONDS: '2',
         STREAM_RETRY_AFTER_SECONDS: '1',
+        RENDITIONS: 'off',
       },
       logger: 'silent',
     });
@@ -210,6 +211,8 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
         PRESIGN_TTL_SECONDS: String(PRESIGN_TTL_SECONDS),
         SEGMENT_SECONDS: '2',
         STREAM_RETRY_AFTER_SECONDS: '1',
+        // Lower qualities are the ladder server's business; here they would only encode in the background.
+        RENDITIONS: 'off',
       },
       logger: 'silent',
     });
