@@ -50,16 +50,28 @@ export const StreamGenerating = z
 export const StreamReady = z
   .object({
     status: z.literal('ready'),
-    hls_url: z.url(),
+    hls_url: z.url().meta({
+      description:
+        'The source rendition (`playlist.m3u8`), or the master playlist (`master.m3u8`) once the video has lower ' +
+        'renditions or caption tracks; carries a playback token',
+    }),
     expires_at: z.iso.datetime(),
     poster_url: z
       .url()
       .optional()
-      .meta({ description: 'A JPEG frame of the video (302 to a presigned URL); absent for audio-only videos' }),
+      .meta({
+        description:
+          'A JPEG frame of the video (302 to a presigned URL); absent for audio-only videos and until it is made, ' +
+          'a few seconds after the video is ready',
+      }),
     storyboard_url: z
       .url()
       .optional()
-      .meta({ description: 'A WebVTT of seek-preview thumbnails, cues `<sprite URL>#xywh=x,y,w,h`; absent when none' }),
+      .meta({
+        description:
+          'A WebVTT of seek-preview thumbnails, cues `<sprite URL>#xywh=x,y,w,h`; absent when none, and until it is ' +
+          'made, a few seconds after the video is ready',
+      }),
   })
   .meta({ id: 'StreamReady' });
 
@@ -129,8 +141,12 @@ export const DevTokenAnswer = z
 export const Caption = z
   .object({
     language: z.string().meta({ description: 'BCP-47 tag in canonical case, e.g. `en`, `pt-BR`, `zh-Hant`' }),
-    label: z.string().meta({ description: "What players show in their captions menu, e.g. 'Portuguese (Brazil)'" }),
-    default: z.boolean().meta({ description: 'Shown without the viewer choosing (at most one track per video)' }),
+    label: z
+      .string()
+      .meta({ description: "What players show in their captions menu, e.g. 'Portuguese (Brazil)'" }),
+    default: z
+      .boolean()
+      .meta({ description: 'Shown without the viewer choosing (at most one track per video)' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })

@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 
 import type { Db } from '../db/create-database.js';
-import { HlsStatus, UploadStatus, type NewVideoRow, type VideoRow } from '../db/schema.js';
+import {
+  HlsStatus,
+  TaskKind,
+  TaskStatus,
+  UploadStatus,
+  type NewVideoRow,
+  type VideoRow,
+} from '../db/schema.js';
 
 // Data access for the videos table. Plain functions taking `db` (or a transaction) first.
 
@@ -291,7 +298,8 @@ export async function hasMasterPlaylistEntries(
     select (
       exists (
         select 1 from video_tasks
-        where video_id = ${video.id} and hls_run_id = ${video.hls_run_id} and kind = 'rendition' and status = 'done'
+        where video_id = ${video.id} and hls_run_id = ${video.hls_run_id}
+          and kind = ${TaskKind.Rendition} and status = ${TaskStatus.Done}
       )
       or exists (select 1 from video_captions where video_id = ${video.id})
     ) as found`.execute(db);
