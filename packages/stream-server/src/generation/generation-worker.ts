@@ -27,6 +27,7 @@ import {
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../videos/video-json.js';
 import { backoffSeconds } from './backoff.js';
+import { jobTimeoutMs } from './job-timeout.js';
 import {
   claimNextGeneration,
   completeGeneration,
@@ -114,46 +115,32 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     return state;
   };
 
-  const runSlot = async () => {
+  /**
+   * One slot: claims work of one kind, runs it, and sleeps a poll interval when there is none. Work claimed just as
+   * the worker stops is handed back at once.
+   */
+  const runSlot = async <T>(slot: {
+    what: string;
+    claim: () => Promise<T | undefined>;
+    release: (claimed: T) => Promise<unknown>;
+    run: (claimed: T) => Promise<void>;
+  }) => {
     while (!stopping) {
-      let job: ClaimedJob | undefined;
+      let claimed: T | undefined;
       try {
-        job = await claimNextGeneration(deps.db, workerId, config.worker.leaseSeconds);
+        claimed = await slot.claim();
       } catch (error) {
-        if (!stopping) logger.error({ err: error }, 'claiming a generation job failed');
+        if (!stopping) logger.error({ err: error }, `claiming a ${slot.what} failed`);
       }
       if (stopping) {
-        if (job)
-          await releaseGeneration(deps.db, { id: job.video.id, runId: job.runId, workerId }, 0).catch(
-            () => {},
-          );
+        if (claimed !== undefined) await slot.release(claimed).catch(() => {});
         break;
       }
-      if (!job) {
+      if (claimed === undefined) {
         await sleep(config.worker.pollMs);
         continue;
       }
-      await runJob(job);
-    }
-  };
-
-  const runTaskSlot = async () => {
-    while (!stopping) {
-      let claim: ClaimedTask | undefined;
-      try {
-        claim = await claimNextTask(deps.db, workerId, config.worker.leaseSeconds);
-      } catch (error) {
-        if (!stopping) logger.error({ err: error }, 'claiming a video task failed');
-      }
-      if (stopping) {
-        if (claim) await releaseTask(deps.db, claim, 0).catch(() => {});
-        break;
-      }
-      if (!claim) {
-        await sleep(config.worker.pollMs);
-        continue;
-      }
-      await runTask(claim);
+      await slot.run(claimed);
     }
   };
 
@@ -254,9 +241,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
         uploadConcurrency: config.media.uploadConcurrency,
-        timeoutMs: (probedSeconds: number | null) =>
-          (config.worker.timeoutBaseSeconds + (probedSeconds ?? 3600) * config.worker.timeoutPerMediaSecond) *
-          1000,
+        timeoutMs: (probedSeconds: number | null) => jobTimeoutMs(config.worker, probedSeconds ?? 3600),
         signal: controller.signal,
         onProgress: (p) => {
           progress = Math.min(0.99, p.fraction);
@@ -282,7 +267,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         });
         if (!row) return row;
         // Poster, storyboard and lower renditions come after `ready`, as tasks of their own, so they never hold
-        // back the video (docs/decisions/0009-renditions-after-ready.md).
+        // back the video (docs/decisions/0009-work-after-ready.md).
         await queueVideoTasks(trx, row, afterReadyTasks(result, config.media.renditionHeights));
         if (deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
         return row;
@@ -375,9 +360,27 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       if (started) return;
       started = true;
       void removeOrphanedTempDirs(tempParent(config.dataDir), logger);
-      for (let i = 0; i < config.worker.concurrency; i += 1) loops.push(runSlot());
+      for (let i = 0; i < config.worker.concurrency; i += 1) {
+        loops.push(
+          runSlot<ClaimedJob>({
+            what: 'generation job',
+            claim: () => claimNextGeneration(deps.db, workerId, config.worker.leaseSeconds),
+            release: (job) => releaseGeneration(deps.db, { id: job.video.id, runId: job.runId, workerId }, 0),
+            run: runJob,
+          }),
+        );
+      }
       // Separate slots, so a first view never waits behind a rendition of another video.
-      for (let i = 0; i < config.worker.taskConcurrency; i += 1) loops.push(runTaskSlot());
+      for (let i = 0; i < config.worker.taskConcurrency; i += 1) {
+        loops.push(
+          runSlot<ClaimedTask>({
+            what: 'video task',
+            claim: () => claimNextTask(deps.db, workerId, config.worker.leaseSeconds),
+            release: (claim) => releaseTask(deps.db, claim, 0),
+            run: runTask,
+          }),
+        );
+      }
     },
     notify() {
       for (const wake of [...wakers]) wake();

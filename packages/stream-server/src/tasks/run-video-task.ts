@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 
 import type { Config } from '../config/load-config.js';
 import type { Db } from '../db/create-database.js';
+import { jobTimeoutMs } from '../generation/job-timeout.js';
 import { HlsStatus, TaskKind, type VideoRow } from '../db/schema.js';
 import { generateRendition } from '../media/generate-rendition.js';
 import { generateThumbnails } from '../media/generate-thumbnails.js';
@@ -54,10 +55,6 @@ export async function runVideoTask(claim: ClaimedTask, ctx: VideoTaskContext): P
   }
 }
 
-function jobTimeoutMs(config: VideoTaskContext['config'], durationSeconds: number): number {
-  return (config.worker.timeoutBaseSeconds + durationSeconds * config.worker.timeoutPerMediaSecond) * 1000;
-}
-
 /** Poster and storyboard (docs/decisions/0008-posters-and-storyboards.md): never fails, leaves out what it cannot make. */
 async function runThumbnails(
   claim: ClaimedTask,
@@ -66,15 +63,12 @@ async function runThumbnails(
 ): Promise<TaskOutcome> {
   const durationSeconds = video.duration_seconds ?? 0;
   const sourceUrl = await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS });
-  // A folder of this task's own: whatever happens to the video meanwhile, what this task stored can be removed
-  // without touching anything else.
   const outputPrefix = taskPrefix(
     storageKeys.hlsPrefix(video.owner_id, video.id),
     'thumbnails',
     claim.task.id,
   );
-  let applied = false;
-  try {
+  return storeThenApply(claim, ctx, outputPrefix, async () => {
     const thumbnails = await generateThumbnails({
       sourceUrl,
       outputPrefix,
@@ -82,29 +76,43 @@ async function runThumbnails(
       sink: ctx.storage,
       tempRoot: ctx.tempRoot,
       ffmpegPath: ctx.config.media.ffmpegPath,
-      timeoutMs: jobTimeoutMs(ctx.config, durationSeconds),
+      timeoutMs: jobTimeoutMs(ctx.config.worker, durationSeconds),
       signal: ctx.signal,
       logger: ctx.log,
     });
     ctx.signal.throwIfAborted();
-    applied = await ctx.db.transaction().execute(async (trx) => {
-      const current = await setVideoThumbnails(
-        trx,
-        { id: video.id, runId: claim.task.hls_run_id },
-        thumbnails,
+    // The task first: it is only ours to apply while we hold it and its run is current. Either way nothing points
+    // at the folder once `false` comes back (a done task of an ended run is dropped with it).
+    return ctx.db
+      .transaction()
+      .execute(
+        async (trx) =>
+          (await completeTask(trx, claim, thumbnails)) &&
+          setVideoThumbnails(trx, { id: video.id, runId: claim.task.hls_run_id }, thumbnails),
       );
-      if (current) await completeTask(trx, claim, thumbnails);
-      return current;
-    });
+  });
+}
+
+/**
+ * Runs `work`, which stores into `outputPrefix` (a folder of this task's own) and then applies its result, `false`
+ * when the task's run ended meanwhile. Whatever happens to the video, what the task stored can then be removed
+ * without touching anything else: on a failure (before a retry) and when the run is over (the task is dropped).
+ */
+async function storeThenApply(
+  claim: ClaimedTask,
+  ctx: VideoTaskContext,
+  outputPrefix: string,
+  work: () => Promise<boolean>,
+): Promise<TaskOutcome> {
+  let applied = false;
+  try {
+    applied = await work();
   } finally {
     if (!applied) await ctx.storage.deletePrefix(outputPrefix).catch(() => {});
   }
-  if (!applied) {
-    // Regenerated, reset or deleted meanwhile: a new run makes its own.
-    await dropTask(ctx.db, claim.task.id);
-    return 'dropped';
-  }
-  return 'done';
+  if (applied) return 'done';
+  await dropTask(ctx.db, claim.task.id);
+  return 'dropped';
 }
 
 /** A task's own folder beside the source rendition, e.g. `…_hls/360p-1a2b3c4d/` or `…_hls/thumbnails-1a2b3c4d/`. */
@@ -114,7 +122,7 @@ function taskPrefix(hlsPrefix: string, name: string, taskId: string): string {
 
 /**
  * One lower rung of the ladder, made from the original source with keyframes at the source rendition's segment
- * boundaries (docs/decisions/0009-renditions-after-ready.md). Its attributes become the task's result, which is what
+ * boundaries (docs/decisions/0009-work-after-ready.md). Its attributes become the task's result, which is what
  * the master playlist lists; a run that is over meanwhile gets its rung deleted instead.
  */
 async function runRendition(
@@ -138,41 +146,32 @@ async function runRendition(
     claim.task.id,
   );
   const durationSeconds = video.duration_seconds ?? 0;
-  const rung = await generateRendition({
-    sourceUrl: await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS }),
-    outputPrefix,
-    height,
-    segmentDurations: sourcePlaylist.segments.map((segment) => segment.durationSeconds),
-    source,
-    sink: ctx.storage,
-    tempRoot: ctx.tempRoot,
-    ffmpegPath: ctx.config.media.ffmpegPath,
-    ffprobePath: ctx.config.media.ffprobePath,
-    uploadConcurrency: ctx.config.media.uploadConcurrency,
-    // A rung is a full encode: allow twice a generation's time.
-    timeoutMs: 2 * jobTimeoutMs(ctx.config, durationSeconds),
-    signal: ctx.signal,
-    logger: ctx.log,
+  return storeThenApply(claim, ctx, outputPrefix, async () => {
+    const rung = await generateRendition({
+      sourceUrl: await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS }),
+      outputPrefix,
+      height,
+      segmentDurations: sourcePlaylist.segments.map((segment) => segment.durationSeconds),
+      source,
+      sink: ctx.storage,
+      tempRoot: ctx.tempRoot,
+      ffmpegPath: ctx.config.media.ffmpegPath,
+      ffprobePath: ctx.config.media.ffprobePath,
+      uploadConcurrency: ctx.config.media.uploadConcurrency,
+      // A rung is a full encode: allow twice a generation's time.
+      timeoutMs: 2 * jobTimeoutMs(ctx.config.worker, durationSeconds),
+      signal: ctx.signal,
+      logger: ctx.log,
+    });
+    const result: RenditionResult = {
+      playlistKey: rung.playlistKey,
+      bandwidth: rung.bandwidth,
+      averageBandwidth: rung.averageBandwidth,
+      width: rung.width,
+      height: rung.height,
+      codecs: rung.codecs,
+      frameRate: rung.frameRate,
+    };
+    return completeTask(ctx.db, claim, result);
   });
-  const result: RenditionResult = {
-    playlistKey: rung.playlistKey,
-    bandwidth: rung.bandwidth,
-    averageBandwidth: rung.averageBandwidth,
-    width: rung.width,
-    height: rung.height,
-    codecs: rung.codecs,
-    frameRate: rung.frameRate,
-  };
-  const applied = await ctx.db.transaction().execute(async (trx) => {
-    const current = await findVideo(trx, video.id);
-    if (!current || current.hls_status !== HlsStatus.Ready || current.hls_run_id !== claim.task.hls_run_id)
-      return false;
-    return completeTask(trx, claim, result);
-  });
-  if (!applied) {
-    await ctx.storage.deletePrefix(outputPrefix).catch(() => {});
-    await dropTask(ctx.db, claim.task.id);
-    return 'dropped';
-  }
-  return 'done';
 }

@@ -7,7 +7,7 @@ import type { VariantAttributes } from '../videos/master-playlist.js';
 import { HlsStatus, TaskKind, TaskStatus, type VideoRow, type VideoTaskRow } from '../db/schema.js';
 
 // Data access for video_tasks: work done for a ready video (poster and storyboard, lower renditions), leased like
-// generation jobs (docs/decisions/0009-renditions-after-ready.md). Plain functions taking `db` (or a transaction).
+// generation jobs (docs/decisions/0009-work-after-ready.md). Plain functions taking `db` (or a transaction).
 
 /** What a rendition task produced; stored as the task's `result` JSON and read by the master playlist. */
 export interface RenditionResult extends VariantAttributes {
@@ -83,6 +83,16 @@ export async function claimNextTask(
   return task ? { task, workerId } : undefined;
 }
 
+/** The task's video is still ready from the generation run that queued the task. */
+function runIsCurrent() {
+  return sql<boolean>`exists (
+    select 1 from videos
+    where videos.id = video_tasks.video_id
+      and videos.hls_run_id = video_tasks.hls_run_id
+      and videos.hls_status = ${HlsStatus.Ready}
+  )`;
+}
+
 function ownsTask(claim: ClaimedTask) {
   return sql<boolean>`id = ${claim.task.id} and lease_owner = ${claim.workerId} and status = ${TaskStatus.Pending}`;
 }
@@ -96,19 +106,15 @@ export async function renewTaskLease(db: Db, claim: ClaimedTask, leaseSeconds: n
     .updateTable('video_tasks')
     .set({ lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
     .where(ownsTask(claim))
-    .where(
-      sql<boolean>`exists (
-        select 1 from videos
-        where videos.id = video_tasks.video_id
-          and videos.hls_run_id = video_tasks.hls_run_id
-          and videos.hls_status = ${HlsStatus.Ready}
-      )`,
-    )
+    .where(runIsCurrent())
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Records the task's result; `false` when it was no longer ours. */
+/**
+ * Records the task's result; `false` when it was no longer ours or its run is over (the video deleted, its HLS
+ * reset or regenerated since the task was queued): the caller then removes what it made.
+ */
 export async function completeTask(db: Db, claim: ClaimedTask, result: unknown): Promise<boolean> {
   const done = await db
     .updateTable('video_tasks')
@@ -121,6 +127,7 @@ export async function completeTask(db: Db, claim: ClaimedTask, result: unknown):
       updated_at: sql`now()`,
     })
     .where(ownsTask(claim))
+    .where(runIsCurrent())
     .executeTakeFirst();
   return Number(done.numUpdatedRows) === 1;
 }
