@@ -4,6 +4,7 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ApiErrorCode, ConflictError, NotFoundError } from '../http/errors.js';
+import { HLS_PLAYLIST_NAME } from '../media/ffmpeg-args.js';
 import { MASTER_PLAYLIST_NAME } from './master-playlist.js';
 import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
 import { isVideoId } from './video-json.js';
@@ -108,49 +109,53 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return video;
   };
 
-  /** `master.m3u8` once the master has something to choose from (a lower rendition, a caption track). */
-  const readyPlaylistName = async (video: VideoRow) =>
-    video.hls_variant && (await hasMasterPlaylistEntries(deps.db, video))
-      ? MASTER_PLAYLIST_NAME
-      : 'playlist.m3u8';
-
-  const playlistUrl = async (video: VideoRow, type: PlaylistType) => {
+  /** A fresh playback token for the video, and the base URL its playback routes hang from. */
+  const playback = async (video: VideoRow) => {
     const { token, expiresAt } = await deps.playbackTokens.mint(
       { userId: video.owner_id, videoId: video.id },
       deps.playbackTtlSeconds,
     );
-    const tokenQuery = `token=${encodeURIComponent(token)}`;
-    const query = `${tokenQuery}${type === PlaylistType.Event ? `&${PLAYLIST_TYPE_PARAM}=event` : ''}`;
-    const base = `${deps.publicUrl()}/api/videos/${video.id}`;
     return {
-      hls_url: `${base}/${type === PlaylistType.Vod ? await readyPlaylistName(video) : 'playlist.m3u8'}?${query}`,
+      base: `${deps.publicUrl()}/api/videos/${video.id}`,
+      tokenQuery: `token=${encodeURIComponent(token)}`,
       expires_at: expiresAt.toISOString(),
-      // Poster and storyboard share the playlist's token (so its lifetime and its checks); only `ready` has them.
-      images: {
-        ...(video.poster_key ? { poster_url: `${base}/poster.jpg?${tokenQuery}` } : {}),
-        ...(video.storyboard_key ? { storyboard_url: `${base}/storyboard.vtt?${tokenQuery}` } : {}),
-      },
     };
   };
 
   const generating = async (video: VideoRow, playable: boolean): Promise<StreamAnswer> => {
     const progress = video.hls_progress;
-    return {
+    const answer: StreamAnswer = {
       status: 'generating',
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
-      ...(playable
-        ? { ...withoutImages(await playlistUrl(video, PlaylistType.Event)), playable: true as const }
-        : {}),
+    };
+    if (!playable) return answer;
+    const { base, tokenQuery, expires_at } = await playback(video);
+    const hls_url = `${base}/${HLS_PLAYLIST_NAME}?${tokenQuery}&${PLAYLIST_TYPE_PARAM}=${PlaylistType.Event}`;
+    return { ...answer, hls_url, playable: true, expires_at };
+  };
+
+  const ready = async (video: VideoRow): Promise<StreamAnswer> => {
+    const { base, tokenQuery, expires_at } = await playback(video);
+    // The master once it has something to choose from (a lower rendition, a caption track).
+    const playlist =
+      video.hls_variant && (await hasMasterPlaylistEntries(deps.db, video))
+        ? MASTER_PLAYLIST_NAME
+        : HLS_PLAYLIST_NAME;
+    return {
+      status: 'ready',
+      hls_url: `${base}/${playlist}?${tokenQuery}`,
+      expires_at,
+      // Poster and storyboard share the playlist's token (so its lifetime and its checks).
+      ...(video.poster_key ? { poster_url: `${base}/poster.jpg?${tokenQuery}` } : {}),
+      ...(video.storyboard_key ? { storyboard_url: `${base}/storyboard.vtt?${tokenQuery}` } : {}),
     };
   };
 
   const answerFor = async (video: VideoRow): Promise<StreamAnswer> => {
     switch (video.hls_status) {
-      case HlsStatus.Ready: {
-        const { images, ...playlist } = await playlistUrl(video, PlaylistType.Vod);
-        return { status: 'ready', ...playlist, ...images };
-      }
+      case HlsStatus.Ready:
+        return ready(video);
       case HlsStatus.Failed:
         return { status: 'failed', error_message: video.hls_error_message ?? 'Generation failed.' };
       case HlsStatus.Generating:
@@ -228,11 +233,6 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       return answerFor(video);
     },
   };
-}
-
-function withoutImages<T extends { images: unknown }>(value: T): Omit<T, 'images'> {
-  const { images: _images, ...rest } = value;
-  return rest;
 }
 
 /** A generating video is playable once the worker has published the playlist of its first stored segments. */

@@ -4,6 +4,7 @@ import { authorizePlayback } from '../../auth/playback-access.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
+import { HLS_PLAYLIST_NAME } from '../../media/ffmpeg-args.js';
 import type { Storage } from '../../storage/storage.js';
 import { isPlainSegmentName, rewritePlaylist } from '../../videos/rewrite-playlist.js';
 import { PLAYLIST_TYPE_PARAM, PlaylistType } from '../../videos/stream-service.js';
@@ -44,6 +45,10 @@ export function createPlaylistRoutes(deps: {
   });
 
   const authorizedVideo = (id: string, token: string | undefined) => authorizePlayback(deps, id, token);
+
+  /** Makes every segment of a stored media playlist an absolute presigned URL of the object beside it. */
+  const presignSegments = (text: string, folder: string) =>
+    rewritePlaylist(text, async (uri) => (isPlainSegmentName(uri) ? presigned.get(folder + uri) : uri));
 
   const tokenParameter = {
     name: 'token',
@@ -93,7 +98,7 @@ export function createPlaylistRoutes(deps: {
       }
       const text = await deps.storage.getObjectText(video.storyboard_key);
       // The sprite sits beside the VTT.
-      const prefix = video.storyboard_key.slice(0, video.storyboard_key.lastIndexOf('/') + 1);
+      const prefix = folderOf(video.storyboard_key);
       const body = await rewriteStoryboard(text, (name) => presigned.get(prefix + name));
       return c.body(body, 200, {
         'Content-Type': 'text/vtt; charset=utf-8',
@@ -134,7 +139,7 @@ export function createPlaylistRoutes(deps: {
       ]);
       const body = buildMasterPlaylist({
         variants: [
-          { ...source, uri: `playlist.m3u8?${tokenQuery}` },
+          { ...source, uri: `${HLS_PLAYLIST_NAME}?${tokenQuery}` },
           ...renditions.map((r) => ({ ...r, uri: `renditions/${r.height}p.m3u8?${tokenQuery}` })),
         ],
         mediaLines: subtitleMediaLines(
@@ -167,11 +172,8 @@ export function createPlaylistRoutes(deps: {
           ? (await listReadyRenditions(deps.db, video)).find((r) => r.height === Number(height))
           : undefined;
       if (!rendition) throw new NotFoundError('The video has no such rendition.');
-      const prefix = rendition.playlistKey.slice(0, rendition.playlistKey.lastIndexOf('/') + 1);
       const text = await deps.storage.getObjectText(rendition.playlistKey);
-      const body = await rewritePlaylist(text, async (uri) =>
-        isPlainSegmentName(uri) ? presigned.get(prefix + uri) : uri,
-      );
+      const body = await presignSegments(text, folderOf(rendition.playlistKey));
       return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
@@ -218,16 +220,17 @@ export function createPlaylistRoutes(deps: {
         );
       }
 
-      const prefix = storageKeys.hlsPrefix(video.owner_id, video.id);
-      const body = await rewritePlaylist(text, async (uri) => {
-        if (!isPlainSegmentName(uri)) return uri;
-        return presigned.get(prefix + uri);
-      });
+      const body = await presignSegments(text, storageKeys.hlsPrefix(video.owner_id, video.id));
       return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
 
   return app;
+}
+
+/** The storage folder an object is in, ending in `/` (`videos/u/v_hls/360p-1a2b/playlist.m3u8` → `…/360p-1a2b/`). */
+function folderOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/') + 1);
 }
 
 /** Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere. */
