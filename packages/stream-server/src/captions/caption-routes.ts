@@ -4,24 +4,16 @@ import { createMiddleware } from 'hono/factory';
 import { describeRoute } from 'hono-openapi';
 
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
-import { serviceKeyMatches } from '../auth/service-key.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { Caption, CaptionList, ErrorBody } from '../http/api-schemas.js';
-import {
-  ApiError,
-  ApiErrorCode,
-  BadRequestError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthorizedError,
-} from '../http/errors.js';
+import { ApiError, ApiErrorCode, BadRequestError, ForbiddenError, NotFoundError } from '../http/errors.js';
 import { describe } from '../http/openapi.js';
-import { bearerToken } from '../http/request-helpers.js';
+import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../http/auth-middleware.js';
 import type { Storage } from '../storage/storage.js';
 import { isVideoId } from '../videos/video-json.js';
-import { findOwnedVideo, findVideo } from '../videos/videos-repository.js';
+import { findVideo } from '../videos/videos-repository.js';
 import { findCaption, listCaptions } from './captions-repository.js';
 import {
   captionTooLarge,
@@ -34,8 +26,6 @@ import { canonicalLanguage } from './language-tag.js';
 import { authorizePlayback } from '../auth/playback-access.js';
 import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
 import { MAX_CAPTION_BYTES, withTimestampMap } from './webvtt.js';
-
-type Env = { Variables: { userId: string } };
 
 export interface CaptionRoutesDeps {
   db: Db;
@@ -155,15 +145,10 @@ async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video:
  * Mount it before the user routes: their bearer-token middleware would otherwise refuse the playback URLs.
  */
 export function createCaptionRoutes(deps: CaptionRoutesDeps) {
-  const app = new Hono<Env>();
+  const app = new Hono<UserEnv>();
 
-  const requireUser = createMiddleware<Env>(async (c, next) => {
-    const token = bearerToken(c);
-    if (!token) throw new UnauthorizedError();
-    c.set('userId', await deps.userTokens.verify(token));
-    await next();
-  });
-  const requireUserWrites = createMiddleware<Env>(async (_c, next) => {
+  const requireCaller = requireUser(deps.userTokens);
+  const requireUserWrites = createMiddleware<UserEnv>(async (_c, next) => {
     if (!deps.userUploads) {
       throw new ForbiddenError(
         'This server does not take caption uploads or deletes from users (USER_UPLOADS is off): the host app does that through the management API.',
@@ -171,12 +156,6 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
     }
     await next();
   });
-  const ownedVideo = async (c: Context<Env>) => {
-    const id = c.req.param('id') ?? '';
-    const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
-    if (!video) throw new NotFoundError();
-    return video;
-  };
 
   app.get(
     '/:id/captions',
@@ -187,9 +166,9 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       responses: { 200: { description: 'By language tag', schema: CaptionList } },
       errors: [401, 404],
     }),
-    requireUser,
+    requireCaller,
     async (c) => {
-      const video = await ownedVideo(c);
+      const video = await ownedVideo(c, deps.db);
       c.header('Cache-Control', 'no-store');
       return c.json({ captions: (await listCaptions(deps.db, video.id)).map(toCaptionJson) });
     },
@@ -207,10 +186,10 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       errors: [400, 401, 403, 404, 409],
     }),
     describeVttBody,
-    requireUser,
+    requireCaller,
     requireUserWrites,
     limitBody,
-    async (c) => putCaption(c, deps, await ownedVideo(c)),
+    async (c) => putCaption(c, deps, await ownedVideo(c, deps.db)),
   );
 
   app.delete(
@@ -222,10 +201,10 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       responses: { 204: { description: 'Deleted (the file too)' } },
       errors: [400, 401, 403, 404],
     }),
-    requireUser,
+    requireCaller,
     requireUserWrites,
     async (c) => {
-      await removeCaption(deps, await ownedVideo(c), c.req.param('language'));
+      await removeCaption(deps, await ownedVideo(c, deps.db), c.req.param('language'));
       return c.body(null, 204);
     },
   );
@@ -302,13 +281,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
 export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serviceApiKey: string }) {
   const app = new Hono();
 
-  const requireService = createMiddleware(async (c, next) => {
-    const token = bearerToken(c);
-    if (!token || !serviceKeyMatches(token, deps.serviceApiKey)) {
-      throw new UnauthorizedError('The management API needs the service API key as a bearer token.');
-    }
-    await next();
-  });
+  const requireService = requireServiceKey(deps.serviceApiKey);
   const video = async (c: Context) => {
     const id = c.req.param('id') ?? '';
     const found = isVideoId(id) ? await findVideo(deps.db, id) : undefined;

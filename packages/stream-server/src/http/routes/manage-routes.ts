@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 
-import { serviceKeyMatches } from '../../auth/service-key.js';
 import type { Db } from '../../db/create-database.js';
 import type { StreamService } from '../../videos/stream-service.js';
 import { toVideoJson } from '../../videos/video-json.js';
@@ -16,9 +15,10 @@ import {
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { BadRequestError, UnauthorizedError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
 import { describe } from '../openapi.js';
-import { bearerToken, parseJsonBody } from '../request-helpers.js';
+import { requireServiceKey } from '../auth-middleware.js';
+import { parseJsonBody } from '../request-helpers.js';
 
 /**
  * The management API a trusted backend calls with the service API key (never a user token): register and upload,
@@ -32,13 +32,7 @@ export function createManageRoutes(deps: {
 }) {
   const app = new Hono();
 
-  app.use('*', async (c, next) => {
-    const token = bearerToken(c);
-    if (!token || !serviceKeyMatches(token, deps.serviceApiKey)) {
-      throw new UnauthorizedError('The management API needs the service API key as a bearer token.');
-    }
-    await next();
-  });
+  app.use('*', requireServiceKey(deps.serviceApiKey));
 
   app.get(
     '/videos',

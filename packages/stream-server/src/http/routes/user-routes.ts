@@ -3,9 +3,9 @@ import { Hono, type Context } from 'hono';
 import type { UserTokenVerifier } from '../../auth/user-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import type { StreamAnswer, StreamService } from '../../videos/stream-service.js';
-import { isOwnerId, isVideoId, toVideoJson } from '../../videos/video-json.js';
+import { isOwnerId, toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { findOwnedVideo, listVideosByOwner } from '../../videos/videos-repository.js';
+import { listVideosByOwner } from '../../videos/videos-repository.js';
 import {
   CompleteUploadBody,
   Registered,
@@ -15,11 +15,10 @@ import {
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { BadRequestError, ForbiddenError } from '../errors.js';
 import { describe } from '../openapi.js';
-import { bearerToken, parseJsonBody } from '../request-helpers.js';
-
-type Env = { Variables: { userId: string } };
+import { ownedVideo, requireUser, type UserEnv } from '../auth-middleware.js';
+import { parseJsonBody } from '../request-helpers.js';
 
 export interface UserRoutesDeps {
   db: Db;
@@ -36,16 +35,11 @@ export interface UserRoutesDeps {
  * when `USER_UPLOADS` is on — uploading and deleting their own videos.
  */
 export function createUserRoutes(deps: UserRoutesDeps) {
-  const app = new Hono<Env>();
+  const app = new Hono<UserEnv>();
 
-  app.use('*', async (c, next) => {
-    const token = bearerToken(c);
-    if (!token) throw new UnauthorizedError();
-    c.set('userId', await deps.userTokens.verify(token));
-    await next();
-  });
+  app.use('*', requireUser(deps.userTokens));
 
-  const answer = (c: Context<Env>, body: StreamAnswer) => {
+  const answer = (c: Context<UserEnv>, body: StreamAnswer) => {
     if (body.status === 'generating') {
       c.header('Retry-After', String(body.retry_after));
       c.header('Cache-Control', 'no-store');
@@ -80,10 +74,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       errors: [401, 404],
     }),
     async (c) => {
-      const id = c.req.param('id');
-      const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
-      if (!video) throw new NotFoundError();
-      return c.json(toVideoJson(video));
+      return c.json(toVideoJson(await ownedVideo(c, deps.db)));
     },
   );
 
@@ -95,12 +86,6 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       );
     }
     return deps.registry;
-  };
-  const ownedVideo = async (c: Context<Env>) => {
-    const id = c.req.param('id') ?? '';
-    const video = isVideoId(id) ? await findOwnedVideo(deps.db, id, c.get('userId')) : undefined;
-    if (!video) throw new NotFoundError();
-    return video;
   };
 
   app.post(
@@ -144,7 +129,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     }),
     async (c) => {
       const registry = ownUploads();
-      const video = await ownedVideo(c);
+      const video = await ownedVideo(c, deps.db);
       const body = await parseJsonBody(c, CompleteUploadBody);
       const completed = await registry.completeUpload(
         video.id,
@@ -165,7 +150,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     }),
     async (c) => {
       const registry = ownUploads();
-      const video = await ownedVideo(c);
+      const video = await ownedVideo(c, deps.db);
       await registry.remove(video.id);
       return c.body(null, 204);
     },
