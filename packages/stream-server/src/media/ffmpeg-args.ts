@@ -165,13 +165,7 @@ export function buildHlsArgs(options: HlsArgsOptions): string[] {
   const segmentSeconds = options.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS;
   if (!(segmentSeconds > 0)) throw new TypeError('segmentSeconds must be positive');
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'warning',
-    '-nostats',
-    '-progress',
-    'pipe:1',
+    ...PROGRESS_REPORTING_ARGS,
     '-xerror',
     '-y',
     ...buildInputArgs(options.input, options),
@@ -180,6 +174,37 @@ export function buildHlsArgs(options: HlsArgsOptions): string[] {
     ...mapArgs(options.plan),
     ...videoArgs(options, segmentSeconds),
     ...audioArgs(options),
+    ...hlsOutputArgs({
+      outputDir: options.outputDir,
+      segmentSeconds,
+      playlistType: 'event',
+      flags: 'independent_segments+temp_file',
+    }),
+  ];
+}
+
+/** Quiet ffmpeg that reports its progress as `key=value` lines on stdout (read by `runFfmpeg`). */
+export const PROGRESS_REPORTING_ARGS: readonly string[] = [
+  '-hide_banner',
+  '-nostdin',
+  '-loglevel',
+  'warning',
+  '-nostats',
+  '-progress',
+  'pipe:1',
+];
+
+/**
+ * The output half of an HLS run: no subtitle or data streams, MPEG-TS segments `segment0.ts`, `segment1.ts`, … and
+ * `playlist.m3u8` in `outputDir`, cut every `segmentSeconds` (at the next keyframe).
+ */
+export function hlsOutputArgs(options: {
+  outputDir: string;
+  segmentSeconds: number;
+  playlistType: 'event' | 'vod';
+  flags?: string;
+}): string[] {
+  return [
     '-sn',
     '-dn',
     '-max_muxing_queue_size',
@@ -187,13 +212,12 @@ export function buildHlsArgs(options: HlsArgsOptions): string[] {
     '-f',
     'hls',
     '-hls_time',
-    String(segmentSeconds),
+    String(options.segmentSeconds),
     '-hls_list_size',
     '0',
     '-hls_playlist_type',
-    'event',
-    '-hls_flags',
-    'independent_segments+temp_file',
+    options.playlistType,
+    ...(options.flags ? ['-hls_flags', options.flags] : []),
     '-hls_segment_type',
     'mpegts',
     '-start_number',

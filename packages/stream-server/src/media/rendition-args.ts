@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { buildInputArgs, HLS_PLAYLIST_NAME, type InputOptions } from './ffmpeg-args.js';
+import { buildInputArgs, hlsOutputArgs, PROGRESS_REPORTING_ARGS, type InputOptions } from './ffmpeg-args.js';
 
 /**
  * Pure decisions for the lower rungs of the bitrate ladder: default bit rates, profile, where keyframes go so
@@ -170,13 +169,7 @@ export function buildRenditionArgs(options: RenditionArgsOptions): string[] {
           '48000',
         ];
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'warning',
-    '-nostats',
-    '-progress',
-    'pipe:1',
+    ...PROGRESS_REPORTING_ARGS,
     '-y',
     ...buildInputArgs(options.input, options),
     '-i',
@@ -213,25 +206,11 @@ export function buildRenditionArgs(options: RenditionArgsOptions): string[] {
     '-sc_threshold',
     '0',
     ...audio,
-    '-sn',
-    '-dn',
-    '-max_muxing_queue_size',
-    '4096',
-    '-f',
-    'hls',
-    '-hls_time',
-    String(CUT_AT_EVERY_KEYFRAME_SECONDS),
-    '-hls_list_size',
-    '0',
-    '-hls_playlist_type',
-    'vod',
-    '-hls_segment_type',
-    'mpegts',
-    '-start_number',
-    '0',
-    '-hls_segment_filename',
-    join(options.outputDir, 'segment%d.ts'),
-    join(options.outputDir, HLS_PLAYLIST_NAME),
+    ...hlsOutputArgs({
+      outputDir: options.outputDir,
+      segmentSeconds: CUT_AT_EVERY_KEYFRAME_SECONDS,
+      playlistType: 'vod',
+    }),
   ];
 }
 
