@@ -187,3 +187,16 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     expect(await json(ready)).toMatchObject({ status: 'ok', checks: { database: 'ok', storage: 'ok' } });
   });
 });
+
+describe('a fresh embedded server', () => {
+  it('is ready before anything has been stored', async () => {
+    const server = await startTestServer('embedded');
+    try {
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: 'ok', storage: 'ok' } });
+      expect(ready.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});

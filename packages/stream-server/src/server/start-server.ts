@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -83,6 +84,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       publicBaseUrl: () => baseUrl,
     });
     cleanups.unshift(() => storage.close());
+    // The embedded storage folder exists from the start, so a fresh server is ready before its first upload.
+    if (config.storage.kind === 'local') await mkdir(config.storage.root, { recursive: true });
 
     const metrics = createMetrics({ db: database.db });
     let webhooks: WebhookDispatcher | undefined;
