@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -45,8 +45,6 @@ export interface S3StorageOptions {
   listPageSize?: number;
 }
 
-/** Files up to this size are read into memory for upload (the SDK then retries on its own). */
-const BUFFERED_FILE_MAX_BYTES = 8 * 1024 * 1024;
 /** DeleteObjects accepts at most this many keys per request. */
 const DELETE_BATCH_SIZE = 1000;
 
@@ -244,12 +242,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       assertValidKey(key);
       const size = await run(`put ${key} (reading ${filePath})`, async () => (await stat(filePath)).size);
       const send = { ...(opts?.signal === undefined ? {} : { abortSignal: opts.signal }) };
-      if (size <= BUFFERED_FILE_MAX_BYTES) {
-        const data = await run(`put ${key} (reading ${filePath})`, () => readFile(filePath));
-        await run(`put ${key}`, () => client.send(new PutObjectCommand(putInput(key, data, opts)), send));
-        return;
-      }
-      // Large files: one fresh read stream per attempt, so a retry never sends a half-consumed stream.
+      // Files are streamed from disk, never read into memory: the SDK signs a stream body as UNSIGNED-PAYLOAD
+      // instead of hashing every byte (segment uploads are most of generation's CPU otherwise, and memory would
+      // follow how many segments are in flight). Integrity in transit is TLS's; S3 still checks Content-Length.
+      // One fresh read stream per attempt, so a retry never sends a half-consumed stream.
       for (let attempt = 1; ; attempt++) {
         const body = createReadStream(filePath);
         try {
