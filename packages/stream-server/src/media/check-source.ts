@@ -16,6 +16,8 @@ export interface SourceInfo {
    * the file front to back, and an MP4 with its index at the end comes out empty.
    */
   rangeSupported?: boolean;
+  /** The `Content-Type` the storage declares for the object, when it says one. */
+  contentType?: string;
 }
 
 function totalSize(response: Response): number | undefined {
@@ -71,5 +73,10 @@ export async function checkSource(url: string, options: CheckSourceOptions): Pro
     throw new MediaError('storage', MediaMessage.SourceUnreachable, { permanent: false, cause });
   }
   if (sizeBytes === 0) throw new MediaError('invalid_input', MediaMessage.Empty, { permanent: true, cause });
-  return { ...(sizeBytes === undefined ? {} : { sizeBytes }), rangeSupported: status === 206 };
+  const contentType = response.headers.get('content-type') ?? undefined;
+  return {
+    ...(sizeBytes === undefined ? {} : { sizeBytes }),
+    ...(contentType === undefined ? {} : { contentType }),
+    rangeSupported: status === 206,
+  };
 }

@@ -19,6 +19,7 @@ import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from '.
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
 import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
+import { startOptimisticCopy, worthOptimisticCopy, type OptimisticCopy } from './optimistic-copy.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
 import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
 
@@ -87,6 +88,11 @@ export interface GenerateHlsOptions {
    * keeps temp space at a few segments even when the bucket is slower than ffmpeg. Default 2× concurrency.
    */
   maxPendingSegments?: number;
+  /**
+   * Start the copy most uploads get while the source is still probed, and keep it when the probe agrees
+   * (decision 0010). Default true; skipped anyway for sources the storage declares as non-MP4.
+   */
+  optimisticCopy?: boolean;
   signal?: AbortSignal;
   onProgress?(progress: GenerateHlsProgress): void;
   /**
@@ -236,8 +242,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
   const job = createJobAbort(options.signal);
   const { fail, throwIfFailed } = job;
 
-  let workDir: string | undefined;
+  const workDirs: string[] = [];
   let ffmpeg: MediaProcess | undefined;
+  let optimistic: OptimisticCopy | undefined;
   let stopWatching = () => {};
   let scanning: Promise<void> | undefined;
   const inflight = new Set<Promise<void>>();
@@ -254,6 +261,38 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       );
     }
     throwIfFailed();
+    await mkdir(options.tempRoot, { recursive: true });
+
+    let onFfmpegProgress = (_seconds: number): void => {};
+    const timeoutFor = (seconds: number | null): number =>
+      typeof options.timeoutMs === 'function'
+        ? options.timeoutMs(seconds)
+        : (options.timeoutMs ?? defaultTimeoutMs(seconds));
+    const startRun = (runPlan: MediaPlan, outputDir: string, signal: AbortSignal, limitMs: number) =>
+      startFfmpeg({
+        bin: options.ffmpegPath ?? 'ffmpeg',
+        args: buildHlsArgs({
+          input: options.sourceUrl,
+          outputDir,
+          plan: runPlan,
+          segmentSeconds,
+          readTimeoutSeconds: options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS,
+        }),
+        timeoutMs: limitMs,
+        signal,
+        onProgress: (seconds) => onFfmpegProgress(seconds),
+      });
+
+    if (options.optimisticCopy !== false && worthOptimisticCopy(source.contentType)) {
+      // Its limit is the one for an unknown duration: a copy runs at many times real time, so that is plenty.
+      optimistic = await startOptimisticCopy({
+        tempRoot: options.tempRoot,
+        signal: job.signal,
+        start: (runPlan, outputDir, signal) => startRun(runPlan, outputDir, signal, timeoutFor(null)),
+        playlistName: HLS_PLAYLIST_NAME,
+      });
+      workDirs.push(optimistic.dir);
+    }
     const probe = await probeMedia(options.sourceUrl, {
       ffprobePath: options.ffprobePath,
       timeoutMs: probeTimeoutMs,
@@ -263,11 +302,19 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     throwIfFailed();
     const plan = choosePlan(probe);
     const probed = probe.durationSeconds;
-    logger.info({ plan, probe }, 'hls generation: probed source');
+    const adopted = await optimistic?.adopt(plan);
+    const optimisticOutcome = optimistic ? (adopted ? 'adopted' : 'discarded') : 'not tried';
+    optimistic = undefined;
+    logger.info({ plan, probe, optimisticCopy: optimisticOutcome }, 'hls generation: probed source');
 
-    await mkdir(options.tempRoot, { recursive: true });
-    workDir = await mkdtemp(join(options.tempRoot, 'hls-'));
-    const dir = workDir;
+    let dir: string;
+    if (adopted) {
+      ffmpeg = adopted.process;
+      dir = adopted.dir;
+    } else {
+      dir = await mkdtemp(join(options.tempRoot, 'hls-'));
+      workDirs.push(dir);
+    }
     throwIfFailed();
 
     // ---- segment bookkeeping -------------------------------------------------------------------------------
@@ -441,27 +488,12 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         });
     };
 
-    // ---- run ffmpeg ------------------------------------------------------------------------------------------
-    const timeoutMs =
-      typeof options.timeoutMs === 'function'
-        ? options.timeoutMs(probed)
-        : (options.timeoutMs ?? defaultTimeoutMs(probed));
-    ffmpeg = startFfmpeg({
-      bin: options.ffmpegPath ?? 'ffmpeg',
-      args: buildHlsArgs({
-        input: options.sourceUrl,
-        outputDir: dir,
-        plan,
-        segmentSeconds,
-        readTimeoutSeconds: options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS,
-      }),
-      timeoutMs,
-      signal: job.signal,
-      onProgress: (seconds) => {
-        encodedSeconds = seconds;
-        report(storedFraction());
-      },
-    });
+    // ---- run ffmpeg (or keep the adopted optimistic copy) -------------------------------------------------------
+    onFfmpegProgress = (seconds) => {
+      encodedSeconds = seconds;
+      report(storedFraction());
+    };
+    ffmpeg ??= startRun(plan, dir, job.signal, timeoutFor(probed));
     const interval = setInterval(requestScan, POLL_INTERVAL_MS);
     let watcher: FSWatcher | undefined;
     try {
@@ -566,6 +598,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     fail(error);
     stopWatching();
     await ffmpeg?.result.catch(() => undefined);
+    await optimistic?.discard();
     await scanning;
     await Promise.allSettled([...inflight]);
     await notifications;
@@ -587,6 +620,6 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     throw error;
   } finally {
     job.dispose();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await Promise.all(workDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }

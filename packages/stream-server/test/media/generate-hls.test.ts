@@ -168,6 +168,67 @@ describe('generateHls: copy', () => {
   });
 });
 
+/** A logger that keeps what generation says about the optimistic copy (decision 0010). */
+function optimisticOutcomes(): { logger: GenerateHlsOptions['logger']; outcomes: unknown[] } {
+  const outcomes: unknown[] = [];
+  const keep = (obj: object) => {
+    if ('optimisticCopy' in obj) outcomes.push(obj.optimisticCopy);
+  };
+  return { logger: { info: keep, warn: keep, error: keep }, outcomes };
+}
+
+describe('generateHls: optimistic copy while probing', () => {
+  it('keeps the copy it started before the probe answered when the probe agrees', async () => {
+    const run = await setUp();
+    const { logger, outcomes } = optimisticOutcomes();
+    const result = await generateHls(optionsFor(run, await urlOf('h264-aac-faststart', 8), { logger }));
+    expect(outcomes).toEqual(['adopted']);
+    expect(result.plan).toMatchObject({
+      video: 'copy',
+      audio: 'copy',
+      videoStreamIndex: 0,
+      audioStreamIndex: 1,
+    });
+    await expectPublished(run, result);
+  });
+
+  it('discards it for HEVC, which must be transcoded, and stores only the transcode', async () => {
+    const run = await setUp();
+    const { logger, outcomes } = optimisticOutcomes();
+    const result = await generateHls(optionsFor(run, await urlOf('hevc-mp4', 4), { logger }));
+    expect(outcomes).toEqual(['discarded']);
+    expect(result.mode).toBe('transcode');
+    expect(result.codecs).toMatch(/^avc1\./);
+    await expectPublished(run, result);
+  });
+
+  it('discards it when stream 1 does not exist (audio only), without failing the video', async () => {
+    const run = await setUp();
+    const { logger, outcomes } = optimisticOutcomes();
+    const result = await generateHls(optionsFor(run, await urlOf('audio-only-m4a', 4), { logger }));
+    expect(outcomes).toEqual(['discarded']);
+    expect(result.plan).toMatchObject({ video: 'none', audio: 'copy' });
+    await expectPublished(run, result);
+  });
+
+  it('stops it and cleans up when the probe refuses the file', async () => {
+    const run = await setUp();
+    const error = await failureOf(generateHls(optionsFor(run, await urlOf('random-bytes', 4))));
+    expect(error).toMatchObject({ code: 'invalid_input', permanent: true });
+    expect(await tempLeftovers(run)).toEqual([]);
+  });
+
+  it('is not tried when turned off', async () => {
+    const run = await setUp();
+    const { logger, outcomes } = optimisticOutcomes();
+    const result = await generateHls(
+      optionsFor(run, await urlOf('h264-aac-faststart', 4), { logger, optimisticCopy: false }),
+    );
+    expect(outcomes).toEqual(['not tried']);
+    await expectPublished(run, result);
+  });
+});
+
 describe('generateHls: transcode', () => {
   it('transcodes VP9/Opus WebM with keyframes forced at the segment length', async () => {
     const run = await setUp();

@@ -127,7 +127,11 @@ describe('checkSource', () => {
   it('returns the size of a reachable object', async () => {
     const file = await makeTestMedia(dir, 'h264-aac-faststart', { seconds: 8 });
     const info = await checkSource(server.url(basename(file)), { timeoutMs: 5_000 });
-    expect(info).toEqual({ sizeBytes: (await stat(file)).size, rangeSupported: true });
+    expect(info).toEqual({
+      sizeBytes: (await stat(file)).size,
+      contentType: 'application/octet-stream',
+      rangeSupported: true,
+    });
   });
 
   it('notices a server that ignores Range', async () => {

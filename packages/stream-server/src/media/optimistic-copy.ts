@@ -1,0 +1,120 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MediaPlan } from './choose-plan.js';
+import { StreamAction } from './ffmpeg-args.js';
+import type { MediaProcess } from './run-ffmpeg.js';
+
+/**
+ * The plan most uploads get: an MP4/MOV whose stream 0 is H.264 8-bit 4:2:0 and stream 1 AAC stereo (what phones,
+ * cameras, screen recorders and editors write), both copied.
+ */
+export const OPTIMISTIC_PLAN: Readonly<MediaPlan> = Object.freeze({
+  video: StreamAction.Copy,
+  audio: StreamAction.Copy,
+  videoStreamIndex: 0,
+  audioStreamIndex: 1,
+  mode: 'copy',
+});
+
+/** Content types worth the guess; anything else declared (WebM, Matroska, AVI…) is probed first. */
+const MP4_FAMILY = /^(video|audio)\/(mp4|quicktime|x-m4v|x-m4a)\b|^application\/(mp4|octet-stream)\b/i;
+
+/** True when `plan` runs ffmpeg with exactly the arguments {@link OPTIMISTIC_PLAN} started it with. */
+export function matchesOptimisticPlan(plan: MediaPlan): boolean {
+  return (
+    plan.video === OPTIMISTIC_PLAN.video &&
+    plan.audio === OPTIMISTIC_PLAN.audio &&
+    plan.videoStreamIndex === OPTIMISTIC_PLAN.videoStreamIndex &&
+    plan.audioStreamIndex === OPTIMISTIC_PLAN.audioStreamIndex &&
+    plan.width === undefined &&
+    plan.height === undefined
+  );
+}
+
+/** Whether a source of this declared content type is worth starting a copy for before the probe answers. */
+export function worthOptimisticCopy(contentType: string | undefined): boolean {
+  return contentType === undefined || contentType === '' || MP4_FAMILY.test(contentType);
+}
+
+/** A copy remux started before the probe has answered. */
+export interface OptimisticCopy {
+  /** The temp folder it writes into (the caller removes it either way). */
+  readonly dir: string;
+  /**
+   * Hands over the process (running again if it had paused) when `plan` is the one it was started with and it has
+   * not failed. Otherwise stops it and resolves `undefined`.
+   */
+  adopt(plan: MediaPlan): Promise<{ process: MediaProcess; dir: string } | undefined>;
+  /** Stops the process (if still running) and waits for it to exit. */
+  discard(): Promise<void>;
+}
+
+export interface StartOptimisticCopyOptions {
+  tempRoot: string;
+  /** The job's signal: aborting it stops the process too. */
+  signal: AbortSignal;
+  /** Starts ffmpeg for `plan` writing into `outputDir`, stopped by `signal`. */
+  start(plan: MediaPlan, outputDir: string, signal: AbortSignal): MediaProcess;
+  /** Name of the playlist ffmpeg rewrites after each segment (its first write means a segment is done). */
+  playlistName: string;
+}
+
+/**
+ * Starts the {@link OPTIMISTIC_PLAN} remux while the source is still being probed, so the first segment does not
+ * wait for two sequential reads of the source's index (ffprobe's, then ffmpeg's — for an hour-long MP4 a
+ * few-MB `moov` each). It pauses itself after its first segment so that temp space stays at a few segments until
+ * the caller adopts it and starts uploading; a mismatching plan discards it (decision 0010).
+ */
+export async function startOptimisticCopy(options: StartOptimisticCopyOptions): Promise<OptimisticCopy> {
+  const dir = await mkdtemp(join(options.tempRoot, 'hls-'));
+  const own = new AbortController();
+  const ffmpeg = options.start({ ...OPTIMISTIC_PLAN }, dir, AbortSignal.any([options.signal, own.signal]));
+  let failed = false;
+  // Observed at once so that an early failure (say, no stream 1) is never an unhandled rejection.
+  const settled = ffmpeg.result.then(
+    () => undefined,
+    () => {
+      failed = true;
+    },
+  );
+  let paused = false;
+  let watcher: FSWatcher | undefined;
+  const stopWatching = () => {
+    watcher?.close();
+    watcher = undefined;
+  };
+  try {
+    watcher = watch(dir, (_event, name) => {
+      if (paused || name === null || String(name) !== options.playlistName) return;
+      paused = ffmpeg.pause();
+      stopWatching();
+    });
+    watcher.on('error', stopWatching);
+  } catch {
+    // Without events it simply keeps going; the caller's backpressure pauses it once adopted.
+  }
+  void settled.then(stopWatching);
+
+  const discard = async () => {
+    stopWatching();
+    own.abort();
+    if (paused) ffmpeg.resume();
+    await settled;
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  return {
+    dir,
+    async adopt(plan) {
+      stopWatching();
+      if (!failed && matchesOptimisticPlan(plan)) {
+        if (paused) ffmpeg.resume();
+        return { process: ffmpeg, dir };
+      }
+      await discard();
+      return undefined;
+    },
+    discard,
+  };
+}
