@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createGetPresigner } from './s3-presign-get.js';
 import { assertValidExpiry, assertValidKey, assertValidPartNumber, assertValidPrefix } from './object-key.js';
 import { StorageError, StorageErrorCode } from './storage.js';
 import type {
@@ -179,6 +180,14 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     });
 
   const client = makeClient(maxAttempts);
+  // Playlists presign every segment: GETs are signed directly, with the credentials the client resolves.
+  const presignObjectGet = createGetPresigner({
+    region: options.region,
+    bucket,
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle ?? false,
+    credentials: () => client.config.credentials(),
+  });
   // Stream bodies cannot be replayed, so they go through a client that never retries by itself.
   let singleAttemptClient: S3Client | undefined;
   const oneShot = (): S3Client => (singleAttemptClient ??= makeClient(1));
@@ -378,11 +387,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     async presignGet(key: string, opts: PresignOptions) {
       assertValidKey(key);
       assertValidExpiry(opts.expiresInSeconds);
-      return run(`presign get ${key}`, () =>
-        getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-          expiresIn: opts.expiresInSeconds,
-        }),
-      );
+      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds));
     },
 
     async presignPut(key: string, opts: PresignPutOptions) {
