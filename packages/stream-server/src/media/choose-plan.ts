@@ -16,9 +16,13 @@ export interface ChoosePlanOptions {
 /** Pixel formats every HLS player decodes: 8-bit 4:2:0. */
 const COPYABLE_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p']);
 
-/** H.264 profiles that are 8-bit 4:2:0 (High 10 / 4:2:2 / 4:4:4 are not played by browsers). */
+/**
+ * H.264 profiles that are 8-bit 4:2:0 (High 10 / 4:2:2 / 4:4:4 are not played by browsers), stored upright: MPEG-TS
+ * has no display matrix, so a rotated picture (a phone held upright) would play sideways if copied.
+ */
 function isCopyableVideo(video: ProbedVideo): boolean {
   if (video.codec !== 'h264') return false;
+  if (video.rotation !== undefined && video.rotation !== 0) return false;
   if (video.pixFmt === undefined || !COPYABLE_PIXEL_FORMATS.has(video.pixFmt)) return false;
   return !/high 10|high 4:2:2|high 4:4:4/i.test(video.profile ?? '');
 }
@@ -41,8 +45,8 @@ export function transcodeSize(
 
 /**
  * Decides copy or transcode per stream from a probe. Copy only what every HLS player plays: H.264 8-bit 4:2:0
- * video and AAC audio with at most two channels; anything else (VP9, AV1, HEVC, MPEG-4, Opus, MP3, 5.1 AAC…) is
- * re-encoded to H.264/AAC stereo. Cover art (attached pictures) never counts as video: `probeMedia` leaves it out.
+ * video stored upright and AAC audio with at most two channels; anything else (VP9, AV1, HEVC, MPEG-4, Opus, MP3,
+ * 5.1 AAC, rotated phone video…) is re-encoded to H.264/AAC stereo. Cover art (attached pictures) never counts as video: `probeMedia` leaves it out.
  *
  * @example
  * choosePlan(await probeMedia(url, { ffprobePath: 'ffprobe', timeoutMs: 60_000 })) // { video: 'copy', audio: 'transcode', mode: 'transcode', … }
@@ -60,8 +64,10 @@ export function choosePlan(probe: ProbeResult, options: ChoosePlanOptions = {}):
       plan.video = StreamAction.Copy;
     } else {
       plan.video = StreamAction.Transcode;
-      if (video.width > 0 && video.height > 0)
-        Object.assign(plan, transcodeSize(video.width, video.height, options));
+      // ffmpeg turns the picture upright before scaling (autorotate), so the output size is the displayed one.
+      const sideways = video.rotation === 90 || video.rotation === 270;
+      const [width, height] = sideways ? [video.height, video.width] : [video.width, video.height];
+      if (width > 0 && height > 0) Object.assign(plan, transcodeSize(width, height, options));
     }
   }
   if (audio) {

@@ -16,6 +16,11 @@ export interface ProbedVideo {
   fps?: number | undefined;
   /** Timestamp of the stream's first frame, in seconds (ffprobe's stream `start_time`). */
   startSeconds?: number | undefined;
+  /**
+   * How far the stored picture must be turned for display, in degrees (0, 90, 180, 270; other angles as given):
+   * phones store portrait video as landscape frames plus a display matrix. Absent when there is none.
+   */
+  rotation?: number | undefined;
 }
 
 export interface ProbedAudio {
@@ -76,6 +81,20 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value !== 'unknown' ? value : undefined;
 }
 
+/**
+ * The display rotation of a video stream: the display matrix's `rotation` side data (ffprobe 5+), or the older
+ * `rotate` tag. Multiples of 90 are normalised to 0–270 (ffprobe's sign convention does not matter to us: 90 and
+ * 270 both swap width and height).
+ */
+function parseRotation(stream: Json): number | undefined {
+  const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list.map(asRecord) : [];
+  const degrees =
+    sideData.map((entry) => asNumber(entry?.rotation)).find((value) => value !== undefined) ??
+    asNumber(asRecord(stream.tags)?.rotate);
+  if (degrees === undefined) return undefined;
+  return degrees % 90 === 0 ? ((degrees % 360) + 360) % 360 : degrees;
+}
+
 /** ffprobe writes -99 for an unknown level. */
 function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined;
@@ -133,6 +152,7 @@ export function parseProbeOutput(json: string): ProbeResult {
         height: asNumber(stream.height) ?? 0,
         fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate),
         startSeconds: asNumber(stream.start_time),
+        rotation: parseRotation(stream),
       };
     } else if (stream.codec_type === 'audio') {
       if (duration !== undefined) streamDurations.push(duration);

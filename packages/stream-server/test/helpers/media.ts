@@ -33,6 +33,8 @@ export const TestMediaKind = {
   H264AacFaststart: 'h264-aac-faststart',
   H264Aac1080p: 'h264-aac-1080p',
   H264AacMoovEnd: 'h264-aac-moov-end',
+  /** Landscape frames with a 90° display matrix, as phones store portrait video. */
+  H264AacRotated: 'h264-aac-rotated',
   Vp9OpusWebm: 'vp9-opus-webm',
   Vp9OpusWebmLive: 'vp9-opus-webm-live',
   HevcMp4: 'hevc-mp4',
@@ -48,6 +50,7 @@ const EXTENSIONS: Record<TestMediaKind, string> = {
   'h264-aac-faststart': 'mp4',
   'h264-aac-1080p': 'mp4',
   'h264-aac-moov-end': 'mp4',
+  'h264-aac-rotated': 'mp4',
   'vp9-opus-webm': 'webm',
   'vp9-opus-webm-live': 'webm',
   'hevc-mp4': 'mp4',
@@ -113,6 +116,22 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
     case 'h264-aac-moov-end':
       await ffmpeg([...lavfi(seconds), ...H264, ...AAC, '-shortest', file]);
       break;
+    case 'h264-aac-rotated': {
+      // ffmpeg 5.1 writes the rotate tag as a display matrix only when remuxing, not while encoding.
+      const upright = await generate(dir, 'h264-aac-faststart', seconds);
+      await ffmpeg([
+        '-i',
+        upright,
+        '-c',
+        'copy',
+        '-metadata:s:v:0',
+        'rotate=90',
+        '-movflags',
+        '+faststart',
+        file,
+      ]);
+      break;
+    }
     case 'vp9-opus-webm':
     case 'vp9-opus-webm-live':
       await ffmpeg([

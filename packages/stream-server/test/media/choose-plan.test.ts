@@ -130,6 +130,20 @@ describe('choosePlan', () => {
     expect(transcodeSize(2160, 3840)).toEqual({ width: 1080, height: 1920 });
     expect(transcodeSize(321, 241)).toEqual({ width: 320, height: 240 });
   });
+  it('transcodes H.264 a phone stored sideways, to the upright size', () => {
+    const portrait = choosePlan(probe({ video: { ...h264, width: 1920, height: 1080, rotation: 90 } }));
+    expect(portrait).toMatchObject({ video: 'transcode', audio: 'copy', width: 1080, height: 1920 });
+    expect(choosePlan(probe({ video: { ...h264, rotation: 270 } }))).toMatchObject({
+      width: 720,
+      height: 1280,
+    });
+    expect(choosePlan(probe({ video: { ...h264, rotation: 180 } }))).toMatchObject({
+      video: 'transcode',
+      width: 1280,
+      height: 720,
+    });
+    expect(choosePlan(probe({ video: { ...h264, rotation: 0 } })).video).toBe('copy');
+  });
 });
 
 describe('parseProbeOutput', () => {
@@ -164,6 +178,22 @@ describe('parseProbeOutput', () => {
     expect(probed.video).toMatchObject({ index: 1, codec: 'vp9', width: 640, height: 360 });
     expect(probed.video?.fps).toBeCloseTo(29.97, 2);
     expect(probed.audio).toEqual({ index: 2, codec: 'aac', channels: 2, sampleRate: 44100 });
+  });
+
+  it('reads the display rotation from the display matrix or the old rotate tag', () => {
+    const rotationOf = (stream: Record<string, unknown>) =>
+      parseProbeOutput(
+        JSON.stringify({
+          format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '3' },
+          streams: [
+            { index: 0, codec_name: 'h264', codec_type: 'video', width: 1920, height: 1080, ...stream },
+          ],
+        }),
+      ).video?.rotation;
+    expect(rotationOf({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] })).toBe(270);
+    expect(rotationOf({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] })).toBe(90);
+    expect(rotationOf({ tags: { rotate: '180' } })).toBe(180);
+    expect(rotationOf({})).toBeUndefined();
   });
 
   it('takes the longest stream duration when the container has none', () => {

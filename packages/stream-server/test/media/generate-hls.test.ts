@@ -251,6 +251,19 @@ describe('generateHls: transcode', () => {
   });
 });
 
+describe('generateHls: rotated video', () => {
+  it('transcodes a phone video stored sideways into upright HLS instead of copying it', async () => {
+    const run = await setUp();
+    const { logger, outcomes } = optimisticOutcomes();
+    const result = await generateHls(optionsFor(run, await urlOf('h264-aac-rotated', 4), { logger }));
+    expect(outcomes).toEqual(['discarded']);
+    expect(result.probe.video?.rotation).toBe(90);
+    expect(result.plan).toMatchObject({ video: 'transcode', audio: 'copy', width: 240, height: 320 });
+    expect(result).toMatchObject({ width: 240, height: 320 });
+    await expectPublished(run, result);
+  });
+});
+
 describe('generateHls: audio only', () => {
   it('copies AAC from an M4A into audio-only HLS', async () => {
     const run = await setUp();
