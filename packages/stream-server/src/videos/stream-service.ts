@@ -43,7 +43,7 @@ export type PlaylistType = (typeof PlaylistType)[keyof typeof PlaylistType];
 export const PLAYLIST_TYPE_PARAM = 'type';
 
 /** Default longest hold of a `/stream` answer that is not yet playable (see docs/decisions/0006-play-while-generating.md). */
-export const DEFAULT_STREAM_HOLD_MS = 1500;
+export const DEFAULT_STREAM_HOLD_MS = 4000;
 /** Default interval at which held answers look at the database again. */
 export const DEFAULT_STREAM_HOLD_POLL_MS = 100;
 
