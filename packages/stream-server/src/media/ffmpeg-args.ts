@@ -35,18 +35,34 @@ export interface InputOptions {
   readTimeoutSeconds?: number;
 }
 
+/**
+ * The container formats (ffmpeg demuxer names) an upload may be read as: files that hold their own media. Formats
+ * that point elsewhere — HLS and DASH playlists, concat lists, SDP/RTSP, image sequences — are refused: an "upload"
+ * that is really a playlist would make ffprobe and ffmpeg fetch whatever URLs it lists, from inside the service's
+ * network (server-side request forgery). A demuxer matches when any of its names is listed (`mov` covers
+ * `mov,mp4,m4a,3gp,3g2,mj2`, `matroska` covers `matroska,webm`).
+ */
+export const ACCEPTED_INPUT_FORMATS: readonly string[] = [
+  ...['mov', 'matroska', 'avi', 'asf', 'flv', 'mpegts', 'mpeg', 'mxf', 'dv', 'nut', 'rm', 'ivf', 'gif'],
+  ...['m4v', 'h264', 'hevc', 'mpegvideo'],
+  ...['ogg', 'mp3', 'aac', 'wav', 'w64', 'flac', 'aiff', 'caf', 'amr'],
+];
+
 function isHttpUrl(input: string): boolean {
   return /^https?:\/\//i.test(input);
 }
 
 /**
- * Input options for `input`. `-rw_timeout` applies to every protocol; the reconnect options only exist for HTTP
+ * Input options for `input`: only {@link ACCEPTED_INPUT_FORMATS} are read. `-rw_timeout` applies to every protocol; the reconnect options only exist for HTTP
  * (ffmpeg refuses options no protocol consumes) and let ffmpeg resume with a range request when the server
  * drops an idle connection, e.g. while the process is paused for upload backpressure.
  */
 export function buildInputArgs(input: string, options: InputOptions = {}): string[] {
   const seconds = options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS;
-  const args = ['-rw_timeout', String(Math.round(seconds * 1_000_000))];
+  const args = [
+    ...['-format_whitelist', ACCEPTED_INPUT_FORMATS.join(',')],
+    ...['-rw_timeout', String(Math.round(seconds * 1_000_000))],
+  ];
   if (isHttpUrl(input)) args.push('-reconnect', '1', '-reconnect_delay_max', '5');
   return args;
 }

@@ -34,7 +34,7 @@ const DAMAGED =
   /corrupt input packet|Packet corrupt|Invalid NAL unit size|partial file|Stream ends prematurely|error reading header|Truncating packet|Server returned 4XX Client Error|Server returned 416|Error while decoding stream/i;
 /** ffprobe/ffmpeg could not make sense of the input at all. */
 const NOT_A_VIDEO =
-  /Invalid data found when processing input|moov atom not found|could not find codec parameters|EBML header parsing failed|Unknown input format|no streams|Server returned 4XX Client Error|Server returned 416|End of file/i;
+  /Invalid data found when processing input|Format not on whitelist|moov atom not found|could not find codec parameters|EBML header parsing failed|Unknown input format|no streams|Server returned 4XX Client Error|Server returned 416|End of file/i;
 const NO_SPACE = /No space left on device/i;
 
 /**

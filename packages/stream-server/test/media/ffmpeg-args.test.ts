@@ -33,6 +33,16 @@ describe('buildInputArgs', () => {
     expect(buildInputArgs('https://bucket.example/a.mp4?sig=1')).toContain('-reconnect');
     expect(buildInputArgs('/local/a.mp4')).not.toContain('-reconnect');
   });
+
+  it('reads only containers that hold their own media, never playlists that point elsewhere', () => {
+    const formats = valueOf(buildInputArgs('https://bucket.example/a.mp4?sig=1'), '-format_whitelist')?.split(
+      ',',
+    );
+    expect(formats).toEqual(expect.arrayContaining(['mov', 'matroska', 'mpegts', 'mp3']));
+    for (const playlist of ['hls', 'dash', 'concat', 'ffconcat', 'sdp', 'rtsp', 'image2']) {
+      expect(formats).not.toContain(playlist);
+    }
+  });
 });
 
 describe('segment names', () => {

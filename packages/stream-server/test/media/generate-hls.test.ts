@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -307,6 +307,18 @@ describe('generateHls: bad input', () => {
       await expectCleanedUp(run);
     },
   );
+
+  it('refuses an "upload" that is a playlist, without fetching what it lists (no request forgery)', async () => {
+    const run = await setUp();
+    await writeFile(join(mediaDir, 'internal-secret.ts'), 'not for ffmpeg');
+    const target = server.url('internal-secret.ts');
+    const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n${target}\n#EXT-X-ENDLIST\n`;
+    await writeFile(join(mediaDir, 'playlist-disguised.mp4'), playlist);
+    const error = await failureOf(generateHls(optionsFor(run, server.url('playlist-disguised.mp4'))));
+    expect(error).toMatchObject({ code: 'invalid_input', permanent: true, message: MediaMessage.NotAVideo });
+    expect(server.requests.some((request) => request.includes('internal-secret'))).toBe(false);
+    await expectCleanedUp(run);
+  });
 
   it('refuses to publish when the source server ignores Range (ffmpeg exits 0 with nothing)', async () => {
     const noRanges = await serveDirectory(mediaDir, { ranges: false });
