@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { HlsLogger, HlsSink } from './generate-hls.js';
-import { runFfmpeg } from './run-ffmpeg.js';
+import { FfmpegNiceness, runFfmpeg } from './run-ffmpeg.js';
 import {
   buildPosterArgs,
   buildStoryboardArgs,
@@ -79,6 +79,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       args: buildPosterArgs({ ...common, output: file, atSeconds: duration * POSTER_POSITION }),
       timeoutMs,
       signal: options.signal,
+      niceness: FfmpegNiceness.AfterReady,
     });
     if (!jpegSize(await readFile(file))) throw new Error('ffmpeg wrote no JPEG poster');
     const key = options.outputPrefix + ThumbnailFile.Poster;
@@ -94,10 +95,13 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       args: buildStoryboardArgs({ ...common, output: file, layout }),
       timeoutMs,
       signal: options.signal,
+      niceness: FfmpegNiceness.AfterReady,
     });
     const size = jpegSize(await readFile(file));
     if (!size || size.width !== layout.columns * STORYBOARD_TILE_WIDTH || size.height % layout.rows !== 0) {
-      throw new Error(`unexpected storyboard sprite size ${JSON.stringify(size)} for ${JSON.stringify(layout)}`);
+      throw new Error(
+        `unexpected storyboard sprite size ${JSON.stringify(size)} for ${JSON.stringify(layout)}`,
+      );
     }
     const vtt = buildStoryboardVtt({
       layout,
@@ -111,7 +115,10 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     });
     // The VTT last: it exists only when the sprite it points into does.
     const key = options.outputPrefix + ThumbnailFile.Storyboard;
-    await options.sink.putObject(key, vtt, { contentType: 'text/vtt; charset=utf-8', ...signal(options.signal) });
+    await options.sink.putObject(key, vtt, {
+      contentType: 'text/vtt; charset=utf-8',
+      ...signal(options.signal),
+    });
     return key;
   };
 

@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
+
+/**
+ * How much lower than the service's own priority ffmpeg runs (added to its nice value), so that answering
+ * requests — `/stream`, playlists, and in embedded mode the segments themselves — never waits behind an encode.
+ * The first view's generation runs a little lower than the service; work after `ready` (poster, storyboard,
+ * lower renditions) runs as background work. On an idle machine niceness costs nothing. ffprobe is not lowered:
+ * it is short and on a first view's critical path.
+ */
+export const FfmpegNiceness = { FirstView: 5, AfterReady: 15 } as const;
 
 /** How many stderr lines a failure keeps for the logs. */
 export const STDERR_TAIL_LINES = 40;
@@ -22,6 +32,8 @@ export interface MediaProcessOptions {
   collectStdout?: boolean | undefined;
   /** Turns a non-zero exit into an error description; default: classified as an ffmpeg conversion. */
   describeFailure?: ((stderrTail: string) => FailureDescription) | undefined;
+  /** Added to this process's nice value for the child (see {@link FfmpegNiceness}); default 0. */
+  niceness?: number | undefined;
 }
 
 export interface MediaProcessResult {
@@ -95,6 +107,13 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
   }
 
   const child = spawn(options.bin, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.niceness && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, Math.min(19, getPriority() + options.niceness));
+    } catch {
+      // Not allowed here (or already exited): it simply runs at the service's priority.
+    }
+  }
   const stderrLines: string[] = [];
   const stdoutChunks: string[] = [];
   let stdoutBytes = 0;
@@ -234,6 +253,8 @@ export interface RunFfmpegOptions {
   timeoutMs: number;
   /** Output time reached so far, in seconds (needs `-progress pipe:1` in `args`). */
   onProgress?: ((outTimeSeconds: number) => void) | undefined;
+  /** See {@link FfmpegNiceness}; default 0. */
+  niceness?: number | undefined;
 }
 
 /**
@@ -251,6 +272,7 @@ export function startFfmpeg(options: RunFfmpegOptions): MediaProcess {
     args: options.args,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    niceness: options.niceness,
     onStdoutLine: onProgress ? createProgressParser(onProgress) : undefined,
   });
 }

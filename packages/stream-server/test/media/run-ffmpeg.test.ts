@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFfmpegFailure, MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import { MediaError } from '../../src/media/media-error.js';
 import {
   createProgressParser,
+  FfmpegNiceness,
   formatCommand,
   runFfmpeg,
   startFfmpeg,
@@ -90,6 +91,23 @@ describe('runFfmpeg', () => {
     expect(error).toMatchObject({ code: 'timeout', permanent: false });
     expect(error.message).toMatch(/took longer than 1 seconds/);
     expect(isRunning(ffmpeg.pid as number)).toBe(false);
+  });
+
+  it('runs ffmpeg below the service in CPU priority when asked', async () => {
+    const controller = new AbortController();
+    const ffmpeg = startFfmpeg({
+      bin: FFMPEG_PATH,
+      args: slowArgs,
+      timeoutMs: 30_000,
+      signal: controller.signal,
+      niceness: FfmpegNiceness.AfterReady,
+    });
+    try {
+      expect(getPriority(ffmpeg.pid as number)).toBe(Math.min(19, getPriority() + FfmpegNiceness.AfterReady));
+    } finally {
+      controller.abort();
+      await ffmpeg.result.catch(() => undefined);
+    }
   });
 
   it('kills ffmpeg when the signal aborts and leaves no process behind', async () => {
