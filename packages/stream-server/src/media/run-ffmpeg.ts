@@ -4,13 +4,12 @@ import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './
 import { MediaError } from './media-error.js';
 
 /**
- * How much lower than the service's own priority ffmpeg runs (added to its nice value), so that answering
- * requests — `/stream`, playlists, and in embedded mode the segments themselves — never waits behind an encode.
- * The first view's generation runs a little lower than the service; work after `ready` (poster, storyboard,
- * lower renditions) runs as background work. On an idle machine niceness costs nothing. ffprobe is not lowered:
- * it is short and on a first view's critical path.
+ * How much lower than the service's own priority ffmpeg runs (added to its nice value). A first view's generation
+ * runs at the service's priority: a viewer is waiting on it. Work after `ready` (poster, storyboard, lower
+ * renditions) is background work: at +15 it never slows a first view, a request or the segments a viewer is
+ * fetching, and on an idle machine it costs nothing.
  */
-export const FfmpegNiceness = { FirstView: 5, AfterReady: 15 } as const;
+export const FfmpegNiceness = { FirstView: 0, AfterReady: 15 } as const;
 
 /** How many stderr lines a failure keeps for the logs. */
 export const STDERR_TAIL_LINES = 40;
