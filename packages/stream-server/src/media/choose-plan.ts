@@ -46,7 +46,8 @@ export function transcodeSize(
 /**
  * Decides copy or transcode per stream from a probe. Copy only what every HLS player plays: H.264 8-bit 4:2:0
  * video stored upright and AAC audio with at most two channels; anything else (VP9, AV1, HEVC, MPEG-4, Opus, MP3,
- * 5.1 AAC, rotated phone video…) is re-encoded to H.264/AAC stereo. Cover art (attached pictures) never counts as video: `probeMedia` leaves it out.
+ * 5.1 AAC, rotated phone video…) is re-encoded to H.264/AAC stereo. Cover art (attached pictures) never counts as
+ * video: `probeMedia` leaves it out.
  *
  * @example
  * choosePlan(await probeMedia(url, { ffprobePath: 'ffprobe', timeoutMs: 60_000 })) // { video: 'copy', audio: 'transcode', mode: 'transcode', … }

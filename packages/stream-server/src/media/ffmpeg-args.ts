@@ -53,9 +53,10 @@ function isHttpUrl(input: string): boolean {
 }
 
 /**
- * Input options for `input`: only {@link ACCEPTED_INPUT_FORMATS} are read. `-rw_timeout` applies to every protocol; the reconnect options only exist for HTTP
- * (ffmpeg refuses options no protocol consumes) and let ffmpeg resume with a range request when the server
- * drops an idle connection, e.g. while the process is paused for upload backpressure.
+ * Input options for `input`: only {@link ACCEPTED_INPUT_FORMATS} are read. `-rw_timeout` applies to every
+ * protocol; the reconnect options only exist for HTTP (ffmpeg refuses options no protocol consumes) and let ffmpeg
+ * resume with a range request when the server drops an idle connection, e.g. while the process is paused for
+ * upload backpressure.
  */
 export function buildInputArgs(input: string, options: InputOptions = {}): string[] {
   const seconds = options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_SECONDS;

@@ -21,7 +21,7 @@ import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
 import { startOptimisticCopy, worthOptimisticCopy, type OptimisticCopy } from './optimistic-copy.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
-import { FfmpegNiceness, startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
+import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
 
 /** Where the HLS output goes: the three storage calls generation needs. */
 export type HlsSink = Pick<Storage, 'putFile' | 'putObject' | 'deletePrefix'>;
@@ -280,7 +280,6 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         }),
         timeoutMs: limitMs,
         signal,
-        niceness: FfmpegNiceness.FirstView,
         onProgress: (seconds) => onFfmpegProgress(seconds),
       });
 

@@ -25,7 +25,7 @@ import {
   renditionProfile,
   segmentMismatch,
 } from './rendition-args.js';
-import { FfmpegNiceness, runFfmpeg } from './run-ffmpeg.js';
+import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 
 export interface GenerateRenditionProgress {
   /** How far ffmpeg has got, in seconds of output. */
@@ -220,7 +220,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
       args,
       timeoutMs: options.timeoutMs ?? defaultTimeoutMs(expectedSeconds),
       signal: job.signal,
-      niceness: FfmpegNiceness.AfterReady,
+      niceness: BACKGROUND_NICENESS,
       onProgress: (encodedSeconds) =>
         report({ encodedSeconds, fraction: Math.min(0.99, Math.max(0, encodedSeconds / expectedSeconds)) }),
     });

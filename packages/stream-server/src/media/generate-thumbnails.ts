@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { HlsLogger, HlsSink } from './generate-hls.js';
-import { FfmpegNiceness, runFfmpeg } from './run-ffmpeg.js';
+import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 import {
   buildPosterArgs,
   buildStoryboardArgs,
@@ -79,7 +79,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       args: buildPosterArgs({ ...common, output: file, atSeconds: duration * POSTER_POSITION }),
       timeoutMs,
       signal: options.signal,
-      niceness: FfmpegNiceness.AfterReady,
+      niceness: BACKGROUND_NICENESS,
     });
     if (!jpegSize(await readFile(file))) throw new Error('ffmpeg wrote no JPEG poster');
     const key = options.outputPrefix + ThumbnailFile.Poster;
@@ -95,7 +95,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       args: buildStoryboardArgs({ ...common, output: file, layout }),
       timeoutMs,
       signal: options.signal,
-      niceness: FfmpegNiceness.AfterReady,
+      niceness: BACKGROUND_NICENESS,
     });
     const size = jpegSize(await readFile(file));
     if (!size || size.width !== layout.columns * STORYBOARD_TILE_WIDTH || size.height % layout.rows !== 0) {

@@ -4,12 +4,12 @@ import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './
 import { MediaError } from './media-error.js';
 
 /**
- * How much lower than the service's own priority ffmpeg runs (added to its nice value). A first view's generation
- * runs at the service's priority: a viewer is waiting on it. Work after `ready` (poster, storyboard, lower
- * renditions) is background work: at +15 it never slows a first view, a request or the segments a viewer is
- * fetching, and on an idle machine it costs nothing.
+ * How much lower than the service's own priority the ffmpeg runs of work after `ready` (poster, storyboard, lower
+ * renditions) go, added to its nice value: as background work they never slow a first view, a request or the
+ * segments a viewer is fetching, and on an idle machine it costs nothing. A first view's generation runs at the
+ * service's priority: a viewer is waiting on it.
  */
-export const FfmpegNiceness = { FirstView: 0, AfterReady: 15 } as const;
+export const BACKGROUND_NICENESS = 15;
 
 /** How many stderr lines a failure keeps for the logs. */
 export const STDERR_TAIL_LINES = 40;
@@ -31,7 +31,7 @@ export interface MediaProcessOptions {
   collectStdout?: boolean | undefined;
   /** Turns a non-zero exit into an error description; default: classified as an ffmpeg conversion. */
   describeFailure?: ((stderrTail: string) => FailureDescription) | undefined;
-  /** Added to this process's nice value for the child (see {@link FfmpegNiceness}); default 0. */
+  /** Added to this process's nice value for the child (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
 }
 
@@ -252,7 +252,7 @@ export interface RunFfmpegOptions {
   timeoutMs: number;
   /** Output time reached so far, in seconds (needs `-progress pipe:1` in `args`). */
   onProgress?: ((outTimeSeconds: number) => void) | undefined;
-  /** See {@link FfmpegNiceness}; default 0. */
+  /** Added to this process's nice value for ffmpeg (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
 }
 

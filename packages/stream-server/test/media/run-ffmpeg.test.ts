@@ -6,7 +6,7 @@ import { describeFfmpegFailure, MediaMessage } from '../../src/media/ffmpeg-fail
 import { MediaError } from '../../src/media/media-error.js';
 import {
   createProgressParser,
-  FfmpegNiceness,
+  BACKGROUND_NICENESS,
   formatCommand,
   runFfmpeg,
   startFfmpeg,
@@ -100,10 +100,10 @@ describe('runFfmpeg', () => {
       args: slowArgs,
       timeoutMs: 30_000,
       signal: controller.signal,
-      niceness: FfmpegNiceness.AfterReady,
+      niceness: BACKGROUND_NICENESS,
     });
     try {
-      expect(getPriority(ffmpeg.pid as number)).toBe(Math.min(19, getPriority() + FfmpegNiceness.AfterReady));
+      expect(getPriority(ffmpeg.pid as number)).toBe(Math.min(19, getPriority() + BACKGROUND_NICENESS));
     } finally {
       controller.abort();
       await ffmpeg.result.catch(() => undefined);
