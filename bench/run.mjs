@@ -151,6 +151,9 @@ async function firstView({ server, browser, id, token, untilReady }) {
       .map((a) => `${a.http}${a.playable ? ' playable' : ''} ${a.status} in ${a.ms} ms`)
       .join(', '),
     playedLive: ttff.live,
+    phases: Object.entries({ answer: Math.round(ttff.urlMs), ...ttff.phases, frame: Math.round(ttff.ttffMs) })
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(', '),
     readyS,
     ...memory,
   };
@@ -333,6 +336,7 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
         [`ffmpeg_rss_peak_${label}_mb`]: view.ffmpegPeakMb,
         [`tmp_peak_${label}_mb`]: view.tmpPeakMb,
         [`stream_answers_${label}`]: view.answers,
+        [`ttff_phases_${label}_ms`]: view.phases,
       });
       await sleep(1000);
     }
@@ -373,6 +377,7 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
     const transcode = await firstView({ server, browser, id: vp9.id, token, untilReady: false });
     results.ttff_transcode_s = round(transcode.ttffS);
     results.stream_answers_transcode = transcode.answers;
+    results.ttff_phases_transcode_ms = transcode.phases;
   } finally {
     await storage.close?.();
     // Stops the transcode still running (the job is handed back; nothing else needs it).

@@ -31,6 +31,12 @@ window.ttff = async (api, id, token) => {
   }
   const urlAt = performance.now();
   const hls = new Hls({ startPosition: 0 });
+  // When each step of the start first happened, in ms since the first /stream call.
+  const phases = {};
+  const mark = (name) => { phases[name] ??= Math.round(performance.now() - t0); };
+  hls.on(Hls.Events.MANIFEST_LOADED, () => mark('playlist'));
+  hls.on(Hls.Events.FRAG_LOADED, () => mark('segment'));
+  hls.on(Hls.Events.FRAG_BUFFERED, () => mark('buffered'));
   await new Promise((resolve, reject) => {
     hls.on(Hls.Events.ERROR, (_, data) => { if (data.fatal) reject(new Error(data.type + ': ' + data.details)); });
     hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(reject));
@@ -44,7 +50,7 @@ window.ttff = async (api, id, token) => {
   hls.destroy();
   video.removeAttribute('src');
   video.load();
-  return { ttffMs: firstFrameAt - t0, urlMs: urlAt - t0, t0Epoch, answers, live };
+  return { ttffMs: firstFrameAt - t0, urlMs: urlAt - t0, t0Epoch, answers, live, phases };
 };
 </script></body></html>`;
 

@@ -49,6 +49,11 @@ export interface GenerationWorkerDeps {
   metrics?: Metrics | undefined;
   /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
   webhooks?: { onQueued(): void } | undefined;
+  /**
+   * Called after a video's playlist is published, or its generation ends as ready or failed, so that `/stream`
+   * answers held in this process look again at once.
+   */
+  onVideoChanged?: ((videoId: string) => void) | undefined;
 }
 
 export interface GenerationWorker {
@@ -211,7 +216,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
     );
     const started = performance.now();
     const live = createLivePublisher(
-      (playlist) => publishLivePlaylist(deps.db, ref, playlist, progress),
+      async (playlist) => {
+        await publishLivePlaylist(deps.db, ref, playlist, progress);
+        deps.onVideoChanged?.(video.id);
+      },
       log,
     );
     const outputPrefix = storageKeys.hlsPrefix(video.owner_id, video.id);
@@ -279,6 +287,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
           await deps.storage.deletePrefix(outputPrefix).catch(() => {});
         return;
       }
+      deps.onVideoChanged?.(video.id);
       const seconds = (performance.now() - started) / 1000;
       deps.metrics?.generationSucceeded.inc({ mode: result.mode });
       deps.metrics?.generationDuration.observe({ mode: result.mode }, seconds);
@@ -342,7 +351,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
           const row = await failGeneration(trx, ref, message);
           if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsFailed, row);
         })
-        .then(() => deps.webhooks?.onQueued())
+        .then(() => {
+          deps.onVideoChanged?.(ref.id);
+          deps.webhooks?.onQueued();
+        })
         .catch((e: unknown) => log.error({ err: e }, 'recording failure failed'));
       return;
     }

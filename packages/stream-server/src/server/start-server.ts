@@ -21,7 +21,7 @@ import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/web
 import { startHlsGeneration } from '../videos/videos-repository.js';
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
-import { createStreamService } from '../videos/stream-service.js';
+import { createStreamService, type StreamService } from '../videos/stream-service.js';
 import { createVideoRegistry, type VideoRegistry } from '../videos/video-registry.js';
 
 export interface StartServerOptions {
@@ -101,6 +101,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
       });
     }
+    // Set once the API is built; the worker wakes its held `/stream` answers through it.
+    let streams: StreamService | undefined;
     const worker = config.worker.enabled
       ? createGenerationWorker({
           db: database.db,
@@ -109,6 +111,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           logger: logger.child({ component: 'worker' }),
           metrics,
           webhooks: config.webhooks ? { onQueued: () => webhooks?.notify() } : undefined,
+          onVideoChanged: (videoId) => streams?.videoChanged(videoId),
         })
       : undefined;
 
@@ -136,7 +139,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         );
       }
       const playbackTokens = createPlaybackTokens(secrets.playbackSecret);
-      const streams = createStreamService({
+      streams = createStreamService({
         db: database.db,
         playbackTokens,
         publicUrl: () => baseUrl,

@@ -74,6 +74,11 @@ export interface StreamService {
   /** Starts generation on behalf of the service (pre-generation); answers like `/stream`. Never held. */
   pregenerate(video: VideoRow): Promise<StreamAnswer>;
   answerFor(video: VideoRow): Promise<StreamAnswer>;
+  /**
+   * Tells held answers for this video to look at the database now rather than at their next poll: a worker in
+   * the same process calls it when it publishes a playlist or finishes. Answers held elsewhere still poll.
+   */
+  videoChanged(videoId: string): void;
 }
 
 /**
@@ -201,6 +206,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
 
   return {
     answerFor,
+    videoChanged: (videoId) => watcher.wake(videoId),
     async getStream(userId, videoId) {
       const video = await owned(userId, videoId);
       if (video.hls_status !== null) return answerFor(await held(video));
@@ -257,14 +263,18 @@ function createGenerationWatcher(db: Db, pollMs: number) {
     for (const resolve of set) resolve();
   };
 
+  /** Set when a wake arrives during a tick: the next tick then runs at once. */
+  let woken = false;
+
   const schedule = () => {
     if (timer || ticking || waiters.size === 0) return;
-    timer = setTimeout(() => void tick(), pollMs);
+    timer = setTimeout(() => void tick(), woken ? 0 : pollMs);
   };
 
   const tick = async () => {
     timer = undefined;
     ticking = true;
+    woken = false;
     const ids = [...waiters.keys()];
     try {
       if (ids.length > 0) {
@@ -290,6 +300,15 @@ function createGenerationWatcher(db: Db, pollMs: number) {
   };
 
   return {
+    /** Looks at the database at once when someone waits for this video (never more than one query at a time). */
+    wake(id: string): void {
+      if (!waiters.has(id)) return;
+      woken = true;
+      if (ticking) return;
+      clearTimeout(timer);
+      timer = undefined;
+      schedule();
+    },
     /** Resolves `true` when the video's state changed within `timeoutMs`, `false` when the wait ran out. */
     waitForChange(id: string, timeoutMs: number): Promise<boolean> {
       return new Promise<boolean>((resolve) => {
