@@ -215,13 +215,10 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       log,
     );
     const started = performance.now();
-    const live = createLivePublisher(
-      async (playlist) => {
-        await publishLivePlaylist(deps.db, ref, playlist, progress);
-        deps.onVideoChanged?.(video.id);
-      },
-      log,
-    );
+    const live = createLivePublisher(async (playlist) => {
+      await publishLivePlaylist(deps.db, ref, playlist, progress);
+      deps.onVideoChanged?.(video.id);
+    }, log);
     const outputPrefix = storageKeys.hlsPrefix(video.owner_id, video.id);
     log.info({ sourceKey: video.source_key }, 'generation started');
     deps.metrics?.generationStarted.inc();
@@ -249,6 +246,8 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
         uploadConcurrency: config.media.uploadConcurrency,
+        // A retry goes the careful way: probe first, then remux (decision 0010).
+        optimisticCopy: job.attempt === 1,
         timeoutMs: (probedSeconds: number | null) => jobTimeoutMs(config.worker, probedSeconds ?? 3600),
         signal: controller.signal,
         onProgress: (p) => {

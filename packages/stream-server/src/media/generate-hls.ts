@@ -19,7 +19,15 @@ import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from '.
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
 import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
-import { startOptimisticCopy, worthOptimisticCopy, type OptimisticCopy } from './optimistic-copy.js';
+import { readMp4Tracks } from './mp4-tracks.js';
+import {
+  confirmsOptimisticPlan,
+  matchesOptimisticPlan,
+  OPTIMISTIC_PLAN,
+  startOptimisticCopy,
+  worthOptimisticCopy,
+  type OptimisticCopy,
+} from './optimistic-copy.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
 import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
 
@@ -37,6 +45,13 @@ export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
 /** Name of the hard link to the first segment that is probed while the segment is uploaded. */
 const FIRST_SEGMENT_PROBE_FILE = 'first-segment-probe.ts';
+
+/**
+ * How long after the first stored segment a probe that the MP4 index let wait is started. Its answer is only needed
+ * at the end; starting it (a process spawn that blocks this process for tens of ms when its memory is large, then a
+ * read of the whole index) while the viewer's first playlist and segment requests arrive would delay them.
+ */
+const DEFERRED_PROBE_DELAY_MS = 1000;
 
 /** How often the local playlist is read while ffmpeg runs (file-system events also trigger a read at once). */
 const POLL_INTERVAL_MS = 150;
@@ -89,8 +104,9 @@ export interface GenerateHlsOptions {
    */
   maxPendingSegments?: number;
   /**
-   * Start the copy most uploads get while the source is still probed, and keep it when the probe agrees
-   * (decision 0010). Default true; skipped anyway for sources the storage declares as non-MP4.
+   * Start the copy most uploads get while the source is still probed, and keep it when the probe agrees — or at
+   * once, when the MP4's own index shows the plan, with the probe checking it later (decision 0010). Default true;
+   * skipped anyway for sources the storage declares as non-MP4.
    */
   optimisticCopy?: boolean;
   signal?: AbortSignal;
@@ -204,6 +220,14 @@ function storageFailure(cause: unknown): MediaError {
   return new MediaError('storage', MediaMessage.StoreFailed, { permanent, cause });
 }
 
+/** ffprobe chose another plan than the one the MP4 index vouched for: transient, retried without the shortcut. */
+function indexDisagreement(probedPlan: MediaPlan): MediaError {
+  return new MediaError('ffmpeg_failed', MediaMessage.ConversionFailed, {
+    permanent: false,
+    cause: new Error(`the MP4 index and ffprobe disagree: ffprobe chose ${JSON.stringify(probedPlan)}`),
+  });
+}
+
 function unexpectedFailure(cause: unknown): MediaError {
   if (cause instanceof MediaError) return cause;
   return new MediaError('ffmpeg_failed', MediaMessage.ConversionFailed, { permanent: false, cause });
@@ -250,6 +274,11 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
   const inflight = new Set<Promise<void>>();
   let notifications: Promise<void> = Promise.resolve();
   let firstSegmentProbe: Promise<ProbeResult | undefined> | undefined;
+  /** Starts the probe that the MP4 index let wait (see below); does nothing otherwise, and the second time. */
+  let startDeferredProbe = () => {};
+  let deferredProbeTimer: NodeJS.Timeout | undefined;
+  /** Settles once a deferred probe has answered and agreed with the plan; never rejects (its failure fails the job). */
+  let probeChecked: Promise<void> = Promise.resolve();
 
   try {
     throwIfFailed();
@@ -293,19 +322,56 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       });
       workDirs.push(optimistic.dir);
     }
-    const probe = await probeMedia(options.sourceUrl, {
-      ffprobePath: options.ffprobePath,
-      timeoutMs: probeTimeoutMs,
-      signal: job.signal,
-      readTimeoutSeconds: options.readTimeoutSeconds,
-    });
+    const runProbe = () =>
+      probeMedia(options.sourceUrl, {
+        ffprobePath: options.ffprobePath,
+        timeoutMs: probeTimeoutMs,
+        signal: job.signal,
+        readTimeoutSeconds: options.readTimeoutSeconds,
+      });
+    // For the MP4 family, the source's own index is read first (a few ms for a short video, tens for an hour):
+    // when it vouches for the copy plan, ffprobe is not needed before the first segment (decision 0010).
+    const confirmedByIndex =
+      optimistic !== undefined &&
+      confirmsOptimisticPlan(await readMp4Tracks(options.sourceUrl, { signal: job.signal }));
     throwIfFailed();
-    const plan = choosePlan(probe);
-    const probed = probe.durationSeconds;
+
+    let probe: ProbeResult | undefined;
+    let plan: MediaPlan;
+    if (confirmedByIndex) {
+      plan = { ...OPTIMISTIC_PLAN };
+      // ffprobe starts a while after the first segment is stored (or when its answer is needed, at the end), so
+      // that neither its start nor its read of the index competes with the first segment and the viewer's first
+      // requests; it then checks the index's verdict.
+      startDeferredProbe = () => {
+        startDeferredProbe = () => {};
+        probeChecked = runProbe()
+          .then((result) => {
+            probe = result;
+            const probedPlan = choosePlan(result);
+            logger.info({ plan: probedPlan, probe: result }, 'hls generation: probed source');
+            if (!matchesOptimisticPlan(probedPlan)) throw indexDisagreement(probedPlan);
+          })
+          .catch((error: unknown) => fail(unexpectedFailure(error)));
+      };
+    } else {
+      probe = await runProbe();
+      throwIfFailed();
+      plan = choosePlan(probe);
+    }
+    const probedSeconds = () => probe?.durationSeconds ?? null;
     const adopted = await optimistic?.adopt(plan);
     const optimisticOutcome = optimistic ? (adopted ? 'adopted' : 'discarded') : 'not tried';
     optimistic = undefined;
-    logger.info({ plan, probe, optimisticCopy: optimisticOutcome }, 'hls generation: probed source');
+    logger.info(
+      {
+        plan,
+        planFrom: confirmedByIndex ? 'mp4 index' : 'ffprobe',
+        ...(probe ? { probe } : {}),
+        optimisticCopy: optimisticOutcome,
+      },
+      'hls generation: plan chosen',
+    );
 
     let dir: string;
     if (adopted) {
@@ -336,8 +402,10 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         logger.warn({ err: error }, 'hls generation: onProgress failed');
       }
     };
-    const storedFraction = () =>
-      probed === null || probed <= 0 ? 0 : Math.min(0.99, Math.max(0, storedSeconds / probed));
+    const storedFraction = () => {
+      const probed = probedSeconds();
+      return probed === null || probed <= 0 ? 0 : Math.min(0.99, Math.max(0, storedSeconds / probed));
+    };
 
     const updateBackpressure = () => {
       const pending = segments.length - uploadedCount;
@@ -356,6 +424,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         if (!segment) break;
         announced += 1;
         storedSeconds += segment.durationSeconds;
+        if (index === 0) {
+          deferredProbeTimer = setTimeout(() => startDeferredProbe(), DEFERRED_PROBE_DELAY_MS);
+        }
         const onSegmentStored = options.onSegmentStored;
         if (onSegmentStored) {
           const event: SegmentStored = {
@@ -493,7 +564,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       encodedSeconds = seconds;
       report(storedFraction());
     };
-    ffmpeg ??= startRun(plan, dir, job.signal, timeoutFor(probed));
+    ffmpeg ??= startRun(plan, dir, job.signal, timeoutFor(probedSeconds()));
     const interval = setInterval(requestScan, POLL_INTERVAL_MS);
     let watcher: FSWatcher | undefined;
     try {
@@ -513,6 +584,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       await ffmpeg.result;
     } catch (error) {
       if (job.firstError) throw job.firstError;
+      startDeferredProbe();
+      await probeChecked;
+      const probed = probedSeconds();
       if (error instanceof MediaError && error.code === 'incomplete' && probed !== null) {
         // -xerror stopped at the first corrupt packet: say how far it got.
         const listed = await readFile(join(dir, HLS_PLAYLIST_NAME), 'utf8').catch(() => '');
@@ -534,6 +608,11 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     }
     throwIfFailed();
     await notifications;
+    startDeferredProbe();
+    await probeChecked;
+    throwIfFailed();
+    if (!probe) throw unexpectedFailure(new Error('the probe did not answer'));
+    const probed = probe.durationSeconds;
 
     const durationSeconds = playlistDuration(segments);
     if (probed !== null && durationSeconds < probed - durationTolerance(probed)) {
@@ -599,6 +678,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     stopWatching();
     await ffmpeg?.result.catch(() => undefined);
     await optimistic?.discard();
+    await probeChecked;
     await scanning;
     await Promise.allSettled([...inflight]);
     await notifications;
@@ -619,6 +699,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     );
     throw error;
   } finally {
+    clearTimeout(deferredProbeTimer);
     job.dispose();
     await Promise.all(workDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }

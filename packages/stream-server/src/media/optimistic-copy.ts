@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaPlan } from './choose-plan.js';
+import type { Mp4Track } from './mp4-tracks.js';
 import { StreamAction } from './ffmpeg-args.js';
 import type { MediaProcess } from './run-ffmpeg.js';
 
@@ -35,6 +36,46 @@ export function matchesOptimisticPlan(plan: MediaPlan): boolean {
 /** Whether a source of this declared content type is worth starting a copy for before the probe answers. */
 export function worthOptimisticCopy(contentType: string | undefined): boolean {
   return contentType === undefined || contentType === '' || MP4_FAMILY.test(contentType);
+}
+
+/** H.264 profiles that are always 8-bit (Baseline, Main, Extended) or 8-bit when the SPS says so (High). */
+const EIGHT_BIT_H264_PROFILES = new Set([66, 77, 88, 100]);
+/** AAC object types browsers decode: LC, HE-AAC (SBR), HE-AAC v2 (PS). */
+const PLAYABLE_AAC_OBJECT_TYPES = new Set([2, 5, 29]);
+/** `objectTypeIndication` of MPEG-4 audio in an `esds`. */
+const MPEG4_AUDIO = 0x40;
+
+/**
+ * True when an MP4's own track layout (read with `readMp4Tracks`) shows that {@link OPTIMISTIC_PLAN} is the plan
+ * the probe will choose: track 0 upright H.264 8-bit 4:2:0, track 1 AAC (LC/HE) mono or stereo, and no further
+ * video or audio track that could be picked instead. Anything it cannot vouch for answers false, and the probe
+ * decides as usual (decision 0010).
+ */
+export function confirmsOptimisticPlan(tracks: readonly Mp4Track[] | undefined): boolean {
+  if (!tracks || tracks.length < 2) return false;
+  const [video, audio, ...rest] = tracks;
+  const h264 = video?.h264;
+  const videoOk =
+    video?.handler === 'vide' &&
+    (video.sampleEntry === 'avc1' || video.sampleEntry === 'avc3') &&
+    video.sampleEntryCount === 1 &&
+    !video.rotated &&
+    h264 !== undefined &&
+    EIGHT_BIT_H264_PROFILES.has(h264.profileIdc) &&
+    h264.chromaFormatIdc === 1 &&
+    h264.bitDepthLuma === 8 &&
+    h264.bitDepthChroma === 8;
+  const aac = audio?.aac;
+  const channels = aac?.channelConfiguration;
+  const audioOk =
+    audio?.handler === 'soun' &&
+    audio.sampleEntry === 'mp4a' &&
+    audio.sampleEntryCount === 1 &&
+    aac?.objectTypeIndication === MPEG4_AUDIO &&
+    aac.audioObjectType !== undefined &&
+    PLAYABLE_AAC_OBJECT_TYPES.has(aac.audioObjectType) &&
+    (channels === 1 || channels === 2);
+  return videoOk && audioOk && rest.every((track) => track.handler !== 'vide' && track.handler !== 'soun');
 }
 
 /** A copy remux started before the probe has answered. */

@@ -218,6 +218,65 @@ describe('generateHls: optimistic copy while probing', () => {
     expect(await tempLeftovers(run)).toEqual([]);
   });
 
+  it('starts publishing before ffprobe answers when the MP4 index confirms the plan, ffprobe checking later', async () => {
+    const run = await setUp();
+    // An ffprobe that answers only after 2 s and leaves a mark when it does.
+    const answered = join(run.tempRoot, '..', 'probe-answered');
+    const slowProbe = join(run.tempRoot, '..', 'slow-ffprobe');
+    await writeFile(
+      slowProbe,
+      `#!/bin/sh\nsleep 2\n${FFPROBE_PATH} "$@"\nstatus=$?\ntouch '${answered}'\nexit $status\n`,
+      { mode: 0o755 },
+    );
+    const planFrom: unknown[] = [];
+    const firstSegmentBeforeProbe: boolean[] = [];
+    const result = await generateHls(
+      optionsFor(run, await urlOf('h264-aac-faststart', 8), {
+        ffprobePath: slowProbe,
+        logger: {
+          info: (obj) => void ('planFrom' in obj && planFrom.push(obj.planFrom)),
+          warn() {},
+          error() {},
+        },
+        onSegmentStored: async (segment) => {
+          run.stored.push(segment);
+          if (segment.index === 0) {
+            firstSegmentBeforeProbe.push(
+              !(await readFile(answered).then(
+                () => true,
+                () => false,
+              )),
+            );
+          }
+        },
+      }),
+    );
+    expect(planFrom).toEqual(['mp4 index']);
+    expect(firstSegmentBeforeProbe).toEqual([true]);
+    // The probe still ran to the end and its answer is the one reported.
+    expect(result.probedDurationSeconds).toBeCloseTo(8, 1);
+    expect(result.probe.video?.codec).toBe('h264');
+    await expectPublished(run, result);
+  });
+
+  it('fails (to be retried the careful way) and removes everything when ffprobe disagrees with the index', async () => {
+    const run = await setUp();
+    // An ffprobe that reports the H.264 stream as HEVC, which would have to be transcoded.
+    const lyingProbe = join(run.tempRoot, '..', 'lying-ffprobe');
+    await writeFile(
+      lyingProbe,
+      `#!/bin/sh\n${FFPROBE_PATH} "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'\n`,
+      { mode: 0o755 },
+    );
+    const error = await failureOf(
+      generateHls(optionsFor(run, await urlOf('h264-aac-faststart', 8), { ffprobePath: lyingProbe })),
+    );
+    expect(error).toMatchObject({ code: 'ffmpeg_failed', permanent: false });
+    expect(String((error.cause as Error).message)).toContain('disagree');
+    expect(await run.sink.keys()).toEqual([]);
+    expect(await tempLeftovers(run)).toEqual([]);
+  });
+
   it('is not tried when turned off', async () => {
     const run = await setUp();
     const { logger, outcomes } = optimisticOutcomes();

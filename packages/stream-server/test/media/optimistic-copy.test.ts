@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHlsArgs, HLS_PLAYLIST_NAME, StreamAction } from '../../src/media/ffmpeg-args.js';
 import { parseHlsPlaylist, playlistDuration } from '../../src/media/hls-playlist.js';
+import { choosePlan } from '../../src/media/choose-plan.js';
+import { readMp4Tracks, type Mp4Track } from '../../src/media/mp4-tracks.js';
 import {
+  confirmsOptimisticPlan,
   matchesOptimisticPlan,
   OPTIMISTIC_PLAN,
   startOptimisticCopy,
   worthOptimisticCopy,
 } from '../../src/media/optimistic-copy.js';
+import { probeMedia } from '../../src/media/probe-media.js';
 import { startFfmpeg } from '../../src/media/run-ffmpeg.js';
-import { FFMPEG_PATH, makeTestMedia } from '../helpers/media.js';
+import { FFMPEG_PATH, FFPROBE_PATH, makeTestMedia } from '../helpers/media.js';
 
 let root: string;
 let source: string;
@@ -100,5 +104,77 @@ describe('optimistic copy', () => {
     controller.abort();
     await copy.discard();
     await expect(stat(copy.dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('confirmsOptimisticPlan', () => {
+  const video = (overrides: Partial<Mp4Track> = {}, h264: Partial<NonNullable<Mp4Track['h264']>> = {}) =>
+    ({
+      index: 0,
+      handler: 'vide',
+      sampleEntry: 'avc1',
+      sampleEntryCount: 1,
+      rotated: false,
+      h264: { profileIdc: 100, chromaFormatIdc: 1, bitDepthLuma: 8, bitDepthChroma: 8, ...h264 },
+      ...overrides,
+    }) satisfies Mp4Track;
+  const audio = (overrides: Partial<Mp4Track> = {}, aac: Partial<NonNullable<Mp4Track['aac']>> = {}) =>
+    ({
+      index: 1,
+      handler: 'soun',
+      sampleEntry: 'mp4a',
+      sampleEntryCount: 1,
+      rotated: false,
+      channelCount: 2,
+      aac: { objectTypeIndication: 0x40, audioObjectType: 2, channelConfiguration: 2, ...aac },
+      ...overrides,
+    }) satisfies Mp4Track;
+
+  it('vouches for upright 8-bit 4:2:0 H.264 then AAC (LC or HE) mono or stereo', () => {
+    expect(confirmsOptimisticPlan([video(), audio()])).toBe(true);
+    expect(
+      confirmsOptimisticPlan([video({}, { profileIdc: 66 }), audio({}, { channelConfiguration: 1 })]),
+    ).toBe(true);
+    expect(confirmsOptimisticPlan([video({ sampleEntry: 'avc3' }), audio({}, { audioObjectType: 5 })])).toBe(
+      true,
+    );
+    // A timecode or chapter track after them changes nothing ffmpeg maps.
+    expect(confirmsOptimisticPlan([video(), audio(), { ...audio(), index: 2, handler: 'tmcd' }])).toBe(true);
+  });
+
+  it('leaves everything else to the probe', () => {
+    const no = (tracks: Mp4Track[] | undefined) => expect(confirmsOptimisticPlan(tracks)).toBe(false);
+    no(undefined);
+    no([video()]);
+    no([audio({ index: 0 }), video({ index: 1 })]);
+    no([video({ rotated: true }), audio()]);
+    no([video({ sampleEntry: 'hvc1', h264: undefined }), audio()]);
+    no([video({}, { profileIdc: 110, bitDepthLuma: 10, bitDepthChroma: 10 }), audio()]);
+    no([video({}, { profileIdc: 244, chromaFormatIdc: 3 }), audio()]);
+    no([video({}, { chromaFormatIdc: 0 }), audio()]);
+    no([video({ h264: undefined }), audio()]);
+    no([video({ sampleEntryCount: 2 }), audio()]);
+    no([video(), audio({}, { channelConfiguration: 6 })]);
+    no([video(), audio({}, { channelConfiguration: 0 })]);
+    no([video(), audio({}, { objectTypeIndication: 0x6b })]);
+    no([video(), audio({ sampleEntry: 'Opus', aac: undefined })]);
+    // A second audio track could be the default one the probe picks.
+    no([video(), audio(), audio({ index: 2 })]);
+  });
+
+  it('agrees with the probe on real files', async () => {
+    for (const [kind, expected] of [
+      ['h264-aac-faststart', true],
+      ['h264-aac-moov-end', true],
+      ['h264-aac-rotated', false],
+      ['hevc-mp4', false],
+      ['audio-only-m4a', false],
+      ['vp9-opus-webm', false],
+    ] as const) {
+      const file = await makeTestMedia(root, kind, { seconds: 2 });
+      expect(confirmsOptimisticPlan(await readMp4Tracks(file)), kind).toBe(expected);
+      const probedPlan = choosePlan(await probeMedia(file, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 }));
+      expect(matchesOptimisticPlan(probedPlan), kind).toBe(expected);
+    }
   });
 });
