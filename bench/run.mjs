@@ -200,8 +200,10 @@ async function bareFfmpeg(server, storage, sourceKey) {
       Array.from({ length: 4 }, async () => {
         while (next < files.length) {
           const name = files[next++];
+          // Stored as generation stores its segments (finished files: local storage links them).
           await storage.putFile(prefix + name, join(out, name), {
             contentType: name.endsWith('.ts') ? 'video/mp2t' : 'application/vnd.apple.mpegurl',
+            finalFile: true,
           });
         }
       }),
@@ -302,7 +304,12 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
     cliPath,
     // After-ready tasks (poster, storyboard, lower renditions) are off: they start only once a video is ready, so
     // they change none of the figures below, but on 2 cores they would slow whatever is measured next.
-    env: { ...baseEnv, DATA_DIR: dataDir, SEGMENT_SECONDS: String(SEGMENT_SECONDS), WORKER_TASK_CONCURRENCY: '0' },
+    env: {
+      ...baseEnv,
+      DATA_DIR: dataDir,
+      SEGMENT_SECONDS: String(SEGMENT_SECONDS),
+      WORKER_TASK_CONCURRENCY: '0',
+    },
   });
   const storage = await openStorage(server);
   try {

@@ -484,6 +484,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       try {
         await sink.putFile(outputPrefix + segmentFileName(index), file, {
           contentType: SEGMENT_CONTENT_TYPE,
+          finalFile: true,
           signal: job.signal,
         });
       } catch (error) {

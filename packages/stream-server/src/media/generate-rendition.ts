@@ -287,6 +287,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
         try {
           await sink.putFile(outputPrefix + segmentFileName(index), join(dir, segmentFileName(index)), {
             contentType: SEGMENT_CONTENT_TYPE,
+            finalFile: true,
             signal: job.signal,
           });
         } catch (error) {

@@ -83,7 +83,11 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     });
     if (!jpegSize(await readFile(file))) throw new Error('ffmpeg wrote no JPEG poster');
     const key = options.outputPrefix + ThumbnailFile.Poster;
-    await options.sink.putFile(key, file, { contentType: 'image/jpeg', ...signal(options.signal) });
+    await options.sink.putFile(key, file, {
+      contentType: 'image/jpeg',
+      finalFile: true,
+      ...signal(options.signal),
+    });
     return key;
   };
 
@@ -111,6 +115,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     });
     await options.sink.putFile(options.outputPrefix + ThumbnailFile.Sprite, file, {
       contentType: 'image/jpeg',
+      finalFile: true,
       ...signal(options.signal),
     });
     // The VTT last: it exists only when the sprite it points into does.

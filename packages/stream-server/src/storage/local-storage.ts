@@ -4,6 +4,7 @@ import type { WriteStream } from 'node:fs';
 import {
   copyFile,
   access,
+  link,
   mkdir,
   open,
   readdir,
@@ -627,12 +628,19 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     async putFile(key, filePath, opts) {
       objectPath(key);
       opts?.signal?.throwIfAborted();
-      // A kernel-side copy (no pass through JavaScript, no digest): HLS segments are stored this way by the
-      // thousand. The ETag only has to change when the object does, as S3's does; it is not an MD5 here.
+      // A hard link for a finished file, else a kernel-side copy (no pass through JavaScript, no digest): HLS
+      // segments are stored this way by the thousand. The ETag only has to change when the object does, as S3's
+      // does; it is not an MD5 here.
       const tmp = path.join(tmpDir, randomUUID());
       try {
         await mkdir(tmpDir, { recursive: true });
-        await copyFile(filePath, tmp);
+        const linked =
+          opts?.finalFile === true &&
+          (await link(filePath, tmp).then(
+            () => true,
+            () => false,
+          ));
+        if (!linked) await copyFile(filePath, tmp);
         await commitObject(key, tmp, `"${randomBytes(16).toString('hex')}"`, {
           contentType: opts?.contentType,
           cacheControl: opts?.cacheControl,

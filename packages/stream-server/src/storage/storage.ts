@@ -15,6 +15,13 @@ export interface PutOptions {
   contentLength?: number;
   cacheControl?: string;
   signal?: AbortSignal;
+  /**
+   * `putFile` only: the file is finished and will never be written again, only deleted (a segment ffmpeg has
+   * listed, a rendered poster). Local storage then stores it as a hard link rather than a copy — one write of
+   * the bytes instead of two — when both folders are on the same file system. Never set it for a file someone may
+   * still change in place (an operator's source file).
+   */
+  finalFile?: boolean;
 }
 
 export interface PresignOptions {

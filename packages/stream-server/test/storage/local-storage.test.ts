@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -251,6 +251,40 @@ describe('local storage routes', () => {
     await expect(storage.putObject('v/atomic.ts', failing, { contentLength: 5000 })).rejects.toThrow();
     expect(await storage.getObjectText('v/atomic.ts')).toBe('previous');
     expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('stores a finished file as a hard link (one write of the bytes), any other file as a copy', async () => {
+    const objectFile = (key: string) => path.join(root, 'objects', ...key.split('/'));
+    const segment = path.join(dir, 'segment0.ts');
+    await writeFile(segment, randomBytes(50_000));
+    await storage.putFile('v/linked/segment0.ts', segment, { contentType: 'video/mp2t', finalFile: true });
+    await storage.putFile('v/copied/segment0.ts', segment, { contentType: 'video/mp2t' });
+    const source = await stat(segment);
+    expect((await stat(objectFile('v/linked/segment0.ts'))).ino).toBe(source.ino);
+    expect((await stat(objectFile('v/copied/segment0.ts'))).ino).not.toBe(source.ino);
+    // The caller deletes its file; both objects stay whole, with their type.
+    const bytes = await readFile(segment);
+    await rm(segment);
+    for (const key of ['v/linked/segment0.ts', 'v/copied/segment0.ts']) {
+      expect(await storage.headObject(key)).toMatchObject({ size: 50_000, contentType: 'video/mp2t' });
+      expect(Buffer.from(await readFile(objectFile(key)))).toEqual(bytes);
+    }
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('copies a finished file that lives on another file system (a link cannot cross one)', async () => {
+    // /dev/shm is a tmpfs on Linux, never the file system of the temp folder the storage root is in.
+    const elsewhere = await mkdtemp('/dev/shm/local-storage-');
+    try {
+      const segment = path.join(elsewhere, 'segment0.ts');
+      await writeFile(segment, randomBytes(20_000));
+      expect((await stat(segment)).dev).not.toBe((await stat(dir)).dev);
+      await storage.putFile('v/crossed/segment0.ts', segment, { finalFile: true });
+      expect(await storage.headObject('v/crossed/segment0.ts')).toMatchObject({ size: 20_000 });
+      expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses a stream body whose length differs from the declared one', async () => {
