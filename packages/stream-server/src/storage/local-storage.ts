@@ -85,7 +85,12 @@ interface UploadRecord {
   contentType?: string;
 }
 
-const READ_CHUNK_BYTES = 64 * 1024;
+/**
+ * How much of a file a GET reads at a time (never more than the client consumes: one chunk in memory per request).
+ * Serving a whole 1.2 GB source to ffmpeg took 1.9 s of this process's CPU with 64 KiB reads and 0.8 s with 1 MiB:
+ * the cost is per read (a thread-pool round trip, a promise, a stream chunk), not per byte.
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_ID_PATTERN = /^[0-9a-f]{32}$/;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
