@@ -55,7 +55,12 @@ describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
     expect(await probeHlsDuration(body['hls_url'] as string)).toBeCloseTo(14, 0);
 
     const video = (await (await user(`/api/videos/${id}`)).json()) as Record<string, unknown>;
-    expect(video).toMatchObject({ id, hls_status: 'ready', upload_status: 'complete', hls_error_message: null });
+    expect(video).toMatchObject({
+      id,
+      hls_status: 'ready',
+      upload_status: 'complete',
+      hls_error_message: null,
+    });
     expect(video['duration_seconds'] as number).toBeCloseTo(14, 0);
   });
 
@@ -99,23 +104,26 @@ describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
     ['truncated-mp4', /incomplete|damaged/i],
     ['random-bytes', /not a video|read|invalid|recogni/i],
     ['zero-bytes', /empty|not a video|read|invalid/i],
-  ] as const)('ends a %s upload as failed with a readable message and nothing published', async (kind, pattern) => {
-    const file = await makeTestMedia(mediaDir, kind, { seconds: 12 });
-    const { id } = await server.importVideo(file, { ownerId: 'alice' });
-    await user(`/api/videos/${id}/stream`);
-    const { status, body } = await waitForStream(user, id);
-    expect(status).toBe(200);
-    expect(body['status']).toBe('failed');
-    expect(body['error_message']).toMatch(pattern);
-    expect(body['error_message']).not.toMatch(/ffmpeg|stderr|\/tmp\//i);
-    expect(await server.storage.listObjects(`videos/alice/${id}_hls/`)).toEqual([]);
+  ] as const)(
+    'ends a %s upload as failed with a readable message and nothing published',
+    async (kind, pattern) => {
+      const file = await makeTestMedia(mediaDir, kind, { seconds: 12 });
+      const { id } = await server.importVideo(file, { ownerId: 'alice' });
+      await user(`/api/videos/${id}/stream`);
+      const { status, body } = await waitForStream(user, id);
+      expect(status).toBe(200);
+      expect(body['status']).toBe('failed');
+      expect(body['error_message']).toMatch(pattern);
+      expect(body['error_message']).not.toMatch(/ffmpeg|stderr|\/tmp\//i);
+      expect(await server.storage.listObjects(`videos/alice/${id}_hls/`)).toEqual([]);
 
-    // Retry restarts it (and it fails the same way again, without a half-made stream).
-    const retry = await user(`/api/videos/${id}/stream/retry`, { method: 'POST' });
-    expect(retry.status).toBe(202);
-    const again = await waitForStream(user, id);
-    expect(again.body['status']).toBe('failed');
-  });
+      // Retry restarts it (and it fails the same way again, without a half-made stream).
+      const retry = await user(`/api/videos/${id}/stream/retry`, { method: 'POST' });
+      expect(retry.status).toBe(202);
+      const again = await waitForStream(user, id);
+      expect(again.body['status']).toBe('failed');
+    },
+  );
 
   it('answers 409 to a retry of a ready video', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
@@ -125,5 +133,49 @@ describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
     const retry = await user(`/api/videos/${id}/stream/retry`, { method: 'POST' });
     expect(retry.status).toBe(409);
     expect(await retry.json()).toMatchObject({ error: { code: 'not_failed' } });
+  });
+});
+
+describe('a first attempt whose ffprobe disagrees with the MP4 index (embedded)', () => {
+  let server: TestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-disagree-'));
+    // An ffprobe that reports the source's H.264 as HEVC (but tells the truth about produced segments): the index
+    // vouches for a copy, the probe asks for a transcode.
+    const lyingProbe = path.join(dir, 'lying-ffprobe');
+    await fs.writeFile(
+      lyingProbe,
+      [
+        '#!/bin/sh',
+        'case "$*" in *.ts) exec ffprobe "$@" ;; esac',
+        `ffprobe "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    server = await startTestServer('embedded', { FFPROBE_PATH: lyingProbe });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('is retried the careful way (probe first) and ends ready with what the probe chose', async () => {
+    const file = await makeTestMedia(dir, 'h264-aac-faststart', { seconds: 4 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    const user = api(server, await server.mintUserToken('alice'));
+    const { status, body } = await waitForStream(user, id);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ready' });
+    const row = await server.database.db
+      .selectFrom('videos')
+      .select(['hls_attempts', 'hls_mode'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    // The first attempt took the shortcut and failed at the check; the second probed first and transcoded.
+    expect(row).toEqual({ hls_attempts: 2, hls_mode: 'transcode' });
   });
 });
