@@ -329,8 +329,8 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         signal: job.signal,
         readTimeoutSeconds: options.readTimeoutSeconds,
       });
-    // For the MP4 family, the source's own index is read first (a few ms for a short video, tens for an hour):
-    // when it vouches for the copy plan, ffprobe is not needed before the first segment (decision 0010).
+    // For the MP4 family, the track headers of the source's own index are read first (a few ms, whatever the
+    // length): when they vouch for the copy plan, ffprobe is not needed before the first segment (decision 0010).
     const confirmedByIndex =
       optimistic !== undefined &&
       confirmsOptimisticPlan(await readMp4Tracks(options.sourceUrl, { signal: job.signal }));

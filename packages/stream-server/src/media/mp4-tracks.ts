@@ -616,7 +616,7 @@ async function pruneChildren(reader: Reader, parent: Box): Promise<Uint8Array[] 
   while (parent.end - at >= 8) {
     const box = await headerAt(reader, at, parent.end);
     if (!box) return undefined;
-    if (box.type in PATH_BOXES) {
+    if (Object.hasOwn(PATH_BOXES, box.type)) {
       const children = await pruneChildren(reader, box);
       if (!children) return undefined;
       parts.push(encodeBox(box.type, children));
@@ -663,13 +663,14 @@ async function findTracks(source: Source, maxIndexBytes: number): Promise<Mp4Tra
 
 /**
  * Resolves the tracks of `moov`, in file order, or `undefined` when the input is not an MP4/MOV whose `moov` can be
- * found and read within the limits (not ISO-BMFF, no moov, fragmented with moof (treat a file that has `mvex` in moov as undefined), a range request answered without 206,
- * truncated boxes, more than 16 hops between top-level boxes, anything unexpected). Never throws for bad input or
- * I/O errors (only rejects with the signal's reason when aborted).
+ * found and read within the limits: not ISO-BMFF, no `moov`, a fragmented file (`moof`, or `mvex` in `moov`), a
+ * range request not answered with 206, truncated boxes, more than 16 hops between top-level boxes, anything
+ * unexpected. Never throws for bad input or I/O errors (only rejects with the signal's reason when aborted).
  *
- * `source` is a local path or an http(s) URL (a presigned GET), read with Range requests: a faststart file costs
- * one request when its `moov` fits in the first 64 KiB, two otherwise; one with `moov` at the end two or three.
- * The media data is never downloaded.
+ * `source` is a local path or an http(s) URL (a presigned GET), read with Range requests of 64 KiB. Of `moov` only
+ * the box headers on the way to `mvhd` and each track's `tkhd`, `hdlr` and `stsd` are read, never the sample
+ * tables: a faststart file costs one request per track beyond the first window, as much for an hour as for a
+ * minute; one with `moov` at the end one more. The media data is never downloaded.
  *
  * @example
  * const tracks = await readMp4Tracks(presignedUrl, { signal });
