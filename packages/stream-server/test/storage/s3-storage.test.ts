@@ -3,10 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readMp4Tracks } from '../../src/media/mp4-tracks.js';
+import { confirmsOptimisticPlan } from '../../src/media/optimistic-copy.js';
 import { createS3Storage } from '../../src/storage/s3-storage.js';
 import type { S3StorageOptions } from '../../src/storage/s3-storage.js';
 import { StorageError } from '../../src/storage/storage.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { makeTestMedia } from '../helpers/media.js';
 import { startTestS3 } from '../helpers/s3.js';
 import type { TestS3 } from '../helpers/s3.js';
 
@@ -177,6 +180,24 @@ describe('S3 storage', () => {
       expect(hash.digest('hex')).toBe(sha256(data));
       expect(info.size).toBe(data.length);
       expect(info.contentType).toBe('video/mp2t');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the service read an MP4’s track headers through a presigned GET (range requests)', async () => {
+    const storage = connect();
+    const dir = await mkdtemp(path.join(tmpdir(), 's3-tracks-'));
+    try {
+      const file = await makeTestMedia(dir, 'h264-aac-moov-end', { seconds: 2 });
+      await storage.putFile('tracks/source.mp4', file, { contentType: 'video/mp4' });
+      const url = await storage.presignGet('tracks/source.mp4', { expiresInSeconds: 300 });
+      const tracks = await readMp4Tracks(url);
+      expect(tracks?.map((track) => [track.handler, track.sampleEntry])).toEqual([
+        ['vide', 'avc1'],
+        ['soun', 'mp4a'],
+      ]);
+      expect(confirmsOptimisticPlan(tracks)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
