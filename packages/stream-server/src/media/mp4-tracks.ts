@@ -590,6 +590,11 @@ const PATH_BOXES: Readonly<Record<string, readonly string[]>> = {
 const LEAF_BOXES = new Set(['mvhd', 'tkhd', 'hdlr', 'stsd']);
 /** Largest leaf box read (a `stsd` with many or large sample descriptions is suspicious anyway). */
 const MAX_LEAF_BYTES = 1024 * 1024;
+/**
+ * Most box headers looked at inside `moov` (about ten per track): a crafted index of millions of tiny boxes is left
+ * to ffprobe rather than walked here.
+ */
+const MAX_INDEX_BOXES = 1024;
 
 function encodeBox(type: string, children: readonly Uint8Array[]): Uint8Array {
   const size = children.reduce((sum, child) => sum + child.length, 8);
@@ -609,15 +614,21 @@ function encodeBox(type: string, children: readonly Uint8Array[]): Uint8Array {
  * everything else — above all the sample tables, which are nearly all of an hour-long file's `moov`. Below `moov`,
  * a container's walk stops once it has met the children it needs (`parseMoov` reads the first of each type).
  */
-async function pruneChildren(reader: Reader, parent: Box): Promise<Uint8Array[] | undefined> {
+async function pruneChildren(
+  reader: Reader,
+  parent: Box,
+  budget = { boxes: MAX_INDEX_BOXES },
+): Promise<Uint8Array[] | undefined> {
   const needed = new Set(PATH_BOXES[parent.type] ?? []);
   const parts: Uint8Array[] = [];
   let at = parent.body;
   while (parent.end - at >= 8) {
+    budget.boxes -= 1;
+    if (budget.boxes < 0) return undefined;
     const box = await headerAt(reader, at, parent.end);
     if (!box) return undefined;
     if (Object.hasOwn(PATH_BOXES, box.type)) {
-      const children = await pruneChildren(reader, box);
+      const children = await pruneChildren(reader, box, budget);
       if (!children) return undefined;
       parts.push(encodeBox(box.type, children));
     } else if (LEAF_BOXES.has(box.type)) {

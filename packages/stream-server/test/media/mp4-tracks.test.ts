@@ -542,6 +542,19 @@ describe('readMp4Tracks over HTTP', () => {
     expect(requested.reduce((sum, bytes) => sum + bytes, 0)).toBeLessThan(moov.size / 2);
   });
 
+  it('leaves an index of thousands of boxes to ffprobe instead of walking it', async () => {
+    const bytes = await readFile(await media('h264-aac-moov-end'));
+    const moov = find(bytes, 'moov');
+    const withFree = async (name: string, count: number) => {
+      const padding = Buffer.concat(Array.from({ length: count }, () => box('free')));
+      const grown = Buffer.concat([bytes, padding]);
+      grown.writeUInt32BE(moov.size + padding.length, moov.start);
+      return readMp4Tracks(await save(name, grown));
+    };
+    expect(await withFree('some-free.mp4', 100)).toEqual([videoTrack(0), aacTrack(1, 2)]);
+    expect(await withFree('many-free.mp4', 2000)).toBeUndefined();
+  });
+
   it('answers undefined for a server without range support, a missing object and an empty one', async () => {
     const name = basename(await media('h264-aac-faststart'));
     const requests = await requestsOf(rangeless, async () => {
