@@ -563,20 +563,9 @@ type Reader = ReturnType<typeof windowedReader>;
 /** Reads the header of the box at `offset`, which must end by `limit`; size 0 runs to `limit`. */
 async function headerAt(reader: Reader, offset: number, limit: number): Promise<Box | undefined> {
   const header = await reader.bytesAt(offset, Math.min(16, limit - offset));
-  if (!header || header.length < 8) return undefined;
-  const type = fourcc(header, 4);
-  if (!isPrintable(type)) return undefined;
-  let size = u32(header, 0);
-  let body = offset + 8;
-  if (size === 1) {
-    if (header.length < 16) return undefined;
-    size = u64(header, 8);
-    body = offset + 16;
-  } else if (size === 0) {
-    size = limit - offset;
-  }
-  const end = offset + size;
-  return end < body || end > limit ? undefined : { type, start: offset, body, end };
+  if (!header || header.length < 8 || !isPrintable(fourcc(header, 4))) return undefined;
+  const box = orUndefined(() => boxAt(header, 0, limit - offset));
+  return box && { type: box.type, start: offset, body: offset + box.body, end: offset + box.end };
 }
 
 /** Containers on the way to what `parseMoov` reads, with the children each needs before the rest can be skipped. */
@@ -659,9 +648,6 @@ async function findTracks(source: Source, maxIndexBytes: number): Promise<Mp4Tra
     if (source.size - offset < 8) return undefined;
     const box = await headerAt(reader, offset, source.size);
     if (!box || (hops === 0 && !FIRST_BOXES.has(box.type)) || box.type === 'moof') return undefined;
-    // Size 0 runs to the end of the file: nothing follows it.
-    const size = await reader.bytesAt(offset, 4);
-    if (!size || (u32(size, 0) === 0 && box.type !== 'moov')) return undefined;
     if (box.type === 'moov') {
       if (box.end - box.start > maxIndexBytes) return undefined;
       const children = await pruneChildren(reader, box);
