@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { probeHlsDuration, segmentUris } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';
+import { writeFfprobeReportingHevc } from './helpers/processes.js';
 import { api, startTestServer, VARIANTS, waitForStream, type TestServer } from './helpers/test-server.js';
 
 describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
@@ -142,19 +143,7 @@ describe('a first attempt whose ffprobe disagrees with the MP4 index (embedded)'
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-disagree-'));
-    // An ffprobe that reports the source's H.264 as HEVC (but tells the truth about produced segments): the index
-    // vouches for a copy, the probe asks for a transcode.
-    const lyingProbe = path.join(dir, 'lying-ffprobe');
-    await fs.writeFile(
-      lyingProbe,
-      [
-        '#!/bin/sh',
-        'case "$*" in *.ts) exec ffprobe "$@" ;; esac',
-        `ffprobe "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'`,
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    const lyingProbe = await writeFfprobeReportingHevc(dir);
     server = await startTestServer('embedded', { FFPROBE_PATH: lyingProbe });
   });
 

@@ -51,7 +51,30 @@ export async function writeSlowFfmpeg(dir: string, rate: number, runsFile?: stri
   return file;
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+/**
+ * Writes an ffprobe wrapper that reports a source's H.264 stream as HEVC, but tells the truth about produced `.ts`
+ * segments: the MP4 index vouches for a copy, the probe asks for a transcode. Returns its path.
+ */
+export async function writeFfprobeReportingHevc(dir: string, ffprobe = 'ffprobe'): Promise<string> {
+  const file = path.join(dir, 'ffprobe-reporting-hevc');
+  await fs.writeFile(
+    file,
+    [
+      '#!/bin/sh',
+      `case "$*" in *.ts) exec ${ffprobe} "$@" ;; esac`,
+      `${ffprobe} "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return file;
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -22,6 +22,7 @@ import {
   type ServedDirectory,
   type TestMediaKind,
 } from '../helpers/media.js';
+import { writeFfprobeReportingHevc } from '../helpers/processes.js';
 
 const PREFIX = 'videos/u1/v1_hls/';
 
@@ -261,13 +262,7 @@ describe('generateHls: optimistic copy while probing', () => {
 
   it('fails (to be retried the careful way) and removes everything when ffprobe disagrees with the index', async () => {
     const run = await setUp();
-    // An ffprobe that reports the H.264 stream as HEVC, which would have to be transcoded.
-    const lyingProbe = join(run.tempRoot, '..', 'lying-ffprobe');
-    await writeFile(
-      lyingProbe,
-      `#!/bin/sh\n${FFPROBE_PATH} "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'\n`,
-      { mode: 0o755 },
-    );
+    const lyingProbe = await writeFfprobeReportingHevc(join(run.tempRoot, '..'), FFPROBE_PATH);
     const error = await failureOf(
       generateHls(optionsFor(run, await urlOf('h264-aac-faststart', 8), { ffprobePath: lyingProbe })),
     );
