@@ -127,6 +127,9 @@ describe('control bar', () => {
     await waitFor(() => !player.paused, 'k plays');
     await sendKeys({ press: 'k' });
     await waitFor(() => player.paused, 'k pauses');
+    // From a known position, so that 5 s forward stays inside the 8 s video however long it played above.
+    player.currentTime = 1;
+    await waitFor(() => Math.abs(player.currentTime - 1) < 0.1, `back at 1 s (${player.currentTime})`);
     const at = player.currentTime;
     await sendKeys({ press: 'ArrowRight' });
     assert(
