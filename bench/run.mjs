@@ -19,6 +19,7 @@ import { startBrowser } from './lib/browser.mjs';
 import { prepareMedia } from './lib/media.mjs';
 import {
   cpuSeconds,
+  treeCpuSeconds,
   killChildren,
   sampleServer,
   startS3Process,
@@ -164,7 +165,7 @@ async function bareFfmpeg(server, storage, sourceKey) {
   const url = await storage.presignGet(sourceKey, { expiresInSeconds: 3600 });
   const out = await mkdtemp(join(os.tmpdir(), 'notetaker-bench-bare-'));
   try {
-    const cpuBefore = cpuSeconds(process.pid) + cpuSeconds(server.pid);
+    const cpuBefore = cpuSeconds(process.pid) + treeCpuSeconds(server.pid);
     const started = performance.now();
     await exec(FFMPEG, [
       ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', url, '-c', 'copy'],
@@ -188,7 +189,7 @@ async function bareFfmpeg(server, storage, sourceKey) {
     ]);
     const seconds = (performance.now() - started) / 1000;
     // ffmpeg's CPU (a waited-for child of this process) plus the server's (it serves the source in embedded mode).
-    const cpuS = cpuSeconds(process.pid) + cpuSeconds(server.pid) - cpuBefore;
+    const cpuS = cpuSeconds(process.pid) + treeCpuSeconds(server.pid) - cpuBefore;
     // What storing that output costs on its own: every file put into the same storage, 4 at a time (the server's
     // UPLOAD_CONCURRENCY default). Generation overlaps remuxing and storing; the baseline does them one after other.
     const prefix = `bench/bare-${Date.now()}/`;
@@ -438,6 +439,17 @@ function printTable(results) {
   ]);
   body.push(['player bundle, min+gzip (kB)', String(results.player_kb_gz ?? '–'), '']);
   body.push(['client SDK bundle, min+gzip (kB)', String(results.sdk_kb_gz), '']);
+  const spawn = results.spawn_cost;
+  body.push([
+    `starting ffprobe blocks a ${spawn.rss_mb} MB process, directly (ms)`,
+    `${spawn.direct_median_ms} (max ${spawn.direct_max_ms})`,
+    '',
+  ]);
+  body.push([
+    '… through the launcher helper (ms)',
+    `${spawn.launcher_median_ms} (max ${spawn.launcher_max_ms})`,
+    '',
+  ]);
   const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((row) => row[i].length)));
   const fmt = (row) =>
     `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
@@ -465,6 +477,10 @@ async function main() {
   const loadBefore = await loadAverage();
   log(`load average before: ${loadBefore.join(' ')} on ${os.availableParallelism()} cores`);
   const media = await prepareMedia({ dir: cacheDir, ffmpegPath: FFMPEG, log });
+  log('how long starting ffprobe blocks an 800 MB process, directly and through the launcher helper…');
+  const spawnCost = JSON.parse(
+    (await exec(process.execPath, [join(repoRoot, 'bench', 'spawn-cost.mjs'), serverDist, '800'])).stdout,
+  );
   const browser = await startBrowser({ chromiumPath: CHROMIUM });
   const variants = {};
   let s3;
@@ -492,6 +508,9 @@ async function main() {
     playlist_600_p50_ms: embedded.playlist_600_p50_ms,
     stream_ready_p99_ms: embedded.stream_ready_p99_ms,
     ...sizes,
+    spawn_block_direct_ms: spawnCost.direct_median_ms,
+    spawn_block_launcher_ms: spawnCost.launcher_median_ms,
+    spawn_cost: spawnCost,
     targets: Object.fromEntries(
       TARGETS.map(([label, check]) => [
         label,

@@ -145,6 +145,18 @@ export function cpuSeconds(pid) {
 
 const CLOCK_TICKS = 100;
 
+/**
+ * {@link cpuSeconds} of a process and of every descendant still running. The server starts ffmpeg and ffprobe from
+ * a helper process of its own, whose waited-for children count in the helper's figure until it exits.
+ */
+export function treeCpuSeconds(pid) {
+  return childPids(pid).reduce((sum, child) => sum + treeCpuSeconds(child), cpuSeconds(pid));
+}
+
+function descendantPids(pid) {
+  return childPids(pid).flatMap((child) => [child, ...descendantPids(child)]);
+}
+
 function childPids(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
@@ -189,8 +201,8 @@ function folderBytes(dir) {
 
 /**
  * Samples the server process while it works: its resident memory (VmRSS every 20 ms, plus the kernel's own peak
- * VmHWM, reset at the start through /proc/<pid>/clear_refs), the peak of its ffmpeg children (separate processes)
- * and the size of the generation temp folder.
+ * VmHWM, reset at the start through /proc/<pid>/clear_refs), the peak of the ffmpeg processes it started (through
+ * its launcher helper), its CPU with theirs, and the size of the generation temp folder.
  */
 export function sampleServer({ pid, tempDir }) {
   let hwmReset = true;
@@ -200,7 +212,7 @@ export function sampleServer({ pid, tempDir }) {
     hwmReset = false;
   }
   const startRssKb = statusKb(pid, 'VmRSS') ?? 0;
-  const startCpu = cpuSeconds(pid);
+  const startCpu = treeCpuSeconds(pid);
   let rssPeakKb = startRssKb;
   let ffmpegPeakKb = 0;
   let tmpPeakBytes = 0;
@@ -209,7 +221,7 @@ export function sampleServer({ pid, tempDir }) {
     ticks += 1;
     const rss = statusKb(pid, 'VmRSS');
     if (rss !== undefined && rss > rssPeakKb) rssPeakKb = rss;
-    for (const child of childPids(pid)) {
+    for (const child of descendantPids(pid)) {
       if (!commOf(child).startsWith('ffmpeg')) continue;
       const peak = statusKb(child, 'VmHWM') ?? statusKb(child, 'VmRSS') ?? 0;
       if (peak > ffmpegPeakKb) ffmpegPeakKb = peak;
@@ -222,7 +234,7 @@ export function sampleServer({ pid, tempDir }) {
       const hwm = hwmReset ? (statusKb(pid, 'VmHWM') ?? 0) : 0;
       const mb = (kb) => Math.round((kb / 1024) * 10) / 10;
       return {
-        cpuS: Math.round((cpuSeconds(pid) - startCpu) * 100) / 100,
+        cpuS: Math.round((treeCpuSeconds(pid) - startCpu) * 100) / 100,
         startRssMb: mb(startRssKb),
         rssPeakMb: mb(Math.max(rssPeakKb, hwm)),
         ffmpegPeakMb: mb(ffmpegPeakKb),

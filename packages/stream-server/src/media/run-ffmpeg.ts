@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
+import { currentLauncher, type ProcessLauncher } from './process-launcher.js';
 
 /**
  * How much lower than the service's own priority the ffmpeg runs of work after `ready` (poster, storyboard, lower
@@ -33,6 +32,8 @@ export interface MediaProcessOptions {
   describeFailure?: ((stderrTail: string) => FailureDescription) | undefined;
   /** Added to this process's nice value for the child (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
+  /** Default: the shared launcher helper while a server runs, else a direct spawn (`currentLauncher()`). */
+  launcher?: ProcessLauncher | undefined;
 }
 
 export interface MediaProcessResult {
@@ -46,7 +47,7 @@ export interface MediaProcessResult {
 
 /** A running ffmpeg/ffprobe. `result` settles only after the process has exited: nothing is left behind. */
 export interface MediaProcess {
-  /** `undefined` when the executable could not be started. */
+  /** `undefined` until the process has started (at once for a direct spawn), and when it could not be. */
   readonly pid: number | undefined;
   /** SIGSTOP: the process keeps its state but stops writing (upload backpressure). Returns false once exited. */
   pause(): boolean;
@@ -105,14 +106,9 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
     return { pid: undefined, pause: () => false, resume: () => false, result };
   }
 
-  const child = spawn(options.bin, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (options.niceness && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, Math.min(19, getPriority() + options.niceness));
-    } catch {
-      // Not allowed here (or already exited): it simply runs at the service's priority.
-    }
-  }
+  const child = (options.launcher ?? currentLauncher()).launch(options.bin, options.args, {
+    niceness: options.niceness,
+  });
   const stderrLines: string[] = [];
   const stdoutChunks: string[] = [];
   let stdoutBytes = 0;
@@ -211,7 +207,9 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
   });
 
   return {
-    pid: child.pid,
+    get pid() {
+      return child.pid;
+    },
     pause: () => !exited() && child.kill('SIGSTOP'),
     resume: () => !exited() && child.kill('SIGCONT'),
     result,

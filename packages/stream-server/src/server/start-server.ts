@@ -12,6 +12,7 @@ import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
 import { createDatabase, migrateToLatest, type Database } from '../db/create-database.js';
+import { acquireProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
 import { removeOrphanedHls } from '../generation/cleanup.js';
 import { removeOrphanedTempDirs } from '../generation/generation-worker.js';
@@ -74,8 +75,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });
-  const database = await createDatabase(config.database);
-  const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
+  // ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning forks the
+  // spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
+  const releaseLauncher = acquireProcessLauncher();
+  const database = await createDatabase(config.database).catch(async (error: unknown) => {
+    await releaseLauncher();
+    throw error;
+  });
+  // Run in order: the launcher goes last, after the worker has stopped its processes.
+  const cleanups: Array<() => Promise<unknown>> = [() => database.close(), releaseLauncher];
   try {
     await migrateToLatest(database.db);
     let baseUrl = config.publicUrl ?? '';

@@ -1,0 +1,252 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { getPriority } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MediaError } from '../../src/media/media-error.js';
+import {
+  acquireProcessLauncher,
+  createProcessLauncher,
+  currentLauncher,
+  directLauncher,
+  type HelperLauncher,
+} from '../../src/media/process-launcher.js';
+import { BACKGROUND_NICENESS, startFfmpeg, startMediaProcess } from '../../src/media/run-ffmpeg.js';
+import { FFMPEG_PATH, FFPROBE_PATH } from '../helpers/media.js';
+
+/** A slow, endless-looking ffmpeg run: real-time reading of a 10-minute synthetic input. */
+const slowArgs = [
+  '-hide_banner',
+  '-nostdin',
+  '-progress',
+  'pipe:1',
+  '-nostats',
+  '-re',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc2=size=160x120:rate=10:duration=600',
+  '-f',
+  'null',
+  '-',
+];
+
+/** Fields of /proc/<pid>/stat after the command name: [0] state, [1] parent pid. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat[0] !== 'Z';
+}
+
+async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MediaError) return error;
+    throw error;
+  }
+  throw new Error('expected a MediaError');
+}
+
+const launchers: HelperLauncher[] = [];
+function newLauncher(): HelperLauncher {
+  const launcher = createProcessLauncher();
+  launchers.push(launcher);
+  return launcher;
+}
+afterEach(async () => {
+  await Promise.all(launchers.splice(0).map((launcher) => launcher.close()));
+});
+
+describe('process launcher helper', () => {
+  it('runs a process from the helper, not from this process, with its output and exit code', async () => {
+    const launcher = newLauncher();
+    const run = startMediaProcess({
+      bin: FFPROBE_PATH,
+      args: ['-hide_banner', '-version'],
+      timeoutMs: 20_000,
+      collectStdout: true,
+      launcher,
+    });
+    const pid = await until(() => run.pid);
+    expect(procStat(pid)?.[1]).toBe(String(launcher.helperPid));
+    expect(launcher.helperPid).not.toBe(process.pid);
+    const result = await run.result;
+    expect(result.stdout).toMatch(/^ffprobe version/);
+  });
+
+  it('passes progress lines, the stderr tail and a failing exit through as a direct spawn does', async () => {
+    const launcher = newLauncher();
+    const times: number[] = [];
+    await startFfmpeg({
+      bin: FFMPEG_PATH,
+      args: [
+        ...['-hide_banner', '-nostdin', '-progress', 'pipe:1', '-nostats', '-f', 'lavfi'],
+        ...['-i', 'testsrc2=size=160x120:rate=10:duration=2', '-f', 'null', '-'],
+      ],
+      timeoutMs: 30_000,
+      onProgress: (seconds) => times.push(seconds),
+      ...{ launcher },
+    }).result;
+    expect(times.at(-1)).toBeCloseTo(2, 0);
+
+    const failed = await failureOf(
+      startMediaProcess({
+        bin: FFMPEG_PATH,
+        args: ['-i', '/nonexistent/input.mp4'],
+        timeoutMs: 20_000,
+        launcher,
+      }).result,
+    );
+    expect(failed.code).not.toBe('aborted');
+    expect(failed.details.stderrTail).toContain('/nonexistent/input.mp4');
+  });
+
+  it('reports an executable that cannot be started as a failed start', async () => {
+    const launcher = newLauncher();
+    const run = startMediaProcess({ bin: '/nonexistent/ffmpeg', args: [], timeoutMs: 20_000, launcher });
+    const error = await failureOf(run.result);
+    expect(error).toMatchObject({ code: 'ffmpeg_failed', permanent: false });
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(run.pid).toBeUndefined();
+  });
+
+  it('applies niceness, pauses and resumes, and kills at the timeout', async () => {
+    const launcher = newLauncher();
+    const run = startMediaProcess({
+      bin: FFMPEG_PATH,
+      args: slowArgs,
+      timeoutMs: 3_000,
+      niceness: BACKGROUND_NICENESS,
+      launcher,
+    });
+    const pid = await until(() => run.pid);
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + BACKGROUND_NICENESS));
+    expect(run.pause()).toBe(true);
+    await until(() => (procStat(pid)?.[0] === 'T' ? true : undefined));
+    expect(run.resume()).toBe(true);
+    await until(() => (procStat(pid)?.[0] !== 'T' ? true : undefined));
+    const error = await failureOf(run.result);
+    expect(error.code).toBe('timeout');
+    expect(isRunning(pid)).toBe(false);
+    expect(run.pause()).toBe(false);
+  });
+
+  it('kills the process when the signal aborts', async () => {
+    const launcher = newLauncher();
+    const controller = new AbortController();
+    const run = startFfmpeg({
+      bin: FFMPEG_PATH,
+      args: slowArgs,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+      ...{ launcher },
+    });
+    const error = await failureOf(run.result);
+    expect(error.code).toBe('aborted');
+    expect(isRunning(run.pid as number)).toBe(false);
+  });
+
+  it('leaves nothing running when it is closed, and what ran is reported as interrupted', async () => {
+    const launcher = newLauncher();
+    const run = startMediaProcess({ bin: FFMPEG_PATH, args: slowArgs, timeoutMs: 60_000, launcher });
+    const pid = await until(() => run.pid);
+    const helperPid = launcher.helperPid as number;
+    await launcher.close();
+    const error = await failureOf(run.result);
+    expect(error).toMatchObject({ code: 'ffmpeg_failed', permanent: false });
+    await until(() => (isRunning(pid) ? undefined : true));
+    expect(isRunning(helperPid)).toBe(false);
+    expect(launcher.helperPid).toBeUndefined();
+  });
+
+  it('starts a new helper after the old one died; what the old one ran is reported as interrupted', async () => {
+    const launcher = newLauncher();
+    const run = startMediaProcess({ bin: FFMPEG_PATH, args: slowArgs, timeoutMs: 60_000, launcher });
+    const pid = await until(() => run.pid);
+    const first = launcher.helperPid as number;
+    process.kill(first, 'SIGKILL');
+    const error = await failureOf(run.result);
+    expect(error.message).toMatch(/interrupted/i);
+    process.kill(pid, 'SIGKILL'); // orphaned by the helper's death
+
+    const next = startMediaProcess({
+      bin: FFPROBE_PATH,
+      args: ['-version'],
+      timeoutMs: 20_000,
+      collectStdout: true,
+      launcher,
+    });
+    expect((await next.result).stdout).toMatch(/^ffprobe version/);
+    expect(launcher.helperPid).toBeTypeOf('number');
+    expect(launcher.helperPid).not.toBe(first);
+  });
+
+  it('stops what it ran when the service is killed outright (no orphaned ffmpeg)', async () => {
+    // A stand-in for the service: it launches a slow ffmpeg through the helper, prints the pids, then waits.
+    const moduleUrl = new URL('../../src/media/process-launcher.ts', import.meta.url).href;
+    const program = `
+      const { createProcessLauncher } = await import(${JSON.stringify(moduleUrl)});
+      const launcher = createProcessLauncher();
+      const child = launcher.launch(${JSON.stringify(FFMPEG_PATH)}, ${JSON.stringify(slowArgs)});
+      child.stdout.resume();
+      child.stderr.resume();
+      child.once('spawn', () => console.log(JSON.stringify({ helper: launcher.helperPid, ffmpeg: child.pid })));
+      setInterval(() => {}, 1000);
+    `;
+    const service = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: service.stdout }).once('line', resolve);
+      service.once('exit', (code) => reject(new Error(`the stand-in exited (${code})`)));
+    });
+    const pids = JSON.parse(line) as { helper: number; ffmpeg: number };
+    expect(isRunning(pids.ffmpeg)).toBe(true);
+    service.kill('SIGKILL');
+    await until(() => (isRunning(pids.ffmpeg) || isRunning(pids.helper) ? undefined : true));
+  });
+});
+
+describe('acquireProcessLauncher', () => {
+  it('shares one helper between users and falls back to direct spawns once all have released it', async () => {
+    expect(currentLauncher()).toBe(directLauncher);
+    const releaseA = acquireProcessLauncher();
+    const releaseB = acquireProcessLauncher();
+    const shared = currentLauncher() as HelperLauncher;
+    expect(shared).not.toBe(directLauncher);
+    const helperPid = await until(() => shared.helperPid);
+
+    const run = startMediaProcess({ bin: FFPROBE_PATH, args: ['-version'], timeoutMs: 20_000 });
+    const pid = await until(() => run.pid);
+    expect(procStat(pid)?.[1]).toBe(String(helperPid));
+    await run.result;
+
+    await releaseA();
+    expect(currentLauncher()).toBe(shared);
+    await releaseB();
+    await releaseB(); // a second release does nothing
+    expect(currentLauncher()).toBe(directLauncher);
+    expect(isRunning(helperPid)).toBe(false);
+  });
+});
