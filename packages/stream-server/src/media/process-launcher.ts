@@ -58,6 +58,7 @@ export const directLauncher: ProcessLauncher = {
  * `dist`.
  */
 const HELPER_PROGRAM = `'use strict';
+process.title = 'notetaker-stream-launcher';
 const { spawn } = require('node:child_process');
 const { setPriority } = require('node:os');
 const children = new Map();
