@@ -524,10 +524,17 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      const listed = parseHlsPlaylist(text).segments;
-      for (let index = segments.length; index < listed.length; index += 1) {
-        const segment = listed[index];
-        if (!segment) break;
+      // ffmpeg rewrites the whole playlist after every segment: parse only what follows the last segment already
+      // taken, so an hour's scans cost what its lines do, not the square of them.
+      const last = segments.at(-1);
+      const marker = last === undefined ? '' : `\n${last.uri}\n`;
+      const at = marker === '' ? -1 : text.lastIndexOf(marker);
+      const listed =
+        at < 0
+          ? parseHlsPlaylist(text).segments.slice(segments.length)
+          : parseHlsPlaylist(text.slice(at + marker.length)).segments;
+      for (const segment of listed) {
+        const index = segments.length;
         if (parseSegmentIndex(segment.uri) !== index) {
           throw new MediaError('ffmpeg_failed', MediaMessage.ConversionFailed, {
             permanent: false,
@@ -569,8 +576,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     const interval = setInterval(requestScan, POLL_INTERVAL_MS);
     let watcher: FSWatcher | undefined;
     try {
+      // The playlist is renamed into place when complete; its temp file's events mean nothing yet.
       watcher = watch(dir, (_event, name) => {
-        if (name === null || String(name).startsWith('playlist')) requestScan();
+        if (name === null || String(name) === HLS_PLAYLIST_NAME) requestScan();
       });
       watcher.on('error', () => undefined);
     } catch {
