@@ -117,6 +117,45 @@ export interface HlsArgsOptions extends InputOptions {
   audioBitrate?: string;
 }
 
+/**
+ * A transcode's first segment is this long (or `segmentSeconds`, if shorter); the rest are `segmentSeconds`. The
+ * first view waits for the first segment, and encoding 2 s of 720p is done in a third of the time 6 s take (about
+ * 0.5 s instead of 1.5 s on two cores). A copy cannot choose: its cuts are the source's keyframes.
+ */
+export const FIRST_TRANSCODED_SEGMENT_SECONDS = 2;
+
+/** x264's keyframe interval, in frames: longer than any segment, so only the forced keyframes are made. */
+const NO_INTERVAL_KEYFRAMES = 1_000_000;
+
+/**
+ * Where a transcode forces its keyframes: at 0, at the end of the short first segment, then every `segmentSeconds`
+ * (e.g. 0, 2, 8, 14 …). Each forced keyframe starts a segment, and no other keyframe is made.
+ */
+export function transcodeKeyframes(segmentSeconds: number): {
+  firstSegmentSeconds: number;
+  expression: string;
+} {
+  const first = Math.min(FIRST_TRANSCODED_SEGMENT_SECONDS, segmentSeconds);
+  return {
+    firstSegmentSeconds: first,
+    expression:
+      first < segmentSeconds
+        ? `expr:gte(t,if(lt(n_forced,2),n_forced*${first},${first}+(n_forced-1)*${segmentSeconds}))`
+        : `expr:gte(t,n_forced*${segmentSeconds})`,
+  };
+}
+
+/**
+ * The HLS muxer's `hls_time`: it cuts at the first keyframe at least this long after a segment's start. A transcode
+ * makes keyframes only where segments start, so its short first segment's length lets the muxer cut at each of
+ * them; a copy cuts at the source's keyframes once `segmentSeconds` have passed; audio-only cuts anywhere.
+ */
+function hlsCutSeconds(plan: HlsPlan, segmentSeconds: number): number {
+  return plan.video === StreamAction.Transcode
+    ? transcodeKeyframes(segmentSeconds).firstSegmentSeconds
+    : segmentSeconds;
+}
+
 /** Video flags for the plan's video action. */
 function videoArgs(options: HlsArgsOptions, segmentSeconds: number): string[] {
   const { plan } = options;
@@ -140,11 +179,14 @@ function videoArgs(options: HlsArgsOptions, segmentSeconds: number): string[] {
     // Keep the input's timestamps; never synthesize a constant rate from a bogus r_frame_rate (browser WebM).
     '-fps_mode',
     'vfr',
-    // A keyframe at every segment boundary, and none elsewhere forced by scene cuts, so segments are even.
+    // A keyframe at every segment boundary and nowhere else (no scene-cut or interval keyframes), so the muxer cuts
+    // exactly there.
     '-force_key_frames',
-    `expr:gte(t,n_forced*${segmentSeconds})`,
+    transcodeKeyframes(segmentSeconds).expression,
     '-sc_threshold',
     '0',
+    '-g',
+    String(NO_INTERVAL_KEYFRAMES),
   ];
 }
 
@@ -193,7 +235,7 @@ export function buildHlsArgs(options: HlsArgsOptions): string[] {
     ...audioArgs(options),
     ...hlsOutputArgs({
       outputDir: options.outputDir,
-      segmentSeconds,
+      segmentSeconds: hlsCutSeconds(options.plan, segmentSeconds),
       playlistType: 'event',
       flags: 'independent_segments+temp_file',
     }),

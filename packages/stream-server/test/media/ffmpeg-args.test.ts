@@ -102,12 +102,34 @@ describe('buildHlsArgs', () => {
     expect(valueOf(args, '-preset')).toBe('veryfast');
     expect(valueOf(args, '-pix_fmt')).toBe('yuv420p');
     expect(valueOf(args, '-vf')).toBe('scale=640:360');
-    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*4)');
+    // Keyframes at 0, 2, 6, 10 … and nowhere else; the muxer cuts at each (hls_time = the short first segment).
+    expect(valueOf(args, '-force_key_frames')).toBe(
+      'expr:gte(t,if(lt(n_forced,2),n_forced*2,2+(n_forced-1)*4))',
+    );
+    expect(valueOf(args, '-hls_time')).toBe('2');
     expect(valueOf(args, '-sc_threshold')).toBe('0');
+    expect(valueOf(args, '-g')).toBe('1000000');
     expect(valueOf(args, '-c:a')).toBe('aac');
     expect(valueOf(args, '-b:a')).toBe('128k');
     expect(valueOf(args, '-ac')).toBe('2');
     expect(valueOf(args, '-ar')).toBe('48000');
+  });
+
+  it('cuts every transcoded segment at the segment length when that is no longer than the short first one', () => {
+    const args = buildHlsArgs({ ...base, segmentSeconds: 2, plan: { ...copyPlan, video: 'transcode' } });
+    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*2)');
+    expect(valueOf(args, '-hls_time')).toBe('2');
+  });
+
+  it('cuts copies and audio-only output at the segment length', () => {
+    const copy = buildHlsArgs({ ...base, segmentSeconds: 6, plan: { ...copyPlan, audio: 'transcode' } });
+    expect(valueOf(copy, '-hls_time')).toBe('6');
+    const audioOnly = buildHlsArgs({
+      ...base,
+      segmentSeconds: 6,
+      plan: { video: 'none', audio: 'transcode', audioStreamIndex: 0 },
+    });
+    expect(valueOf(audioOnly, '-hls_time')).toBe('6');
   });
 
   it('rounds an unknown size down to even numbers when transcoding', () => {

@@ -284,15 +284,16 @@ describe('generateHls: optimistic copy while probing', () => {
 });
 
 describe('generateHls: transcode', () => {
-  it('transcodes VP9/Opus WebM with keyframes forced at the segment length', async () => {
+  it('transcodes VP9/Opus WebM with keyframes forced at a short first segment, then at the segment length', async () => {
     const run = await setUp();
     const result = await generateHls(optionsFor(run, await urlOf('vp9-opus-webm', 8)));
     expect(result.mode).toBe('transcode');
     expect(result.plan).toMatchObject({ video: 'transcode', audio: 'transcode', width: 320, height: 240 });
     expect(Math.abs(result.durationSeconds - 8)).toBeLessThan(0.3);
-    // The source has one keyframe every 10 s (copying would make one 8 s segment); the output is cut at 6 s.
+    // The source has one keyframe every 10 s (copying would make one 8 s segment); the output is cut after a short
+    // first segment (2 s, so a first view waits for less encoding), then every 6 s.
     const { segments } = parseHlsPlaylist(await run.sink.readText(result.playlistKey));
-    expect(segments.map((segment) => Math.round(segment.durationSeconds))).toEqual([6, 2]);
+    expect(segments.map((segment) => Math.round(segment.durationSeconds))).toEqual([2, 6]);
     await expectPublished(run, result);
   });
 
