@@ -21,9 +21,8 @@ import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
 import { readMp4Tracks } from './mp4-tracks.js';
 import {
-  confirmsOptimisticPlan,
-  matchesOptimisticPlan,
-  OPTIMISTIC_PLAN,
+  copyPlanFromIndex,
+  samePlan,
   startOptimisticCopy,
   worthOptimisticCopy,
   type OptimisticCopy,
@@ -331,15 +330,18 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       });
     // For the MP4 family, the track headers of the source's own index are read first (a few ms, whatever the
     // length): when they vouch for the copy plan, ffprobe is not needed before the first segment (decision 0010).
-    const confirmedByIndex =
-      optimistic !== undefined &&
-      confirmsOptimisticPlan(await readMp4Tracks(options.sourceUrl, { signal: job.signal }));
+    const indexPlan =
+      optimistic === undefined
+        ? undefined
+        : copyPlanFromIndex(await readMp4Tracks(options.sourceUrl, { signal: job.signal }));
     throwIfFailed();
 
     let probe: ProbeResult | undefined;
     let plan: MediaPlan;
-    if (confirmedByIndex) {
-      plan = { ...OPTIMISTIC_PLAN };
+    if (indexPlan) {
+      // Usually the plan the optimistic copy runs, which is then adopted; otherwise (audio first, one track only)
+      // a copy with the right streams starts at once instead.
+      plan = indexPlan;
       // ffprobe starts a while after the first segment is stored (or when its answer is needed, at the end), so
       // that neither its start nor its read of the index competes with the first segment and the viewer's first
       // requests; it then checks the index's verdict.
@@ -350,7 +352,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
             probe = result;
             const probedPlan = choosePlan(result);
             logger.info({ plan: probedPlan, probe: result }, 'hls generation: probed source');
-            if (!matchesOptimisticPlan(probedPlan)) throw indexDisagreement(probedPlan);
+            if (!samePlan(probedPlan, plan)) throw indexDisagreement(probedPlan);
           })
           .catch((error: unknown) => fail(unexpectedFailure(error)));
       };
@@ -366,7 +368,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     logger.info(
       {
         plan,
-        planFrom: confirmedByIndex ? 'mp4 index' : 'ffprobe',
+        planFrom: indexPlan ? 'mp4 index' : 'ffprobe',
         ...(probe ? { probe } : {}),
         optimisticCopy: optimisticOutcome,
       },

@@ -23,14 +23,7 @@ const MP4_FAMILY = /^(video|audio)\/(mp4|quicktime|x-m4v|x-m4a)\b|^application\/
 
 /** True when `plan` runs ffmpeg with exactly the arguments {@link OPTIMISTIC_PLAN} started it with. */
 export function matchesOptimisticPlan(plan: MediaPlan): boolean {
-  return (
-    plan.video === OPTIMISTIC_PLAN.video &&
-    plan.audio === OPTIMISTIC_PLAN.audio &&
-    plan.videoStreamIndex === OPTIMISTIC_PLAN.videoStreamIndex &&
-    plan.audioStreamIndex === OPTIMISTIC_PLAN.audioStreamIndex &&
-    plan.width === undefined &&
-    plan.height === undefined
-  );
+  return samePlan(plan, OPTIMISTIC_PLAN);
 }
 
 /** Whether a source of this declared content type is worth starting a copy for before the probe answers. */
@@ -45,37 +38,73 @@ const PLAYABLE_AAC_OBJECT_TYPES = new Set([2, 5, 29]);
 /** `objectTypeIndication` of MPEG-4 audio in an `esds`. */
 const MPEG4_AUDIO = 0x40;
 
-/**
- * True when an MP4's own track layout (read with `readMp4Tracks`) shows that {@link OPTIMISTIC_PLAN} is the plan
- * the probe will choose: track 0 upright H.264 8-bit 4:2:0, track 1 AAC (LC/HE) mono or stereo, and no further
- * video or audio track that could be picked instead. Anything it cannot vouch for answers false, and the probe
- * decides as usual (decision 0010).
- */
-export function confirmsOptimisticPlan(tracks: readonly Mp4Track[] | undefined): boolean {
-  if (!tracks || tracks.length < 2) return false;
-  const [video, audio, ...rest] = tracks;
-  const h264 = video?.h264;
-  const videoOk =
-    video?.handler === 'vide' &&
-    (video.sampleEntry === 'avc1' || video.sampleEntry === 'avc3') &&
-    video.sampleEntryCount === 1 &&
-    !video.rotated &&
+/** True when ffmpeg would copy this track as H.264 that browsers play: upright, 8-bit 4:2:0, one sample entry. */
+function isPlayableH264Track(track: Mp4Track): boolean {
+  const h264 = track.h264;
+  return (
+    (track.sampleEntry === 'avc1' || track.sampleEntry === 'avc3') &&
+    track.sampleEntryCount === 1 &&
+    !track.rotated &&
     h264 !== undefined &&
     EIGHT_BIT_H264_PROFILES.has(h264.profileIdc) &&
     h264.chromaFormatIdc === 1 &&
     h264.bitDepthLuma === 8 &&
-    h264.bitDepthChroma === 8;
-  const aac = audio?.aac;
+    h264.bitDepthChroma === 8
+  );
+}
+
+/** True when ffmpeg would copy this track as AAC that browsers play: LC or HE, mono or stereo. */
+function isPlayableAacTrack(track: Mp4Track): boolean {
+  const aac = track.aac;
   const channels = aac?.channelConfiguration;
-  const audioOk =
-    audio?.handler === 'soun' &&
-    audio.sampleEntry === 'mp4a' &&
-    audio.sampleEntryCount === 1 &&
+  return (
+    track.sampleEntry === 'mp4a' &&
+    track.sampleEntryCount === 1 &&
     aac?.objectTypeIndication === MPEG4_AUDIO &&
     aac.audioObjectType !== undefined &&
     PLAYABLE_AAC_OBJECT_TYPES.has(aac.audioObjectType) &&
-    (channels === 1 || channels === 2);
-  return videoOk && audioOk && rest.every((track) => track.handler !== 'vide' && track.handler !== 'soun');
+    (channels === 1 || channels === 2)
+  );
+}
+
+/**
+ * The copy plan an MP4's own track layout (read with `readMp4Tracks`) shows the probe will choose, or `undefined`
+ * when it cannot vouch for one. It vouches when the file's first tracks are at most one video track (upright H.264
+ * 8-bit 4:2:0) and at most one audio track (AAC LC/HE, mono or stereo), in either order and at least one of
+ * them, and no other video or audio track follows (tracks of other kinds after them — timecode, chapters — change
+ * nothing ffmpeg maps). Anything else is left to the probe (decision 0010).
+ */
+export function copyPlanFromIndex(tracks: readonly Mp4Track[] | undefined): MediaPlan | undefined {
+  if (!tracks) return undefined;
+  const media = tracks.filter((track) => track.handler === 'vide' || track.handler === 'soun');
+  const videos = media.filter((track) => track.handler === 'vide');
+  const audios = media.filter((track) => track.handler === 'soun');
+  const [video] = videos;
+  const [audio] = audios;
+  // Stream indexes are track positions: the chosen tracks must be the first ones, so that none is in doubt.
+  const leading = media.every((track, position) => tracks[position] === track);
+  if (media.length === 0 || videos.length > 1 || audios.length > 1 || !leading) return undefined;
+  if (video && !isPlayableH264Track(video)) return undefined;
+  if (audio && !isPlayableAacTrack(audio)) return undefined;
+  return {
+    video: video ? StreamAction.Copy : StreamAction.None,
+    audio: audio ? StreamAction.Copy : StreamAction.None,
+    ...(video ? { videoStreamIndex: tracks.indexOf(video) } : {}),
+    ...(audio ? { audioStreamIndex: tracks.indexOf(audio) } : {}),
+    mode: 'copy',
+  };
+}
+
+/** True when `a` and `b` run ffmpeg with the same streams and actions (what the probe's check compares). */
+export function samePlan(a: MediaPlan, b: MediaPlan): boolean {
+  return (
+    a.video === b.video &&
+    a.audio === b.audio &&
+    a.videoStreamIndex === b.videoStreamIndex &&
+    a.audioStreamIndex === b.audioStreamIndex &&
+    a.width === b.width &&
+    a.height === b.height
+  );
 }
 
 /** A copy remux started before the probe has answered. */

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import {
@@ -25,6 +28,7 @@ import {
 import { writeFfprobeReportingHevc } from '../helpers/processes.js';
 
 const PREFIX = 'videos/u1/v1_hls/';
+const execFileAsync = promisify(execFile);
 
 let mediaDir: string;
 let workRoot: string;
@@ -256,6 +260,46 @@ describe('generateHls: optimistic copy while probing', () => {
     expect(firstSegmentBeforeProbe).toEqual([true]);
     // The probe still ran to the end and its answer is the one reported.
     expect(result.probedDurationSeconds).toBeCloseTo(8, 1);
+    expect(result.probe.video?.codec).toBe('h264');
+    await expectPublished(run, result);
+  });
+
+  it('starts the right copy at once, before ffprobe answers, when the index shows the audio track first', async () => {
+    const run = await setUp();
+    const answered = join(run.tempRoot, '..', 'probe-answered');
+    const slowProbe = join(run.tempRoot, '..', 'slow-ffprobe');
+    await writeFile(
+      slowProbe,
+      `#!/bin/sh\nsleep 2\n${FFPROBE_PATH} "$@"\nstatus=$?\ntouch '${answered}'\nexit $status\n`,
+      { mode: 0o755 },
+    );
+    const audioFirst = join(mediaDir, 'audio-first-8s.mp4');
+    await execFileAsync(FFMPEG_PATH, [
+      ...['-v', 'error', '-y', '-i', await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 })],
+      ...['-map', '0:a', '-map', '0:v', '-c', 'copy', '-movflags', '+faststart', audioFirst],
+    ]);
+    const logged: object[] = [];
+    let probeDoneAtFirstSegment: boolean | undefined;
+    const result = await generateHls(
+      optionsFor(run, server.url(basename(audioFirst)), {
+        ffprobePath: slowProbe,
+        logger: { info: (obj) => void logged.push(obj), warn() {}, error() {} },
+        onSegmentStored: async (segment) => {
+          run.stored.push(segment);
+          if (segment.index === 0) probeDoneAtFirstSegment = existsSync(answered);
+        },
+      }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({ planFrom: 'mp4 index', optimisticCopy: 'discarded' }),
+    );
+    expect(probeDoneAtFirstSegment).toBe(false);
+    expect(result.plan).toMatchObject({
+      video: 'copy',
+      audio: 'copy',
+      videoStreamIndex: 1,
+      audioStreamIndex: 0,
+    });
     expect(result.probe.video?.codec).toBe('h264');
     await expectPublished(run, result);
   });

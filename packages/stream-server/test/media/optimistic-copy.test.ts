@@ -1,21 +1,26 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHlsArgs, HLS_PLAYLIST_NAME, StreamAction } from '../../src/media/ffmpeg-args.js';
 import { parseHlsPlaylist, playlistDuration } from '../../src/media/hls-playlist.js';
 import { choosePlan } from '../../src/media/choose-plan.js';
 import { readMp4Tracks, type Mp4Track } from '../../src/media/mp4-tracks.js';
 import {
-  confirmsOptimisticPlan,
+  copyPlanFromIndex,
   matchesOptimisticPlan,
   OPTIMISTIC_PLAN,
+  samePlan,
   startOptimisticCopy,
   worthOptimisticCopy,
 } from '../../src/media/optimistic-copy.js';
 import { probeMedia } from '../../src/media/probe-media.js';
 import { startFfmpeg } from '../../src/media/run-ffmpeg.js';
 import { FFMPEG_PATH, FFPROBE_PATH, makeTestMedia } from '../helpers/media.js';
+
+const execFileAsync = promisify(execFile);
 
 let root: string;
 let source: string;
@@ -107,7 +112,7 @@ describe('optimistic copy', () => {
   });
 });
 
-describe('confirmsOptimisticPlan', () => {
+describe('copyPlanFromIndex', () => {
   const video = (overrides: Partial<Mp4Track> = {}, h264: Partial<NonNullable<Mp4Track['h264']>> = {}) =>
     ({
       index: 0,
@@ -130,23 +135,48 @@ describe('confirmsOptimisticPlan', () => {
       ...overrides,
     }) satisfies Mp4Track;
 
-  it('vouches for upright 8-bit 4:2:0 H.264 then AAC (LC or HE) mono or stereo', () => {
-    expect(confirmsOptimisticPlan([video(), audio()])).toBe(true);
-    expect(
-      confirmsOptimisticPlan([video({}, { profileIdc: 66 }), audio({}, { channelConfiguration: 1 })]),
-    ).toBe(true);
-    expect(confirmsOptimisticPlan([video({ sampleEntry: 'avc3' }), audio({}, { audioObjectType: 5 })])).toBe(
-      true,
-    );
+  const confirms = (tracks: Mp4Track[]) => {
+    const plan = copyPlanFromIndex(tracks);
+    return plan !== undefined && matchesOptimisticPlan(plan);
+  };
+
+  it('vouches for upright 8-bit 4:2:0 H.264 then AAC (LC or HE) mono or stereo: the optimistic plan', () => {
+    expect(confirms([video(), audio()])).toBe(true);
+    expect(confirms([video({}, { profileIdc: 66 }), audio({}, { channelConfiguration: 1 })])).toBe(true);
+    expect(confirms([video({ sampleEntry: 'avc3' }), audio({}, { audioObjectType: 5 })])).toBe(true);
     // A timecode or chapter track after them changes nothing ffmpeg maps.
-    expect(confirmsOptimisticPlan([video(), audio(), { ...audio(), index: 2, handler: 'tmcd' }])).toBe(true);
+    expect(confirms([video(), audio(), { ...audio(), index: 2, handler: 'tmcd' }])).toBe(true);
+  });
+
+  it('vouches for the same tracks audio first, and for one of them alone, with their stream indexes', () => {
+    expect(copyPlanFromIndex([audio({ index: 0 }), video({ index: 1 })])).toEqual({
+      video: 'copy',
+      audio: 'copy',
+      videoStreamIndex: 1,
+      audioStreamIndex: 0,
+      mode: 'copy',
+    });
+    expect(copyPlanFromIndex([video()])).toEqual({
+      video: 'copy',
+      audio: 'none',
+      videoStreamIndex: 0,
+      mode: 'copy',
+    });
+    expect(copyPlanFromIndex([audio({ index: 0 }), { ...video({ index: 1 }), handler: 'text' }])).toEqual({
+      video: 'none',
+      audio: 'copy',
+      audioStreamIndex: 0,
+      mode: 'copy',
+    });
   });
 
   it('leaves everything else to the probe', () => {
-    const no = (tracks: Mp4Track[] | undefined) => expect(confirmsOptimisticPlan(tracks)).toBe(false);
+    const no = (tracks: Mp4Track[] | undefined) => expect(copyPlanFromIndex(tracks)).toBeUndefined();
     no(undefined);
-    no([video()]);
-    no([audio({ index: 0 }), video({ index: 1 })]);
+    no([]);
+    // Only other kinds of tracks, or one before the media tracks: which stream is which is not certain.
+    no([{ ...video(), handler: 'tmcd' }]);
+    no([{ ...video({ index: 0 }), handler: 'tmcd' }, video({ index: 1 }), audio({ index: 2 })]);
     no([video({ rotated: true }), audio()]);
     no([video({ sampleEntry: 'hvc1', h264: undefined }), audio()]);
     no([video({}, { profileIdc: 110, bitDepthLuma: 10, bitDepthChroma: 10 }), audio()]);
@@ -158,23 +188,33 @@ describe('confirmsOptimisticPlan', () => {
     no([video(), audio({}, { channelConfiguration: 0 })]);
     no([video(), audio({}, { objectTypeIndication: 0x6b })]);
     no([video(), audio({ sampleEntry: 'Opus', aac: undefined })]);
-    // A second audio track could be the default one the probe picks.
+    // A second audio or video track could be the default one the probe picks.
     no([video(), audio(), audio({ index: 2 })]);
+    no([video(), audio(), video({ index: 2 })]);
   });
 
-  it('agrees with the probe on real files', async () => {
-    for (const [kind, expected] of [
-      ['h264-aac-faststart', true],
-      ['h264-aac-moov-end', true],
-      ['h264-aac-rotated', false],
-      ['hevc-mp4', false],
-      ['audio-only-m4a', false],
-      ['vp9-opus-webm', false],
-    ] as const) {
-      const file = await makeTestMedia(root, kind, { seconds: 2 });
-      expect(confirmsOptimisticPlan(await readMp4Tracks(file)), kind).toBe(expected);
+  it('agrees with the probe on real files, or leaves them to it', async () => {
+    const remap = async (name: string, ...maps: string[]) => {
+      const file = join(root, `${name}.mp4`);
+      await execFileAsync(FFMPEG_PATH, ['-v', 'error', '-y', '-i', source, ...maps, '-c', 'copy', file]);
+      return file;
+    };
+    const files: Array<[string, string, boolean]> = [
+      ['h264-aac-faststart', await makeTestMedia(root, 'h264-aac-faststart', { seconds: 2 }), true],
+      ['h264-aac-moov-end', await makeTestMedia(root, 'h264-aac-moov-end', { seconds: 2 }), true],
+      ['audio first', await remap('audio-first', '-map', '0:a', '-map', '0:v'), true],
+      ['video only', await remap('video-only', '-map', '0:v'), true],
+      ['audio-only-m4a', await makeTestMedia(root, 'audio-only-m4a', { seconds: 2 }), true],
+      ['two audio tracks', await remap('two-audio', '-map', '0:v', '-map', '0:a', '-map', '0:a'), false],
+      ['h264-aac-rotated', await makeTestMedia(root, 'h264-aac-rotated', { seconds: 2 }), false],
+      ['hevc-mp4', await makeTestMedia(root, 'hevc-mp4', { seconds: 2 }), false],
+      ['vp9-opus-webm', await makeTestMedia(root, 'vp9-opus-webm', { seconds: 2 }), false],
+    ];
+    for (const [name, file, vouched] of files) {
+      const plan = copyPlanFromIndex(await readMp4Tracks(file));
       const probedPlan = choosePlan(await probeMedia(file, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 }));
-      expect(matchesOptimisticPlan(probedPlan), kind).toBe(expected);
+      expect(plan !== undefined, name).toBe(vouched);
+      if (plan) expect(samePlan(plan, probedPlan), name).toBe(true);
     }
   });
 });
