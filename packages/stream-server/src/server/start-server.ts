@@ -75,9 +75,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });
-  // ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning forks the
-  // spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
-  const releaseLauncher = acquireProcessLauncher();
+  // A worker's ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning
+  // forks the spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
+  const releaseLauncher = config.worker.enabled ? acquireProcessLauncher() : async () => {};
   const database = await createDatabase(config.database).catch(async (error: unknown) => {
     await releaseLauncher();
     throw error;
