@@ -34,6 +34,11 @@ const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OWNER = 'bench-user';
 const SEGMENT_SECONDS = 6;
+/**
+ * First views per length (each of a freshly imported copy), alternating 1 min and 60 min, and bare remuxes. On two
+ * shared cores a single first view varies by ±100 ms; the figures below are medians, every sample is kept.
+ */
+const VIEWS = 3;
 
 const began = Date.now();
 const log = (message) =>
@@ -41,6 +46,7 @@ const log = (message) =>
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (value, digits = 2) =>
   value === null || value === undefined ? null : Number(value.toFixed(digits));
+const median = (values) => percentile(values, 50);
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -85,8 +91,8 @@ async function openStorage(server) {
  * Puts a file into the bucket and registers it with `POST /api/manage/videos/import` (an object already in the
  * bucket), so the upload's bytes never pass through the measured server process.
  */
-async function importVideo(server, storage, file, title) {
-  const sourceKey = `uploads/${OWNER}/${basename(file)}`;
+async function importVideo(server, storage, file, title, copy = 0) {
+  const sourceKey = `uploads/${OWNER}/${copy > 0 ? `${copy}-` : ''}${basename(file)}`;
   await storage.putFile(sourceKey, file, {
     contentType: file.endsWith('.webm') ? 'video/webm' : 'video/mp4',
   });
@@ -160,61 +166,58 @@ async function firstView({ server, browser, id, token, untilReady }) {
   };
 }
 
-/** A bare `ffmpeg -c copy` HLS remux of the same source, read from the same presigned storage URL. */
-async function bareFfmpeg(server, storage, sourceKey) {
+/** A bare `ffmpeg -c copy` HLS remux of the same source, read from the same presigned storage URL, into `outRoot`. */
+async function bareFfmpeg(server, storage, sourceKey, { outRoot, store }) {
   const url = await storage.presignGet(sourceKey, { expiresInSeconds: 3600 });
-  const out = await mkdtemp(join(os.tmpdir(), 'notetaker-bench-bare-'));
-  try {
-    const cpuBefore = cpuSeconds(process.pid) + treeCpuSeconds(server.pid);
-    const started = performance.now();
-    await exec(FFMPEG, [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', url, '-c', 'copy'],
-      ...[
-        '-f',
-        'hls',
-        '-hls_time',
-        String(SEGMENT_SECONDS),
-        '-hls_list_size',
-        '0',
-        '-hls_playlist_type',
-        'vod',
-      ],
-      ...[
-        '-hls_segment_type',
-        'mpegts',
-        '-hls_segment_filename',
-        join(out, 'segment%d.ts'),
-        join(out, 'playlist.m3u8'),
-      ],
-    ]);
-    const seconds = (performance.now() - started) / 1000;
-    // ffmpeg's CPU (a waited-for child of this process) plus the server's (it serves the source in embedded mode).
-    const cpuS = cpuSeconds(process.pid) + treeCpuSeconds(server.pid) - cpuBefore;
-    // What storing that output costs on its own: every file put into the same storage, 4 at a time (the server's
-    // UPLOAD_CONCURRENCY default). Generation overlaps remuxing and storing; the baseline does them one after other.
-    const prefix = `bench/bare-${Date.now()}/`;
-    const files = await readdir(out);
-    await exec('sync'); // the remux's own writes are not part of storing them
-    const storeStarted = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < files.length) {
-          const name = files[next++];
-          // Stored as generation stores its segments (finished files: local storage links them).
-          await storage.putFile(prefix + name, join(out, name), {
-            contentType: name.endsWith('.ts') ? 'video/mp2t' : 'application/vnd.apple.mpegurl',
-            finalFile: true,
-          });
-        }
-      }),
-    );
-    const storeSeconds = (performance.now() - storeStarted) / 1000;
-    await storage.deletePrefix(prefix);
-    return { seconds, cpuS, storeSeconds };
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  const out = await mkdtemp(join(outRoot, 'remux-'));
+  const cpuBefore = cpuSeconds(process.pid) + treeCpuSeconds(server.pid);
+  const started = performance.now();
+  await exec(FFMPEG, [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', url, '-c', 'copy'],
+    ...[
+      '-f',
+      'hls',
+      '-hls_time',
+      String(SEGMENT_SECONDS),
+      '-hls_list_size',
+      '0',
+      '-hls_playlist_type',
+      'vod',
+    ],
+    ...[
+      '-hls_segment_type',
+      'mpegts',
+      '-hls_segment_filename',
+      join(out, 'segment%d.ts'),
+      join(out, 'playlist.m3u8'),
+    ],
+  ]);
+  const seconds = (performance.now() - started) / 1000;
+  // ffmpeg's CPU (a waited-for child of this process) plus the server's (it serves the source in embedded mode).
+  const cpuS = cpuSeconds(process.pid) + treeCpuSeconds(server.pid) - cpuBefore;
+  // What storing that output costs on its own: every file put into the same storage, 4 at a time (the server's
+  // UPLOAD_CONCURRENCY default). Generation overlaps remuxing and storing; the baseline does them one after other.
+  if (!store) return { seconds, cpuS, storeSeconds: null };
+  const prefix = `bench/bare-${Date.now()}/`;
+  const files = await readdir(out);
+  await exec('sync'); // the remux's own writes are not part of storing them
+  const storeStarted = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < files.length) {
+        const name = files[next++];
+        // Stored as generation stores its segments (finished files: local storage links them).
+        await storage.putFile(prefix + name, join(out, name), {
+          contentType: name.endsWith('.ts') ? 'video/mp2t' : 'application/vnd.apple.mpegurl',
+          finalFile: true,
+        });
+      }
+    }),
+  );
+  const storeSeconds = (performance.now() - storeStarted) / 1000;
+  await storage.deletePrefix(prefix);
+  return { seconds, cpuS, storeSeconds };
 }
 
 /**
@@ -319,8 +322,13 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
       `${name}: putting the sources into storage (${(media.sizes.min60 / 1e9).toFixed(2)} GB for 60 minutes)…`,
     );
     const warm = await importVideo(server, storage, media.clip, 'warm-up clip');
-    const min1 = await importVideo(server, storage, media.min1, '1-minute 720p');
-    const min60 = await importVideo(server, storage, media.min60, '60-minute 720p');
+    const copies = { '1min': [], '60min': [] };
+    for (let round = 1; round <= VIEWS; round += 1) {
+      copies['1min'].push(await importVideo(server, storage, media.min1, `1-minute 720p #${round}`, round));
+      copies['60min'].push(
+        await importVideo(server, storage, media.min60, `60-minute 720p #${round}`, round),
+      );
+    }
     const vp9 = await importVideo(server, storage, media.vp9, '2-minute VP9/Opus 720p');
 
     await flushWrites(name);
@@ -328,34 +336,58 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
     await firstView({ server, browser, id: warm.id, token, untilReady: true });
     await sleep(1000);
 
-    for (const [label, video] of [
-      ['1min', min1],
-      ['60min', min60],
-    ]) {
+    // Rounds of: a first view of each length, then a bare remux; what the disk is doing varies from minute to minute,
+    // so the two sides of each ratio are measured in turn.
+    const views = { '1min': [], '60min': [] };
+    const bares = [];
+    const bareRoot = await mkdtemp(join(os.tmpdir(), 'notetaker-bench-bare-'));
+    for (let round = 0; round < VIEWS; round += 1) {
+      for (const label of ['1min', '60min']) {
+        await flushWrites(name);
+        log(`${name}: first view of a ${label} video (${round + 1} of ${VIEWS})…`);
+        views[label].push(
+          await firstView({ server, browser, id: copies[label][round].id, token, untilReady: true }),
+        );
+        await sleep(1000);
+      }
       await flushWrites(name);
-      log(`${name}: first view of the ${label} video…`);
-      const view = await firstView({ server, browser, id: video.id, token, untilReady: true });
+      log(`${name}: bare ffmpeg remux of the same source URL (${round + 1} of ${VIEWS})…`);
+      // Its output stays until the end, as generation's stored segments do. Storing it is measured once: the same
+      // files every time.
+      bares.push(
+        await bareFfmpeg(server, storage, copies['60min'][round].sourceKey, {
+          outRoot: bareRoot,
+          store: round === 0,
+        }),
+      );
+    }
+    await rm(bareRoot, { recursive: true, force: true });
+    for (const [label, all] of Object.entries(views)) {
+      const ttffs = all.map((view) => view.ttffS);
+      // The view whose first frame is the median one, for the step-by-step figures.
+      const typical = all.find((view) => view.ttffS === median(ttffs));
       Object.assign(results, {
-        [`ttff_${label}_s`]: round(view.ttffS),
-        [`ready_${label}_s`]: round(view.readyS),
-        [`cpu_ready_${label}_s`]: view.cpuS,
-        [`rss_before_${label}_mb`]: view.startRssMb,
-        [`rss_peak_${label}_mb`]: view.rssPeakMb,
-        [`ffmpeg_rss_peak_${label}_mb`]: view.ffmpegPeakMb,
-        [`tmp_peak_${label}_mb`]: view.tmpPeakMb,
-        [`stream_answers_${label}`]: view.answers,
-        [`ttff_phases_${label}_ms`]: view.phases,
+        [`ttff_${label}_s`]: round(median(ttffs)),
+        [`ttff_${label}_samples_s`]: ttffs.map((value) => round(value)),
+        [`ready_${label}_s`]: round(median(all.map((view) => view.readyS))),
+        [`ready_${label}_samples_s`]: all.map((view) => round(view.readyS)),
+        [`cpu_ready_${label}_s`]: median(all.map((view) => view.cpuS)),
+        [`rss_before_${label}_mb`]: all[0].startRssMb,
+        // Memory: the highest of the views, not a median.
+        [`rss_peak_${label}_mb`]: Math.max(...all.map((view) => view.rssPeakMb)),
+        [`ffmpeg_rss_peak_${label}_mb`]: Math.max(...all.map((view) => view.ffmpegPeakMb)),
+        [`tmp_peak_${label}_mb`]: Math.max(...all.map((view) => view.tmpPeakMb)),
+        [`stream_answers_${label}`]: typical.answers,
+        [`ttff_phases_${label}_ms`]: typical.phases,
       });
-      await sleep(1000);
     }
 
-    await flushWrites(name);
-    log(`${name}: bare ffmpeg remux of the same source URL…`);
-    const bare = await bareFfmpeg(server, storage, min60.sourceKey);
-    results.bare_ffmpeg_60min_s = round(bare.seconds);
+    const min60 = copies['60min'][0];
+    results.bare_ffmpeg_60min_s = round(median(bares.map((bare) => bare.seconds)));
+    results.bare_ffmpeg_60min_samples_s = bares.map((bare) => round(bare.seconds));
     results.ready_ratio = round(results.ready_60min_s / results.bare_ffmpeg_60min_s);
-    results.cpu_bare_60min_s = round(bare.cpuS);
-    results.bare_store_60min_s = round(bare.storeSeconds);
+    results.cpu_bare_60min_s = round(median(bares.map((bare) => bare.cpuS)));
+    results.bare_store_60min_s = round(bares[0].storeSeconds);
     results.ready_vs_remux_then_store = round(
       results.ready_60min_s / (results.bare_ffmpeg_60min_s + results.bare_store_60min_s),
     );
@@ -404,12 +436,16 @@ const TARGETS = [
 ];
 
 const ROWS = [
-  ['ttff_1min_s', 'first /stream → first frame, 1-min 720p (s)'],
-  ['ttff_60min_s', 'first /stream → first frame, 60-min 720p (s)'],
+  ['ttff_1min_s', 'first /stream → first frame, 1-min 720p (s, median)'],
+  ['ttff_60min_s', 'first /stream → first frame, 60-min 720p (s, median)'],
+  ['ttff_1min_samples_s', '… each first view, 1-min (s)'],
+  ['ttff_60min_samples_s', '… each first view, 60-min (s)'],
   ['ttff_transcode_s', 'first /stream → first frame, VP9/Opus → H.264 (s)'],
   ['ready_1min_s', 'first /stream → ready, 1-min (s)'],
   ['ready_60min_s', 'first /stream → ready, 60-min (s)'],
+  ['ready_60min_samples_s', '… each first view, 60-min (s)'],
   ['bare_ffmpeg_60min_s', 'bare ffmpeg -c copy HLS remux, same URL (s)'],
+  ['bare_ffmpeg_60min_samples_s', '… each remux (s)'],
   ['ready_ratio', 'ready_60min / bare ffmpeg'],
   ['bare_store_60min_s', 'storing the bare output in the same storage (s)'],
   ['ready_vs_remux_then_store', 'ready_60min / (bare remux + storing it)'],
@@ -437,7 +473,10 @@ function printTable(results) {
   const header = ['metric', ...variants];
   const body = ROWS.map(([key, label]) => [
     label,
-    ...variants.map((v) => String(results.variants[v]?.[key] ?? '–')),
+    ...variants.map((v) => {
+      const value = results.variants[v]?.[key];
+      return Array.isArray(value) ? value.join(' / ') : String(value ?? '–');
+    }),
   ]);
   body.push(['player bundle, min+gzip (kB)', String(results.player_kb_gz ?? '–'), '']);
   body.push(['client SDK bundle, min+gzip (kB)', String(results.sdk_kb_gz), '']);
