@@ -62,7 +62,13 @@ process.title = 'notetaker-stream-launcher';
 const { spawn } = require('node:child_process');
 const { setPriority } = require('node:os');
 const children = new Map();
-const send = (message) => { if (process.connected) process.send(message); };
+// A send that fails (the service has just gone) must not crash this process before it has killed its children.
+const send = (message) => { if (process.connected) process.send(message, () => {}); };
+const killAll = () => {
+  for (const child of children.values()) {
+    try { child.kill('SIGKILL'); } catch {}
+  }
+};
 const errorShape = (error) => ({ message: String(error && error.message), code: error && error.code,
   errno: error && error.errno, syscall: error && error.syscall, path: error && error.path });
 process.on('message', (message) => {
@@ -99,10 +105,12 @@ process.on('message', (message) => {
   }
 });
 process.on('disconnect', () => {
-  for (const child of children.values()) {
-    try { child.kill('SIGKILL'); } catch {}
-  }
+  killAll();
   process.exit(0);
+});
+process.on('uncaughtException', () => {
+  killAll();
+  process.exit(1);
 });
 `;
 
@@ -235,11 +243,20 @@ export function createProcessLauncher(): HelperLauncher {
     const lost = () => {
       if (helper !== child) return;
       helper = undefined;
-      // Whatever it ran is gone with it (or orphaned): report each as interrupted.
+      // What it ran is reported as interrupted, and killed in case the helper could not (killed outright itself):
+      // nothing it started outlives it.
       for (const [id, target] of running) {
         running.delete(id);
-        if (target.pid === undefined) target.failed(new Error('the process launcher exited'));
-        else target.closed(null, null);
+        if (target.pid === undefined) {
+          target.failed(new Error('the process launcher exited'));
+          continue;
+        }
+        try {
+          process.kill(target.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        target.closed(null, null);
       }
     };
     child.once('exit', lost);

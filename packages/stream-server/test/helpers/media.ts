@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { HlsSink } from '../../src/media/generate-hls.js';
+import { MediaError } from '../../src/media/media-error.js';
 import type { Readable } from 'node:stream';
 import type { PutOptions } from '../../src/storage/storage.js';
 
@@ -374,4 +375,15 @@ export class DirectorySink implements HlsSink {
   readText(key: string): Promise<string> {
     return readFile(this.pathOf(key), 'utf8');
   }
+}
+
+/** The `MediaError` a promise rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MediaError) return error;
+    throw error;
+  }
+  throw new Error('expected a MediaError');
 }

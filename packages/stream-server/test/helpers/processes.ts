@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,57 @@ export async function writeFfprobeReportingHevc(dir: string, ffprobe = 'ffprobe'
       `${ffprobe} "$@" | sed 's/"codec_name": "h264"/"codec_name": "hevc"/'`,
       '',
     ].join('\n'),
+    { mode: 0o755 },
+  );
+  return file;
+}
+
+/** ffmpeg arguments for a slow, endless-looking run: real-time reading of a 10-minute synthetic input. */
+export const SLOW_FFMPEG_ARGS: readonly string[] = [
+  '-hide_banner',
+  '-nostdin',
+  '-progress',
+  'pipe:1',
+  '-nostats',
+  '-re',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc2=size=160x120:rate=10:duration=600',
+  '-f',
+  'null',
+  '-',
+];
+
+/** Fields of /proc/<pid>/stat after the command name ([0] state, [1] parent pid); `undefined` once it is gone. */
+export function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` is a process that has not exited (a zombie has). */
+export function isRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat[0] !== 'Z';
+}
+
+/**
+ * Writes an ffprobe wrapper that answers only after `delaySeconds`, then creates `answeredFile`. Returns its path.
+ */
+export async function writeSlowFfprobe(
+  dir: string,
+  answeredFile: string,
+  ffprobe = 'ffprobe',
+  delaySeconds = 2,
+): Promise<string> {
+  const file = path.join(dir, 'slow-ffprobe');
+  await fs.writeFile(
+    file,
+    `#!/bin/sh\nsleep ${delaySeconds}\n${ffprobe} "$@"\nstatus=$?\ntouch '${answeredFile}'\nexit $status\n`,
     { mode: 0o755 },
   );
   return file;

@@ -14,7 +14,6 @@ import {
   type SegmentStored,
 } from '../../src/media/generate-hls.js';
 import { parseHlsPlaylist } from '../../src/media/hls-playlist.js';
-import { MediaError } from '../../src/media/media-error.js';
 import {
   DirectorySink,
   FFMPEG_PATH,
@@ -24,8 +23,9 @@ import {
   type DirectorySinkOptions,
   type ServedDirectory,
   type TestMediaKind,
+  failureOf,
 } from '../helpers/media.js';
-import { writeFfprobeReportingHevc } from '../helpers/processes.js';
+import { writeFfprobeReportingHevc, writeSlowFfprobe } from '../helpers/processes.js';
 
 const PREFIX = 'videos/u1/v1_hls/';
 const execFileAsync = promisify(execFile);
@@ -82,16 +82,6 @@ function optionsFor(
 
 async function urlOf(kind: TestMediaKind, seconds: number): Promise<string> {
   return server.url(basename(await makeTestMedia(mediaDir, kind, { seconds })));
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MediaError) return error;
-    throw error;
-  }
-  throw new Error('expected a MediaError');
 }
 
 /** What is left in the temp root after a run (the per-job directory must be gone). */
@@ -227,12 +217,7 @@ describe('generateHls: optimistic copy while probing', () => {
     const run = await setUp();
     // An ffprobe that answers only after 2 s and leaves a mark when it does.
     const answered = join(run.tempRoot, '..', 'probe-answered');
-    const slowProbe = join(run.tempRoot, '..', 'slow-ffprobe');
-    await writeFile(
-      slowProbe,
-      `#!/bin/sh\nsleep 2\n${FFPROBE_PATH} "$@"\nstatus=$?\ntouch '${answered}'\nexit $status\n`,
-      { mode: 0o755 },
-    );
+    const slowProbe = await writeSlowFfprobe(join(run.tempRoot, '..'), answered, FFPROBE_PATH);
     const planFrom: unknown[] = [];
     const firstSegmentBeforeProbe: boolean[] = [];
     const result = await generateHls(
@@ -267,12 +252,7 @@ describe('generateHls: optimistic copy while probing', () => {
   it('starts the right copy at once, before ffprobe answers, when the index shows the audio track first', async () => {
     const run = await setUp();
     const answered = join(run.tempRoot, '..', 'probe-answered');
-    const slowProbe = join(run.tempRoot, '..', 'slow-ffprobe');
-    await writeFile(
-      slowProbe,
-      `#!/bin/sh\nsleep 2\n${FFPROBE_PATH} "$@"\nstatus=$?\ntouch '${answered}'\nexit $status\n`,
-      { mode: 0o755 },
-    );
+    const slowProbe = await writeSlowFfprobe(join(run.tempRoot, '..'), answered, FFPROBE_PATH);
     const audioFirst = join(mediaDir, 'audio-first-8s.mp4');
     await execFileAsync(FFMPEG_PATH, [
       ...['-v', 'error', '-y', '-i', await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 })],

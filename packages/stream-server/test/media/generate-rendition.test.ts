@@ -12,7 +12,6 @@ import {
   type GenerateRenditionResult,
 } from '../../src/media/generate-rendition.js';
 import { parseHlsPlaylist } from '../../src/media/hls-playlist.js';
-import { MediaError } from '../../src/media/media-error.js';
 import { probeMedia, type ProbeResult } from '../../src/media/probe-media.js';
 import {
   alignmentTolerance,
@@ -32,6 +31,7 @@ import {
   type DirectorySinkOptions,
   type ServedDirectory,
   type TestMediaKind,
+  failureOf,
 } from '../helpers/media.js';
 
 const run = promisify(execFile);
@@ -166,16 +166,6 @@ async function setUp(sinkOptions: DirectorySinkOptions = {}): Promise<Case> {
 
 async function urlOf(kind: TestMediaKind, seconds: number): Promise<string> {
   return server.url(basename(await makeTestMedia(mediaDir, kind, { seconds })));
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MediaError) return error;
-    throw error;
-  }
-  throw new Error('expected a MediaError');
 }
 
 async function ffprobeJson(path: string): Promise<{

@@ -6,7 +6,6 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSource } from '../../src/media/check-source.js';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
-import { MediaError } from '../../src/media/media-error.js';
 import { probeMedia } from '../../src/media/probe-media.js';
 import {
   FFPROBE_PATH,
@@ -14,6 +13,7 @@ import {
   serveDirectory,
   type ServedDirectory,
   type TestMediaKind,
+  failureOf,
 } from '../helpers/media.js';
 
 let dir: string;
@@ -30,16 +30,6 @@ afterAll(async () => {
 
 async function urlOf(kind: TestMediaKind, seconds = 8): Promise<string> {
   return server.url(basename(await makeTestMedia(dir, kind, { seconds })));
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MediaError) return error;
-    throw error;
-  }
-  throw new Error('expected a MediaError');
 }
 
 const probeOptions = { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 };

@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { getPriority } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MediaError } from '../../src/media/media-error.js';
 import {
   acquireProcessLauncher,
   createProcessLauncher,
@@ -13,59 +10,8 @@ import {
   type HelperLauncher,
 } from '../../src/media/process-launcher.js';
 import { BACKGROUND_NICENESS, startFfmpeg, startMediaProcess } from '../../src/media/run-ffmpeg.js';
-import { FFMPEG_PATH, FFPROBE_PATH } from '../helpers/media.js';
-
-/** A slow, endless-looking ffmpeg run: real-time reading of a 10-minute synthetic input. */
-const slowArgs = [
-  '-hide_banner',
-  '-nostdin',
-  '-progress',
-  'pipe:1',
-  '-nostats',
-  '-re',
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=size=160x120:rate=10:duration=600',
-  '-f',
-  'null',
-  '-',
-];
-
-/** Fields of /proc/<pid>/stat after the command name: [0] state, [1] parent pid. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat !== undefined && stat[0] !== 'Z';
-}
-
-async function until<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MediaError) return error;
-    throw error;
-  }
-  throw new Error('expected a MediaError');
-}
+import { FFMPEG_PATH, FFPROBE_PATH, failureOf } from '../helpers/media.js';
+import { isRunning, procStat, SLOW_FFMPEG_ARGS, waitFor } from '../helpers/processes.js';
 
 const launchers: HelperLauncher[] = [];
 function newLauncher(): HelperLauncher {
@@ -80,6 +26,20 @@ afterEach(async () => {
 describe('process launcher helper', () => {
   it('runs a process from the helper, not from this process, with its output and exit code', async () => {
     const launcher = newLauncher();
+    const controller = new AbortController();
+    const slow = startMediaProcess({
+      bin: FFMPEG_PATH,
+      args: SLOW_FFMPEG_ARGS,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      launcher,
+    });
+    const pid = await waitFor('the process to start', async () => slow.pid);
+    expect(procStat(pid)?.[1]).toBe(String(launcher.helperPid));
+    expect(launcher.helperPid).not.toBe(process.pid);
+    controller.abort();
+    await slow.result.catch(() => undefined);
+
     const run = startMediaProcess({
       bin: FFPROBE_PATH,
       args: ['-hide_banner', '-version'],
@@ -87,9 +47,6 @@ describe('process launcher helper', () => {
       collectStdout: true,
       launcher,
     });
-    const pid = await until(() => run.pid);
-    expect(procStat(pid)?.[1]).toBe(String(launcher.helperPid));
-    expect(launcher.helperPid).not.toBe(process.pid);
     const result = await run.result;
     expect(result.stdout).toMatch(/^ffprobe version/);
   });
@@ -134,17 +91,17 @@ describe('process launcher helper', () => {
     const launcher = newLauncher();
     const run = startMediaProcess({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 3_000,
       niceness: BACKGROUND_NICENESS,
       launcher,
     });
-    const pid = await until(() => run.pid);
+    const pid = await waitFor('the process to start', async () => run.pid);
     expect(getPriority(pid)).toBe(Math.min(19, getPriority() + BACKGROUND_NICENESS));
     expect(run.pause()).toBe(true);
-    await until(() => (procStat(pid)?.[0] === 'T' ? true : undefined));
+    await waitFor('the process to stop', async () => (procStat(pid)?.[0] === 'T' ? true : undefined));
     expect(run.resume()).toBe(true);
-    await until(() => (procStat(pid)?.[0] !== 'T' ? true : undefined));
+    await waitFor('the process to continue', async () => (procStat(pid)?.[0] !== 'T' ? true : undefined));
     const error = await failureOf(run.result);
     expect(error.code).toBe('timeout');
     expect(isRunning(pid)).toBe(false);
@@ -156,7 +113,7 @@ describe('process launcher helper', () => {
     const controller = new AbortController();
     const run = startFfmpeg({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
       signal: controller.signal,
       onProgress: () => controller.abort(),
@@ -169,26 +126,26 @@ describe('process launcher helper', () => {
 
   it('leaves nothing running when it is closed, and what ran is reported as interrupted', async () => {
     const launcher = newLauncher();
-    const run = startMediaProcess({ bin: FFMPEG_PATH, args: slowArgs, timeoutMs: 60_000, launcher });
-    const pid = await until(() => run.pid);
+    const run = startMediaProcess({ bin: FFMPEG_PATH, args: SLOW_FFMPEG_ARGS, timeoutMs: 60_000, launcher });
+    const pid = await waitFor('the process to start', async () => run.pid);
     const helperPid = launcher.helperPid as number;
     await launcher.close();
     const error = await failureOf(run.result);
     expect(error).toMatchObject({ code: 'ffmpeg_failed', permanent: false });
-    await until(() => (isRunning(pid) ? undefined : true));
+    await waitFor('the process to exit', async () => (isRunning(pid) ? undefined : true));
     expect(isRunning(helperPid)).toBe(false);
     expect(launcher.helperPid).toBeUndefined();
   });
 
-  it('starts a new helper after the old one died; what the old one ran is reported as interrupted', async () => {
+  it('starts a new helper after the old one died; what the old one ran is stopped and reported as interrupted', async () => {
     const launcher = newLauncher();
-    const run = startMediaProcess({ bin: FFMPEG_PATH, args: slowArgs, timeoutMs: 60_000, launcher });
-    const pid = await until(() => run.pid);
+    const run = startMediaProcess({ bin: FFMPEG_PATH, args: SLOW_FFMPEG_ARGS, timeoutMs: 60_000, launcher });
+    const pid = await waitFor('the process to start', async () => run.pid);
     const first = launcher.helperPid as number;
     process.kill(first, 'SIGKILL');
     const error = await failureOf(run.result);
     expect(error.message).toMatch(/interrupted/i);
-    process.kill(pid, 'SIGKILL'); // orphaned by the helper's death
+    await waitFor('the orphaned process to be killed', async () => (isRunning(pid) ? undefined : true));
 
     const next = startMediaProcess({
       bin: FFPROBE_PATH,
@@ -208,7 +165,7 @@ describe('process launcher helper', () => {
     const program = `
       const { createProcessLauncher } = await import(${JSON.stringify(moduleUrl)});
       const launcher = createProcessLauncher();
-      const child = launcher.launch(${JSON.stringify(FFMPEG_PATH)}, ${JSON.stringify(slowArgs)});
+      const child = launcher.launch(${JSON.stringify(FFMPEG_PATH)}, ${JSON.stringify(SLOW_FFMPEG_ARGS)});
       child.stdout.resume();
       child.stderr.resume();
       child.once('spawn', () => console.log(JSON.stringify({ helper: launcher.helperPid, ffmpeg: child.pid })));
@@ -224,7 +181,9 @@ describe('process launcher helper', () => {
     const pids = JSON.parse(line) as { helper: number; ffmpeg: number };
     expect(isRunning(pids.ffmpeg)).toBe(true);
     service.kill('SIGKILL');
-    await until(() => (isRunning(pids.ffmpeg) || isRunning(pids.helper) ? undefined : true));
+    await waitFor('ffmpeg and the helper to exit', async () =>
+      isRunning(pids.ffmpeg) || isRunning(pids.helper) ? undefined : true,
+    );
   });
 });
 
@@ -235,12 +194,19 @@ describe('acquireProcessLauncher', () => {
     const releaseB = acquireProcessLauncher();
     const shared = currentLauncher() as HelperLauncher;
     expect(shared).not.toBe(directLauncher);
-    const helperPid = await until(() => shared.helperPid);
+    const helperPid = await waitFor('the helper to start', async () => shared.helperPid);
 
-    const run = startMediaProcess({ bin: FFPROBE_PATH, args: ['-version'], timeoutMs: 20_000 });
-    const pid = await until(() => run.pid);
+    const controller = new AbortController();
+    const run = startMediaProcess({
+      bin: FFMPEG_PATH,
+      args: SLOW_FFMPEG_ARGS,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    const pid = await waitFor('the process to start', async () => run.pid);
     expect(procStat(pid)?.[1]).toBe(String(helperPid));
-    await run.result;
+    controller.abort();
+    await run.result.catch(() => undefined);
 
     await releaseA();
     expect(currentLauncher()).toBe(shared);

@@ -3,7 +3,6 @@ import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFfmpegFailure, MediaMessage } from '../../src/media/ffmpeg-failure.js';
-import { MediaError } from '../../src/media/media-error.js';
 import {
   createProgressParser,
   BACKGROUND_NICENESS,
@@ -12,43 +11,8 @@ import {
   startFfmpeg,
   STDERR_TAIL_LINES,
 } from '../../src/media/run-ffmpeg.js';
-import { FFMPEG_PATH, makeTestMedia } from '../helpers/media.js';
-
-/** A slow, endless-looking ffmpeg run: real-time reading of a 10-minute synthetic input. */
-const slowArgs = [
-  '-hide_banner',
-  '-nostdin',
-  '-progress',
-  'pipe:1',
-  '-nostats',
-  '-re',
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=size=160x120:rate=10:duration=600',
-  '-f',
-  'null',
-  '-',
-];
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<MediaError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MediaError) return error;
-    throw error;
-  }
-  throw new Error('expected a MediaError');
-}
+import { FFMPEG_PATH, makeTestMedia, failureOf } from '../helpers/media.js';
+import { isRunning, SLOW_FFMPEG_ARGS } from '../helpers/processes.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -85,7 +49,7 @@ describe('runFfmpeg', () => {
   });
 
   it('kills ffmpeg at the wall-clock timeout and leaves no process behind', async () => {
-    const ffmpeg = startFfmpeg({ bin: FFMPEG_PATH, args: slowArgs, timeoutMs: 1_000 });
+    const ffmpeg = startFfmpeg({ bin: FFMPEG_PATH, args: SLOW_FFMPEG_ARGS, timeoutMs: 1_000 });
     expect(ffmpeg.pid).toBeTypeOf('number');
     const error = await failureOf(ffmpeg.result);
     expect(error).toMatchObject({ code: 'timeout', permanent: false });
@@ -97,7 +61,7 @@ describe('runFfmpeg', () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 30_000,
       signal: controller.signal,
       niceness: BACKGROUND_NICENESS,
@@ -114,7 +78,7 @@ describe('runFfmpeg', () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
       signal: controller.signal,
       onProgress: () => controller.abort(),
@@ -127,7 +91,7 @@ describe('runFfmpeg', () => {
   it('does not start at all when the signal is already aborted', async () => {
     const ffmpeg = startFfmpeg({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
       signal: AbortSignal.abort(),
     });
@@ -139,7 +103,7 @@ describe('runFfmpeg', () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
       bin: FFMPEG_PATH,
-      args: slowArgs,
+      args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
       signal: controller.signal,
     });
