@@ -80,7 +80,8 @@ function lavfi(seconds: number, size = '320x240'): string[] {
 const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '32', '-g', '50', '-pix_fmt', 'yuv420p'];
 const AAC = ['-c:a', 'aac', '-b:a', '64k', '-ac', '2'];
 
-async function ffmpeg(args: string[]): Promise<void> {
+/** Runs ffmpeg quietly (errors only), overwriting its output; rejects when it fails. */
+export async function runTestFfmpeg(args: string[]): Promise<void> {
   await run(FFMPEG_PATH, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args]);
 }
 
@@ -101,10 +102,10 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
   const file = join(dir, `${kind}-${seconds}s.${EXTENSIONS[kind]}`);
   switch (kind) {
     case 'h264-aac-faststart':
-      await ffmpeg([...lavfi(seconds), ...H264, ...AAC, '-movflags', '+faststart', '-shortest', file]);
+      await runTestFfmpeg([...lavfi(seconds), ...H264, ...AAC, '-movflags', '+faststart', '-shortest', file]);
       break;
     case 'h264-aac-1080p':
-      await ffmpeg([
+      await runTestFfmpeg([
         ...lavfi(seconds, '1920x1080'),
         ...H264,
         ...AAC,
@@ -115,12 +116,12 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
       ]);
       break;
     case 'h264-aac-moov-end':
-      await ffmpeg([...lavfi(seconds), ...H264, ...AAC, '-shortest', file]);
+      await runTestFfmpeg([...lavfi(seconds), ...H264, ...AAC, '-shortest', file]);
       break;
     case 'h264-aac-rotated': {
       // ffmpeg 5.1 writes the rotate tag as a display matrix only when remuxing, not while encoding.
       const upright = await generate(dir, 'h264-aac-faststart', seconds);
-      await ffmpeg([
+      await runTestFfmpeg([
         '-i',
         upright,
         '-c',
@@ -135,7 +136,7 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
     }
     case 'vp9-opus-webm':
     case 'vp9-opus-webm-live':
-      await ffmpeg([
+      await runTestFfmpeg([
         ...lavfi(seconds),
         ...['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '200k', '-g', '250'],
         ...['-c:a', 'libopus', '-b:a', '48k', '-ac', '2'],
@@ -147,7 +148,7 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
       ]);
       break;
     case 'hevc-mp4':
-      await ffmpeg([
+      await runTestFfmpeg([
         ...lavfi(seconds),
         ...['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1'],
         ...AAC,
@@ -156,10 +157,10 @@ async function generate(dir: string, kind: TestMediaKind, seconds: number): Prom
       ]);
       break;
     case 'audio-only-m4a':
-      await ffmpeg([...lavfi(seconds).slice(4), ...AAC, file]);
+      await runTestFfmpeg([...lavfi(seconds).slice(4), ...AAC, file]);
       break;
     case 'audio-only-mp3':
-      await ffmpeg([
+      await runTestFfmpeg([
         ...lavfi(seconds).slice(4),
         ...['-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=1:duration=1'],
         ...[

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import {
@@ -16,19 +14,19 @@ import {
 import { parseHlsPlaylist } from '../../src/media/hls-playlist.js';
 import {
   DirectorySink,
+  failureOf,
   FFMPEG_PATH,
   FFPROBE_PATH,
   makeTestMedia,
+  runTestFfmpeg,
   serveDirectory,
   type DirectorySinkOptions,
   type ServedDirectory,
   type TestMediaKind,
-  failureOf,
 } from '../helpers/media.js';
 import { writeFfprobeReportingHevc, writeSlowFfprobe } from '../helpers/processes.js';
 
 const PREFIX = 'videos/u1/v1_hls/';
-const execFileAsync = promisify(execFile);
 
 let mediaDir: string;
 let workRoot: string;
@@ -254,8 +252,8 @@ describe('generateHls: optimistic copy while probing', () => {
     const answered = join(run.tempRoot, '..', 'probe-answered');
     const slowProbe = await writeSlowFfprobe(join(run.tempRoot, '..'), answered, FFPROBE_PATH);
     const audioFirst = join(mediaDir, 'audio-first-8s.mp4');
-    await execFileAsync(FFMPEG_PATH, [
-      ...['-v', 'error', '-y', '-i', await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 })],
+    await runTestFfmpeg([
+      ...['-i', await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 })],
       ...['-map', '0:a', '-map', '0:v', '-c', 'copy', '-movflags', '+faststart', audioFirst],
     ]);
     const logged: object[] = [];

@@ -14,9 +14,9 @@ import {
   type Mp4Track,
 } from '../../src/media/mp4-tracks.js';
 import {
-  FFMPEG_PATH,
   FFPROBE_PATH,
   makeTestMedia,
+  runTestFfmpeg,
   serveDirectory,
   type ServedDirectory,
   type TestMediaKind,
@@ -72,18 +72,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mp4-tracks-'));
   [server, rangeless] = await Promise.all([serveDirectory(dir), serveDirectory(dir, { ranges: false })]);
   await Promise.all(
-    Object.entries(ENCODED).map(([name, args]) =>
-      run(FFMPEG_PATH, [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-y',
-        ...INPUTS,
-        ...args,
-        join(dir, name),
-      ]),
-    ),
+    Object.entries(ENCODED).map(([name, args]) => runTestFfmpeg([...INPUTS, ...args, join(dir, name)])),
   );
 });
 afterAll(async () => {
@@ -522,9 +511,9 @@ describe('readMp4Tracks over HTTP', () => {
   it('reads of a long video’s moov its track headers, never its sample tables', async () => {
     // 20 minutes of the 2 s clip, copied: one sample-table entry per frame and per audio packet.
     const long = join(dir, 'long-faststart.mp4');
-    await run(FFMPEG_PATH, [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-stream_loop', '599'],
-      ...['-i', await media('h264-aac-faststart'), '-c', 'copy', '-movflags', '+faststart', long],
+    await runTestFfmpeg([
+      ...['-stream_loop', '599', '-i', await media('h264-aac-faststart')],
+      ...['-c', 'copy', '-movflags', '+faststart', long],
     ]);
     const moov = find(await readFile(long), 'moov');
     expect(moov.size).toBeGreaterThan(512 * 1024);

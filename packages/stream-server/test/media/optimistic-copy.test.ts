@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHlsArgs, HLS_PLAYLIST_NAME, StreamAction } from '../../src/media/ffmpeg-args.js';
 import { parseHlsPlaylist, playlistDuration } from '../../src/media/hls-playlist.js';
@@ -18,9 +16,7 @@ import {
 } from '../../src/media/optimistic-copy.js';
 import { probeMedia } from '../../src/media/probe-media.js';
 import { startFfmpeg } from '../../src/media/run-ffmpeg.js';
-import { FFMPEG_PATH, FFPROBE_PATH, makeTestMedia } from '../helpers/media.js';
-
-const execFileAsync = promisify(execFile);
+import { FFMPEG_PATH, FFPROBE_PATH, makeTestMedia, runTestFfmpeg } from '../helpers/media.js';
 
 let root: string;
 let source: string;
@@ -196,7 +192,7 @@ describe('copyPlanFromIndex', () => {
   it('agrees with the probe on real files, or leaves them to it', async () => {
     const remap = async (name: string, ...maps: string[]) => {
       const file = join(root, `${name}.mp4`);
-      await execFileAsync(FFMPEG_PATH, ['-v', 'error', '-y', '-i', source, ...maps, '-c', 'copy', file]);
+      await runTestFfmpeg(['-i', source, ...maps, '-c', 'copy', file]);
       return file;
     };
     const files: Array<[string, string, boolean]> = [
