@@ -133,3 +133,70 @@ describe('webhooks and metrics', () => {
     expect(text).not.toMatch(/route="\/api\/videos\/[0-9a-f]{8}-/);
   });
 });
+
+describe('webhook redirects', () => {
+  let server: TestServer;
+  let mediaDir: string;
+  const closers: Array<() => Promise<void>> = [];
+
+  const listen = async (handler: http.RequestListener) => {
+    const s = http.createServer(handler);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => s.close(() => resolve())));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  };
+
+  afterAll(async () => {
+    await server?.close();
+    for (const close of closers) await close();
+    await fs.rm(mediaDir, { recursive: true, force: true });
+  });
+
+  it('never follows a 302 or a 307: the other port gets nothing and the event is not marked delivered', async () => {
+    mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
+    // Where a redirect would lead: it must never see a request, let alone the signed body.
+    const elsewhere: string[] = [];
+    const target = await listen((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        elsewhere.push(`${req.method} ${body}`);
+        res.writeHead(200).end('ok');
+      });
+    });
+    // The receiver answers the first attempt with 302, the second with 307.
+    const answered: number[] = [];
+    const receiverUrl = await listen((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = answered.length === 0 ? 302 : 307;
+        answered.push(status);
+        res.writeHead(status, { location: `${target}/stolen` }).end();
+      });
+    });
+    server = await startTestServer('embedded', {
+      WEBHOOK_URL: `${receiverUrl}/hooks`,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_MAX_ATTEMPTS: '2',
+    });
+    const alice = api(server, await server.mintUserToken('alice'));
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 2 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    await alice(`/api/videos/${id}/stream`);
+    expect((await waitForStream(alice, id)).body['status']).toBe('ready');
+
+    const row = await waitFor('the delivery to be settled', async () => {
+      const delivery = await server.database.db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('event', '=', 'video.hls.ready')
+        .executeTakeFirst();
+      return delivery?.failed_at || delivery?.delivered_at ? delivery : undefined;
+    }, 20_000);
+    expect(answered).toEqual([302, 307]);
+    expect(row.delivered_at).toBeNull();
+    expect(row.attempts).toBe(2);
+    expect(row.last_error).toMatch(/HTTP 307.*redirect/);
+    expect(elsewhere).toEqual([]);
+  });
+});

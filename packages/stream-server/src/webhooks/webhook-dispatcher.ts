@@ -31,7 +31,8 @@ const LEASE_SECONDS = 60;
 
 /**
  * Delivers queued webhook events: POSTs the exact stored body, signed with HMAC-SHA256 over `<timestamp>.<body>`,
- * and retries failures (non-2xx, timeouts, network errors) with exponential backoff and jitter up to
+ * and retries failures (non-2xx including redirects, which are never followed, timeouts, network errors) with
+ * exponential backoff and jitter up to
  * `maxAttempts`. Deliveries are rows with a lease, so a crash mid-delivery leads to a redelivery, never a loss:
  * receivers must treat the event `id` as an idempotency key.
  */
@@ -75,10 +76,15 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
           'notetaker-delivery': delivery.id,
           [SIGNATURE_HEADER]: signWebhook(deps.secret, delivery.payload, timestamp),
         },
+        // Never follow a redirect: it would hand the signed body to whatever the receiver points at (a 307 keeps
+        // the POST), or count a 302 to some page as delivered. A 3xx is a failed attempt, retried like a 500.
+        redirect: 'manual',
         signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs ?? 10_000), inFlight.signal]),
       });
       await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) error = `receiver answered HTTP ${response.status}`;
+      if (response.status >= 300 && response.status < 400) {
+        error = `receiver answered HTTP ${response.status} (a redirect, not followed: set WEBHOOK_URL to the final URL)`;
+      } else if (!response.ok) error = `receiver answered HTTP ${response.status}`;
     } catch (cause) {
       error = `request failed: ${(cause as Error).message}`;
     }
