@@ -77,6 +77,7 @@ const envSchema = z
     JOB_MAX_ATTEMPTS: positiveInt(5),
     JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
     JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
+    DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
     PREGENERATE: booleanString.default(false),
@@ -184,6 +185,11 @@ export interface Config {
     readonly timeoutBaseSeconds: number;
     readonly timeoutPerMediaSecond: number;
   };
+  /**
+   * Seconds a database connection attempt or query may take (`DATABASE_TIMEOUT_SECONDS`) before it is an error
+   * (the API answers 503): a network partition must not hang requests.
+   */
+  readonly databaseTimeoutSeconds: number;
   readonly streamRetryAfterSeconds: number;
   /** Generate HLS as soon as a source is uploaded or imported, instead of on first view. */
   readonly pregenerate: boolean;
@@ -279,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutBaseSeconds: e.JOB_TIMEOUT_BASE_SECONDS,
       timeoutPerMediaSecond: e.JOB_TIMEOUT_PER_MEDIA_SECOND,
     },
+    databaseTimeoutSeconds: e.DATABASE_TIMEOUT_SECONDS,
     streamRetryAfterSeconds: e.STREAM_RETRY_AFTER_SECONDS,
     pregenerate: e.PREGENERATE,
     webhooks:

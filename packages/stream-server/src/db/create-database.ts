@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 
 import type { DatabaseConfig } from '../config/load-config.js';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { DatabaseSchema } from './schema.js';
@@ -15,19 +16,58 @@ export interface Database {
   readonly db: Db;
   /** Resolves when the database answers a query. */
   ping(): Promise<void>;
+  /**
+   * Brings the schema up to date (see {@link migrateToLatest}). On PostgreSQL through a connection of its own
+   * without the query timeouts, so a long migration, or waiting for another process's, is not cut short.
+   */
+  migrate(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface CreateDatabaseOptions {
+  /**
+   * PostgreSQL only: seconds a connection attempt or a query may take (`DATABASE_TIMEOUT_SECONDS`), so that a
+   * network partition becomes an error within seconds instead of a request that hangs. Statements are also limited
+   * on the server (`statement_timeout`). Without it: 10 s to connect, queries unlimited. TCP keep-alive finds dead
+   * idle connections either way.
+   */
+  timeoutSeconds?: number;
 }
 
 /**
  * Opens the database the config describes: real PostgreSQL through `pg`, or PGlite (WASM PostgreSQL) under the
  * data folder. Both go through Kysely's own `PostgresDialect`, so everything above this seam is the same code.
  */
-export async function createDatabase(config: DatabaseConfig): Promise<Database> {
-  let pool: pg.Pool | PGlitePool;
+export async function createDatabase(
+  config: DatabaseConfig,
+  options: CreateDatabaseOptions = {},
+): Promise<Database> {
+  let pool: PostgresPool;
   if (config.kind === 'postgres') {
-    pool = new pg.Pool({ connectionString: config.url, max: 10, connectionTimeoutMillis: 10_000 });
+    const timeoutMs =
+      options.timeoutSeconds === undefined ? undefined : Math.round(options.timeoutSeconds * 1000);
+    const pgPool = new pg.Pool({
+      connectionString: config.url,
+      max: 10,
+      connectionTimeoutMillis: timeoutMs ?? 10_000,
+      ...(timeoutMs === undefined
+        ? {}
+        : {
+            // Client side: the answer must come within the limit, whatever the network does.
+            query_timeout: timeoutMs,
+            // Server side: the statement is cancelled too, so it does not go on running (and locking) after we
+            // gave up on it.
+            statement_timeout: timeoutMs,
+            // A session stuck in a transaction (its client gone) gives its locks back.
+            idle_in_transaction_session_timeout: Math.max(60_000, timeoutMs * 2),
+          }),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
     // An idle client losing its connection must not crash the process.
-    pool.on('error', () => {});
+    pgPool.on('error', () => {});
+    pool = discardingUnreachableClients(pgPool);
   } else {
     await fs.mkdir(config.dataDir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
@@ -41,11 +81,46 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     async ping() {
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
     },
+    async migrate() {
+      if (config.kind === 'pglite' || options.timeoutSeconds === undefined) return migrateToLatest(db);
+      const migrating = await createDatabase(config);
+      try {
+        return await migrateToLatest(migrating.db);
+      } finally {
+        await migrating.close();
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
       await db.destroy();
     },
+  };
+}
+
+/**
+ * A pool whose connections are closed instead of reused once a query on them failed because the database was out
+ * of reach: after a query timeout the connection still waits for the lost answer, and every later query on it
+ * would wait behind it.
+ */
+function discardingUnreachableClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let unreachable = false;
+      return {
+        query: (async (sql: string, parameters: ReadonlyArray<unknown>) => {
+          try {
+            return await client.query(sql, [...parameters]);
+          } catch (error) {
+            if (isDatabaseUnavailable(error)) unreachable = true;
+            throw error;
+          }
+        }) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(Boolean(destroy) || unreachable),
+      };
+    },
+    end: () => pool.end(),
   };
 }
 

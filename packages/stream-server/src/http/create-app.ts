@@ -6,6 +6,7 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import { createCaptionManageRoutes, createCaptionRoutes } from '../captions/caption-routes.js';
 import type { Db } from '../db/create-database.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
@@ -176,6 +177,14 @@ export function createApp(deps: AppDeps): Hono {
       return c.json(
         { error: { code: ApiErrorCode.BadRequest, message: error.message || 'Bad request.' } },
         status as 400,
+      );
+    }
+    if (isDatabaseUnavailable(error)) {
+      deps.logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
+      return c.json(
+        { error: { code: ApiErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
+        503,
+        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       );
     }
     deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');

@@ -11,7 +11,7 @@ import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
 import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
-import { createDatabase, migrateToLatest, type Database } from '../db/create-database.js';
+import { createDatabase, type Database } from '../db/create-database.js';
 import { acquireProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
 import { removeOrphanedHls } from '../generation/cleanup.js';
@@ -78,14 +78,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // A worker's ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning
   // forks the spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
   const releaseLauncher = config.worker.enabled ? acquireProcessLauncher() : async () => {};
-  const database = await createDatabase(config.database).catch(async (error: unknown) => {
+  const database = await createDatabase(config.database, {
+    timeoutSeconds: config.databaseTimeoutSeconds,
+  }).catch(async (error: unknown) => {
     await releaseLauncher();
     throw error;
   });
   // Run in order: the launcher goes last, after the worker has stopped its processes.
   const cleanups: Array<() => Promise<unknown>> = [() => database.close(), releaseLauncher];
   try {
-    await migrateToLatest(database.db);
+    await database.migrate();
     let baseUrl = config.publicUrl ?? '';
     const storage = createStorage(config, {
       storageSecret: secrets.storageSecret,

@@ -1,0 +1,57 @@
+/**
+ * Error codes of a database that cannot be reached or stopped answering: the network (`ECONNREFUSED`, `ECONNRESET`,
+ * …), and PostgreSQL's connection-exception class `08`, shutdown and start-up states (`57P01`–`57P03`), too many
+ * connections (`53300`) and a statement cancelled by `statement_timeout` (`57014`).
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014',
+]);
+
+/** Messages of `pg` and `pg-pool` for a connection that timed out or was lost. */
+const UNAVAILABLE_MESSAGES = [
+  /^Query read timeout$/,
+  /^timeout exceeded when trying to connect$/,
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Client was closed and is not queryable$/,
+];
+
+/**
+ * True when `error` says the database is out of reach (refused, reset, lost or timed out connections, query
+ * timeouts), as opposed to a bug or bad data: the API answers such errors with 503 and `Retry-After`, and a
+ * connection that failed this way is not reused.
+ *
+ * @example
+ * isDatabaseUnavailable(new Error('Query read timeout')); // true
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+  // Node reports a refused connection to several addresses (IPv4 and IPv6 of `localhost`) as an AggregateError.
+  if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  return isDatabaseUnavailable(cause, depth + 1);
+}
+
+/** `Retry-After` of a 503 answered while the database is out of reach. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
