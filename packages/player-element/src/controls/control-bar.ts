@@ -1,7 +1,7 @@
 import { html, nothing, type ReactiveController, type TemplateResult } from 'lit';
 import { MEDIA_EVENTS } from '../constants.js';
-import type { NotetakerPlayerElement } from '../notetaker-player.js';
 import { formatTime, spokenTime } from './format-time.js';
+import type { PlayerControlsHost } from './player-controls-host.js';
 import { findStoryboardCue, loadStoryboard, type StoryboardCue } from './storyboard.js';
 
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -44,12 +44,13 @@ const isTyping = (target: HTMLElement) =>
   target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
 
 /**
- * The control bar of `<notetaker-player>`: it renders into the element's shadow root and drives the element through
- * its public API (play, pause, currentTime, volume, muted, playbackRate, captionTrack, qualityLevel). It owns the UI
- * state only: open menu, seek preview, idle hiding, storyboard cues, keyboard shortcuts.
+ * The player's control bar: it renders into the player element's shadow root and drives the element through
+ * its public API (play, pause, currentTime, volume, muted, playbackRate, captionTrack, qualityLevel), as described by
+ * `PlayerControlsHost`. It owns the UI state only: open menu, seek preview, idle hiding, storyboard cues, keyboard
+ * shortcuts.
  */
 export class ControlBar implements ReactiveController {
-  #host: NotetakerPlayerElement;
+  #host: PlayerControlsHost;
   #menu: MenuName | null = null;
   /** Time under the pointer on the seek bar (hover or drag), or null. */
   #preview: number | null = null;
@@ -68,7 +69,7 @@ export class ControlBar implements ReactiveController {
   #cues: StoryboardCue[] = [];
   #storyboardLoad: AbortController | null = null;
 
-  constructor(host: NotetakerPlayerElement) {
+  constructor(host: PlayerControlsHost) {
     this.#host = host;
     host.addController(this);
   }
