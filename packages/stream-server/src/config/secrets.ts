@@ -38,7 +38,7 @@ export async function loadOrCreateSecrets(
   };
   const changed = (Object.keys(merged) as Array<keyof Secrets>).some((k) => stored[k] !== merged[k]);
   if (changed) {
-    await fs.mkdir(dataDir, { recursive: true });
+    await ensurePrivateDir(dataDir);
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.writeFile(tmp, JSON.stringify(merged, null, 2), { mode: 0o600 });
     if (existed) {
@@ -61,4 +61,37 @@ export async function loadOrCreateSecrets(
     playbackSecret: given.playbackSecret ?? merged.playbackSecret,
     storageSecret: given.storageSecret ?? merged.storageSecret,
   };
+}
+
+/**
+ * Makes files this process creates from now on private to its user (umask 0o077: 0600 files, 0700 folders), so
+ * that the embedded database, sources and segments are neither readable nor writable by other users of the
+ * machine. Child processes (ffmpeg) inherit it. Returns the previous mask, or `undefined` where a mask cannot be
+ * set (a worker thread).
+ */
+export function usePrivateUmask(): number | undefined {
+  try {
+    return process.umask(0o077);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates `dir` (and missing parents) as 0700, and takes group and other access away from it when it already
+ * exists with looser modes (a data folder made by an older version, or by hand): everything beneath it is then
+ * out of other users' reach, whatever the files' own modes. Returns `false` when the folder is not this user's to
+ * change (it is left as it is).
+ */
+export async function ensurePrivateDir(dir: string): Promise<boolean> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const { mode } = await fs.stat(dir);
+  if ((mode & 0o077) === 0) return true;
+  try {
+    await fs.chmod(dir, mode & 0o700);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return false;
+    throw error;
+  }
 }

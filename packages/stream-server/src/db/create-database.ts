@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 
 import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
@@ -69,9 +70,13 @@ export async function createDatabase(
     pgPool.on('error', () => {});
     pool = discardingUnreachableClients(pgPool);
   } else {
-    await fs.mkdir(config.dataDir, { recursive: true });
+    await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const { PGlite } = await import('@electric-sql/pglite');
-    pool = new PGlitePool(await PGlite.create(config.dataDir));
+    const pglite = await PGlite.create(config.dataDir);
+    // PGlite unpacks a fresh database with its files at 0666, whatever the umask: take group and other access away
+    // (also from a data folder made by an older version). Files PostgreSQL makes later are 0600 already.
+    await removeGroupAndOtherAccess(config.dataDir);
+    pool = new PGlitePool(pglite);
   }
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
@@ -96,6 +101,19 @@ export async function createDatabase(
       await db.destroy();
     },
   };
+}
+
+/** Takes group and other permissions away from `dir` and everything beneath it (symbolic links are left alone). */
+async function removeGroupAndOtherAccess(dir: string): Promise<void> {
+  const visit = async (file: string): Promise<void> => {
+    const stat = await fs.lstat(file);
+    if (stat.isSymbolicLink()) return;
+    if ((stat.mode & 0o077) !== 0) await fs.chmod(file, stat.mode & 0o700);
+    if (stat.isDirectory()) {
+      for (const name of await fs.readdir(file)) await visit(path.join(file, name));
+    }
+  };
+  await visit(dir);
 }
 
 /**

@@ -10,7 +10,7 @@ import { createPlaybackTokens } from '../auth/playback-tokens.js';
 import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
 import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { loadConfig, type Config } from '../config/load-config.js';
-import { loadOrCreateSecrets, type Secrets } from '../config/secrets.js';
+import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
 import { acquireProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
@@ -66,6 +66,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     options.logger === 'silent'
       ? pino({ level: 'silent' })
       : (options.logger ?? pino({ level: config.logLevel, base: { service: 'notetaker-stream' } }));
+  // Everything this process (and the ffmpeg it starts) writes is private to its user: database, sources, segments.
+  usePrivateUmask();
+  if (!(await ensurePrivateDir(config.dataDir))) {
+    logger.warn({ dataDir: config.dataDir }, 'DATA_DIR belongs to another user and could not be made private (0700)');
+  }
   const secrets = await resolveSecrets(config);
   const mintToken = (sub: string, ttlSeconds: number) =>
     mintUserToken({
