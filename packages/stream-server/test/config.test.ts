@@ -10,7 +10,12 @@ describe('loadConfig', () => {
       port: 8787,
       database: { kind: 'pglite' },
       storage: { kind: 'local' },
-      corsOrigins: '*',
+      // The local sign-in is on: only this machine's pages get CORS.
+      corsOrigins: ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'],
+      devLogin: true,
+      maxJsonBodyBytes: 64 * 1024,
+      trustProxy: false,
+      rateLimits: { authFailures: 30, devTokens: 30, uploadRegistrations: 60 },
       presignTtlSeconds: 21600,
       media: { segmentSeconds: 6 },
     });

@@ -58,7 +58,7 @@ describe('the OpenAPI document', () => {
 
   it('documents the /stream contract answers', () => {
     const stream = doc.paths['/api/videos/{id}/stream']!['get']!;
-    expect(Object.keys(stream.responses).sort()).toEqual(['200', '202', '401', '404', '409']);
+    expect(Object.keys(stream.responses).sort()).toEqual(['200', '202', '401', '404', '409', '429']);
   });
 
   it('renders a readable reference page from the document', async () => {

@@ -435,7 +435,14 @@ describe('web page settings', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
     const server = await startServer({
-      env: { DATA_DIR: dataDir, PORT: '0', HOST: '0.0.0.0', WEB_APP: 'false', DATABASE_URL: database.url },
+      env: {
+        DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '0.0.0.0',
+        DEV_LOGIN: 'true',
+        WEB_APP: 'false',
+        DATABASE_URL: database.url,
+      },
       logger,
     });
     try {

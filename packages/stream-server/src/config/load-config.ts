@@ -48,10 +48,20 @@ const envSchema = z
       .int()
       .min(5 * 1024 * 1024)
       .default(16 * 1024 * 1024),
-    CORS_ORIGINS: z.string().trim().default('*'),
+    CORS_ORIGINS: optionalString,
     WEB_APP: booleanString.default(true),
     DEV_LOGIN: booleanString.optional(),
     USER_UPLOADS: booleanString.optional(),
+    MAX_JSON_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    TRUST_PROXY: booleanString.default(false),
+    RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(0).default(30),
+    RATE_LIMIT_DEV_TOKENS: z.coerce.number().int().min(0).default(30),
+    RATE_LIMIT_UPLOAD_REGISTRATIONS: z.coerce.number().int().min(0).default(60),
 
     FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
     FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
@@ -156,11 +166,32 @@ export interface Config {
   readonly uploadUrlTtlSeconds: number;
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
+  /**
+   * Origins the API answers CORS for (`CORS_ORIGINS`): `*`, or exact origins where `http://localhost:*` stands for
+   * any port. Default `*`, but only this machine's pages (`http://localhost:*`, `http://127.0.0.1:*`,
+   * `http://[::1]:*`) while `DEV_LOGIN` is on.
+   */
   readonly corsOrigins: '*' | readonly string[];
   /** Serve the web page at `/` (`WEB_APP`). */
   readonly webApp: boolean;
-  /** `POST /api/dev/token` mints a user token for any user name (`DEV_LOGIN`; on in embedded mode only). */
+  /**
+   * `POST /api/dev/token` mints a user token for any user name (`DEV_LOGIN`; on by default only in embedded mode
+   * with a loopback `HOST`).
+   */
   readonly devLogin: boolean;
+  /** Largest JSON request body, in bytes (`MAX_JSON_BODY_BYTES`); larger ones are 413 before they are read. */
+  readonly maxJsonBodyBytes: number;
+  /** Take the client's address from the last `X-Forwarded-For` entry (`TRUST_PROXY`), not the socket. */
+  readonly trustProxy: boolean;
+  /** Per client address and minute, in this process; 0 disables a limit. */
+  readonly rateLimits: {
+    /** Requests answered 401 (`RATE_LIMIT_AUTH_FAILURES`); past it every API request is 429 until the minute ends. */
+    readonly authFailures: number;
+    /** `POST /api/dev/token` (`RATE_LIMIT_DEV_TOKENS`). */
+    readonly devTokens: number;
+    /** `POST /api/videos` upload registrations (`RATE_LIMIT_UPLOAD_REGISTRATIONS`). */
+    readonly uploadRegistrations: number;
+  };
   /** Users may register, upload and delete their own videos (`USER_UPLOADS`; on in embedded mode only). */
   readonly userUploads: boolean;
   readonly media: {
@@ -224,6 +255,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   // Embedded mode: no user-token settings, so the server signs (and verifies) tokens with its own secret.
   const embeddedAuth = e.AUTH_JWT_SECRET === undefined && e.AUTH_JWKS_URL === undefined;
+  // Anyone who reaches the port can sign in as anyone: on by default only when no one else can reach it.
+  const devLogin = e.DEV_LOGIN ?? (embeddedAuth && isLoopbackHost(e.HOST));
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
@@ -258,15 +291,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,
     corsOrigins:
-      e.CORS_ORIGINS === '*'
-        ? '*'
-        : Object.freeze(
-            e.CORS_ORIGINS.split(',')
-              .map((origin) => origin.trim())
-              .filter(Boolean),
-          ),
+      e.CORS_ORIGINS === undefined
+        ? devLogin
+          ? LOOPBACK_ORIGINS
+          : '*'
+        : e.CORS_ORIGINS === '*'
+          ? '*'
+          : Object.freeze(
+              e.CORS_ORIGINS.split(',')
+                .map((origin) => origin.trim())
+                .filter(Boolean),
+            ),
     webApp: e.WEB_APP,
-    devLogin: e.DEV_LOGIN ?? embeddedAuth,
+    devLogin,
+    maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES,
+    trustProxy: e.TRUST_PROXY,
+    rateLimits: {
+      authFailures: e.RATE_LIMIT_AUTH_FAILURES,
+      devTokens: e.RATE_LIMIT_DEV_TOKENS,
+      uploadRegistrations: e.RATE_LIMIT_UPLOAD_REGISTRATIONS,
+    },
     userUploads: e.USER_UPLOADS ?? embeddedAuth,
     media: {
       ffmpegPath: e.FFMPEG_PATH,
@@ -296,6 +340,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsEnabled: e.METRICS,
   };
   return deepFreeze(config);
+}
+
+/** The CORS default while `DEV_LOGIN` is on: pages served from this machine only, on any port. */
+const LOOPBACK_ORIGINS: readonly string[] = Object.freeze([
+  'http://localhost:*',
+  'http://127.0.0.1:*',
+  'http://[::1]:*',
+]);
+
+/** `localhost`, `::1` or an address in 127.0.0.0/8: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  const parts = v4.split('.');
+  return (
+    parts.length === 4 &&
+    parts[0] === '127' &&
+    parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)
+  );
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { hasUnsafeText, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
+
 // The shapes the HTTP API takes and answers. Routes validate requests with them and describe themselves with them,
 // so the OpenAPI document at /openapi.json is generated from the same definitions the code runs.
 
@@ -101,7 +103,11 @@ export const UploadInstructions = z
 
 export const Registered = z.object({ video: Video, upload: UploadInstructions }).meta({ id: 'Registered' });
 
-const title = z.string().max(500).optional();
+const title = z
+  .string()
+  .max(500)
+  .refine((value) => !hasUnsafeText(value), UNSAFE_TEXT_MESSAGE)
+  .optional();
 const contentType = z
   .string()
   .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 
@@ -12,6 +12,8 @@ import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { ApiError, ApiErrorCode } from './errors.js';
+import { clientAddress, createRateLimiter } from './rate-limit.js';
+import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
 import { createManageRoutes } from './routes/manage-routes.js';
@@ -38,7 +40,14 @@ export interface AppDeps {
   /** When given, the web page answers at `/` (`WEB_APP`). */
   webApp?: WebAppSettings | undefined;
   logger: Logger;
+  /** `*`, or exact origins where `http://host:*` stands for any port of that host. */
   corsOrigins: '*' | readonly string[];
+  /** Largest JSON body under `/api` (caption files have their own limit); default 64 KiB. */
+  maxJsonBodyBytes?: number | undefined;
+  /** Per client address and minute; 0 or absent disables a limit. */
+  rateLimits?: { authFailures: number; devTokens: number; uploadRegistrations: number } | undefined;
+  /** The client address is the last `X-Forwarded-For` entry (`TRUST_PROXY`). */
+  trustProxy?: boolean | undefined;
   presignTtlSeconds: number;
   /** Checks `/readyz` runs; each rejects when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
@@ -55,16 +64,15 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
-  app.use(
-    '*',
-    cors({
-      origin: deps.corsOrigins === '*' ? '*' : [...deps.corsOrigins],
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Range', 'Content-Type'],
-      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
-      maxAge: 600,
-    }),
-  );
+  const corsRule = cors({
+    origin: deps.corsOrigins === '*' ? '*' : corsOriginMatcher(deps.corsOrigins),
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Range', 'Content-Type'],
+    exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+    maxAge: 600,
+  });
+  // The local sign-in never answers CORS, not even a preflight: no other page may read a token from it.
+  app.use('*', (c, next) => (c.req.path.startsWith('/api/dev/') ? next() : corsRule(c, next)));
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -96,6 +104,8 @@ export function createApp(deps: AppDeps): Hono {
         c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
     );
   }
+
+  app.use('/api/*', apiGuard(deps));
 
   const ops = { tags: ['operations'], security: 'none' } as const;
   app.get(
@@ -195,6 +205,87 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** Exact origins, and `scheme://host:*` for any port of a host (`http://localhost:*`). */
+function corsOriginMatcher(origins: readonly string[]): (origin: string) => string | null {
+  const exact = new Set(origins.filter((o) => !o.endsWith(':*')));
+  const anyPort = origins.filter((o) => o.endsWith(':*')).map((o) => o.slice(0, -2));
+  return (origin) => {
+    if (exact.has(origin)) return origin;
+    for (const base of anyPort) {
+      if (origin === base || (origin.startsWith(`${base}:`) && /^\d{1,5}$/.test(origin.slice(base.length + 1)))) {
+        return origin;
+      }
+    }
+    return null;
+  };
+}
+
+const CAPTION_FILE = /^\/api\/(?:manage\/)?videos\/[^/]+\/captions\/[^/]+$/;
+
+/**
+ * What every `/api` request passes before its route: the failed-authentication limit per client address, text
+ * without control characters in the path and query, the dev-token and upload-registration limits, and the JSON body
+ * limit (caption files, the only non-JSON bodies under `/api`, have their own).
+ */
+function apiGuard(deps: AppDeps): MiddlewareHandler {
+  const limits = deps.rateLimits ?? { authFailures: 0, devTokens: 0, uploadRegistrations: 0 };
+  const authFailures = createRateLimiter({ limit: limits.authFailures });
+  const devTokens = createRateLimiter({ limit: limits.devTokens });
+  const registrations = createRateLimiter({ limit: limits.uploadRegistrations });
+  const limitBody = jsonBodyLimit(deps.maxJsonBodyBytes ?? 64 * 1024);
+  const trustProxy = deps.trustProxy ?? false;
+
+  return async (c, next) => {
+    const address = clientAddress(c, trustProxy);
+    const blocked = authFailures.retryAfter(address);
+    if (blocked > 0) {
+      return rateLimited(c, blocked, 'Too many failed sign-ins from this address; wait before trying again.');
+    }
+    if (!textIsSafe(c)) {
+      throw new ApiError(400, ApiErrorCode.BadRequest, `The path and query parameters ${UNSAFE_TEXT_MESSAGE}.`);
+    }
+    if (c.req.method === 'POST') {
+      const path = c.req.path.replace(/\/+$/, '');
+      const limiter = path === '/api/dev/token' ? devTokens : path === '/api/videos' ? registrations : undefined;
+      const wait = limiter?.count(address) ?? 0;
+      if (wait > 0) {
+        return rateLimited(
+          c,
+          wait,
+          limiter === devTokens
+            ? 'Too many sign-ins from this address; wait before trying again.'
+            : 'Too many upload registrations from this address; wait before registering more.',
+        );
+      }
+    }
+    const run = c.req.method === 'PUT' && CAPTION_FILE.test(c.req.path) ? next : () => limitBody(c, next);
+    // The body limit answers by returning its 413 rather than setting it.
+    const refused = await run();
+    if (refused instanceof Response) c.res = refused;
+    if (c.res.status === 401) authFailures.count(address);
+  };
+}
+
+function textIsSafe(c: Context): boolean {
+  let path = c.req.path;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes are the router's to answer; the raw path has no decoded control characters.
+  }
+  if (hasUnsafeText(path)) return false;
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (hasUnsafeText(name) || values.some(hasUnsafeText)) return false;
+  }
+  return true;
+}
+
+function rateLimited(c: Context, retryAfterSeconds: number, message: string): Response {
+  return c.json({ error: { code: ApiErrorCode.RateLimited, message } }, 429, {
+    'Retry-After': String(retryAfterSeconds),
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -8,6 +8,8 @@ export const ApiErrorCode = {
   UploadIncomplete: 'upload_incomplete',
   NotFailed: 'not_failed',
   PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
   Internal: 'internal_error',
 } as const;
@@ -17,7 +19,7 @@ export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 export class ApiError extends Error {
   override readonly name: string = 'ApiError';
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503,
     readonly code: ApiErrorCode,
     message: string,
     options?: { cause?: unknown },

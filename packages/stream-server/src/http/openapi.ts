@@ -15,6 +15,9 @@ const ERRORS: Record<number, string> = {
   403: 'Not allowed',
   404: 'No such video (or not yours)',
   409: 'Conflicting state',
+  413: 'The JSON body is over MAX_JSON_BODY_BYTES',
+  415: 'The body is not declared as application/json',
+  429: 'Too many requests from this address; see Retry-After',
 };
 
 /**
@@ -47,7 +50,11 @@ export function describe(spec: {
       ...(r.content === 'vtt' ? { content: { 'text/vtt': { schema: { type: 'string' } } } } : {}),
     };
   }
-  for (const status of spec.errors ?? []) {
+  // Every JSON body is limited (413), and every route that can answer 401 counts failed authentications (429).
+  const errors = new Set(spec.errors ?? []);
+  if (spec.body) errors.add(413);
+  if (errors.has(401)) errors.add(429);
+  for (const status of [...errors].sort()) {
     responses[String(status)] = {
       description: ERRORS[status] ?? 'Error',
       content: { 'application/json': { schema: resolver(ErrorBody) } },

@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import { createPlaybackTokens } from '../auth/playback-tokens.js';
 import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
 import { defaultWebDir } from '../http/routes/web-app-routes.js';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
 import { acquireProcessLauncher } from '../media/process-launcher.js';
@@ -147,10 +147,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
     let app: Hono | undefined;
     if (options.api !== false) {
-      if (config.devLogin && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+      if (config.devLogin && !isLoopbackHost(config.host)) {
         logger.warn(
           { host: config.host },
-          'DEV_LOGIN is on: anyone who reaches this server can sign in as any user',
+          `DEV_LOGIN is on while listening on ${config.host}: ANYONE WHO CAN REACH THIS PORT CAN SIGN IN AS ANY ` +
+            'USER and read, upload and delete every video. Set DEV_LOGIN=false (or HOST=127.0.0.1) unless this ' +
+            'network is yours alone.',
         );
       }
       const playbackTokens = createPlaybackTokens(secrets.playbackSecret);
@@ -180,6 +182,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         devTokens: config.devLogin
           ? {
               mintUserToken: mintToken,
+              publicUrl: config.publicUrl,
             }
           : undefined,
         webApp: config.webApp
@@ -187,6 +190,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           : undefined,
         logger: logger.child({ component: 'http' }),
         corsOrigins: config.corsOrigins,
+        maxJsonBodyBytes: config.maxJsonBodyBytes,
+        rateLimits: config.rateLimits,
+        trustProxy: config.trustProxy,
         presignTtlSeconds: config.presignTtlSeconds,
         readiness: { database: () => database.ping(), storage: () => storage.ping() },
         metrics: config.metricsEnabled ? metrics : undefined,
