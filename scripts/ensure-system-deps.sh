@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the system tools the product needs are present: ffmpeg (always) and Chromium (for the browser tests).
+# Makes sure the system tools the product needs are present: ffmpeg (always), Chromium (for the browser tests),
+# podman and debootstrap (for the image test).
 # Installs them with apt-get when running as root on Debian/Ubuntu; otherwise says exactly what to install.
-# Usage: scripts/ensure-system-deps.sh ffmpeg [chromium]
+# Usage: scripts/ensure-system-deps.sh ffmpeg [chromium] [podman] [debootstrap]
 set -euo pipefail
 
 missing=()
@@ -16,6 +17,9 @@ for tool in "$@"; do
       if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
         missing+=(chromium)
       fi
+      ;;
+    podman | debootstrap)
+      command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
       ;;
     *) echo "ensure-system-deps: unknown tool '$tool'" >&2; exit 2 ;;
   esac
