@@ -61,12 +61,22 @@ export type UploadTarget =
   | { method: 'PUT'; url: string; headers?: Record<string, string>; expires_at: string }
   | {
       method: 'multipart';
+      /** The video being uploaded: more part URLs come from its `upload/parts` route. */
+      video_id?: string;
       upload_id: string;
       /** Bytes per part (the last part may be shorter). */
       part_size: number;
+      /** Parts of the whole file; `parts` carries the URLs of the first ones only (at most 100). */
+      part_count?: number;
       parts: { part_number: number; url: string }[];
       expires_at: string;
     };
+
+/** Part URLs as `POST /api/manage/videos/{id}/upload/parts` answers them. */
+export interface PartUrl {
+  part_number: number;
+  url: string;
+}
 
 export interface RegisteredVideo {
   video: Video;
@@ -104,7 +114,15 @@ export interface UploadOptions extends RequestOptions {
 export interface UploadSourceOptions extends UploadOptions {
   fetch?: typeof fetch;
   clock?: Partial<StreamClock>;
+  /**
+   * Asks the server for the URLs of more parts (at most 100 at a time): a multipart target carries only the first
+   * ones. The management client passes one; call `requestPartUrls` yourself when using `uploadSource` alone.
+   */
+  requestParts?: (partNumbers: number[], signal: AbortSignal) => Promise<PartUrl[]>;
 }
+
+/** Part URLs asked for at once (the server answers at most 100). */
+const PART_URL_BATCH = 100;
 
 /** A WebVTT file: its text, or its bytes (UTF-8). */
 export type CaptionSource = string | Blob | Uint8Array | ArrayBuffer;
@@ -158,7 +176,9 @@ export const uploadSource = async (
           throw new StreamNetworkError(error);
         }
         const text = await res.text();
-        if (!res.ok) {
+        // A create-only PUT retried after a lost answer: the earlier attempt stored it (completion checks its size).
+        const storedBefore = res.status == 412 && failures > 0 && headers?.['if-none-match'] == '*';
+        if (!res.ok && !storedBefore) {
           // S3-compatible stores answer errors as XML: <Error><Code>…</Code><Message>…</Message></Error>.
           throw new StreamHttpError(
             res.status,
@@ -184,32 +204,56 @@ export const uploadSource = async (
       return {};
     }
     const { part_size: size, parts: targets } = upload;
-    if (targets.length != Math.max(1, Math.ceil(total / size)))
-      throw new RangeError(
-        `Source is ${total} bytes but the upload expects ${targets.length} parts of ${size} bytes`,
-      );
+    const count = upload.part_count ?? targets.length;
+    if (count != Math.max(1, Math.ceil(total / size)))
+      throw new RangeError(`Source is ${total} bytes but the upload expects ${count} parts of ${size} bytes`);
+    const urls = new Map(targets.map((t) => [t.part_number, t.url]));
+    let fetching: Promise<void> | undefined;
+    // The URL of part `n`; past the first batch, the next batch is asked for (one request at a time).
+    const urlOf = async (n: number): Promise<string> => {
+      while (!urls.has(n)) {
+        if (!fetching) {
+          if (!options.requestParts)
+            throw new RangeError(`No URL for part ${n}: pass requestParts to fetch more part URLs`);
+          const batch = Array.from({ length: Math.min(PART_URL_BATCH, count - n + 1) }, (_, i) => n + i);
+          fetching = options
+            .requestParts(batch, signal)
+            .then((more) => {
+              for (const p of more) urls.set(p.part_number, p.url);
+              if (!urls.has(n)) throw new RangeError(`The server gave no URL for part ${n}`);
+            })
+            .finally(() => {
+              fetching = undefined;
+            });
+        }
+        await fetching;
+      }
+      const url = urls.get(n)!;
+      urls.delete(n);
+      return url;
+    };
     const parts: CompletedPart[] = [];
-    let next = 0;
+    let next = 1;
     let failure: { error: unknown } | undefined;
     const worker = async (): Promise<void> => {
-      for (let target; (target = targets[next++]) && !failure;) {
-        const start = (target.part_number - 1) * size;
+      for (let number = next++; number <= count && !failure; number = next++) {
+        const start = (number - 1) * size;
         const body =
           source instanceof Uint8Array
             ? source.subarray(start, start + size)
             : source.slice(start, start + size);
         try {
-          const etag = await put(target.url, body);
+          const etag = await put(await urlOf(number), body);
           if (!etag)
             throw new StreamHttpError(200, 'missing_etag', 'Part stored but no ETag header is readable');
-          parts.push({ part_number: target.part_number, etag });
+          parts.push({ part_number: number, etag });
         } catch (error) {
           failure ??= { error };
           controller.abort(error);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     if (failure) throw failure.error;
     return { parts: parts.sort((a, b) => a.part_number - b.part_number) };
   } catch (error) {
@@ -234,6 +278,8 @@ export interface ManagementClient {
     source: UploadSource,
     options?: UploadOptions,
   ): Promise<CompleteUploadInput>;
+  /** URLs for more parts of a multipart upload (at most 100 part numbers at a time). */
+  requestPartUrls(id: string, partNumbers: number[], options?: RequestOptions): Promise<PartUrl[]>;
   /** Marks the upload complete (multipart: assembles the parts). */
   completeUpload(id: string, input?: CompleteUploadInput, options?: RequestOptions): Promise<Video>;
   /**
@@ -289,15 +335,23 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
   const clock = createClock(options.clock);
   const send = createSend(options.baseUrl, () => options.apiKey, false, options.fetch, clock.now);
   const path = (id: string, rest = '') => `/api/manage/videos/${encodeURIComponent(id)}${rest}`;
-  const uploadOptions = (o: UploadOptions = {}): UploadSourceOptions => ({
-    fetch: options.fetch,
-    clock: options.clock,
-    ...o,
-  });
+  const uploadOptions = (upload: UploadTarget, o: UploadOptions = {}, videoId?: string): UploadSourceOptions => {
+    const id = videoId ?? (upload.method === 'multipart' ? upload.video_id : undefined);
+    return {
+      fetch: options.fetch,
+      clock: options.clock,
+      ...(id === undefined
+        ? {}
+        : { requestParts: (numbers: number[], signal: AbortSignal) => client.requestPartUrls(id, numbers, { signal }) }),
+      ...o,
+    };
+  };
 
   const client: ManagementClient = {
     registerVideo: async (input, o = {}) => (await send('POST', '/api/manage/videos', o.signal, input)).data,
-    uploadSource: (upload, source, o) => uploadSource(upload, source, uploadOptions(o)),
+    uploadSource: (upload, source, o) => uploadSource(upload, source, uploadOptions(upload, o)),
+    requestPartUrls: async (id, partNumbers, o = {}) =>
+      (await send('POST', path(id, '/upload/parts'), o.signal, { part_numbers: partNumbers })).data.parts,
     completeUpload: async (id, input = {}, o = {}) =>
       (await send('POST', path(id, '/upload/complete'), o.signal, input)).data,
     async uploadVideo(input, data, o = {}) {
@@ -307,7 +361,7 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
         { content_type: type, ...input, size_bytes: byteLength(source) },
         o,
       );
-      const done = await uploadSource(upload, source, uploadOptions(o));
+      const done = await uploadSource(upload, source, uploadOptions(upload, o, video.id));
       return client.completeUpload(video.id, done, o);
     },
     importVideo: async (input, o = {}) =>

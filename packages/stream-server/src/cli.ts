@@ -118,7 +118,18 @@ async function importFile(args: string[]): Promise<number> {
   const bar = process.stderr.isTTY
     ? createProgressBar({ stream: process.stderr, total: stat.size, label: path.basename(file) })
     : undefined;
-  const parts = await uploadFile(file, stat.size, registered.upload, (bytes) => bar?.update(bytes));
+  const parts = await uploadFile(
+    file,
+    stat.size,
+    registered.upload,
+    (bytes) => bar?.update(bytes),
+    async (numbers) =>
+      (
+        (await call('POST', `/videos/${registered.video.id}/upload/parts`, { part_numbers: numbers })) as {
+          parts: Array<{ part_number: number; url: string }>;
+        }
+      ).parts,
+  );
   bar?.finish();
   const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
   process.stdout.write(`${JSON.stringify(video)}\n`);

@@ -1,10 +1,14 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 
-import type { UploadInstructions } from '../videos/video-registry.js';
+import { PART_URL_BATCH, type UploadInstructions } from '../videos/video-registry.js';
+
+/** Asks the API for the URLs of more parts (`POST …/videos/{id}/upload/parts`). */
+export type RequestPartUrls = (partNumbers: number[]) => Promise<Array<{ part_number: number; url: string }>>;
 
 /**
- * Uploads a file to the instructions the management API gave (one PUT, or presigned multipart parts).
+ * Uploads a file to the instructions the management API gave (one PUT, or presigned multipart parts; the URLs of
+ * parts beyond the first batch come from `requestParts`, a batch at a time).
  * `onProgress` gets the bytes handed to the network so far, while each request streams, and the total at the end.
  */
 export async function uploadFile(
@@ -12,6 +16,7 @@ export async function uploadFile(
   sizeBytes: number,
   upload: UploadInstructions,
   onProgress?: (uploadedBytes: number) => void,
+  requestParts?: RequestPartUrls,
 ): Promise<Array<{ part_number: number; etag: string }> | undefined> {
   let confirmed = 0;
   const put = async (url: string, start: number, end: number, headers: Record<string, string>) => {
@@ -41,11 +46,22 @@ export async function uploadFile(
     return undefined;
   }
   const parts: Array<{ part_number: number; etag: string }> = [];
-  for (const part of upload.parts) {
-    const start = (part.part_number - 1) * upload.part_size;
+  const count = upload.part_count ?? upload.parts.length;
+  const urls = new Map(upload.parts.map((p) => [p.part_number, p.url]));
+  for (let number = 1; number <= count; number++) {
+    let url = urls.get(number);
+    if (url === undefined) {
+      if (!requestParts) throw new Error(`No URL for part ${number} and no way to ask for more`);
+      const batch = Array.from({ length: Math.min(PART_URL_BATCH, count - number + 1) }, (_, i) => number + i);
+      for (const part of await requestParts(batch)) urls.set(part.part_number, part.url);
+      url = urls.get(number);
+      if (url === undefined) throw new Error(`The server gave no URL for part ${number}`);
+    }
+    urls.delete(number);
+    const start = (number - 1) * upload.part_size;
     const end = Math.min(sizeBytes, start + upload.part_size);
-    const etag = await put(part.url, start, end, {});
-    parts.push({ part_number: part.part_number, etag });
+    const etag = await put(url, start, end, {});
+    parts.push({ part_number: number, etag });
     confirmed += end - start;
     onProgress?.(confirmed);
   }

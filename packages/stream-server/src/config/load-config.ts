@@ -48,6 +48,8 @@ const envSchema = z
       .int()
       .min(5 * 1024 * 1024)
       .default(16 * 1024 * 1024),
+    MAX_UPLOAD_BYTES: positiveInt(20 * 1000 ** 3),
+    UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
     CORS_ORIGINS: optionalString,
     WEB_APP: booleanString.default(true),
     DEV_LOGIN: booleanString.optional(),
@@ -166,6 +168,13 @@ export interface Config {
   readonly uploadUrlTtlSeconds: number;
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
+  /** Largest source a registration, upload or import may have (`MAX_UPLOAD_BYTES`). */
+  readonly maxUploadBytes: number;
+  /**
+   * A request whose body sends no byte for this long is cut (`UPLOAD_IDLE_TIMEOUT_SECONDS`); there is no limit on
+   * a whole request's duration, so a slow upload runs as long as it keeps sending.
+   */
+  readonly uploadIdleTimeoutSeconds: number;
   /**
    * Origins the API answers CORS for (`CORS_ORIGINS`): `*`, or exact origins where `http://localhost:*` stands for
    * any port. Default `*`, but only this machine's pages (`http://localhost:*`, `http://127.0.0.1:*`,
@@ -290,6 +299,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadIdleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
     corsOrigins:
       e.CORS_ORIGINS === undefined
         ? devLogin

@@ -99,8 +99,16 @@ export interface VideoCaptionsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** The source key of a deleted video whose upload URL may still be used; cleanup removes it until `remove_until`. */
+export interface OrphanedSourcesTable {
+  source_key: string;
+  remove_until: Timestamp;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DatabaseSchema {
   videos: VideosTable;
+  orphaned_sources: OrphanedSourcesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   video_tasks: VideoTasksTable;
   video_captions: VideoCaptionsTable;

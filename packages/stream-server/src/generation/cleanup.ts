@@ -41,3 +41,40 @@ export async function removeOrphanedHls(deps: { db: Db; storage: Storage; logger
   if (removed > 0) deps.logger.info({ removed }, 'removed HLS and caption objects of deleted videos');
   return removed;
 }
+
+/**
+ * Removes the sources of deleted videos that an upload URL stored after the deletion (a presigned S3 PUT cannot be
+ * recalled before it expires). Each deleted video's own source key is watched until its upload URL has expired,
+ * plus a day for a PUT still sending; then it is forgotten. Objects the service never handed an upload URL for
+ * (an existing bucket's sources waiting to be imported) are never touched. Returns how many objects were removed.
+ */
+export async function removeOrphanedSources(deps: {
+  db: Db;
+  storage: Storage;
+  logger: Logger;
+  now?: Date;
+}): Promise<number> {
+  const now = deps.now ?? new Date();
+  const rows = await deps.db.selectFrom('orphaned_sources').select(['source_key', 'remove_until']).execute();
+  let removed = 0;
+  for (const row of rows) {
+    // A video registered again under the same key (never: keys carry the video id) would keep its source.
+    const live = await deps.db
+      .selectFrom('videos')
+      .select('id')
+      .where('source_key', '=', row.source_key)
+      .executeTakeFirst();
+    if (!live) {
+      const head = await deps.storage.headObject(row.source_key);
+      if (head) {
+        await deps.storage.deleteObject(row.source_key);
+        removed += 1;
+      }
+    }
+    if (new Date(row.remove_until).getTime() <= now.getTime()) {
+      await deps.db.deleteFrom('orphaned_sources').where('source_key', '=', row.source_key).execute();
+    }
+  }
+  if (removed > 0) deps.logger.info({ removed }, 'removed sources uploaded after their video was deleted');
+  return removed;
+}

@@ -87,15 +87,21 @@ export const UploadInstructions = z
   .union([
     z.object({
       method: z.literal('PUT'),
-      url: z.url(),
-      headers: z.record(z.string(), z.string()),
+      url: z.url().meta({ description: 'Takes exactly the registered size and type, once' }),
+      headers: z
+        .record(z.string(), z.string())
+        .meta({ description: 'Send every one with the PUT (they are signed: Content-Type, If-None-Match)' }),
       expires_at: z.iso.datetime(),
     }),
     z.object({
       method: z.literal('multipart'),
+      video_id: z.uuid(),
       upload_id: z.string(),
       part_size: z.number().int(),
-      parts: z.array(z.object({ part_number: z.number().int(), url: z.url() })),
+      part_count: z.number().int().meta({ description: 'Parts of the file; `parts` has the first URLs only' }),
+      parts: z
+        .array(z.object({ part_number: z.number().int(), url: z.url() }))
+        .meta({ description: 'URLs of the first parts (at most 100); ask `upload/parts` for the others' }),
       expires_at: z.iso.datetime(),
     }),
   ])
@@ -131,6 +137,17 @@ export const CompleteUploadBody = z.object({
     .optional()
     .meta({ description: 'For multipart uploads: every part with the ETag its PUT answered' }),
 });
+
+export const PartUrlsBody = z.object({
+  part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(100),
+});
+
+export const PartUrls = z
+  .object({
+    parts: z.array(z.object({ part_number: z.number().int(), url: z.url() })),
+    expires_at: z.iso.datetime(),
+  })
+  .meta({ id: 'PartUrls' });
 
 export const ImportBody = z.object({
   owner_id: z.string().min(1).max(128),

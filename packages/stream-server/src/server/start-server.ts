@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { mkdir, stat } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
 import { serve, type ServerType } from '@hono/node-server';
@@ -14,7 +15,7 @@ import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } 
 import { createDatabase, type Database } from '../db/create-database.js';
 import { acquireProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
-import { removeOrphanedHls } from '../generation/cleanup.js';
+import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { removeOrphanedTempDirs } from '../generation/generation-worker.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -136,6 +137,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       uploadUrlTtlSeconds: config.uploadUrlTtlSeconds,
       multipartThresholdBytes: config.multipartThresholdBytes,
       multipartPartBytes: config.multipartPartBytes,
+      maxUploadBytes: config.maxUploadBytes,
       onSourceReady: config.pregenerate
         ? async (video) => {
             const started = await startHlsGeneration(database.db, video.id, { from: ['none'] });
@@ -144,6 +146,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           }
         : undefined,
     });
+
+    // A local upload URL stops working once its video's upload is complete or the video is deleted.
+    if ('setUploadGuard' in storage) storage.setUploadGuard((key) => registry.acceptsUpload(key));
 
     let app: Hono | undefined;
     if (options.api !== false) {
@@ -208,7 +213,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
               ]
             : [],
       });
-      const server = await listen(app, config.host, config.port);
+      const server = await listen(app, config.host, config.port, config.uploadIdleTimeoutSeconds * 1000);
       cleanups.unshift(() => closeServer(server));
       const address = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -223,6 +228,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       const log = logger.child({ component: 'cleanup' });
       const cleanup = () => {
         removeOrphanedHls({ db: database.db, storage, logger: log })
+          .then(() => removeOrphanedSources({ db: database.db, storage, logger: log }))
           .then(() => removeOrphanedTempDirs(path.join(config.dataDir, 'tmp', 'generation'), log))
           .catch((error: unknown) => log.warn({ err: error }, 'cleanup failed'));
       };
@@ -254,7 +260,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       serviceApiKey: secrets.serviceApiKey,
       mintUserToken: (sub, ttlSeconds = 3600) => mintToken(sub, ttlSeconds),
       async importVideo(filePath, { ownerId, title }) {
-        const { video } = await registry.register({ ownerId, title, contentType: 'video/mp4' });
+        const { video } = await registry.register({
+          ownerId,
+          title,
+          contentType: 'video/mp4',
+          sizeBytes: (await stat(filePath)).size,
+        });
         await storage.putFile(video.source_key, filePath, { contentType: 'video/mp4' });
         await registry.completeUpload(video.id);
         return { id: video.id };
@@ -283,10 +294,38 @@ async function resolveSecrets(config: Config): Promise<Secrets> {
   });
 }
 
-function listen(app: Hono, hostname: string, port: number): Promise<ServerType> {
+function listen(app: Hono, hostname: string, port: number, idleTimeoutMs: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname, port }, () => resolve(server));
+    // No limit on a whole request (Node's default cuts any request after 300 s, a slow upload included):
+    // a request body that sends nothing for `idleTimeoutMs` is cut instead.
+    const server = serve(
+      { fetch: app.fetch, hostname, port, serverOptions: { requestTimeout: 0 } },
+      () => resolve(server),
+    );
+    cutIdleRequestBodies(server as Server, idleTimeoutMs);
     server.once('error', reject);
+  });
+}
+
+/**
+ * While a request's body is arriving, its socket may stay silent for at most `idleMs`; then it is destroyed.
+ * Responses are not timed (a held `/stream` answer or a paused download stays open).
+ */
+function cutIdleRequestBodies(server: Server, idleMs: number): void {
+  const watched = new WeakSet<Socket>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody || req.complete) return;
+    const socket = req.socket;
+    if (!watched.has(socket)) {
+      watched.add(socket);
+      socket.on('timeout', () => socket.destroy());
+    }
+    socket.setTimeout(idleMs);
+    const stop = () => socket.setTimeout(0);
+    req.once('end', stop);
+    req.once('close', stop);
+    res.once('close', stop);
   });
 }
 

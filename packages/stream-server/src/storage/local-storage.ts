@@ -56,6 +56,12 @@ export interface LocalStorage extends Storage {
    * app.route('/storage', storage.routes({ corsOrigins: '*' }));
    */
   routes(options: LocalStorageRoutesOptions): Hono;
+  /**
+   * Asks `guard` before taking a presigned whole-object PUT: `false` refuses it with 403 `upload_closed` (the
+   * service answers whether the key still belongs to a pending upload, so a URL stops working once its video's
+   * upload is complete or the video is deleted, even before it expires).
+   */
+  setUploadGuard(guard: ((key: string) => Promise<boolean>) | undefined): void;
 }
 
 /** Error codes of the storage routes, in `{ "error": { "code", "message" } }` bodies. */
@@ -68,6 +74,9 @@ export const LocalStorageRouteErrorCode = {
   NoSuchUpload: 'no_such_upload',
   RangeNotSatisfiable: 'range_not_satisfiable',
   InvalidRequest: 'invalid_request',
+  UploadClosed: 'upload_closed',
+  PreconditionFailed: 'precondition_failed',
+  InsufficientStorage: 'insufficient_storage',
   StorageUnavailable: 'storage_unavailable',
   InternalError: 'internal_error',
 } as const;
@@ -92,6 +101,12 @@ interface UploadRecord {
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_ID_PATTERN = /^[0-9a-f]{32}$/;
+/**
+ * What a presigned PUT may be bound to, each signed into the URL as a query parameter: the exact length, a
+ * largest length, the content type, and create-only (the `If-None-Match: *` of S3).
+ */
+const UPLOAD_CONDITIONS = ['X-Length', 'X-Max-Length', 'X-Content-Type', 'X-Create-Only'] as const;
+type UploadCondition = (typeof UPLOAD_CONDITIONS)[number];
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -132,12 +147,26 @@ function fsError(error: unknown, action: string): unknown {
         ? StorageErrorCode.InvalidRequest
         : code === 'EACCES' || code === 'EPERM'
           ? StorageErrorCode.AccessDenied
-          : undefined;
+          : code === 'ENOSPC' || code === 'EDQUOT'
+            ? StorageErrorCode.InsufficientStorage
+            : undefined;
   return new StorageError(
     `Local storage ${action} failed: ${(error as Error | null)?.message ?? String(error)}`,
     transient,
     { cause: error, ...(storageCode === undefined ? {} : { code: storageCode }) },
   );
+}
+
+function tooLong(limit: number): StorageError {
+  return new StorageError(`The body is longer than the ${limit} bytes this URL takes`, false, {
+    code: StorageErrorCode.InvalidRequest,
+  });
+}
+
+function tooShort(size: number, expected: number): StorageError {
+  return new StorageError(`Received ${size} bytes; this URL takes exactly ${expected}`, false, {
+    code: StorageErrorCode.InvalidRequest,
+  });
 }
 
 function notFound(key: string): StorageError {
@@ -235,6 +264,14 @@ function storageErrorResponse(error: StorageError): Response {
       return jsonError(400, LocalStorageRouteErrorCode.InvalidKey, error.message);
     case StorageErrorCode.InvalidRequest:
       return jsonError(400, LocalStorageRouteErrorCode.InvalidRequest, error.message);
+    case StorageErrorCode.PreconditionFailed:
+      return jsonError(412, LocalStorageRouteErrorCode.PreconditionFailed, error.message);
+    case StorageErrorCode.InsufficientStorage:
+      return jsonError(
+        507,
+        LocalStorageRouteErrorCode.InsufficientStorage,
+        'The server has no space left to store this upload; try again later.',
+      );
     case StorageErrorCode.Unavailable:
       return jsonError(503, LocalStorageRouteErrorCode.StorageUnavailable, error.message);
     default:
@@ -307,6 +344,7 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     expiresInSeconds: number,
     method: 'GET' | 'PUT',
     extra?: [string, number],
+    conditions: Partial<Record<UploadCondition, string>> = {},
   ) {
     assertValidKey(key);
     assertValidExpiry(expiresInSeconds);
@@ -316,6 +354,12 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     if (extra) {
       query.set('uploadId', extra[0]);
       query.set('partNumber', String(extra[1]));
+    }
+    for (const name of UPLOAD_CONDITIONS) {
+      const value = conditions[name];
+      if (value === undefined) continue;
+      signed.push(`${name}=${value}`);
+      query.set(name, value);
     }
     query.set('X-Expires', String(expires));
     query.set('X-Signature', sign(signed).toString('base64url'));
@@ -391,6 +435,10 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
       signal?: AbortSignal | undefined;
       /** When given, a body of any other length is refused (as S3 does). */
       contentLength?: number | undefined;
+      /** When given, a longer body is refused as soon as it is longer. */
+      maxLength?: number | undefined;
+      /** Refuse (412) when an object is already stored under `key`, atomically. */
+      createOnly?: boolean | undefined;
       etag?: () => string;
     },
   ): Promise<{ etag: string; size: number }> {
@@ -409,6 +457,15 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
             const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
             md5.update(bytes);
             size += bytes.length;
+            const limit = opts.contentLength ?? opts.maxLength;
+            if (limit !== undefined && size > limit) {
+              // Stop reading at once: a body longer than it may be is never written out in full.
+              throw new StorageError(
+                `Write ${key}: the body is longer than the ${limit} bytes this upload takes`,
+                false,
+                { code: StorageErrorCode.InvalidRequest },
+              );
+            }
             yield bytes;
           }
         },
@@ -423,7 +480,8 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
         );
       }
       const etag = opts.etag ? opts.etag() : `"${md5.digest('hex')}"`;
-      await commitObject(key, tmp, etag, opts);
+      if (opts.createOnly) await commitNewObject(key, tmp, etag, opts);
+      else await commitObject(key, tmp, etag, opts);
       return { etag, size };
     } catch (error) {
       await removeTemp(tmp, out);
@@ -448,6 +506,42 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     await writeFile(tmpMeta, JSON.stringify(meta));
     await moveIntoPlace(tmpMeta, metaPath(key));
     await moveIntoPlace(tmp, objectPath(key));
+  }
+
+  /**
+   * Like `commitObject`, but only when nothing is stored under `key` yet: the object is hard-linked into place
+   * (which fails when the name exists, atomically), then its sidecar follows.
+   */
+  async function commitNewObject(
+    key: string,
+    tmp: string,
+    etag: string,
+    opts: { contentType?: string | undefined; cacheControl?: string | undefined },
+  ): Promise<void> {
+    const target = objectPath(key);
+    for (let attempt = 0; ; attempt++) {
+      await mkdir(path.dirname(target), { recursive: true });
+      try {
+        await link(tmp, target);
+        break;
+      } catch (error) {
+        if (errnoOf(error) === 'EEXIST') {
+          throw new StorageError(`An object is already stored at ${JSON.stringify(key)}`, false, {
+            code: StorageErrorCode.PreconditionFailed,
+          });
+        }
+        if (errnoOf(error) !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
+    await removeQuietly(tmp);
+    const tmpMeta = `${tmp}.json`;
+    const meta: ObjectMeta = {
+      etag,
+      contentType: opts.contentType ?? CONTENT_TYPES[path.extname(key).toLowerCase()] ?? DEFAULT_CONTENT_TYPE,
+      ...(opts.cacheControl === undefined ? {} : { cacheControl: opts.cacheControl }),
+    };
+    await writeFile(tmpMeta, JSON.stringify(meta));
+    await moveIntoPlace(tmpMeta, metaPath(key));
   }
 
   async function openObject(
@@ -543,6 +637,7 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     uploadId: string,
     partNumber: number,
     source: Readable,
+    contentLength?: number,
   ): Promise<string> {
     assertValidPartNumber(partNumber);
     const upload = await readUpload(uploadId);
@@ -559,10 +654,14 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
       await pipeline(
         source,
         async function* (chunks: AsyncIterable<Uint8Array>) {
+          let size = 0;
           for await (const chunk of chunks) {
             md5.update(chunk);
+            size += chunk.length;
+            if (contentLength !== undefined && size > contentLength) throw tooLong(contentLength);
             yield chunk;
           }
+          if (contentLength !== undefined && size !== contentLength) throw tooShort(size, contentLength);
         },
         (out = createWriteStream(tmp)),
       );
@@ -589,6 +688,10 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     const signed = [method, key, expires];
     if (method === 'PUT' && (uploadId !== null || partNumber !== null))
       signed.push(uploadId ?? '', partNumber ?? '');
+    for (const name of UPLOAD_CONDITIONS) {
+      const value = url.searchParams.get(name);
+      if (value !== null) signed.push(`${name}=${value}`);
+    }
     const expected = Buffer.from(sign(signed).toString('base64url'));
     const given = Buffer.from(signature);
     if (
@@ -608,13 +711,75 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     return null;
   }
 
+  /**
+   * The signed bounds of a PUT, checked against its headers before any byte is read: a declared length other
+   * than the signed one, a content type other than the signed one, or create-only without `If-None-Match: *`
+   * are refused with 400 (S3 refuses the same requests, as signature mismatches).
+   */
+  function uploadBounds(c: Context):
+    | Response
+    | { length?: number; maxLength?: number; contentType?: string; createOnly: boolean } {
+    const url = new URL(c.req.url);
+    const number = (name: string) => {
+      const value = url.searchParams.get(name);
+      return value === null ? undefined : Number(value);
+    };
+    const length = number('X-Length');
+    const maxLength = number('X-Max-Length');
+    const contentType = url.searchParams.get('X-Content-Type') ?? undefined;
+    const createOnly = url.searchParams.get('X-Create-Only') === '1';
+    const header = c.req.header('content-length');
+    const declared = header === undefined ? undefined : Number(header);
+    if (length !== undefined && declared !== undefined && declared !== length) {
+      return jsonError(
+        400,
+        LocalStorageRouteErrorCode.InvalidRequest,
+        `This upload URL takes exactly ${length} bytes (the registered size); the request declares ${header}.`,
+      );
+    }
+    if (maxLength !== undefined && declared !== undefined && declared > maxLength) {
+      return jsonError(
+        400,
+        LocalStorageRouteErrorCode.InvalidRequest,
+        `This upload URL takes at most ${maxLength} bytes; the request declares ${header}.`,
+      );
+    }
+    const sentType = c.req.header('content-type');
+    if (contentType !== undefined && sentType !== undefined && sentType !== contentType) {
+      return jsonError(
+        400,
+        LocalStorageRouteErrorCode.InvalidRequest,
+        `This upload URL takes Content-Type ${contentType} (the registered type).`,
+      );
+    }
+    if (createOnly && c.req.header('if-none-match') !== '*') {
+      return jsonError(
+        400,
+        LocalStorageRouteErrorCode.InvalidRequest,
+        'This upload URL needs the header If-None-Match: * (it never replaces a stored object).',
+      );
+    }
+    return {
+      ...(length === undefined ? {} : { length }),
+      ...(maxLength === undefined ? {} : { maxLength }),
+      ...(contentType === undefined ? {} : { contentType }),
+      createOnly,
+    };
+  }
+
   function requestBody(c: Context): Readable {
     const body = c.req.raw.body;
     return body ? Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
   }
 
+  let uploadGuard: ((key: string) => Promise<boolean>) | undefined;
+
   const storage: LocalStorage = {
     kind: 'local',
+
+    setUploadGuard(guard) {
+      uploadGuard = guard;
+    },
 
     async putObject(key, body, opts?: PutOptions) {
       objectPath(key);
@@ -729,7 +894,14 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     },
 
     async presignPut(key, opts) {
-      return presignedUrl(key, opts.expiresInSeconds, 'PUT');
+      return presignedUrl(key, opts.expiresInSeconds, 'PUT', undefined, {
+        ...(opts.contentLength === undefined ? {} : { 'X-Length': String(opts.contentLength) }),
+        ...(opts.contentLength !== undefined || opts.maxLength === undefined
+          ? {}
+          : { 'X-Max-Length': String(opts.maxLength) }),
+        ...(opts.contentType === undefined ? {} : { 'X-Content-Type': opts.contentType }),
+        ...(opts.createOnly ? { 'X-Create-Only': '1' } : {}),
+      });
     },
 
     async createMultipartUpload(key, opts) {
@@ -752,7 +924,13 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     async presignUploadPart(key, uploadId, partNumber, opts) {
       assertValidPartNumber(partNumber);
       uploadDir(uploadId);
-      return presignedUrl(key, opts.expiresInSeconds, 'PUT', [uploadId, partNumber]);
+      return presignedUrl(
+        key,
+        opts.expiresInSeconds,
+        'PUT',
+        [uploadId, partNumber],
+        opts.contentLength === undefined ? {} : { 'X-Length': String(opts.contentLength) },
+      );
     },
 
     async completeMultipartUpload(key, uploadId, parts: CompletedPart[]) {
@@ -924,13 +1102,25 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
         const uploadId = c.req.query('uploadId');
         const partNumber = c.req.query('partNumber');
         const isPart = uploadId !== undefined || partNumber !== undefined;
+        const bound = uploadBounds(c);
+        if (bound instanceof Response) return bound;
         try {
+          if (!isPart && uploadGuard && !(await uploadGuard(key))) {
+            return jsonError(
+              403,
+              LocalStorageRouteErrorCode.UploadClosed,
+              'This upload is closed: its video was completed or deleted.',
+            );
+          }
           const etag = isPart
-            ? await writePart(key, uploadId ?? '', Number(partNumber), requestBody(c))
+            ? await writePart(key, uploadId ?? '', Number(partNumber), requestBody(c), bound.length)
             : (
                 await writeObject(key, requestBody(c), {
-                  contentType: c.req.header('content-type'),
+                  contentType: bound.contentType ?? c.req.header('content-type'),
                   signal: c.req.raw.signal,
+                  contentLength: bound.length,
+                  maxLength: bound.maxLength,
+                  createOnly: bound.createOnly,
                 })
               ).etag;
           return new Response(null, { status: 200, headers: { ETag: etag } });

@@ -46,6 +46,18 @@ export interface S3StorageOptions {
   listPageSize?: number;
 }
 
+/**
+ * The headers a presigned upload binds: only those given (the presigner leaves Content-Type unsigned unless asked,
+ * and an UploadPart carries a default one no client sends).
+ */
+function signedUploadHeaders(given: { contentType?: unknown; contentLength?: unknown; createOnly?: unknown }) {
+  return new Set([
+    ...(given.contentType === undefined ? [] : ['content-type']),
+    ...(given.contentLength === undefined ? [] : ['content-length']),
+    ...(given.createOnly ? ['if-none-match'] : []),
+  ]);
+}
+
 /** DeleteObjects accepts at most this many keys per request. */
 const DELETE_BATCH_SIZE = 1000;
 
@@ -121,6 +133,7 @@ export function toStorageError(error: unknown, action: string): unknown {
   let code: StorageErrorCode;
   if (transient) code = StorageErrorCode.Unavailable;
   else if (isNotFound(error)) code = StorageErrorCode.NotFound;
+  else if (status === 412 || name === 'PreconditionFailed') code = StorageErrorCode.PreconditionFailed;
   else if (status === 401 || status === 403) code = StorageErrorCode.AccessDenied;
   else if (status !== undefined && status >= 400) code = StorageErrorCode.InvalidRequest;
   else code = StorageErrorCode.Failed;
@@ -393,6 +406,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     async presignPut(key: string, opts: PresignPutOptions) {
       assertValidKey(key);
       assertValidExpiry(opts.expiresInSeconds);
+      // Content-Type, Content-Length and If-None-Match become signed headers: S3 refuses a PUT whose type or length
+      // differs from what was registered, and (create-only) any PUT once the object exists.
       return run(`presign put ${key}`, () =>
         getSignedUrl(
           client,
@@ -400,8 +415,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
             Bucket: bucket,
             Key: key,
             ...(opts.contentType === undefined ? {} : { ContentType: opts.contentType }),
+            ...(opts.contentLength === undefined ? {} : { ContentLength: opts.contentLength }),
+            ...(opts.createOnly ? { IfNoneMatch: '*' } : {}),
           }),
-          { expiresIn: opts.expiresInSeconds },
+          { expiresIn: opts.expiresInSeconds, signableHeaders: signedUploadHeaders(opts) },
         ),
       );
     },
@@ -428,8 +445,14 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       return run(`presign part ${partNumber} of ${key}`, () =>
         getSignedUrl(
           client,
-          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
-          { expiresIn: opts.expiresInSeconds },
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            ...(opts.contentLength === undefined ? {} : { ContentLength: opts.contentLength }),
+          }),
+          { expiresIn: opts.expiresInSeconds, signableHeaders: signedUploadHeaders({ contentLength: opts.contentLength }) },
         ),
       );
     },
@@ -443,6 +466,13 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       }
       parts.forEach((p) => assertValidPartNumber(p.partNumber));
       const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+      sorted.forEach((p, i) => {
+        if (i > 0 && sorted[i - 1]?.partNumber === p.partNumber) {
+          throw new StorageError(`S3 complete ${key}: part ${p.partNumber} listed twice`, false, {
+            code: StorageErrorCode.InvalidRequest,
+          });
+        }
+      });
       await run(`complete multipart upload ${key}`, () =>
         client.send(
           new CompleteMultipartUploadCommand({

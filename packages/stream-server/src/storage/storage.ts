@@ -31,6 +31,26 @@ export interface PresignOptions {
 
 export interface PresignPutOptions extends PresignOptions {
   contentType?: string;
+  /**
+   * The exact length the PUT must have. S3 signs it as `Content-Length` (a body of any other size is refused);
+   * local storage signs it into the URL and counts the bytes.
+   */
+  contentLength?: number;
+  /**
+   * Local storage only, when `contentLength` is not given: the most bytes the PUT may carry. (S3 cannot bound a
+   * presigned PUT without an exact length.)
+   */
+  maxLength?: number;
+  /**
+   * The PUT only creates the object, never replaces one (`If-None-Match: *`, signed): a second PUT of the same URL
+   * once the object exists is refused with 412. The client must send the `If-None-Match: *` header.
+   */
+  createOnly?: boolean;
+}
+
+export interface PresignPartOptions extends PresignOptions {
+  /** The exact length of this part, signed into its URL like `PresignPutOptions.contentLength`. */
+  contentLength?: number;
 }
 
 export interface CompletedPart {
@@ -69,7 +89,7 @@ export interface Storage {
     key: string,
     uploadId: string,
     partNumber: number,
-    options: PresignOptions,
+    options: PresignPartOptions,
   ): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
@@ -89,6 +109,10 @@ export const StorageErrorCode = {
   AccessDenied: 'access_denied',
   /** A request the storage rejects as malformed (bad part list, missing length, ...). */
   InvalidRequest: 'invalid_request',
+  /** A conditional write found the object already there (`If-None-Match: *`). */
+  PreconditionFailed: 'precondition_failed',
+  /** The disk (or quota) is full: nothing more can be stored until space is freed. */
+  InsufficientStorage: 'insufficient_storage',
   /** The storage did not answer, answered 5xx, throttled or timed out: a retry may help. */
   Unavailable: 'unavailable',
   /** Any other failure. */

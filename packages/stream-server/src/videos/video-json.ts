@@ -54,6 +54,17 @@ export const storageKeys = {
     `videos/${ownerId}/${videoId}_captions/${language}.vtt`,
 } as const;
 
+/**
+ * Keys under any video's generated prefixes (`…/{id}_hls/`: playlists, segments, renditions, posters, storyboards;
+ * `…/{id}_captions/`): made and removed by the service, never a source.
+ */
+const GENERATED_KEY = /(^|\/)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_(hls|captions)(\/|$)/i;
+
+/** True when `key` lies under some video's generated prefixes (see `storageKeys`). */
+export function isGeneratedKey(key: string): boolean {
+  return GENERATED_KEY.test(key);
+}
+
 const OWNER_ID = /^[A-Za-z0-9._@|:-]{1,128}$/;
 
 /** Owner ids become part of storage keys, so they are restricted to a safe alphabet. */

@@ -3,19 +3,41 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/create-database.js';
 import { UploadStatus, type VideoRow } from '../db/schema.js';
 import { ApiErrorCode, BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
-import type { Storage } from '../storage/storage.js';
-import { isOwnerId, isVideoId, storageKeys } from './video-json.js';
+import { sql } from 'kysely';
+
+import { ApiError } from '../http/errors.js';
+import { assertValidKey } from '../storage/object-key.js';
+import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
+import { isGeneratedKey, isOwnerId, isVideoId, storageKeys } from './video-json.js';
 import { deleteVideoRow, findVideo, insertVideo, markUploadComplete, resetHls } from './videos-repository.js';
 
 export type UploadInstructions =
   | { method: 'PUT'; url: string; headers: Record<string, string>; expires_at: string }
   | {
       method: 'multipart';
+      /** The video this upload is for: more part URLs come from `POST …/videos/{video_id}/upload/parts`. */
+      video_id: string;
       upload_id: string;
       part_size: number;
+      /** How many parts the file has; `parts` holds the URLs of the first ones (at most `PART_URL_BATCH`). */
+      part_count: number;
       parts: Array<{ part_number: number; url: string }>;
       expires_at: string;
     };
+
+export interface PartUrls {
+  parts: Array<{ part_number: number; url: string }>;
+  expires_at: string;
+}
+
+/** Part URLs answered at once, by the registration and by each request for more. */
+export const PART_URL_BATCH = 100;
+
+/**
+ * How long after its upload URL expires a deleted video's source key is still watched by cleanup: a PUT that
+ * started just before the expiry may still be sending.
+ */
+const ORPHAN_GRACE_MS = 24 * 60 * 60 * 1000;
 
 export interface VideoRegistryDeps {
   db: Db;
@@ -23,6 +45,8 @@ export interface VideoRegistryDeps {
   uploadUrlTtlSeconds: number;
   multipartThresholdBytes: number;
   multipartPartBytes: number;
+  /** Largest source a registration, upload or import may have (`MAX_UPLOAD_BYTES`). */
+  maxUploadBytes?: number;
   clock?: () => Date;
   /** Called when a video's source is in storage (upload completed, object imported): pre-generation hooks in here. */
   onSourceReady?: (video: VideoRow) => Promise<VideoRow>;
@@ -37,14 +61,68 @@ export interface VideoRegistry {
     sizeBytes?: number | undefined;
   }): Promise<{ video: VideoRow; upload: UploadInstructions }>;
   completeUpload(videoId: string, parts?: Array<{ partNumber: number; etag: string }>): Promise<VideoRow>;
+  /** Fresh URLs for parts of a pending multipart upload, at most `PART_URL_BATCH` at a time. */
+  presignParts(videoId: string, partNumbers: number[]): Promise<PartUrls>;
+  /** Whether `key` is the source of a video whose upload is still pending (local storage asks before a PUT). */
+  acceptsUpload(key: string): Promise<boolean>;
   importExisting(input: { ownerId: string; sourceKey: string; title?: string | undefined }): Promise<VideoRow>;
   get(videoId: string): Promise<VideoRow>;
   remove(videoId: string): Promise<void>;
   removeHls(videoId: string): Promise<VideoRow>;
 }
 
+/**
+ * Turns a storage failure met while serving a request into the API's answer: a request the storage refuses (a
+ * part never uploaded, a wrong ETag, a bad key) is the client's (400), a missing upload a conflict (409), a full
+ * disk 507, an unreachable storage 503. Anything else stays an internal error.
+ */
+function toApiError(error: unknown): unknown {
+  if (!(error instanceof StorageError)) return error;
+  switch (error.code) {
+    case StorageErrorCode.InvalidRequest:
+    case StorageErrorCode.InvalidKey:
+      return new ApiError(400, ApiErrorCode.BadRequest, `Storage refused the request: ${error.message}`, {
+        cause: error,
+      });
+    case StorageErrorCode.NotFound:
+      return new ApiError(
+        409,
+        ApiErrorCode.UploadIncomplete,
+        `Storage does not know this upload or one of its parts: ${error.message}`,
+        { cause: error },
+      );
+    case StorageErrorCode.PreconditionFailed:
+      return new ApiError(409, ApiErrorCode.Conflict, error.message, { cause: error });
+    case StorageErrorCode.InsufficientStorage:
+      return new ApiError(
+        507,
+        ApiErrorCode.InsufficientStorage,
+        'The server has no space left to store this upload; try again later.',
+        { cause: error },
+      );
+    case StorageErrorCode.Unavailable:
+      return new ApiError(503, ApiErrorCode.Unavailable, 'Storage is not answering; try again shortly.', {
+        cause: error,
+      });
+    default:
+      return error;
+  }
+}
+
+async function storageCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+const formatBytes = (bytes: number) =>
+  bytes >= 1000 ** 3 ? `${(bytes / 1000 ** 3).toFixed(1)} GB` : `${(bytes / 1000 ** 2).toFixed(1)} MB`;
+
 export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
   const clock = deps.clock ?? (() => new Date());
+  const maxUploadBytes = deps.maxUploadBytes ?? Number.MAX_SAFE_INTEGER;
   const get = async (videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
     const video = await findVideo(deps.db, videoId);
@@ -56,34 +134,76 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       throw new BadRequestError('owner_id must be 1–128 characters of letters, digits and . _ @ | : -');
     }
   };
+  const tooLarge = (size: number) =>
+    new ApiError(
+      413,
+      ApiErrorCode.PayloadTooLarge,
+      `The file is ${formatBytes(size)} (${size} bytes); this server takes sources up to ` +
+        `${formatBytes(maxUploadBytes)} (${maxUploadBytes} bytes, MAX_UPLOAD_BYTES).`,
+    );
+  const expiresAt = () => new Date(clock().getTime() + deps.uploadUrlTtlSeconds * 1000).toISOString();
+  const partCount = (sizeBytes: number) => Math.ceil(sizeBytes / deps.multipartPartBytes);
+  const partLength = (sizeBytes: number, partNumber: number) =>
+    Math.min(deps.multipartPartBytes, sizeBytes - (partNumber - 1) * deps.multipartPartBytes);
+  const presignPart = (key: string, uploadId: string, sizeBytes: number, partNumber: number) =>
+    deps.storage.presignUploadPart(key, uploadId, partNumber, {
+      expiresInSeconds: deps.uploadUrlTtlSeconds,
+      contentLength: partLength(sizeBytes, partNumber),
+    });
 
   return {
     get,
     async register(input) {
       checkOwner(input.ownerId);
+      if (input.sizeBytes !== undefined && input.sizeBytes > maxUploadBytes) throw tooLarge(input.sizeBytes);
       const id = randomUUID();
       const sourceKey = storageKeys.source(input.ownerId, id);
       const ttl = deps.uploadUrlTtlSeconds;
-      const expiresAt = new Date(clock().getTime() + ttl * 1000).toISOString();
       const contentType = input.contentType ?? 'video/mp4';
       let upload: UploadInstructions;
       let uploadId: string | null = null;
       if (input.sizeBytes !== undefined && input.sizeBytes > deps.multipartThresholdBytes) {
-        const partSize = deps.multipartPartBytes;
-        const count = Math.ceil(input.sizeBytes / partSize);
+        const size = input.sizeBytes;
+        const count = partCount(size);
         if (count > 10_000) throw new BadRequestError('The file is too large for a multipart upload (10,000 parts).');
-        const created = await deps.storage.createMultipartUpload(sourceKey, { contentType });
+        const created = await storageCall(() => deps.storage.createMultipartUpload(sourceKey, { contentType }));
         uploadId = created.uploadId;
-        const parts = await Promise.all(
-          Array.from({ length: count }, async (_, i) => ({
-            part_number: i + 1,
-            url: await deps.storage.presignUploadPart(sourceKey, created.uploadId, i + 1, { expiresInSeconds: ttl }),
-          })),
+        // The first parts only: a big file's other part URLs are asked for as the upload goes.
+        const first = Math.min(count, PART_URL_BATCH);
+        const parts = await storageCall(() =>
+          Promise.all(
+            Array.from({ length: first }, async (_, i) => ({
+              part_number: i + 1,
+              url: await presignPart(sourceKey, created.uploadId, size, i + 1),
+            })),
+          ),
         );
-        upload = { method: 'multipart', upload_id: created.uploadId, part_size: partSize, parts, expires_at: expiresAt };
+        upload = {
+          method: 'multipart',
+          video_id: id,
+          upload_id: created.uploadId,
+          part_size: deps.multipartPartBytes,
+          part_count: count,
+          parts,
+          expires_at: expiresAt(),
+        };
       } else {
-        const url = await deps.storage.presignPut(sourceKey, { expiresInSeconds: ttl, contentType });
-        upload = { method: 'PUT', url, headers: { 'content-type': contentType }, expires_at: expiresAt };
+        // Bound to the registration: this type, this length (or at most MAX_UPLOAD_BYTES when none was given),
+        // and create-only, so the URL can never replace a stored source.
+        const url = await storageCall(() =>
+          deps.storage.presignPut(sourceKey, {
+            expiresInSeconds: ttl,
+            contentType,
+            createOnly: true,
+            ...(input.sizeBytes === undefined ? { maxLength: maxUploadBytes } : { contentLength: input.sizeBytes }),
+          }),
+        );
+        upload = {
+          method: 'PUT',
+          url,
+          headers: { 'content-type': contentType, 'if-none-match': '*' },
+          expires_at: expiresAt(),
+        };
       }
       const video = await insertVideo(deps.db, {
         id,
@@ -98,22 +218,89 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       return { video, upload };
     },
 
+    async presignParts(videoId, partNumbers) {
+      const video = await get(videoId);
+      if (video.upload_status === UploadStatus.Complete || !video.upload_id || video.size_bytes === null) {
+        throw new ConflictError(
+          ApiErrorCode.Conflict,
+          video.upload_status === UploadStatus.Complete
+            ? 'This upload is already complete.'
+            : 'This upload is a single PUT, not multipart: it has no parts.',
+        );
+      }
+      const size = Number(video.size_bytes);
+      const count = partCount(size);
+      const wanted = [...new Set(partNumbers)].sort((a, b) => a - b);
+      if (wanted.length === 0 || wanted.length > PART_URL_BATCH) {
+        throw new BadRequestError(`Ask for 1 to ${PART_URL_BATCH} part numbers at a time.`);
+      }
+      const outside = wanted.find((n) => !Number.isInteger(n) || n < 1 || n > count);
+      if (outside !== undefined) {
+        throw new BadRequestError(`This upload has parts 1 to ${count}; there is no part ${outside}.`);
+      }
+      const uploadId = video.upload_id;
+      const parts = await storageCall(() =>
+        Promise.all(
+          wanted.map(async (n) => ({ part_number: n, url: await presignPart(video.source_key, uploadId, size, n) })),
+        ),
+      );
+      return { parts, expires_at: expiresAt() };
+    },
+
+    async acceptsUpload(key) {
+      const row = await deps.db
+        .selectFrom('videos')
+        .select('upload_status')
+        .where('source_key', '=', key)
+        .executeTakeFirst();
+      return row?.upload_status === UploadStatus.Pending;
+    },
+
     async completeUpload(videoId, parts) {
       const video = await get(videoId);
       if (video.upload_status === UploadStatus.Complete) return video;
+      const registeredSize = video.size_bytes === null ? null : Number(video.size_bytes);
       if (video.upload_id) {
         if (!parts || parts.length === 0) {
           throw new BadRequestError('This upload is multipart: send the parts with their ETags.');
         }
-        await deps.storage.completeMultipartUpload(
-          video.source_key,
-          video.upload_id,
-          [...parts].sort((a, b) => a.partNumber - b.partNumber),
+        const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+        const count = registeredSize === null ? sorted.length : partCount(registeredSize);
+        sorted.forEach((part, i) => {
+          if (i > 0 && sorted[i - 1]?.partNumber === part.partNumber) {
+            throw new BadRequestError(`Part ${part.partNumber} is listed twice.`);
+          }
+        });
+        const missing = Array.from({ length: count }, (_, i) => i + 1).filter(
+          (n) => !sorted.some((p) => p.partNumber === n),
+        );
+        const extra = sorted.find((p) => p.partNumber > count);
+        if (missing.length > 0 || extra) {
+          throw new BadRequestError(
+            extra
+              ? `This upload has parts 1 to ${count}; there is no part ${extra.partNumber}.`
+              : `Every part is needed to complete the upload: part${missing.length > 1 ? 's' : ''} ` +
+                  `${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} missing.`,
+          );
+        }
+        await storageCall(() =>
+          deps.storage.completeMultipartUpload(video.source_key, video.upload_id!, sorted),
         );
       }
-      const head = await deps.storage.headObject(video.source_key);
+      const head = await storageCall(() => deps.storage.headObject(video.source_key));
       if (!head) {
         throw new ConflictError(ApiErrorCode.UploadIncomplete, 'Nothing has been uploaded to the upload URL yet.');
+      }
+      const wrongSize = registeredSize !== null && head.size !== registeredSize;
+      if (wrongSize || head.size > maxUploadBytes) {
+        // Not this registration's file: remove it, so the upload URL (create-only) can take the right one.
+        await storageCall(() => deps.storage.deleteObject(video.source_key));
+        if (!wrongSize) throw tooLarge(head.size);
+        throw new ConflictError(
+          ApiErrorCode.UploadIncomplete,
+          `The stored file has ${head.size} bytes but ${registeredSize} were registered; it was removed. ` +
+            'Upload the registered file again, then complete.',
+        );
       }
       const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
       if (!updated) throw new NotFoundError();
@@ -122,11 +309,22 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
 
     async importExisting(input) {
       checkOwner(input.ownerId);
-      if (input.sourceKey.length === 0 || input.sourceKey.length > 1024 || input.sourceKey.startsWith('/')) {
-        throw new BadRequestError('source_key must be a key of an object in the bucket.');
+      try {
+        assertValidKey(input.sourceKey);
+      } catch (error) {
+        throw new BadRequestError(
+          `source_key must be the key of an object in the bucket: ${(error as Error).message}`,
+        );
       }
-      const head = await deps.storage.headObject(input.sourceKey);
+      if (isGeneratedKey(input.sourceKey)) {
+        throw new BadRequestError(
+          'source_key names an object the service generated for a video (under an `…_hls/` or `…_captions/` ' +
+            'prefix); only source files can be imported.',
+        );
+      }
+      const head = await storageCall(() => deps.storage.headObject(input.sourceKey));
       if (!head) throw new BadRequestError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
+      if (head.size > maxUploadBytes) throw tooLarge(head.size);
       let video: VideoRow;
       try {
         video = await insertVideo(deps.db, {
@@ -149,10 +347,27 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
 
     async remove(videoId) {
       const video = await get(videoId);
-      // The row goes first: a worker still generating loses its lease and cleans up after itself.
-      await deleteVideoRow(deps.db, video.id);
+      const ownSource = video.source_key === storageKeys.source(video.owner_id, video.id);
+      // The row goes first: a worker still generating loses its lease and cleans up after itself. A source the
+      // service named is watched by cleanup as long as its upload URL may still be used (a late PUT stores it).
+      await deps.db.transaction().execute(async (trx) => {
+        await deleteVideoRow(trx, video.id);
+        if (ownSource) {
+          const until = new Date(
+            Math.max(clock().getTime(), new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000) +
+              ORPHAN_GRACE_MS,
+          );
+          await trx
+            .insertInto('orphaned_sources')
+            .values({ source_key: video.source_key, remove_until: until })
+            .onConflict((oc) => oc.column('source_key').doUpdateSet({ remove_until: until, created_at: sql`now()` }))
+            .execute();
+        }
+      });
       if (video.upload_id) await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
-      await deps.storage.deleteObject(video.source_key);
+      // Only this video's own objects: an imported source is deleted unless it lies under generated prefixes
+      // (which imports refuse, but an older registration may name).
+      if (ownSource || !isGeneratedKey(video.source_key)) await deps.storage.deleteObject(video.source_key);
       await deps.storage.deletePrefix(storageKeys.hlsPrefix(video.owner_id, video.id));
       // Caption rows go with the video row (foreign key cascade); their files are here.
       await deps.storage.deletePrefix(storageKeys.captionsPrefix(video.owner_id, video.id));

@@ -1,7 +1,8 @@
 /**
  * A real S3-protocol server for tests: s3rver (in-process, temp folder) behind a proxy that verifies every
- * request's AWS Signature V4 — header-signed and presigned — the way S3 does, because s3rver itself accepts
- * anonymous and tampered requests. Tests talk to `endpoint` (the proxy); `rawEndpoint` is s3rver itself.
+ * request's AWS Signature V4 — header-signed and presigned, including every signed header such as Content-Length
+ * and Content-Type — the way S3 does, because s3rver itself accepts anonymous and tampered requests. It also
+ * enforces `If-None-Match: *` on PUT (create-only), which s3rver ignores. Tests talk to `endpoint` (the proxy); `rawEndpoint` is s3rver itself.
  *
  * s3rver's ListObjectsV2 paging needs `NODE_OPTIONS=--openssl-legacy-provider` on Node 20 (the package's
  * `test` script sets it).
@@ -350,6 +351,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** HEADs an object on s3rver directly (no signature needed there). */
+function upstreamObjectExists(port: number, rawPath: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const head = httpRequest({ host: '127.0.0.1', port, method: 'HEAD', path: rawPath }, (answer) => {
+      answer.resume();
+      resolve(answer.statusCode === 200);
+    });
+    head.on('error', reject);
+    head.end();
+  });
+}
+
 function defaultErrorCode(status: number): string {
   if (status === 503) return 'SlowDown';
   if (status >= 500) return 'InternalError';
@@ -454,6 +467,21 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
         req.resume();
         res.writeHead(204).end();
         return;
+      }
+      // s3rver ignores conditional writes: enforce `If-None-Match: *` on PUT the way S3, R2 and MinIO do (412 when
+      // the object exists), then forward the PUT without it.
+      if (method === 'PUT' && uploadId === null && headerValue(req.headers, 'if-none-match') !== undefined) {
+        if (headerValue(req.headers, 'if-none-match') !== '*') {
+          record.outcome = 'refused';
+          sendError(req, res, 501, 'NotImplemented', 'Only If-None-Match: * is supported on PUT');
+          return;
+        }
+        if (await upstreamObjectExists(upstream.port, rawPath)) {
+          record.outcome = 'refused';
+          sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+          return;
+        }
+        delete req.headers['if-none-match'];
       }
       const fault = faults?.({
         method,

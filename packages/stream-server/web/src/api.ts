@@ -34,6 +34,8 @@ export interface PageApi {
     video: Video;
     upload: UploadInstructions;
   }>;
+  /** URLs for more parts of a multipart upload (at most 100 at a time). */
+  requestParts(id: string, partNumbers: number[]): Promise<Array<{ part_number: number; url: string }>>;
   completeUpload(id: string, parts: UploadedPart[] | undefined): Promise<Video>;
   /** Asks for the stream once: starts generation when it has not started. */
   startStream(id: string): Promise<void>;
@@ -92,6 +94,14 @@ export function createPageApi(options: { base: string; token: () => string | nul
         content_type: file.contentType,
         size_bytes: file.sizeBytes,
       }),
+    requestParts: async (id, partNumbers) =>
+      (
+        await call<{ parts: Array<{ part_number: number; url: string }> }>(
+          'POST',
+          `/api/videos/${id}/upload/parts`,
+          { part_numbers: partNumbers },
+        )
+      ).parts,
     completeUpload: (id, parts) => call('POST', `/api/videos/${id}/upload/complete`, parts ? { parts } : {}),
     startStream: async (id) => {
       await call('GET', `/api/videos/${id}/stream`);

@@ -535,6 +535,7 @@ function start(): void {
           text.textContent = `${Math.floor(fraction * 100)}%`;
         },
         controller.signal,
+        (numbers) => api.requestParts(registered.video.id, numbers),
       );
       text.textContent = 'Finishing…';
       await api.completeUpload(id, parts);

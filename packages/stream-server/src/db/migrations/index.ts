@@ -7,6 +7,7 @@ import * as m0004 from './0004-poster-storyboard.js';
 import * as m0005 from './0005-video-tasks.js';
 import * as m0006 from './0006-video-captions.js';
 import * as m0007 from './0007-source-variant.js';
+import * as m0008 from './0008-orphaned-sources.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
@@ -19,6 +20,7 @@ export const migrationProvider: MigrationProvider = {
       '0005-video-tasks': m0005,
       '0006-video-captions': m0006,
       '0007-source-variant': m0007,
+      '0008-orphaned-sources': m0008,
     };
   },
 };

@@ -8,6 +8,8 @@ import { listVideosByOwner } from '../../videos/videos-repository.js';
 import {
   CompleteUploadBody,
   ImportBody,
+  PartUrls,
+  PartUrlsBody,
   Registered,
   RegisterBody,
   StreamGenerating,
@@ -62,7 +64,7 @@ export function createManageRoutes(deps: {
       responses: {
         201: { description: 'Registered; upload to the instructions, then complete', schema: Registered },
       },
-      errors: [400, 401],
+      errors: [400, 401, 413],
     }),
     async (c) => {
       const body = await parseJsonBody(c, RegisterBody);
@@ -84,7 +86,7 @@ export function createManageRoutes(deps: {
       security: 'service',
       body: ImportBody,
       responses: { 201: { description: 'Registered', schema: Video } },
-      errors: [400, 401, 409],
+      errors: [400, 401, 409, 413],
     }),
     async (c) => {
       const body = await parseJsonBody(c, ImportBody);
@@ -94,6 +96,22 @@ export function createManageRoutes(deps: {
         title: body.title,
       });
       return c.json(toVideoJson(video), 201);
+    },
+  );
+
+  app.post(
+    '/videos/:id/upload/parts',
+    describe({
+      summary: 'URLs for more parts of a multipart upload (at most 100 at a time)',
+      tags: ['management'],
+      security: 'service',
+      body: PartUrlsBody,
+      responses: { 200: { description: 'Presigned part URLs', schema: PartUrls } },
+      errors: [400, 401, 404, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, PartUrlsBody);
+      return c.json(await deps.registry.presignParts(c.req.param('id'), body.part_numbers));
     },
   );
 

@@ -8,6 +8,8 @@ import type { VideoRegistry } from '../../videos/video-registry.js';
 import { listVideosByOwner } from '../../videos/videos-repository.js';
 import {
   CompleteUploadBody,
+  PartUrls,
+  PartUrlsBody,
   Registered,
   StreamGenerating,
   StreamSettled,
@@ -96,7 +98,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       security: 'user',
       body: UserUploadBody,
       responses: { 201: { description: 'Registered; upload, then complete', schema: Registered } },
-      errors: [400, 401, 403],
+      errors: [400, 401, 403, 413],
     }),
     async (c) => {
       const registry = ownUploads();
@@ -107,6 +109,9 @@ export function createUserRoutes(deps: UserRoutesDeps) {
         );
       }
       const body = await parseJsonBody(c, UserUploadBody);
+      if (body.size_bytes === undefined) {
+        throw new BadRequestError('size_bytes is required: the upload URL takes exactly that many bytes.');
+      }
       const { video, upload } = await registry.register({
         ownerId,
         title: body.title,
@@ -114,6 +119,24 @@ export function createUserRoutes(deps: UserRoutesDeps) {
         sizeBytes: body.size_bytes,
       });
       return c.json({ video: toVideoJson(video), upload }, 201);
+    },
+  );
+
+  app.post(
+    '/:id/upload/parts',
+    describe({
+      summary: 'URLs for more parts of your multipart upload (USER_UPLOADS; at most 100 at a time)',
+      tags: ['videos'],
+      security: 'user',
+      body: PartUrlsBody,
+      responses: { 200: { description: 'Presigned part URLs', schema: PartUrls } },
+      errors: [400, 401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      const body = await parseJsonBody(c, PartUrlsBody);
+      return c.json(await registry.presignParts(video.id, body.part_numbers));
     },
   );
 
