@@ -1031,7 +1031,7 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
         cors({
           origin: corsOrigins,
           allowMethods: ['GET', 'HEAD', 'PUT'],
-          allowHeaders: ['Range', 'Authorization', 'Content-Type'],
+          allowHeaders: ['Range', 'Authorization', 'Content-Type', 'If-None-Match'],
           exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
           maxAge: 600,
         }),

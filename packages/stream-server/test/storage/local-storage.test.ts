@@ -87,6 +87,7 @@ describe('local storage routes', () => {
       'Range',
       'Authorization',
       'Content-Type',
+      'If-None-Match',
     ]);
 
     const stranger = await restricted.request(url, {
