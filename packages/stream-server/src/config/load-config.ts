@@ -89,6 +89,9 @@ const envSchema = z
     JOB_MAX_ATTEMPTS: positiveInt(5),
     JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
     JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
+    JOB_TIMEOUT_MAX_SECONDS: positiveInt(4 * 60 * 60),
+    MAX_DURATION_SECONDS: positiveInt(6 * 60 * 60),
+    MAX_PIXELS: positiveInt(4096 * 2304),
     DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
@@ -224,7 +227,11 @@ export interface Config {
     readonly maxAttempts: number;
     readonly timeoutBaseSeconds: number;
     readonly timeoutPerMediaSecond: number;
+    /** Upper bound of any single ffmpeg run's wall-clock limit (`JOB_TIMEOUT_MAX_SECONDS`), in seconds. */
+    readonly timeoutMaxSeconds: number;
   };
+  /** Refuse sources longer than this (`MAX_DURATION_SECONDS`) and pictures larger than this (`MAX_PIXELS`). */
+  readonly limits: { readonly maxDurationSeconds: number; readonly maxPixels: number };
   /**
    * Seconds a database connection attempt or query may take (`DATABASE_TIMEOUT_SECONDS`) before it is an error
    * (the API answers 503): a network partition must not hang requests.
@@ -339,7 +346,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxAttempts: e.JOB_MAX_ATTEMPTS,
       timeoutBaseSeconds: e.JOB_TIMEOUT_BASE_SECONDS,
       timeoutPerMediaSecond: e.JOB_TIMEOUT_PER_MEDIA_SECOND,
+      timeoutMaxSeconds: e.JOB_TIMEOUT_MAX_SECONDS,
     },
+    limits: { maxDurationSeconds: e.MAX_DURATION_SECONDS, maxPixels: e.MAX_PIXELS },
     databaseTimeoutSeconds: e.DATABASE_TIMEOUT_SECONDS,
     streamRetryAfterSeconds: e.STREAM_RETRY_AFTER_SECONDS,
     pregenerate: e.PREGENERATE,

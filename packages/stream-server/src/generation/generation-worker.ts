@@ -42,7 +42,7 @@ import {
 export interface GenerationWorkerDeps {
   db: Db;
   storage: Storage;
-  config: Pick<Config, 'worker' | 'media' | 'dataDir'>;
+  config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits'>;
   logger: Logger;
   /** Defaults to `<hostname>:<pid>:<random>`. */
   workerId?: string;
@@ -246,6 +246,7 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
         uploadConcurrency: config.media.uploadConcurrency,
+        limits: config.limits,
         // A retry goes the careful way: probe first, then remux (decision 0010).
         optimisticCopy: job.attempt === 1,
         timeoutMs: (probedSeconds: number | null) => jobTimeoutMs(config.worker, probedSeconds ?? 3600),

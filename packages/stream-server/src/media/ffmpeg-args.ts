@@ -99,6 +99,8 @@ export interface HlsPlan {
   /** Output frame size when transcoding video (even numbers); unknown → the input size rounded down to even. */
   width?: number | undefined;
   height?: number | undefined;
+  /** When transcoding video: at most this many frames per second (for sources faster than browsers play). */
+  maxFrameRate?: number | undefined;
 }
 
 export interface HlsArgsOptions extends InputOptions {
@@ -175,7 +177,7 @@ function videoArgs(options: HlsArgsOptions, segmentSeconds: number): string[] {
     '-pix_fmt',
     'yuv420p',
     '-vf',
-    `scale=${size}`,
+    plan.maxFrameRate === undefined ? `scale=${size}` : `scale=${size},fps=${plan.maxFrameRate}`,
     // Keep the input's timestamps; never synthesize a constant rate from a bogus r_frame_rate (browser WebM).
     '-fps_mode',
     'vfr',

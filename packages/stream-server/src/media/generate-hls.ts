@@ -19,6 +19,7 @@ import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from '.
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
 import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
+import { checkMediaLimits, durationLimitError, playlistFrameRate, type MediaLimits } from './media-limits.js';
 import { readMp4Tracks } from './mp4-tracks.js';
 import {
   copyPlanFromIndex,
@@ -108,6 +109,11 @@ export interface GenerateHlsOptions {
    * skipped anyway for sources the storage declares as non-MP4.
    */
   optimisticCopy?: boolean;
+  /**
+   * Sources longer or larger than these are refused (permanent `unsupported`) before anything is published: by the
+   * MP4 index or the probe, and while ffmpeg reads when the duration is not known up front. Default: no limits.
+   */
+  limits?: MediaLimits | undefined;
   signal?: AbortSignal;
   onProgress?(progress: GenerateHlsProgress): void;
   /**
@@ -181,7 +187,7 @@ function describeOutput(
     codecs: codecsFor({ video, audio }),
     width: video?.width ?? null,
     height: video?.height ?? null,
-    frameRate: video && fps !== undefined && fps > 0 ? Math.round(fps * 1000) / 1000 : null,
+    frameRate: video ? playlistFrameRate(fps) : null,
   };
 }
 
@@ -333,7 +339,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     const indexPlan =
       optimistic === undefined
         ? undefined
-        : copyPlanFromIndex(await readMp4Tracks(options.sourceUrl, { signal: job.signal }));
+        : copyPlanFromIndex(await readMp4Tracks(options.sourceUrl, { signal: job.signal }), options.limits);
     throwIfFailed();
 
     let probe: ProbeResult | undefined;
@@ -350,6 +356,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
         probeChecked = runProbe()
           .then((result) => {
             probe = result;
+            checkMediaLimits(result, options.limits);
             const probedPlan = choosePlan(result);
             logger.info({ plan: probedPlan, probe: result }, 'hls generation: probed source');
             if (!samePlan(probedPlan, plan)) throw indexDisagreement(probedPlan);
@@ -359,6 +366,7 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
     } else {
       probe = await runProbe();
       throwIfFailed();
+      checkMediaLimits(probe, options.limits);
       plan = choosePlan(probe);
     }
     const probedSeconds = () => probe?.durationSeconds ?? null;
@@ -571,6 +579,9 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
 
     // ---- run ffmpeg (or keep the adopted optimistic copy) -------------------------------------------------------
     onFfmpegProgress = (seconds) => {
+      // A duration the source did not state up front (WebM written live), or one its index understated.
+      const limits = options.limits;
+      if (limits && seconds > limits.maxDurationSeconds + 1) fail(durationLimitError(seconds, limits));
       encodedSeconds = seconds;
       report(storedFraction());
     };

@@ -14,6 +14,7 @@ import { codecsFor, measureBandwidth, targetDurationOf } from './hls-codecs.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';
 import { createJobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
+import { playlistFrameRate } from './media-limits.js';
 import { probeMedia, type ProbeResult } from './probe-media.js';
 import {
   alignmentTolerance,
@@ -101,7 +102,7 @@ function defaultTimeoutMs(durationSeconds: number): number {
 }
 
 function roundFrameRate(fps: number | undefined): number | null {
-  return fps !== undefined && fps > 0 ? Math.round(fps * 1000) / 1000 : null;
+  return playlistFrameRate(fps);
 }
 
 function storageFailure(cause: unknown): MediaError {

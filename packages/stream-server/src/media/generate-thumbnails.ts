@@ -30,6 +30,8 @@ export interface GenerateThumbnailsOptions {
   readTimeoutSeconds?: number;
   signal?: AbortSignal;
   logger?: HlsLogger;
+  /** Told why a part could not be made (it is also logged, and left out of the result). */
+  onFailure?(part: 'poster' | 'storyboard', error: unknown): void;
 }
 
 /** Storage keys of what was made; `null` for what could not be made. */
@@ -131,10 +133,12 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     // One after the other: the machine is shared with segment work of other jobs.
     result.posterKey = await poster().catch((error: unknown) => {
       logger.warn({ err: error }, 'thumbnails: the poster could not be made; going on without it');
+      options.onFailure?.('poster', error);
       return null;
     });
     result.storyboardKey = await storyboard().catch((error: unknown) => {
       logger.warn({ err: error }, 'thumbnails: the storyboard could not be made; going on without it');
+      options.onFailure?.('storyboard', error);
       return null;
     });
     return result;

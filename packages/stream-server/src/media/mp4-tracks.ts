@@ -24,6 +24,13 @@ export interface Mp4Track {
     | undefined;
   /** channelcount field of the audio sample entry (for soun tracks). */
   channelCount?: number | undefined;
+  /** For vide tracks: the picture size the visual sample entry states. */
+  width?: number | undefined;
+  height?: number | undefined;
+  /** For avc1/avc3: `AVCLevelIndication` of the avcC (level_idc: 31 = level 3.1). */
+  levelIdc?: number | undefined;
+  /** The movie's duration in seconds (`mvhd` duration over its timescale), when it states one. */
+  movieDurationSeconds?: number | undefined;
 }
 
 export interface ReadMp4TracksOptions {
@@ -377,13 +384,18 @@ function parseTrak(data: Uint8Array, trak: Box, index: number, movieMatrix: Matr
   const entry = boxAt(data, stsd.body + 8, stsd.end);
   track.sampleEntry = entry.type;
 
+  if (handler === 'vide' && entry.end - entry.body >= 78) {
+    // VisualSampleEntry: reserved (6), data_reference_index (2), pre_defined/reserved (16), width (2), height (2).
+    track.width = u16(data, entry.body + 24);
+    track.height = u16(data, entry.body + 26);
+  }
   if (handler === 'vide' && (entry.type === 'avc1' || entry.type === 'avc3')) {
     // VisualSampleEntry: 78 bytes of fixed fields (through depth and pre_defined), then boxes.
-    const h264 = orUndefined(() => {
-      const avcC = childOf(data, entry, 'avcC', entry.body + 78);
-      return avcC && parseAvcC(data, avcC);
-    });
+    const avcC = orUndefined(() => childOf(data, entry, 'avcC', entry.body + 78));
+    const h264 = orUndefined(() => avcC && parseAvcC(data, avcC));
     if (h264) track.h264 = h264;
+    // AVCDecoderConfigurationRecord: configurationVersion, profile, compatibility, level.
+    if (avcC && avcC.end - avcC.body >= 4) track.levelIdc = u8(data, avcC.body + 3);
   } else if (handler === 'soun') {
     const layout = audioLayout(data, entry, stsdVersion);
     if (layout) {
@@ -400,6 +412,17 @@ function parseTrak(data: Uint8Array, trak: Box, index: number, movieMatrix: Matr
   return track;
 }
 
+/** An `mvhd`'s duration in seconds; `undefined` when it has no timescale or says "unknown" (all ones). */
+function movieDuration(data: Uint8Array, mvhd: Box): number | undefined {
+  // version/flags (4); version 0: creation (4), modification (4), timescale (4), duration (4); version 1: 8, 8, 4, 8.
+  const version = u8(data, mvhd.body);
+  const timescale = u32(data, mvhd.body + (version === 1 ? 20 : 12));
+  const high = version === 1 ? u32(data, mvhd.body + 24) : 0;
+  const low = u32(data, mvhd.body + (version === 1 ? 28 : 16));
+  if (timescale === 0 || low === 0xffffffff) return undefined;
+  return (high * 2 ** 32 + low) / timescale;
+}
+
 /**
  * Reads the tracks of a complete `moov` box (header included). `undefined` when it is malformed, has no `mvhd`
  * ahead of its tracks, or describes a fragmented file (`mvex`). Pure.
@@ -409,6 +432,7 @@ export function parseMoov(moov: Uint8Array): Mp4Track[] | undefined {
     const root = boxAt(moov, 0, moov.length);
     if (root.type !== 'moov' || root.end !== moov.length) return undefined;
     let movieMatrix: Matrix | undefined;
+    let movieDurationSeconds: number | undefined;
     const tracks: Mp4Track[] = [];
     for (const box of boxesIn(moov, root.body, root.end)) {
       if (box.type === 'mvex') return undefined;
@@ -416,11 +440,13 @@ export function parseMoov(moov: Uint8Array): Mp4Track[] | undefined {
         // ffmpeg combines each tkhd with the mvhd read before it: one, ahead of the tracks, is the only clear case.
         if (movieMatrix || tracks.length > 0) return undefined;
         movieMatrix = matrixOf(moov, box, 36, 48);
+        movieDurationSeconds = movieDuration(moov, box);
       } else if (box.type === 'trak') {
         if (!movieMatrix) return undefined;
         tracks.push(parseTrak(moov, box, tracks.length, movieMatrix));
       }
     }
+    if (movieDurationSeconds !== undefined) for (const track of tracks) track.movieDurationSeconds = movieDurationSeconds;
     return movieMatrix ? tracks : undefined;
   });
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaPlan } from './choose-plan.js';
 import type { Mp4Track } from './mp4-tracks.js';
+import { COPY_MAX_H264_LEVEL, COPY_MAX_PIXELS, type MediaLimits } from './media-limits.js';
 import { StreamAction } from './ffmpeg-args.js';
 import type { MediaProcess } from './run-ffmpeg.js';
 
@@ -38,10 +39,18 @@ const PLAYABLE_AAC_OBJECT_TYPES = new Set([2, 5, 29]);
 /** `objectTypeIndication` of MPEG-4 audio in an `esds`. */
 const MPEG4_AUDIO = 0x40;
 
-/** True when ffmpeg would copy this track as H.264 that browsers play: upright, 8-bit 4:2:0, one sample entry. */
+/**
+ * True when ffmpeg would copy this track as H.264 that browsers play: upright, 8-bit 4:2:0, one sample entry, level
+ * 5.2 or lower, at most 4096×2304 (its frame rate is the probe's to check).
+ */
 function isPlayableH264Track(track: Mp4Track): boolean {
   const h264 = track.h264;
   return (
+    track.levelIdc !== undefined &&
+    track.levelIdc <= COPY_MAX_H264_LEVEL &&
+    track.width !== undefined &&
+    track.height !== undefined &&
+    track.width * track.height <= COPY_MAX_PIXELS &&
     (track.sampleEntry === 'avc1' || track.sampleEntry === 'avc3') &&
     track.sampleEntryCount === 1 &&
     !track.rotated &&
@@ -72,9 +81,13 @@ function isPlayableAacTrack(track: Mp4Track): boolean {
  * when it cannot vouch for one. It vouches when the file's first tracks are at most one video track (upright H.264
  * 8-bit 4:2:0) and at most one audio track (AAC LC/HE, mono or stereo), in either order and at least one of
  * them, and no other video or audio track follows (tracks of other kinds after them — timecode, chapters — change
- * nothing ffmpeg maps). Anything else is left to the probe (decision 0010).
+ * nothing ffmpeg maps). Anything else is left to the probe (decision 0010). With `limits`, it also vouches only
+ * for a file whose index states a duration and a picture size within them: the probe refuses the others.
  */
-export function copyPlanFromIndex(tracks: readonly Mp4Track[] | undefined): MediaPlan | undefined {
+export function copyPlanFromIndex(
+  tracks: readonly Mp4Track[] | undefined,
+  limits?: MediaLimits,
+): MediaPlan | undefined {
   if (!tracks) return undefined;
   const media = tracks.filter((track) => track.handler === 'vide' || track.handler === 'soun');
   const videos = media.filter((track) => track.handler === 'vide');
@@ -86,6 +99,11 @@ export function copyPlanFromIndex(tracks: readonly Mp4Track[] | undefined): Medi
   if (media.length === 0 || videos.length > 1 || audios.length > 1 || !leading) return undefined;
   if (video && !isPlayableH264Track(video)) return undefined;
   if (audio && !isPlayableAacTrack(audio)) return undefined;
+  if (limits) {
+    const duration = media[0]?.movieDurationSeconds;
+    if (duration === undefined || duration > limits.maxDurationSeconds) return undefined;
+    if (video && (video.width ?? Infinity) * (video.height ?? Infinity) > limits.maxPixels) return undefined;
+  }
   return {
     video: video ? StreamAction.Copy : StreamAction.None,
     audio: audio ? StreamAction.Copy : StreamAction.None,
@@ -103,7 +121,8 @@ export function samePlan(a: MediaPlan, b: MediaPlan): boolean {
     a.videoStreamIndex === b.videoStreamIndex &&
     a.audioStreamIndex === b.audioStreamIndex &&
     a.width === b.width &&
-    a.height === b.height
+    a.height === b.height &&
+    a.maxFrameRate === b.maxFrameRate
   );
 }
 

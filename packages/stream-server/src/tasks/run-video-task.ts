@@ -55,7 +55,11 @@ export async function runVideoTask(claim: ClaimedTask, ctx: VideoTaskContext): P
   }
 }
 
-/** Poster and storyboard (docs/decisions/0008-posters-and-storyboards.md): never fails, leaves out what it cannot make. */
+/**
+ * Poster and storyboard (docs/decisions/0008-posters-and-storyboards.md): a storyboard that cannot be made is left
+ * out, but a video with a picture is not left without a poster silently: the task fails with the reason (logged,
+ * retried with backoff, then recorded as the task's error).
+ */
 async function runThumbnails(
   claim: ClaimedTask,
   video: VideoRow,
@@ -69,6 +73,7 @@ async function runThumbnails(
     claim.task.id,
   );
   return storeThenApply(claim, ctx, outputPrefix, async () => {
+    let posterFailure: unknown;
     const thumbnails = await generateThumbnails({
       sourceUrl,
       outputPrefix,
@@ -79,8 +84,18 @@ async function runThumbnails(
       timeoutMs: jobTimeoutMs(ctx.config.worker, durationSeconds),
       signal: ctx.signal,
       logger: ctx.log,
+      onFailure: (part, error) => {
+        if (part === 'poster') posterFailure = error;
+      },
     });
     ctx.signal.throwIfAborted();
+    if (thumbnails.posterKey === null) {
+      const reason = posterFailure instanceof Error ? posterFailure.message.split('\n')[0] : 'no poster was written';
+      throw new MediaError('ffmpeg_failed', `The poster could not be made: ${reason}`, {
+        permanent: false,
+        cause: posterFailure,
+      });
+    }
     // The task first: it is only ours to apply while we hold it and its run is current. Either way nothing points
     // at the folder once `false` comes back (a done task of an ended run is dropped with it).
     return ctx.db
@@ -159,7 +174,7 @@ async function runRendition(
       ffprobePath: ctx.config.media.ffprobePath,
       uploadConcurrency: ctx.config.media.uploadConcurrency,
       // A rung is a full encode: allow twice a generation's time.
-      timeoutMs: 2 * jobTimeoutMs(ctx.config.worker, durationSeconds),
+      timeoutMs: jobTimeoutMs(ctx.config.worker, durationSeconds, 2),
       signal: ctx.signal,
       logger: ctx.log,
     });

@@ -98,6 +98,10 @@ function videoTrack(index: number, details: Partial<Mp4Track> = {}): Mp4Track {
     sampleEntryCount: 1,
     rotated: false,
     h264: h264(66), // x264 -preset ultrafast: no CABAC, no 8x8 transform → Constrained Baseline
+    width: expect.any(Number),
+    height: expect.any(Number),
+    levelIdc: expect.any(Number),
+    movieDurationSeconds: expect.any(Number),
     ...details,
   };
 }
@@ -112,6 +116,7 @@ function aacTrack(index: number, channels: number, details: Partial<Mp4Track> = 
     // ffmpeg's MP4 writer puts the ISO-reserved 2 in channelcount whatever the layout (only MOV has the real one).
     channelCount: 2,
     aac: { objectTypeIndication: 0x40, audioObjectType: 2, channelConfiguration: channels },
+    movieDurationSeconds: expect.any(Number),
     ...details,
   };
 }
@@ -250,7 +255,7 @@ describe('readMp4Tracks on files written by ffmpeg', () => {
     [
       'HEVC + AAC',
       () => media('hevc-mp4'),
-      [videoTrack(0, { sampleEntry: 'hvc1', h264: undefined }), aacTrack(1, 2)],
+      [videoTrack(0, { sampleEntry: 'hvc1', h264: undefined, levelIdc: undefined }), aacTrack(1, 2)],
     ],
     ['AAC alone (m4a)', () => media('audio-only-m4a'), [aacTrack(0, 2)]],
     ['High profile', async () => encoded('high.mp4'), [videoTrack(0, { h264: h264(100) }), aacTrack(1, 2)]],
@@ -717,5 +722,23 @@ describe('parseEsds', () => {
     expect(
       parseEsds(Uint8Array.from([1, 0, 0, 0, ...descriptor(3, [0, 1, 0, ...decoderConfig(0x40, [])])])),
     ).toBe(undefined);
+  });
+});
+
+describe('readMp4Tracks: what the limits are checked against', () => {
+  it('reads the picture size, the H.264 level and the movie duration', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mp4-limits-'));
+    try {
+      const file = join(dir, 'level.mp4');
+      await runTestFfmpeg([
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=3'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-level', '4.1', file],
+      ]);
+      const [video] = (await readMp4Tracks(file)) ?? [];
+      expect(video).toMatchObject({ width: 320, height: 240, levelIdc: 41 });
+      expect(video?.movieDurationSeconds).toBeCloseTo(3, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

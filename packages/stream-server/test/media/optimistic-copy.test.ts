@@ -117,6 +117,10 @@ describe('copyPlanFromIndex', () => {
       sampleEntryCount: 1,
       rotated: false,
       h264: { profileIdc: 100, chromaFormatIdc: 1, bitDepthLuma: 8, bitDepthChroma: 8, ...h264 },
+      width: 1280,
+      height: 720,
+      levelIdc: 31,
+      movieDurationSeconds: 60,
       ...overrides,
     }) satisfies Mp4Track;
   const audio = (overrides: Partial<Mp4Track> = {}, aac: Partial<NonNullable<Mp4Track['aac']>> = {}) =>
@@ -128,6 +132,7 @@ describe('copyPlanFromIndex', () => {
       rotated: false,
       channelCount: 2,
       aac: { objectTypeIndication: 0x40, audioObjectType: 2, channelConfiguration: 2, ...aac },
+      movieDurationSeconds: 60,
       ...overrides,
     }) satisfies Mp4Track;
 
