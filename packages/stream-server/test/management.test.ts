@@ -26,6 +26,7 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     server = await startTestServer(variant, {
       MULTIPART_THRESHOLD_BYTES: String(6 * 1024 * 1024),
       MULTIPART_PART_BYTES: String(5 * 1024 * 1024),
+      CORS_ORIGINS: 'https://app.example',
     });
     manage = api(server, server.serviceApiKey);
     alice = api(server, await server.mintUserToken('alice'));
@@ -166,18 +167,22 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     expect((await wrong('/api/manage/videos?owner_id=alice')).status).toBe(401);
   });
 
-  it('answers CORS preflights for the player on another origin', async () => {
-    const response = await fetch(`${server.url}/api/videos/00000000-0000-4000-8000-000000000000/stream`, {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'https://app.example',
-        'access-control-request-method': 'GET',
-        'access-control-request-headers': 'authorization,range',
-      },
-    });
+  it('answers CORS preflights for the player on a configured origin, and for no other', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/api/videos/00000000-0000-4000-8000-000000000000/stream`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization,range',
+        },
+      });
+    const response = await preflight('https://app.example');
     expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    const other = await preflight('https://elsewhere.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('reports health and readiness', async () => {
