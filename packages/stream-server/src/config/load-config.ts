@@ -92,6 +92,7 @@ const envSchema = z
     JOB_TIMEOUT_MAX_SECONDS: positiveInt(4 * 60 * 60),
     MAX_DURATION_SECONDS: positiveInt(6 * 60 * 60),
     MAX_PIXELS: positiveInt(4096 * 2304),
+    MIN_FREE_DISK_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
     DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
@@ -233,6 +234,11 @@ export interface Config {
   /** Refuse sources longer than this (`MAX_DURATION_SECONDS`) and pictures larger than this (`MAX_PIXELS`). */
   readonly limits: { readonly maxDurationSeconds: number; readonly maxPixels: number };
   /**
+   * Free bytes the data folder must keep (`MIN_FREE_DISK_BYTES`): generation waits (retried) below it, and
+   * `/readyz` reports the disk as not ready. 0 turns the check off.
+   */
+  readonly minFreeDiskBytes: number;
+  /**
    * Seconds a database connection attempt or query may take (`DATABASE_TIMEOUT_SECONDS`) before it is an error
    * (the API answers 503): a network partition must not hang requests.
    */
@@ -349,6 +355,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMaxSeconds: e.JOB_TIMEOUT_MAX_SECONDS,
     },
     limits: { maxDurationSeconds: e.MAX_DURATION_SECONDS, maxPixels: e.MAX_PIXELS },
+    minFreeDiskBytes: e.MIN_FREE_DISK_BYTES,
     databaseTimeoutSeconds: e.DATABASE_TIMEOUT_SECONDS,
     streamRetryAfterSeconds: e.STREAM_RETRY_AFTER_SECONDS,
     pregenerate: e.PREGENERATE,

@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPool
 import pg from 'pg';
 
 import type { DatabaseConfig } from '../config/load-config.js';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { embeddedDatabaseError, isDatabaseUnavailable } from './database-errors.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { DatabaseSchema } from './schema.js';
@@ -72,7 +72,9 @@ export async function createDatabase(
   } else {
     await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(config.dataDir);
+    const pglite = await PGlite.create(config.dataDir).catch((error: unknown) => {
+      throw embeddedDatabaseError(error, config.dataDir);
+    });
     // PGlite unpacks a fresh database with its files at 0666, whatever the umask: take group and other access away
     // (also from a data folder made by an older version). Files PostgreSQL makes later are 0600 already.
     await removeGroupAndOtherAccess(config.dataDir);

@@ -55,3 +55,29 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 
 /** `Retry-After` of a 503 answered while the database is out of reach. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Emscripten's errno numbers (PGlite's file system errors carry these, not Node's codes). */
+const EMSCRIPTEN_ERRNO: Readonly<Record<number, { code: string; text: string }>> = {
+  2: { code: 'EACCES', text: 'permission denied' },
+  19: { code: 'EDQUOT', text: 'disk quota exceeded' },
+  29: { code: 'EIO', text: 'input/output error' },
+  44: { code: 'ENOENT', text: 'no such file or directory' },
+  51: { code: 'ENOSPC', text: 'no space left on device' },
+  63: { code: 'EPERM', text: 'operation not permitted' },
+  69: { code: 'EROFS', text: 'read-only file system' },
+};
+
+/**
+ * Turns what PGlite throws when it cannot open its files into an `Error` with a message and a Node-style `code`:
+ * its file system errors are plain objects (`{ name: 'ErrnoError', errno: 51 }`) that print as `[object Object]`.
+ */
+export function embeddedDatabaseError(error: unknown, dataDir: string): Error {
+  if (error instanceof Error && typeof error.message === 'string' && error.message !== '') return error;
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  const known = typeof errno === 'number' ? EMSCRIPTEN_ERRNO[errno] : undefined;
+  const what = known ? `${known.text} (${known.code})` : `${JSON.stringify(error) ?? String(error)}`;
+  return Object.assign(
+    new Error(`The embedded database in ${dataDir} could not be opened: ${what}.`, { cause: error }),
+    known ? { code: known.code } : {},
+  );
+}

@@ -27,6 +27,7 @@ import {
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../videos/video-json.js';
 import { backoffSeconds } from './backoff.js';
+import { diskFullError, diskStatus, isNoSpaceError } from './disk-space.js';
 import { jobTimeoutMs } from './job-timeout.js';
 import {
   claimNextGeneration,
@@ -42,7 +43,7 @@ import {
 export interface GenerationWorkerDeps {
   db: Db;
   storage: Storage;
-  config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits'>;
+  config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits' | 'minFreeDiskBytes'>;
   logger: Logger;
   /** Defaults to `<hostname>:<pid>:<random>`. */
   workerId?: string;
@@ -232,6 +233,12 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
       if (source.size === 0) {
         throw new MediaError(MediaErrorCode.InvalidInput, 'The uploaded file is empty.', { permanent: true });
       }
+      // A full disk is not the video's fault: wait (retried with backoff) rather than fail it on a short output.
+      const disk = await diskStatus(config.dataDir, config.minFreeDiskBytes);
+      if (disk.low) {
+        log.error({ freeBytes: disk.freeBytes, minFreeBytes: config.minFreeDiskBytes }, disk.description);
+        throw diskFullError();
+      }
       // A previous attempt may have died half-way: start from an empty prefix.
       await deps.storage.deletePrefix(outputPrefix);
       const sourceUrl = await deps.storage.presignGet(video.source_key, {
@@ -247,6 +254,17 @@ export function createGenerationWorker(deps: GenerationWorkerDeps): GenerationWo
         ffprobePath: config.media.ffprobePath,
         uploadConcurrency: config.media.uploadConcurrency,
         limits: config.limits,
+        classifyFailure: async (error) => {
+          if (isNoSpaceError(error)) {
+            log.error({ err: error }, 'disk full: no space left on device during generation');
+            return diskFullError(error);
+          }
+          // ffmpeg exits 0 when it cannot write (a short output): a low disk now is the likelier cause.
+          const now = await diskStatus(config.dataDir, config.minFreeDiskBytes);
+          if (!now.low) return error;
+          log.error({ err: error, freeBytes: now.freeBytes }, now.description);
+          return diskFullError(error);
+        },
         // A retry goes the careful way: probe first, then remux (decision 0010).
         optimisticCopy: job.attempt === 1,
         timeoutMs: (probedSeconds: number | null) => jobTimeoutMs(config.worker, probedSeconds ?? 3600),

@@ -114,6 +114,11 @@ export interface GenerateHlsOptions {
    * MP4 index or the probe, and while ffmpeg reads when the duration is not known up front. Default: no limits.
    */
   limits?: MediaLimits | undefined;
+  /**
+   * Looks at a failure before anything is cleaned up (the output is still in storage and the temp folder), and
+   * may answer another error instead: the worker turns a failure on a full disk into a transient one.
+   */
+  classifyFailure?(error: MediaError): MediaError | Promise<MediaError>;
   signal?: AbortSignal;
   onProgress?(progress: GenerateHlsProgress): void;
   /**
@@ -695,8 +700,12 @@ export async function generateHls(options: GenerateHlsOptions): Promise<Generate
       ...output,
     };
   } catch (caught) {
-    const error = job.firstError ?? unexpectedFailure(caught);
+    let error = job.firstError ?? unexpectedFailure(caught);
     fail(error);
+    if (options.classifyFailure && error.code !== 'aborted') {
+      const original = error;
+      error = await Promise.resolve(options.classifyFailure(original)).catch(() => original);
+    }
     stopWatching();
     await ffmpeg?.result.catch(() => undefined);
     await optimistic?.discard();

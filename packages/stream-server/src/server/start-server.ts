@@ -17,6 +17,7 @@ import { acquireProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { removeOrphanedTempDirs } from '../generation/generation-worker.js';
+import { diskStatus } from '../generation/disk-space.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
@@ -199,7 +200,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         rateLimits: config.rateLimits,
         trustProxy: config.trustProxy,
         presignTtlSeconds: config.presignTtlSeconds,
-        readiness: { database: () => database.ping(), storage: () => storage.ping() },
+        readiness: {
+          database: () => database.ping(),
+          storage: () => storage.ping(),
+          // The data folder (embedded database, local objects, generation's temp files) has room left.
+          ...(config.minFreeDiskBytes > 0
+            ? {
+                disk: async () => {
+                  const disk = await diskStatus(config.dataDir, config.minFreeDiskBytes);
+                  if (disk.low) throw new Error(disk.description);
+                },
+              }
+            : {}),
+        },
         metrics: config.metricsEnabled ? metrics : undefined,
         mounts:
           'routes' in storage

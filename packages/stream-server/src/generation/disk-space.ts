@@ -1,0 +1,68 @@
+import fs from 'node:fs/promises';
+
+import { MediaError } from '../media/media-error.js';
+
+/** Bytes an unprivileged process may still write on the file system that holds `dir` (or its nearest parent). */
+export async function freeDiskBytes(dir: string): Promise<number> {
+  let at = dir;
+  for (;;) {
+    try {
+      const stats = await fs.statfs(at);
+      return Number(stats.bavail) * Number(stats.bsize);
+    } catch (error) {
+      const parent = at.replace(/\/[^/]*\/?$/, '') || '/';
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;
+      at = parent;
+    }
+  }
+}
+
+/** `1.5 GiB`, `300.0 MiB`, `12 KiB`: a readable size. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** What the disk under `dir` looks like against `minFreeBytes`; `low` is never true when the check is off (0). */
+export async function diskStatus(
+  dir: string,
+  minFreeBytes: number,
+): Promise<{ freeBytes: number; low: boolean; description: string }> {
+  const freeBytes = await freeDiskBytes(dir);
+  const low = minFreeBytes > 0 && freeBytes < minFreeBytes;
+  return {
+    freeBytes,
+    low,
+    description: `disk full: ${formatBytes(freeBytes)} free under ${dir}, below MIN_FREE_DISK_BYTES (${formatBytes(minFreeBytes)})`,
+  };
+}
+
+/** True when `error` (or one of its causes) is the file system's "no space left" (ENOSPC) or "quota exceeded". */
+export function isNoSpaceError(error: unknown, depth = 0): boolean {
+  if (depth > 6 || typeof error !== 'object' || error === null) return false;
+  const { code, message, cause, details } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    details?: { stderrTail?: unknown; cause?: unknown };
+  };
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  const texts = [message, details?.stderrTail].filter((text): text is string => typeof text === 'string');
+  if (texts.some((text) => /No space left on device|ENOSPC|Disk quota exceeded/i.test(text))) return true;
+  return isNoSpaceError(cause, depth + 1) || isNoSpaceError(details?.cause, depth + 1);
+}
+
+/** The transient failure of generation on a full disk: the video is not to blame, so it is retried. */
+export function diskFullError(cause?: unknown): MediaError {
+  return new MediaError(
+    'storage',
+    'The server ran out of disk space while preparing the video. It will be tried again.',
+    { permanent: false, cause },
+  );
+}
