@@ -195,7 +195,7 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
 
   beforeAll(async () => {
     mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
-    server = await startTestServer(variant, { PLAYBACK_SECRET });
+    server = await startTestServer(variant, { PLAYBACK_SECRET, CORS_ORIGINS: '*' });
     alice = api(server, await server.mintUserToken('alice'));
     bob = api(server, await server.mintUserToken('bob'));
     service = api(server, server.serviceApiKey);

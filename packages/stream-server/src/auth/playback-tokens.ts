@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
-import { UnauthorizedError } from '../http/errors.js';
+import { UnauthenticatedError } from '../errors/domain-error.js';
 
 const AUDIENCE = 'notetaker-playback';
 
@@ -12,7 +12,7 @@ export interface PlaybackGrant {
 
 export interface PlaybackTokens {
   mint(grant: PlaybackGrant, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }>;
-  /** The grant of a valid token; throws `UnauthorizedError` for an invalid or expired one. */
+  /** The grant of a valid token; throws `UnauthenticatedError` for an invalid or expired one. */
   verify(token: string): Promise<PlaybackGrant>;
 }
 
@@ -44,15 +44,15 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
           currentDate: clock(),
         });
         if (typeof payload.sub !== 'string' || typeof payload['vid'] !== 'string') {
-          throw new UnauthorizedError('The playback token is not valid.');
+          throw new UnauthenticatedError('The playback token is not valid.');
         }
         return { userId: payload.sub, videoId: payload['vid'] };
       } catch (error) {
-        if (error instanceof UnauthorizedError) throw error;
+        if (error instanceof UnauthenticatedError) throw error;
         if (error instanceof joseErrors.JWTExpired) {
-          throw new UnauthorizedError('The playback link has expired; ask /stream for a fresh one.');
+          throw new UnauthenticatedError('The playback link has expired; ask /stream for a fresh one.');
         }
-        throw new UnauthorizedError('The playback token is not valid.', { cause: error });
+        throw new UnauthenticatedError('The playback token is not valid.', { cause: error });
       }
     },
   };

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
-import { UnauthorizedError } from '../http/errors.js';
+import { UnauthenticatedError } from '../errors/domain-error.js';
 
 export interface UserTokenSettings {
   /** HS256 shared secret (the host app's backend signs with the same secret). */
@@ -13,7 +13,7 @@ export interface UserTokenSettings {
 }
 
 export interface UserTokenVerifier {
-  /** The user id (`sub`) of a valid token; throws `UnauthorizedError` otherwise. */
+  /** The user id (`sub`) of a valid token; throws `UnauthenticatedError` otherwise. */
   verify(token: string): Promise<string>;
 }
 
@@ -46,13 +46,13 @@ export function createUserTokenVerifier(settings: UserTokenSettings): UserTokenV
         const { payload } =
           typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
         if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
-          throw new UnauthorizedError('The token has no usable subject (sub).');
+          throw new UnauthenticatedError('The token has no usable subject (sub).');
         }
         return payload.sub;
       } catch (error) {
-        if (error instanceof UnauthorizedError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The token has expired.');
-        throw new UnauthorizedError('The token is not valid.', { cause: error });
+        if (error instanceof UnauthenticatedError) throw error;
+        if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The token has expired.');
+        throw new UnauthenticatedError('The token is not valid.', { cause: error });
       }
     },
   };

@@ -1,6 +1,6 @@
 import type { Db } from '../db/create-database.js';
 import type { VideoCaptionRow, VideoRow } from '../db/schema.js';
-import { ApiError, ApiErrorCode, BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
+import { DomainError, ErrorCode, InvalidInputError, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
 import { storageKeys } from '../videos/video-json.js';
 import { deleteCaption, findCaption, upsertCaption } from './captions-repository.js';
@@ -38,7 +38,7 @@ export function toCaptionJson(row: VideoCaptionRow): CaptionJson {
 export function requireLanguage(tag: string): string {
   const language = canonicalLanguage(tag);
   if (!language) {
-    throw new BadRequestError(
+    throw new InvalidInputError(
       `${JSON.stringify(tag)} is not a BCP-47 language tag (e.g. en, pt-BR, zh-Hant, es-419).`,
     );
   }
@@ -50,16 +50,14 @@ function checkLabel(label: string | undefined): string | undefined {
   const trimmed = label.trim();
   // eslint-disable-next-line no-control-regex
   if (trimmed.length === 0 || trimmed.length > MAX_CAPTION_LABEL || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new BadRequestError(`label must be 1–${MAX_CAPTION_LABEL} characters without control characters.`);
+    throw new InvalidInputError(`label must be 1–${MAX_CAPTION_LABEL} characters without control characters.`);
   }
   return trimmed;
 }
 
 /** 413 for a caption file over {@link MAX_CAPTION_BYTES}. */
-export function captionTooLarge(): ApiError {
-  return new ApiError(
-    413,
-    ApiErrorCode.PayloadTooLarge,
+export function captionTooLarge(): DomainError {
+  return new DomainError(ErrorCode.PayloadTooLarge,
     `A caption file may be at most ${MAX_CAPTION_BYTES / 1024 / 1024} MiB.`,
   );
 }
@@ -87,7 +85,7 @@ export async function saveCaption(
     text = checkWebVtt(input.body).text;
   } catch (error) {
     if (error instanceof WebVttError)
-      throw new BadRequestError(`The captions are not valid WebVTT. ${error.message}.`);
+      throw new InvalidInputError(`The captions are not valid WebVTT. ${error.message}.`);
     throw error;
   }
 
@@ -110,7 +108,7 @@ export async function saveCaption(
     if (!existed) await deps.storage.deleteObject(key).catch(() => {});
     if (result.outcome === 'no_video') throw new NotFoundError();
     throw new ConflictError(
-      ApiErrorCode.Conflict,
+      ErrorCode.Conflict,
       `A video may have at most ${MAX_CAPTION_TRACKS} caption tracks; delete one first.`,
     );
   }
@@ -138,7 +136,7 @@ export async function readCaptionText(storage: Storage, caption: VideoCaptionRow
       throw new NotFoundError('The caption file is missing from storage; upload it again.');
     }
     if (error instanceof StorageError && error.transient) {
-      throw new ApiError(503, ApiErrorCode.Unavailable, 'Storage did not answer; try again.', {
+      throw new DomainError(ErrorCode.Unavailable, 'Storage did not answer; try again.', {
         cause: error,
       });
     }

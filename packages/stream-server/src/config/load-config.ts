@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
-import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { MAX_PRESIGN_SECONDS } from './presign-limit.js';
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

@@ -7,7 +7,7 @@ import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { isVideoId } from '../videos/video-json.js';
 import { findOwnedVideo } from '../videos/videos-repository.js';
-import { NotFoundError, UnauthorizedError } from './errors.js';
+import { NotFoundError, UnauthenticatedError } from '../errors/domain-error.js';
 import { bearerToken } from './request-helpers.js';
 
 /** Routes behind {@link requireUser} know the caller's user id. */
@@ -17,7 +17,7 @@ export type UserEnv = { Variables: { userId: string } };
 export function requireUser(userTokens: UserTokenVerifier) {
   return createMiddleware<UserEnv>(async (c, next) => {
     const token = bearerToken(c);
-    if (!token) throw new UnauthorizedError();
+    if (!token) throw new UnauthenticatedError();
     c.set('userId', await userTokens.verify(token));
     await next();
   });
@@ -28,7 +28,7 @@ export function requireServiceKey(serviceApiKey: string) {
   return createMiddleware(async (c, next) => {
     const token = bearerToken(c);
     if (!token || !serviceKeyMatches(token, serviceApiKey)) {
-      throw new UnauthorizedError('The management API needs the service API key as a bearer token.');
+      throw new UnauthenticatedError('The management API needs the service API key as a bearer token.');
     }
     await next();
   });

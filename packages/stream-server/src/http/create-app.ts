@@ -4,14 +4,15 @@ import type { Logger } from 'pino';
 
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
-import { createCaptionManageRoutes, createCaptionRoutes } from '../captions/caption-routes.js';
+import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption-routes.js';
 import type { Db } from '../db/create-database.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
-import { ApiError, ApiErrorCode } from './errors.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { httpStatus } from './errors.js';
 import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
@@ -175,31 +176,31 @@ export function createApp(deps: AppDeps): Hono {
     (c) => c.html(API_REFERENCE_PAGE),
   );
 
-  app.notFound((c) => c.json({ error: { code: ApiErrorCode.NotFound, message: 'No such route.' } }, 404));
+  app.notFound((c) => c.json({ error: { code: ErrorCode.NotFound, message: 'No such route.' } }, 404));
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    if (error instanceof DomainError) {
+      return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
     }
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
       return c.json(
-        { error: { code: ApiErrorCode.BadRequest, message: error.message || 'Bad request.' } },
+        { error: { code: ErrorCode.BadRequest, message: error.message || 'Bad request.' } },
         status as 400,
       );
     }
     if (isDatabaseUnavailable(error)) {
       deps.logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
       return c.json(
-        { error: { code: ApiErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
+        { error: { code: ErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
         503,
         { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       );
     }
     deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
     return c.json(
-      { error: { code: ApiErrorCode.Internal, message: 'Something went wrong on our side.' } },
+      { error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } },
       500,
     );
   });
@@ -244,7 +245,7 @@ function apiGuard(deps: AppDeps): MiddlewareHandler {
       return rateLimited(c, blocked, 'Too many failed sign-ins from this address; wait before trying again.');
     }
     if (!textIsSafe(c)) {
-      throw new ApiError(400, ApiErrorCode.BadRequest, `The path and query parameters ${UNSAFE_TEXT_MESSAGE}.`);
+      throw new DomainError(ErrorCode.BadRequest, `The path and query parameters ${UNSAFE_TEXT_MESSAGE}.`);
     }
     if (c.req.method === 'POST') {
       const path = c.req.path.replace(/\/+$/, '');
@@ -283,7 +284,7 @@ function textIsSafe(c: Context): boolean {
 }
 
 function rateLimited(c: Context, retryAfterSeconds: number, message: string): Response {
-  return c.json({ error: { code: ApiErrorCode.RateLimited, message } }, 429, {
+  return c.json({ error: { code: ErrorCode.RateLimited, message } }, 429, {
     'Retry-After': String(retryAfterSeconds),
   });
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 
-import { ApiError, ApiErrorCode, BadRequestError } from './errors.js';
+import { DomainError, ErrorCode, InvalidInputError } from '../errors/domain-error.js';
 
 /**
  * Characters refused in titles, ids and query parameters: C0 controls (NUL, tab, line breaks, ESC, BEL…), DEL, C1
@@ -33,7 +33,7 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler {
       c.json(
         {
           error: {
-            code: ApiErrorCode.PayloadTooLarge,
+            code: ErrorCode.PayloadTooLarge,
             message: `A JSON request body may be at most ${formatBytes(maxBytes)} (MAX_JSON_BODY_BYTES).`,
           },
         },
@@ -47,9 +47,7 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler {
 export function requireJsonContentType(c: Context): void {
   const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ApiError(
-      415,
-      ApiErrorCode.UnsupportedMediaType,
+    throw new DomainError(ErrorCode.UnsupportedMediaType,
       `Send the body as JSON with Content-Type: application/json (got ${type ? type : 'none'}).`,
     );
   }
@@ -68,13 +66,13 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
     try {
       body = JSON.parse(text);
     } catch {
-      throw new BadRequestError('The request body is not valid JSON.');
+      throw new InvalidInputError('The request body is not valid JSON.');
     }
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-    throw new BadRequestError(`Invalid request body: ${problems.join('; ')}`);
+    throw new InvalidInputError(`Invalid request body: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

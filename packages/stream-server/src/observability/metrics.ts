@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-import type { Db } from '../db/create-database.js';
 
 /** The service's Prometheus metrics, on a registry of their own (no global state). */
 export interface Metrics {
@@ -17,7 +16,13 @@ export interface Metrics {
   httpMiddleware(): MiddlewareHandler;
 }
 
-export function createMetrics(options: { db: Db; defaultMetrics?: boolean }): Metrics {
+export interface MetricsOptions {
+  /** Counts the videos generating now, by whether a worker holds them; read on every scrape. */
+  generationQueue(): Promise<{ running: number; waiting: number }>;
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'notetaker_' });
 
@@ -63,16 +68,9 @@ export function createMetrics(options: { db: Db; defaultMetrics?: boolean }): Me
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const rows = await options.db
-        .selectFrom('videos')
-        .select((eb) => [
-          eb.fn.countAll<string>().filterWhere('hls_lease_owner', 'is not', null).as('running'),
-          eb.fn.countAll<string>().filterWhere('hls_lease_owner', 'is', null).as('waiting'),
-        ])
-        .where('hls_status', '=', 'generating')
-        .executeTakeFirst();
-      this.set({ state: 'running' }, Number(rows?.running ?? 0));
-      this.set({ state: 'waiting' }, Number(rows?.waiting ?? 0));
+      const queue = await options.generationQueue();
+      this.set({ state: 'running' }, queue.running);
+      this.set({ state: 'waiting' }, queue.waiting);
     },
   });
   const httpRequests = new Counter({

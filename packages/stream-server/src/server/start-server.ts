@@ -21,7 +21,7 @@ import { diskStatus } from '../generation/disk-space.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
-import { startHlsGeneration } from '../videos/videos-repository.js';
+import { countGeneratingVideos, startHlsGeneration } from '../videos/videos-repository.js';
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { createStreamService, type StreamService } from '../videos/stream-service.js';
@@ -104,7 +104,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // The embedded storage folder exists from the start, so a fresh server is ready before its first upload.
     if (config.storage.kind === 'local') await mkdir(config.storage.root, { recursive: true });
 
-    const metrics = createMetrics({ db: database.db });
+    const metrics = createMetrics({ generationQueue: () => countGeneratingVideos(database.db) });
     let webhooks: WebhookDispatcher | undefined;
     if (config.webhooks && config.worker.enabled) {
       webhooks = createWebhookDispatcher({

@@ -135,5 +135,4 @@ export class StorageError extends Error {
   }
 }
 
-/** S3's hard limit for presigned URL lifetime. */
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+export { MAX_PRESIGN_SECONDS } from '../config/presign-limit.js';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
-import { ApiErrorCode, ConflictError, NotFoundError } from '../http/errors.js';
+import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { HLS_PLAYLIST_NAME } from '../media/ffmpeg-args.js';
 import { MASTER_PLAYLIST_NAME } from './master-playlist.js';
 import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
@@ -107,7 +107,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     if (!video) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
       throw new ConflictError(
-        ApiErrorCode.UploadIncomplete,
+        ErrorCode.UploadIncomplete,
         'The video has been registered but its upload is not complete.',
       );
     }
@@ -218,7 +218,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       const video = await owned(userId, videoId);
       if (video.hls_status === HlsStatus.Ready || video.hls_status === HlsStatus.Generating) {
         throw new ConflictError(
-          ApiErrorCode.NotFailed,
+          ErrorCode.NotFailed,
           `The video is ${video.hls_status}; only a failed video can be retried.`,
         );
       }
@@ -229,7 +229,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     async pregenerate(video) {
       if (video.upload_status !== UploadStatus.Complete) {
         throw new ConflictError(
-          ApiErrorCode.UploadIncomplete,
+          ErrorCode.UploadIncomplete,
           'The video has been registered but its upload is not complete.',
         );
       }

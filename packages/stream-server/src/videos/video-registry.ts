@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/create-database.js';
 import { UploadStatus, type VideoRow } from '../db/schema.js';
-import { ApiErrorCode, BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
+import { ErrorCode, InvalidInputError, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { sql } from 'kysely';
 
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { assertValidKey } from '../storage/object-key.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
 import { isGeneratedKey, isOwnerId, isVideoId, storageKeys } from './video-json.js';
@@ -81,27 +81,23 @@ function toApiError(error: unknown): unknown {
   switch (error.code) {
     case StorageErrorCode.InvalidRequest:
     case StorageErrorCode.InvalidKey:
-      return new ApiError(400, ApiErrorCode.BadRequest, `Storage refused the request: ${error.message}`, {
+      return new DomainError(ErrorCode.BadRequest, `Storage refused the request: ${error.message}`, {
         cause: error,
       });
     case StorageErrorCode.NotFound:
-      return new ApiError(
-        409,
-        ApiErrorCode.UploadIncomplete,
+      return new DomainError(ErrorCode.UploadIncomplete,
         `Storage does not know this upload or one of its parts: ${error.message}`,
         { cause: error },
       );
     case StorageErrorCode.PreconditionFailed:
-      return new ApiError(409, ApiErrorCode.Conflict, error.message, { cause: error });
+      return new DomainError(ErrorCode.Conflict, error.message, { cause: error });
     case StorageErrorCode.InsufficientStorage:
-      return new ApiError(
-        507,
-        ApiErrorCode.InsufficientStorage,
+      return new DomainError(ErrorCode.InsufficientStorage,
         'The server has no space left to store this upload; try again later.',
         { cause: error },
       );
     case StorageErrorCode.Unavailable:
-      return new ApiError(503, ApiErrorCode.Unavailable, 'Storage is not answering; try again shortly.', {
+      return new DomainError(ErrorCode.Unavailable, 'Storage is not answering; try again shortly.', {
         cause: error,
       });
     default:
@@ -131,13 +127,11 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
   };
   const checkOwner = (ownerId: string) => {
     if (!isOwnerId(ownerId)) {
-      throw new BadRequestError('owner_id must be 1–128 characters of letters, digits and . _ @ | : -');
+      throw new InvalidInputError('owner_id must be 1–128 characters of letters, digits and . _ @ | : -');
     }
   };
   const tooLarge = (size: number) =>
-    new ApiError(
-      413,
-      ApiErrorCode.PayloadTooLarge,
+    new DomainError(ErrorCode.PayloadTooLarge,
       `The file is ${formatBytes(size)} (${size} bytes); this server takes sources up to ` +
         `${formatBytes(maxUploadBytes)} (${maxUploadBytes} bytes, MAX_UPLOAD_BYTES).`,
     );
@@ -165,7 +159,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       if (input.sizeBytes !== undefined && input.sizeBytes > deps.multipartThresholdBytes) {
         const size = input.sizeBytes;
         const count = partCount(size);
-        if (count > 10_000) throw new BadRequestError('The file is too large for a multipart upload (10,000 parts).');
+        if (count > 10_000) throw new InvalidInputError('The file is too large for a multipart upload (10,000 parts).');
         const created = await storageCall(() => deps.storage.createMultipartUpload(sourceKey, { contentType }));
         uploadId = created.uploadId;
         // The first parts only: a big file's other part URLs are asked for as the upload goes.
@@ -222,7 +216,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const video = await get(videoId);
       if (video.upload_status === UploadStatus.Complete || !video.upload_id || video.size_bytes === null) {
         throw new ConflictError(
-          ApiErrorCode.Conflict,
+          ErrorCode.Conflict,
           video.upload_status === UploadStatus.Complete
             ? 'This upload is already complete.'
             : 'This upload is a single PUT, not multipart: it has no parts.',
@@ -232,11 +226,11 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const count = partCount(size);
       const wanted = [...new Set(partNumbers)].sort((a, b) => a - b);
       if (wanted.length === 0 || wanted.length > PART_URL_BATCH) {
-        throw new BadRequestError(`Ask for 1 to ${PART_URL_BATCH} part numbers at a time.`);
+        throw new InvalidInputError(`Ask for 1 to ${PART_URL_BATCH} part numbers at a time.`);
       }
       const outside = wanted.find((n) => !Number.isInteger(n) || n < 1 || n > count);
       if (outside !== undefined) {
-        throw new BadRequestError(`This upload has parts 1 to ${count}; there is no part ${outside}.`);
+        throw new InvalidInputError(`This upload has parts 1 to ${count}; there is no part ${outside}.`);
       }
       const uploadId = video.upload_id;
       const parts = await storageCall(() =>
@@ -262,13 +256,13 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const registeredSize = video.size_bytes === null ? null : Number(video.size_bytes);
       if (video.upload_id) {
         if (!parts || parts.length === 0) {
-          throw new BadRequestError('This upload is multipart: send the parts with their ETags.');
+          throw new InvalidInputError('This upload is multipart: send the parts with their ETags.');
         }
         const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
         const count = registeredSize === null ? sorted.length : partCount(registeredSize);
         sorted.forEach((part, i) => {
           if (i > 0 && sorted[i - 1]?.partNumber === part.partNumber) {
-            throw new BadRequestError(`Part ${part.partNumber} is listed twice.`);
+            throw new InvalidInputError(`Part ${part.partNumber} is listed twice.`);
           }
         });
         const missing = Array.from({ length: count }, (_, i) => i + 1).filter(
@@ -276,7 +270,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         );
         const extra = sorted.find((p) => p.partNumber > count);
         if (missing.length > 0 || extra) {
-          throw new BadRequestError(
+          throw new InvalidInputError(
             extra
               ? `This upload has parts 1 to ${count}; there is no part ${extra.partNumber}.`
               : `Every part is needed to complete the upload: part${missing.length > 1 ? 's' : ''} ` +
@@ -289,7 +283,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       }
       const head = await storageCall(() => deps.storage.headObject(video.source_key));
       if (!head) {
-        throw new ConflictError(ApiErrorCode.UploadIncomplete, 'Nothing has been uploaded to the upload URL yet.');
+        throw new ConflictError(ErrorCode.UploadIncomplete, 'Nothing has been uploaded to the upload URL yet.');
       }
       const wrongSize = registeredSize !== null && head.size !== registeredSize;
       if (wrongSize || head.size > maxUploadBytes) {
@@ -297,7 +291,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         await storageCall(() => deps.storage.deleteObject(video.source_key));
         if (!wrongSize) throw tooLarge(head.size);
         throw new ConflictError(
-          ApiErrorCode.UploadIncomplete,
+          ErrorCode.UploadIncomplete,
           `The stored file has ${head.size} bytes but ${registeredSize} were registered; it was removed. ` +
             'Upload the registered file again, then complete.',
         );
@@ -312,18 +306,18 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       try {
         assertValidKey(input.sourceKey);
       } catch (error) {
-        throw new BadRequestError(
+        throw new InvalidInputError(
           `source_key must be the key of an object in the bucket: ${(error as Error).message}`,
         );
       }
       if (isGeneratedKey(input.sourceKey)) {
-        throw new BadRequestError(
+        throw new InvalidInputError(
           'source_key names an object the service generated for a video (under an `…_hls/` or `…_captions/` ' +
             'prefix); only source files can be imported.',
         );
       }
       const head = await storageCall(() => deps.storage.headObject(input.sourceKey));
-      if (!head) throw new BadRequestError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
+      if (!head) throw new InvalidInputError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
       if (head.size > maxUploadBytes) throw tooLarge(head.size);
       let video: VideoRow;
       try {
@@ -338,7 +332,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         });
       } catch (error) {
         if ((error as { code?: string }).code === '23505') {
-          throw new ConflictError(ApiErrorCode.Conflict, 'That object is already registered as a video.');
+          throw new ConflictError(ErrorCode.Conflict, 'That object is already registered as a video.');
         }
         throw error;
       }

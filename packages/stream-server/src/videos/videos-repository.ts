@@ -305,3 +305,16 @@ export async function hasMasterPlaylistEntries(
     ) as found`.execute(db);
   return result.rows[0]?.found === true;
 }
+
+/** The videos generating now, by whether a worker holds them (running) or not (waiting). */
+export async function countGeneratingVideos(db: Db): Promise<{ running: number; waiting: number }> {
+  const rows = await db
+    .selectFrom('videos')
+    .select((eb) => [
+      eb.fn.countAll<string>().filterWhere('hls_lease_owner', 'is not', null).as('running'),
+      eb.fn.countAll<string>().filterWhere('hls_lease_owner', 'is', null).as('waiting'),
+    ])
+    .where('hls_status', '=', 'generating')
+    .executeTakeFirst();
+  return { running: Number(rows?.running ?? 0), waiting: Number(rows?.waiting ?? 0) };
+}

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 
 import { isOwnerId } from '../../videos/video-json.js';
 import { DevTokenBody, DevTokenAnswer } from '../api-schemas.js';
-import { BadRequestError, ForbiddenError } from '../errors.js';
+import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { parseJsonBody, requireJsonContentType } from '../request-helpers.js';
 
@@ -55,7 +55,7 @@ export function createDevTokenRoutes(deps: DevTokenRoutesDeps) {
       requireJsonContentType(c);
       const { user } = await parseJsonBody(c, DevTokenBody);
       if (!isOwnerId(user)) {
-        throw new BadRequestError(
+        throw new InvalidInputError(
           'user must be 1–128 letters, digits or . _ @ | : - (it becomes part of storage keys)',
         );
       }

@@ -17,7 +17,7 @@ import {
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { BadRequestError } from '../errors.js';
+import { InvalidInputError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { requireServiceKey } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
@@ -48,7 +48,7 @@ export function createManageRoutes(deps: {
     }),
     async (c) => {
       const ownerId = c.req.query('owner_id');
-      if (!ownerId) throw new BadRequestError('owner_id is required.');
+      if (!ownerId) throw new InvalidInputError('owner_id is required.');
       const videos = await listVideosByOwner(deps.db, ownerId);
       return c.json({ videos: videos.map(toVideoJson) });
     },

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 
-import { authorizePlayback } from '../../auth/playback-access.js';
+import { authorizePlayback } from '../../videos/playback-access.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
@@ -18,7 +18,7 @@ import {
   SUBTITLES_GROUP_ID,
 } from '../../videos/master-playlist.js';
 import { storageKeys } from '../../videos/video-json.js';
-import { ApiError, ApiErrorCode, NotFoundError } from '../errors.js';
+import { DomainError, ErrorCode, NotFoundError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 
 /**
@@ -126,9 +126,7 @@ export function createPlaylistRoutes(deps: {
       const video = await authorizedVideo(c.req.param('id'), token);
       const source = parseVariantAttributes(video.hls_variant);
       if (video.hls_status !== HlsStatus.Ready || !source) {
-        throw new ApiError(
-          409,
-          ApiErrorCode.Conflict,
+        throw new DomainError(ErrorCode.Conflict,
           'The video has no master playlist; ask /stream again.',
         );
       }
@@ -213,9 +211,7 @@ export function createPlaylistRoutes(deps: {
       ) {
         text = video.hls_live_playlist;
       } else {
-        throw new ApiError(
-          409,
-          ApiErrorCode.Conflict,
+        throw new DomainError(ErrorCode.Conflict,
           'The video has no playable stream; ask /stream again.',
         );
       }

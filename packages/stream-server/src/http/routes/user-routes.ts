@@ -17,7 +17,7 @@ import {
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { BadRequestError, ForbiddenError } from '../errors.js';
+import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { ownedVideo, requireUser, type UserEnv } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
@@ -104,13 +104,13 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       const registry = ownUploads();
       const ownerId = c.get('userId');
       if (!isOwnerId(ownerId)) {
-        throw new BadRequestError(
+        throw new InvalidInputError(
           "Your user id (the token's sub) cannot own videos here: it must be 1–128 letters, digits or . _ @ | : -",
         );
       }
       const body = await parseJsonBody(c, UserUploadBody);
       if (body.size_bytes === undefined) {
-        throw new BadRequestError('size_bytes is required: the upload URL takes exactly that many bytes.');
+        throw new InvalidInputError('size_bytes is required: the upload URL takes exactly that many bytes.');
       }
       const { video, upload } = await registry.register({
         ownerId,

@@ -3,29 +3,29 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { describeRoute } from 'hono-openapi';
 
-import type { PlaybackTokens } from '../auth/playback-tokens.js';
-import type { UserTokenVerifier } from '../auth/user-tokens.js';
-import type { Db } from '../db/create-database.js';
-import type { VideoRow } from '../db/schema.js';
-import { Caption, CaptionList, ErrorBody } from '../http/api-schemas.js';
-import { ApiError, ApiErrorCode, BadRequestError, ForbiddenError, NotFoundError } from '../http/errors.js';
-import { describe } from '../http/openapi.js';
-import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../http/auth-middleware.js';
-import type { Storage } from '../storage/storage.js';
-import { isVideoId } from '../videos/video-json.js';
-import { findVideo } from '../videos/videos-repository.js';
-import { findCaption, listCaptions } from './captions-repository.js';
+import type { PlaybackTokens } from '../../auth/playback-tokens.js';
+import type { UserTokenVerifier } from '../../auth/user-tokens.js';
+import type { Db } from '../../db/create-database.js';
+import type { VideoRow } from '../../db/schema.js';
+import { Caption, CaptionList, ErrorBody } from '../api-schemas.js';
+import { DomainError, ErrorCode, InvalidInputError, ForbiddenError, NotFoundError } from '../../errors/domain-error.js';
+import { describe } from '../openapi.js';
+import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../auth-middleware.js';
+import type { Storage } from '../../storage/storage.js';
+import { isVideoId } from '../../videos/video-json.js';
+import { findVideo } from '../../videos/videos-repository.js';
+import { findCaption, listCaptions } from '../../captions/captions-repository.js';
 import {
   captionTooLarge,
   readCaptionText,
   removeCaption,
   saveCaption,
   toCaptionJson,
-} from './captions-service.js';
-import { canonicalLanguage } from './language-tag.js';
-import { authorizePlayback } from '../auth/playback-access.js';
-import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
-import { MAX_CAPTION_BYTES, withTimestampMap } from './webvtt.js';
+} from '../../captions/captions-service.js';
+import { canonicalLanguage } from '../../captions/language-tag.js';
+import { authorizePlayback } from '../../videos/playback-access.js';
+import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from '../../captions/subtitle-playlist.js';
+import { MAX_CAPTION_BYTES, withTimestampMap } from '../../captions/webvtt.js';
 
 export interface CaptionRoutesDeps {
   db: Db;
@@ -44,7 +44,7 @@ function checkContentType(c: Context): void {
   if (!header) return;
   const [type = '', ...params] = header.split(';').map((part) => part.trim().toLowerCase());
   if (!CAPTION_TYPES.has(type)) {
-    throw new BadRequestError(
+    throw new InvalidInputError(
       `Send the WebVTT file itself as the body, with Content-Type: text/vtt (got ${type}); ` +
         'e.g. curl -X PUT -H "Content-Type: text/vtt" --data-binary @captions.vtt …',
     );
@@ -54,7 +54,7 @@ function checkContentType(c: Context): void {
     ?.slice('charset='.length)
     .replace(/"/g, '');
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new BadRequestError(
+    throw new InvalidInputError(
       `WebVTT files are UTF-8; the body says charset=${charset}. Convert it to UTF-8.`,
     );
   }
@@ -70,7 +70,7 @@ function parseDefault(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new BadRequestError('default must be true or false.');
+  throw new InvalidInputError('default must be true or false.');
 }
 
 /**
@@ -249,9 +249,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       if (file.kind === 'm3u8') {
         const duration = video.duration_seconds;
         if (duration === null || !(duration > 0)) {
-          throw new ApiError(
-            409,
-            ApiErrorCode.Conflict,
+          throw new DomainError(ErrorCode.Conflict,
             'The video has no known duration yet (its HLS is not ready); ask /stream again.',
           );
         }

@@ -1,9 +1,9 @@
-import type { PlaybackTokens } from './playback-tokens.js';
+import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../http/errors.js';
-import { isVideoId } from '../videos/video-json.js';
-import { findOwnedVideo } from '../videos/videos-repository.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors/domain-error.js';
+import { isVideoId } from './video-json.js';
+import { findOwnedVideo } from './videos-repository.js';
 
 /**
  * The check every playback URL makes (`?token=` from `/stream`: playlists, poster, storyboard, captions): a token is present
@@ -18,7 +18,7 @@ export async function authorizePlayback(
   videoId: string,
   token: string | undefined,
 ): Promise<VideoRow> {
-  if (!token) throw new UnauthorizedError('The URL has no playback token.');
+  if (!token) throw new UnauthenticatedError('The URL has no playback token.');
   const grant = await deps.playbackTokens.verify(token);
   if (!isVideoId(videoId) || grant.videoId !== videoId) {
     throw new ForbiddenError('The playback token is for another video.');
