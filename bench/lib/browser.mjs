@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -65,20 +66,7 @@ export async function startBrowser({ chromiumPath }) {
   await new Promise((resolve) => host.listen(0, '127.0.0.1', resolve));
   const hostUrl = `http://127.0.0.1:${host.address().port}/`;
   const profile = await mkdtemp(join(tmpdir(), 'notetaker-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions(chromiumPath));
   return {
     /** Loads the host page, then measures from the first /stream call to the first frame. */
     async measureTtff({ api, videoId, token }) {

@@ -1,12 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// Unit tests against a mocked API (msw) and a fake clock; the SDK against a real server: tests/integration.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-    // Contract tests start a real server with ffmpeg: keep files one after another on two cores.
-    fileParallelism: false,
   },
 });

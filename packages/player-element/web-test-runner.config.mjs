@@ -1,16 +1,15 @@
-// Browser tests of <notetaker-player> in the system Chromium.
+// Browser tests of <notetaker-player> in the system Chromium, on HLS fixtures made with ffmpeg and scripted /stream
+// answers. Tests against a real stream server live in tests/integration.
+import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
+import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { esbuildTypeScript } from './test/support/esbuild-typescript-plugin.mjs';
 import { flakyHlsMiddleware, mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
-import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
-  // The stream server starts with the runner (PGlite + ffmpeg): give the whole run room on a busy machine.
+  // The HLS fixtures are made with ffmpeg when the runner starts: give the whole run room on a busy machine.
   testsFinishTimeout: 10 * 60_000,
   browserStartTimeout: 120_000,
   testsStartTimeout: 120_000,
@@ -18,22 +17,9 @@ export default {
   browsers: [
     playwrightLauncher({
       product: 'chromium',
-      launchOptions: {
-        executablePath: chromiumPath,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-          '--autoplay-policy=no-user-gesture-required',
-        ],
-      },
+      launchOptions: chromiumLaunchOptions(),
     }),
   ],
   middleware: [flakyHlsMiddleware()],
-  plugins: [esbuildTypeScript(), mediaFixtures(), streamServerFixtures()],
+  plugins: [esbuildTypeScript(), mediaFixtures()],
 };

@@ -16,6 +16,7 @@ export {
 } from './errors.js';
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
+  Caption,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -24,5 +25,6 @@ export type {
   StreamReady,
   StreamState,
   StreamStatus,
+  UploadInstructions,
   Video,
 } from './types.js';

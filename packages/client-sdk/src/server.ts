@@ -26,6 +26,7 @@ export type {
   StreamGenerating,
   StreamReady,
   StreamStatus,
+  UploadInstructions,
   Video,
 } from './types.js';
 

@@ -68,6 +68,33 @@ export interface Caption {
   updated_at: string;
 }
 
+/**
+ * Where to send a registered video's source (`POST /api/videos` and `/api/manage/videos` answer it beside the video):
+ * one presigned PUT with the headers it was signed with, or presigned parts of a multipart upload whose ETags go to
+ * `upload/complete`.
+ */
+export type UploadInstructions =
+  | {
+      method: 'PUT';
+      /** Takes exactly the registered size and type, once. */
+      url: string;
+      /** Send every one with the PUT (they are signed: Content-Type, If-None-Match). */
+      headers: Record<string, string>;
+      expires_at: string;
+    }
+  | {
+      method: 'multipart';
+      video_id: string;
+      upload_id: string;
+      /** Bytes per part (the last part may be shorter). */
+      part_size: number;
+      /** Parts of the whole file; `parts` carries the URLs of the first ones only (at most 100). */
+      part_count: number;
+      /** URLs of the first parts; ask `upload/parts` for the others. */
+      parts: { part_number: number; url: string }[];
+      expires_at: string;
+    };
+
 /** Options every single request accepts. */
 export interface RequestOptions {
   /** Cancels the request; the promise then rejects with `signal.reason` (as `fetch` does). */

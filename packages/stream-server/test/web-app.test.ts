@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 
 import { pino } from 'pino';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
 import { startServer } from '../src/server/start-server.js';
-import { launchChromium } from './helpers/chromium.js';
 import { makeTestMedia } from './helpers/media.js';
 import {
   api,
@@ -22,62 +18,41 @@ import {
   type Variant,
 } from './helpers/test-server.js';
 
-const exec = promisify(execFile);
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+// The server's side of the web page: the user API it calls, the dev sign-in, and serving a built page from WEB_DIR.
+// The page itself (apps/web) in Chromium against a real server: tests/integration/test/web-app.node.test.ts.
 
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let mediaDir: string;
 
 beforeAll(async () => {
-  // The page the server serves is the one the build makes: build it from the current sources.
-  await exec(process.execPath, [path.join(PACKAGE_DIR, 'scripts/build-web.mjs')], { cwd: PACKAGE_DIR });
   mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-web-media-'));
-  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
   if (mediaDir) await fs.rm(mediaDir, { recursive: true, force: true });
 });
 
 const json = async (response: Response) => (await response.json()) as Record<string, any>;
 
-/** Opens the page and signs in with the local (dev) sign-in. */
-async function signIn(server: TestServer, user: string): Promise<Page> {
-  const page = await browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  (page as Page & { errors?: string[] }).errors = errors;
-  await page.goto(server.url);
-  await page.fill('#dev-user', user);
-  await page.click('#dev-login button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
-  await expect.poll(() => page.textContent('#who-name')).toBe(user);
-  return page;
-}
-
-/** Drops a file on the drop zone the way a browser does: a `drop` event whose DataTransfer carries the file. */
-async function dropFile(page: Page, file: string, type: string) {
-  const base64 = (await fs.readFile(file)).toString('base64');
-  const dataTransfer = await page.evaluateHandle(
-    ({ base64, name, type }) => {
-      const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], name, { type }));
-      return transfer;
-    },
-    { base64, name: path.basename(file), type },
+/** A built page as apps/web makes it: index.html with the config marker, hashed assets and their gzipped copies. */
+async function writeBuiltPage(dir: string) {
+  await fs.mkdir(path.join(dir, 'assets'), { recursive: true });
+  await fs.writeFile(
+    path.join(dir, 'index.html'),
+    '<!doctype html><html><head><link rel="stylesheet" href="/assets/app-ABCDEF12.css" />' +
+      '<!--notetaker-config--><script type="module" src="/assets/app-QKIODIN7.js"></script></head>' +
+      '<body><main id="app"></main></body></html>',
   );
-  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+  const script = `document.getElementById('app').textContent = ${JSON.stringify('x'.repeat(2000))};`;
+  await fs.writeFile(path.join(dir, 'assets/app-QKIODIN7.js'), script);
+  await fs.writeFile(path.join(dir, 'assets/app-QKIODIN7.js.gz'), gzipSync(script));
+  await fs.writeFile(path.join(dir, 'assets/app-ABCDEF12.css'), 'main { color: CanvasText; }');
 }
 
-/** The tests both variants run; `embeddedOnly` adds the ones that need only one server kind. */
-function describeVariant(variant: Variant, embeddedOnly?: (server: () => TestServer) => void) {
-  describe(`the web page (${variant})`, () => {
+function describeVariant(variant: Variant) {
+  describe(`the user API the web page calls (${variant})`, () => {
     let server: TestServer;
 
     beforeAll(async () => {
-      // On S3, every upload is multipart (a one-part upload for these small files), so the page's part path runs.
       server = await startTestServer(
         variant,
         variant === 'postgres-s3' ? { MULTIPART_THRESHOLD_BYTES: '1' } : {},
@@ -88,62 +63,11 @@ function describeVariant(variant: Variant, embeddedOnly?: (server: () => TestSer
       await server?.close();
     });
 
-    sharedTests(variant, () => server);
-    embeddedOnly?.(() => server);
+    sharedTests(() => server);
   });
 }
 
-function sharedTests(variant: Variant, getServer: () => TestServer) {
-  it('uploads a file with a progress bar, shows it become ready, plays it past 2 s and deletes it', async () => {
-    const server = getServer();
-    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 });
-    const page = await signIn(server, 'alice');
-    // Record every value the upload progress bar shows.
-    await page.evaluate(() => {
-      (window as any).progressSeen = [];
-      new MutationObserver(() => {
-        for (const bar of document.querySelectorAll<HTMLProgressElement>('#uploads progress')) {
-          (window as any).progressSeen.push(bar.value);
-        }
-      }).observe(document.getElementById('uploads')!, { subtree: true, attributes: true, childList: true });
-    });
-
-    if (variant === 'embedded') await dropFile(page, file, 'video/mp4');
-    else await page.setInputFiles('#file-input', file);
-
-    const upload = page.locator('#uploads li').first();
-    await expect.poll(() => upload.getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
-    expect(await upload.locator('progress').evaluate((bar: HTMLProgressElement) => bar.value)).toBe(1);
-    const seen = (await page.evaluate(() => (window as any).progressSeen)) as number[];
-    expect(seen.at(-1)).toBe(1);
-
-    const row = page.locator('#videos li', { hasText: path.basename(file) });
-    await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
-    const id = (await row.getAttribute('data-video-id'))!;
-
-    // The upload went through the user API: the video belongs to the signed-in user, on storage, complete.
-    const alice = api(server, await server.mintUserToken('alice'));
-    const video = await json(await alice(`/api/videos/${id}`));
-    expect(video).toMatchObject({ owner_id: 'alice', upload_status: 'complete', hls_status: 'ready' });
-    expect(video['size_bytes']).toBe((await fs.stat(file)).size);
-
-    await row.locator('[data-action=play]').click();
-    await page.waitForFunction(
-      () => ((document.querySelector('notetaker-player') as any)?.media?.currentTime ?? 0) > 2,
-      undefined,
-      { timeout: 30_000 },
-    );
-    expect(await page.getAttribute('notetaker-player', 'video-id')).toBe(id);
-
-    page.once('dialog', (dialog) => void dialog.accept());
-    await row.locator('[data-action=delete]').click();
-    await expect.poll(() => row.count()).toBe(0);
-    await expect.poll(() => page.locator('notetaker-player').count()).toBe(0);
-    expect((await alice(`/api/videos/${id}`)).status).toBe(404);
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
-    await page.close();
-  });
-
+function sharedTests(getServer: () => TestServer) {
   it("registers, completes and deletes only the token user's own videos through the user API", async () => {
     const server = getServer();
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 });
@@ -226,103 +150,24 @@ function sharedTests(variant: Variant, getServer: () => TestServer) {
 }
 
 describeVariant('postgres-s3');
-describeVariant('embedded', (getServer) => {
-  it('shows a failed video with its message, and Retry starts it again', async () => {
-    const server = getServer();
-    const file = await makeTestMedia(mediaDir, 'random-bytes');
-    const { id } = await server.importVideo(file, { ownerId: 'erin', title: 'Broken' });
-    const page = await signIn(server, 'erin');
-    const row = page.locator(`#videos li[data-video-id="${id}"]`);
-    await expect.poll(() => row.getAttribute('data-status')).toBe('uploaded');
+describeVariant('embedded');
 
-    // The first view starts generation, which fails on a file that is not media.
-    await api(server, await server.mintUserToken('erin'))(`/api/videos/${id}/stream`);
-    await page.click('#refresh');
-    await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
-    const message = await row.locator('.error-message').textContent();
-    expect(message?.length).toBeGreaterThan(0);
+describe('the web page from WEB_DIR', () => {
+  let server: TestServer;
+  let webDir: string;
 
-    // Retry asks the server to start again: the row leaves "failed" and, on this input, comes back to it.
-    const retried = page.waitForResponse((r) => r.url().endsWith(`/api/videos/${id}/stream/retry`));
-    await row.locator('[data-action=retry]').click();
-    expect((await retried).status()).toBe(202);
-    await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
-    await page.close();
+  beforeAll(async () => {
+    webDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-web-dir-'));
+    await writeBuiltPage(webDir);
+    server = await startTestServer('embedded', { WEB_DIR: webDir });
   });
 
-  it('adds and deletes captions from a video row, shows the server’s error for a bad file, and the open player shows the new track', async () => {
-    const server = getServer();
-    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
-    const { id } = await server.importVideo(file, { ownerId: 'gina', title: 'With captions' });
-    const gina = api(server, await server.mintUserToken('gina'));
-    await gina(`/api/videos/${id}/stream`);
-    expect((await waitForStream(gina, id)).body['status']).toBe('ready');
-    const page = await signIn(server, 'gina');
-    const row = page.locator(`#videos li[data-video-id="${id}"]`);
-    await expect.poll(() => row.getAttribute('data-status')).toBe('ready');
-    await row.locator('[data-action=play]').click();
-    await page.waitForFunction(
-      () => ((document.querySelector('notetaker-player') as any)?.media?.currentTime ?? 0) > 0.5,
-      undefined,
-      { timeout: 30_000 },
-    );
-
-    await row.locator('[data-action=captions]').click();
-    expect(await row.locator('[data-action=captions]').getAttribute('aria-expanded')).toBe('true');
-    const panel = row.locator('.captions');
-    await expect.poll(() => panel.locator('.caption-list').textContent()).toContain('No captions yet.');
-
-    // A malformed file: the server's message, naming the line, shows under the form; nothing is stored.
-    await panel.locator('input[name=language]').fill('en');
-    await panel.locator('input[type=file]').setInputFiles({
-      name: 'broken.vtt',
-      mimeType: 'text/vtt',
-      buffer: Buffer.from('WEBVTT\n\n00:00.000 -> 00:01.000\nHello\n'),
-    });
-    await panel.locator('button[type=submit]').click();
-    await expect.poll(() => panel.locator('.caption-error').textContent()).toContain('Line 4:');
-    expect(await json(await gina(`/api/videos/${id}/captions`))).toEqual({ captions: [] });
-
-    // A good file, its language taken from its name, shown by default as the video's first track.
-    await panel.locator('input[name=language]').fill('');
-    await panel.locator('input[type=file]').setInputFiles({
-      name: 'talk.pt-BR.vtt',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.from('WEBVTT\n\n00:00.000 --> 00:05.500\nOlá do servidor\n'),
-    });
-    expect(await panel.locator('input[name=language]').inputValue()).toBe('pt-BR');
-    expect(await panel.locator('input[name=default]').isChecked()).toBe(true);
-    await panel.locator('button[type=submit]').click();
-    const track = panel.locator('.caption-list li[data-language="pt-BR"]');
-    await expect.poll(() => track.textContent()).toContain('Portuguese (Brazil) (pt-BR)');
-    expect(await track.textContent()).toContain('shown by default');
-    expect(await panel.locator('.caption-error').isHidden()).toBe(true);
-    expect((await json(await gina(`/api/videos/${id}/captions`)))['captions']).toMatchObject([
-      { language: 'pt-BR', label: 'Portuguese (Brazil)', default: true },
-    ]);
-
-    // The open player asked /stream again: the master playlist carries the track, which shows without choosing.
-    await page.waitForFunction(
-      () => {
-        const player = document.querySelector('notetaker-player') as any;
-        const shown = [...(player?.media?.textTracks ?? [])].find(
-          (t: TextTrack) => t.mode === 'showing' && t.language === 'pt-BR',
-        ) as TextTrack | undefined;
-        return player?.captionTracks?.some((t: { language: string }) => t.language === 'pt-BR') && shown;
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
-
-    await track.locator('[data-action=delete-caption]').click();
-    await expect.poll(() => panel.locator('.caption-list').textContent()).toContain('No captions yet.');
-    expect(await json(await gina(`/api/videos/${id}/captions`))).toEqual({ captions: [] });
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
-    await page.close();
+  afterAll(async () => {
+    await server?.close();
+    if (webDir) await fs.rm(webDir, { recursive: true, force: true });
   });
 
   it('serves the page without caching and its hashed assets for a year, gzipped when accepted', async () => {
-    const server = getServer();
     const page = await fetch(server.url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -334,6 +179,7 @@ describeVariant('embedded', (getServer) => {
 
     const script = /<script type="module" src="([^"]+)"/.exec(html)?.[1];
     const styles = /<link rel="stylesheet" href="([^"]+)"/.exec(html)?.[1];
+    expect(script).toBe('/assets/app-QKIODIN7.js');
     const js = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
@@ -352,7 +198,33 @@ describeVariant('embedded', (getServer) => {
   });
 });
 
-describe('the web page with user tokens from the host app', () => {
+describe('a server whose web page is not built', () => {
+  it('answers / with 503 and how to build the page, and the API still works', async () => {
+    const webDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-web-none-'));
+    const server = await startTestServer('embedded', { WEB_DIR: webDir });
+    try {
+      const answer = await fetch(server.url);
+      expect(answer.status).toBe(503);
+      const body = await json(answer);
+      expect(body).toMatchObject({ error: { code: 'unavailable' } });
+      expect(body['error']['message']).toContain('npm run build');
+      expect(body['error']['message']).toContain('apps/web');
+      expect(body['error']['message']).toContain('WEB_DIR');
+      expect(body['error']['message']).not.toContain(webDir);
+      expect((await fetch(`${server.url}/assets/app-QKIODIN7.js`)).status).toBe(404);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+      // A page built after the server started is served without a restart.
+      await writeBuiltPage(webDir);
+      expect((await fetch(server.url)).status).toBe(200);
+    } finally {
+      await server.close();
+      await fs.rm(webDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the user API with user tokens from the host app', () => {
   const secret = 'a-host-app-secret-of-at-least-32-characters';
   let server: TestServer;
 
@@ -364,32 +236,11 @@ describe('the web page with user tokens from the host app', () => {
     await server?.close();
   });
 
-  it('signs in with a pasted token and offers no uploads, while dev login and user uploads are off', async () => {
+  it('offers no dev sign-in, no uploads and no deletes, while reading works', async () => {
     const { id } = await server.importVideo(
       await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 }),
-      {
-        ownerId: 'frank',
-        title: 'From the backend',
-      },
+      { ownerId: 'frank', title: 'From the backend' },
     );
-    const page = await browser.context.newPage();
-    await page.goto(server.url);
-    expect(await page.isVisible('#dev-login')).toBe(false);
-    await page.fill('#token-input', 'not-a-token');
-    await page.click('#token-login button[type=submit]');
-    await expect.poll(() => page.textContent('#notice')).toContain('refused the token');
-
-    await page.fill('#token-input', await server.mintUserToken('frank'));
-    await page.click('#token-login button[type=submit]');
-    await page.waitForSelector('#app:not([hidden])');
-    expect(await page.textContent('#who-name')).toBe('frank');
-    expect(await page.isVisible('#drop-zone')).toBe(false);
-    expect(await page.isVisible('#uploads-off')).toBe(true);
-    const row = page.locator(`#videos li[data-video-id="${id}"]`);
-    await expect.poll(() => row.count()).toBe(1);
-    expect(await row.locator('[data-action=delete]').count()).toBe(0);
-    await page.close();
-
     const devLogin = await fetch(`${server.url}/api/dev/token`, { method: 'POST', body: '{"user":"frank"}' });
     expect(devLogin.status).toBe(404);
     const frank = api(server, await server.mintUserToken('frank'));
@@ -403,7 +254,13 @@ describe('the web page with user tokens from the host app', () => {
 
 describe('web page settings', () => {
   it('turn dev login and user uploads on only when no user-token settings are configured', () => {
-    expect(loadConfig({})).toMatchObject({ webApp: true, devLogin: true, userUploads: true });
+    expect(loadConfig({})).toMatchObject({
+      webApp: true,
+      webDir: undefined,
+      devLogin: true,
+      userUploads: true,
+    });
+    expect(loadConfig({ WEB_DIR: 'site/dist' }).webDir).toBe(path.resolve('site/dist'));
     const hosted = loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) });
     expect(hosted).toMatchObject({ webApp: true, devLogin: false, userUploads: false });
     expect(loadConfig({ AUTH_JWKS_URL: 'https://id.example.com/jwks.json' })).toMatchObject({

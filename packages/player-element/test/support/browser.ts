@@ -1,52 +1,15 @@
-// Helpers for the browser tests: assertions, waiting for conditions, a scripted /stream API, hls.js tracking.
+// Helpers for the browser tests: a scripted /stream API, canned answers, the HLS fixture and mounting a player;
+// assertions, waiting and hls.js tracking come from @notetaker/test-support.
 import type { NotetakerPlayerElement } from '../../src/notetaker-player.js';
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`Assertion failed: ${message}`);
-}
-
-export function equal<T>(actual: T, expected: T, message: string): void {
-  if (!Object.is(actual, expected)) {
-    throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-/**
- * Resolves with the first truthy value of `check`, polling each animation frame; fails after `timeoutMs` with
- * `message` (a function is called then, to describe the state that did not change).
- */
-export async function waitFor<T>(
-  check: () => T,
-  message: string | (() => string),
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline)
-      throw new Error(`Timed out waiting for: ${typeof message === 'function' ? message() : message}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-export function nextEvent<E extends Event = Event>(
-  target: EventTarget,
-  type: string,
-  timeoutMs = 10_000,
-): Promise<E> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`No "${type}" event within ${timeoutMs} ms`)), timeoutMs);
-    target.addEventListener(
-      type,
-      (event) => {
-        clearTimeout(timer);
-        resolve(event as E);
-      },
-      { once: true },
-    );
-  });
-}
+export {
+  assert,
+  equal,
+  expectNoAxeViolations,
+  nextEvent,
+  trackHls,
+  waitFor,
+} from '@notetaker/test-support/browser';
 
 export interface ApiRequest {
   method: string;
@@ -147,41 +110,4 @@ export function createPlayer(attributes: Record<string, string>, children = ''):
   player.innerHTML = children;
   document.body.append(player);
   return player;
-}
-
-/** Counts hls.js instances: attached and not yet destroyed. */
-export async function trackHls(): Promise<{ live: Set<object>; created(): number; restore(): void }> {
-  const Hls = (await import('hls.js')).default;
-  const proto = Hls.prototype;
-  const { attachMedia, destroy } = proto;
-  const live = new Set<object>();
-  let created = 0;
-  proto.attachMedia = function (this: object, ...args: Parameters<typeof attachMedia>) {
-    if (!live.has(this)) created++;
-    live.add(this);
-    return attachMedia.apply(this, args);
-  } as typeof attachMedia;
-  proto.destroy = function (this: object) {
-    live.delete(this);
-    return destroy.call(this);
-  } as typeof destroy;
-  return {
-    live,
-    created: () => created,
-    restore: () => {
-      proto.attachMedia = attachMedia;
-      proto.destroy = destroy;
-    },
-  };
-}
-
-/** Runs axe-core on `root` (shadow DOM included) and fails with the violations' summary. */
-export async function expectNoAxeViolations(root: Element): Promise<void> {
-  await import('axe-core/axe.min.js');
-  const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
-  const result = await axe.run(root, { resultTypes: ['violations'] });
-  const summary = result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
-  equal(summary.join('\n'), '', 'axe violations');
 }

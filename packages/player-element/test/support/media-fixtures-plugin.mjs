@@ -2,56 +2,15 @@
 // - vod/playlist.m3u8: 8 s, one rendition, 1 s segments;
 // - storyboard/storyboard.vtt + sprite.jpg: seek thumbnails of the vod stream (one every 2 s, 160×90, 5×5 sprite);
 // - quality/master.m3u8: 8 s in two renditions (640×360 and 320×180) and a German WebVTT subtitle rendition.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-
-const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
-
-export function runFfmpeg(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${stderr.slice(-2000)}`)),
-    );
-  });
-}
-
-/** `seconds` of 320×180 test pattern with a sine tone, H.264/AAC. */
-export function testSourceArgs(seconds) {
-  return [
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=320x180:rate=25:duration=${seconds}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:duration=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '25',
-    '-keyint_min',
-    '25',
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '48k',
-    '-shortest',
-  ];
-}
+import {
+  makeFixtureFolder,
+  makeStoryboardFixture,
+  runFfmpeg,
+  testSourceArgs,
+  webVtt,
+} from '@notetaker/test-support/media';
 
 export async function makeVodFixture(dir, seconds = 8) {
   if (existsSync(path.join(dir, 'playlist.m3u8'))) return;
@@ -70,45 +29,9 @@ export async function makeVodFixture(dir, seconds = 8) {
   ]);
 }
 
-/** Builds a fixture folder under a temporary name and renames it: an interrupted run leaves no half-made fixture. */
-async function makeFolder(dir, make) {
-  if (existsSync(dir)) return;
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  await make(partial);
-  renameSync(partial, dir);
-}
-
-const clock = (seconds) => `00:${String(seconds).padStart(2, '0')}.000`;
-const vtt = (cues) =>
-  `WEBVTT\n\n${cues.map(([start, end, text]) => `${clock(start)} --> ${clock(end)}\n${text}\n`).join('\n')}`;
-
-/** A storyboard of the 8 s vod fixture made by ffmpeg (`fps=1/2,scale=160:-1,tile=5x5`) and a VTT pointing into it. */
-export function makeStoryboardFixture(dir, seconds = 8) {
-  return makeFolder(dir, async (out) => {
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=320x180:rate=25:duration=${seconds}`,
-      '-vf',
-      'fps=1/2,scale=160:-1,tile=5x5',
-      '-frames:v',
-      '1',
-      path.join(out, 'sprite.jpg'),
-    ]);
-    const cues = [];
-    for (let i = 0; i * 2 < seconds; i++) {
-      cues.push([i * 2, i * 2 + 2, `sprite.jpg#xywh=${(i % 5) * 160},${Math.floor(i / 5) * 90},160,90`]);
-    }
-    writeFileSync(path.join(out, 'storyboard.vtt'), vtt(cues));
-  });
-}
-
 /** A multivariant playlist: two renditions made by ffmpeg and one WebVTT subtitle rendition. */
 export function makeQualityFixture(dir, seconds = 8) {
-  return makeFolder(dir, async (out) => {
+  return makeFixtureFolder(dir, async (out) => {
     for (const [name, size] of [
       ['360p', '640x360'],
       ['180p', '320x180'],
@@ -133,7 +56,7 @@ export function makeQualityFixture(dir, seconds = 8) {
     mkdirSync(path.join(out, 'subs'));
     writeFileSync(
       path.join(out, 'subs', 'de.vtt'),
-      vtt([
+      webVtt([
         [0, 4, 'Erster Untertitel'],
         [4, seconds, 'Zweiter Untertitel'],
       ]).replace('WEBVTT\n', 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n'),

@@ -52,6 +52,7 @@ const envSchema = z
     UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
     CORS_ORIGINS: optionalString,
     WEB_APP: booleanString.default(true),
+    WEB_DIR: optionalString,
     DEV_LOGIN: booleanString.optional(),
     USER_UPLOADS: booleanString.optional(),
     MAX_JSON_BODY_BYTES: z.coerce
@@ -187,6 +188,11 @@ export interface Config {
   readonly corsOrigins: '*' | readonly string[];
   /** Serve the web page at `/` (`WEB_APP`). */
   readonly webApp: boolean;
+  /**
+   * Folder of the built web page (`WEB_DIR`: `index.html` and `assets/`, what `apps/web` builds); unset = the
+   * server package's `dist/web` when present, else the repository's `apps/web/dist`.
+   */
+  readonly webDir: string | undefined;
   /**
    * `POST /api/dev/token` mints a user token for any user name (`DEV_LOGIN`; on by default only in embedded mode
    * with a loopback `HOST`).
@@ -327,6 +333,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
                 .filter(Boolean),
             ),
     webApp: e.WEB_APP,
+    webDir: e.WEB_DIR === undefined ? undefined : path.resolve(e.WEB_DIR),
     devLogin,
     maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES,
     trustProxy: e.TRUST_PROXY,

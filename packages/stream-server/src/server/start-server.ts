@@ -192,7 +192,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             }
           : undefined,
         webApp: config.webApp
-          ? { webDir: defaultWebDir(), devLogin: config.devLogin, userUploads: config.userUploads }
+          ? {
+              webDir: config.webDir ?? defaultWebDir(),
+              devLogin: config.devLogin,
+              userUploads: config.userUploads,
+            }
           : undefined,
         logger: logger.child({ component: 'http' }),
         corsOrigins: config.corsOrigins,

@@ -1,38 +1,8 @@
-import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 
-import { chromium, type BrowserContext } from 'playwright-core';
-
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-/** A headless system Chromium in a throwaway profile (never a downloaded browser). */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
-  return {
-    context,
-    async close() {
-      await context.close().catch(() => {});
-      await fs.rm(profile, { recursive: true, force: true });
-    },
-  };
-}
+/** A headless system Chromium in a throwaway profile, with the flags every test browser starts with. */
+export { launchChromium } from '@notetaker/test-support/chromium';
 
 /** Serves fixed files on another origin than the API's (the host app, in a real embedding). */
 export async function serveFiles(files: Record<string, { type: string; body: string | Buffer }>) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { ApiErrorCode } from '../errors.js';
 
 export interface WebAppSettings {
-  /** Folder the build wrote (`dist/web`: `index.html` and `assets/`). */
+  /** Folder of the built page (`index.html` and `assets/`, what `apps/web` builds): `WEB_DIR` or `defaultWebDir()`. */
   webDir: string;
   /** The page offers the local sign-in (`DEV_LOGIN`). */
   devLogin: boolean;
@@ -16,11 +17,19 @@ export interface WebAppSettings {
   userUploads: boolean;
 }
 
-/** The package's own `dist/web`, wherever this module runs from (`src/` under tests, `dist/` when built). */
+/**
+ * Where the page is when `WEB_DIR` is unset: the package's own `dist/web` when it holds a page (where a packaged build
+ * or the Docker image puts it), else the repository's `apps/web/dist` (a checkout, after `npm run build`). Works
+ * wherever this module runs from (`src/` under tests, `dist/` when built).
+ */
 export function defaultWebDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // src/http/routes or dist/http/routes → the package root is three levels up.
-  return path.resolve(here, '../../../dist/web');
+  const packageRoot = path.resolve(here, '../../..');
+  const packaged = path.join(packageRoot, 'dist/web');
+  if (existsSync(path.join(packaged, 'index.html'))) return packaged;
+  // packages/stream-server → the repository root is two levels up.
+  return path.resolve(packageRoot, '../../apps/web/dist');
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -59,8 +68,9 @@ interface CachedFile {
 
 /**
  * The web page at `/` (sign in, upload with progress, the user's videos with live status, play, retry, delete)
- * and its bundled assets at `/assets/*`. The page is built by `scripts/build-web.mjs` into `dist/web`; the server
- * injects its settings (dev sign-in, uploads) into the HTML. Mount at `/`, after the API routes.
+ * and its bundled assets at `/assets/*`. The page is its own workspace, `apps/web`, built into a folder the server
+ * reads (`WEB_DIR`, else `defaultWebDir()`); the server injects its settings (dev sign-in, uploads) into the HTML.
+ * Mount at `/`, after the API routes.
  *
  * @example
  * app.route('/', createWebAppRoutes({ webDir: defaultWebDir(), devLogin: true, userUploads: true }));
@@ -121,7 +131,9 @@ export function createWebAppRoutes(settings: WebAppSettings) {
         {
           error: {
             code: ApiErrorCode.Unavailable,
-            message: 'The web page is not built: run `npm run build` (or set WEB_APP=false to turn it off).',
+            message:
+              'The web page is not built: run `npm run build` at the repository root (it builds apps/web into ' +
+              'apps/web/dist), or set WEB_DIR to the folder of a built page, or WEB_APP=false to turn it off.',
           },
         },
         503,

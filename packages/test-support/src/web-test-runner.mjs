@@ -1,5 +1,6 @@
-// Serves the package's TypeScript sources (src/ and test/) to the browser, compiled by esbuild. Test files named
-// `*.bundle.test.ts` are served bundled with their dependencies (for CommonJS packages such as React).
+// A web-test-runner plugin serving a workspace's TypeScript sources (src/ and test/) to the browser, compiled by
+// esbuild. Test files named `*.bundle.test.ts` are served bundled with their dependencies (for CommonJS packages such as
+// React).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { build, transform } from 'esbuild';

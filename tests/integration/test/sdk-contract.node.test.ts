@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer } from '@notetaker/stream-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createStreamClient, isStreamError, type StreamStatus } from '../src/index.js';
-import { createManagementClient } from '../src/server.js';
+import { createStreamClient, isStreamError, type StreamStatus } from '@notetaker/client-sdk';
+import { createManagementClient } from '@notetaker/client-sdk/server';
 
 // Real server start (PGlite + migrations) and ffmpeg runs: slower than unit tests on a busy machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });

@@ -1,6 +1,7 @@
-// Bundles the web page served at `/` (web/src + <notetaker-player> from @notetaker/player-element) into dist/web:
-// index.html (never cached) and assets/ with content-hashed names (cached for a year). hls.js stays a separate
-// chunk that the player loads only when it needs it.
+// Bundles the web page a stream server serves at `/` (src/ + <notetaker-player> from @notetaker/player-element) into
+// dist/: index.html (never cached) and assets/ with content-hashed names (cached for a year). hls.js stays a separate
+// chunk that the player loads only when it needs it. The server finds dist/ by itself in a checkout, or through
+// WEB_DIR (docs/configuration.md).
 import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = path.join(root, 'dist/web');
+const outdir = path.join(root, 'dist');
 const assets = path.join(outdir, 'assets');
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(assets, { recursive: true });
 
 const result = await build({
-  entryPoints: { app: path.join(root, 'web/src/main.ts') },
+  entryPoints: { app: path.join(root, 'src/main.ts') },
   absWorkingDir: root,
   bundle: true,
   splitting: true,
@@ -39,7 +40,7 @@ const [scriptPath, output] = entry;
 if (!output.cssBundle) throw new Error('esbuild produced no stylesheet');
 const url = (file) => `/assets/${path.relative(assets, path.resolve(root, file)).split(path.sep).join('/')}`;
 
-const template = await readFile(path.join(root, 'web/index.html'), 'utf8');
+const template = await readFile(path.join(root, 'index.html'), 'utf8');
 const html = template.replace('%SCRIPT%', url(scriptPath)).replace('%STYLES%', url(output.cssBundle));
 await writeFile(path.join(outdir, 'index.html'), html);
 

@@ -19,10 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { createStreamClient } from '@notetaker/client-sdk';
 import { createManagementClient } from '@notetaker/client-sdk/server';
 import { startServer } from '@notetaker/stream-server';
+import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeStoryboardFixture, runFfmpeg, testSourceArgs } from './support/media-fixtures-plugin.mjs';
+import { makeStoryboardFixture, runFfmpeg, testSourceArgs } from '@notetaker/test-support/media';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const examplesDir = path.resolve(here, '../../../examples');
@@ -73,20 +74,7 @@ beforeAll(async () => {
   }
   query = new URLSearchParams({ api: server.url, token, video: id }).toString();
   ladderQuery = new URLSearchParams({ api: server.url, token, video: ladder.id, captions: 'en' }).toString();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions());
   cleanups.unshift(() => browser.close());
 }, 300_000);
 

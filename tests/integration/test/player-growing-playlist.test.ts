@@ -1,9 +1,9 @@
 // Playing a video while the real stream server is still generating it: the server hands out an EVENT playlist
 // that grows and later gains EXT-X-ENDLIST under the same URL. Its ffmpeg reads the source at 2× real time.
-import '../src/define.js';
+import '@notetaker/player-element/define';
 import { createStreamClient } from '@notetaker/client-sdk';
-import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '../src/constants.js';
-import { assert, equal, nextEvent, trackHls, waitFor } from './support/browser.js';
+import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '@notetaker/player-element';
+import { assert, equal, nextEvent, trackHls, waitFor } from '@notetaker/test-support/browser';
 import { loadGrowingFixtures, trackRequests, type GrowingFixtures } from './support/stream-server.js';
 
 let fixtures: GrowingFixtures;

@@ -1,14 +1,9 @@
 /** The parts of the stream-server API the page uses, with the signed-in user's token. */
 
-import type { ApiSchemaTypes } from '../../src/http/api-schemas.js';
+import type { Caption, UploadInstructions, Video } from '@notetaker/client-sdk';
 
-/** A video as the API answers it: the same schema the server validates and documents in /openapi.json. */
-export type Video = ApiSchemaTypes['Video'];
-
-export type UploadInstructions = ApiSchemaTypes['UploadInstructions'];
-
-/** A caption track of a video. */
-export type Caption = ApiSchemaTypes['Caption'];
+// The API's shapes as the SDK types them (checked against the server's OpenAPI schemas in tests/integration).
+export type { Caption, UploadInstructions, Video };
 
 export interface UploadedPart {
   part_number: number;

@@ -1,8 +1,12 @@
 // <notetaker-player> against a real stream server (embedded defaults) serving HLS made by ffmpeg.
-import '../src/define.js';
-import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '../src/constants.js';
-import type { NotetakerPlayerElement } from '../src/notetaker-player.js';
-import { assert, equal, expectNoAxeViolations, nextEvent, trackHls, waitFor } from './support/browser.js';
+import '@notetaker/player-element/define';
+import {
+  PlayerEventName,
+  type NotetakerErrorDetail,
+  type NotetakerPlayerElement,
+  type NotetakerStatusDetail,
+} from '@notetaker/player-element';
+import { assert, equal, expectNoAxeViolations, nextEvent, trackHls, waitFor } from '@notetaker/test-support/browser';
 import {
   loadServerFixtures,
   replaceVideoSource,

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createStreamClient } from '@notetaker/client-sdk';
 import { createManagementClient } from '@notetaker/client-sdk/server';
-import { runFfmpeg, testSourceArgs } from './media-fixtures-plugin.mjs';
+import { runFfmpeg, testSourceArgs } from '@notetaker/test-support/media';
 
 /** Lifetime of playback tokens and presigned segment URLs: short, so that tests can see them expire. */
 export const PRESIGN_TTL_SECONDS = 4;

@@ -1,8 +1,8 @@
 // <notetaker-player> on what a real stream server adds after ready: a lower rendition (the master playlist that
 // /stream hands out once it exists) and a caption track added through the management API.
-import '../src/define.js';
-import type { NotetakerPlayerElement } from '../src/notetaker-player.js';
-import { assert, equal, trackHls, waitFor } from './support/browser.js';
+import '@notetaker/player-element/define';
+import type { NotetakerPlayerElement } from '@notetaker/player-element';
+import { assert, equal, trackHls, waitFor } from '@notetaker/test-support/browser';
 import { loadLadderFixtures, type LadderFixtures } from './support/stream-server.js';
 
 let fixtures: LadderFixtures;

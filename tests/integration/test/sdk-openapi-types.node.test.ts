@@ -1,8 +1,15 @@
 import type { ApiSchemaTypes } from '@notetaker/stream-server';
 import { describe, expectTypeOf, it } from 'vitest';
 
-import type { StreamFailed, StreamGenerating, StreamReady, Video } from '../src/index.js';
-import type { Caption, RegisteredVideo } from '../src/server.js';
+import type {
+  Caption,
+  StreamFailed,
+  StreamGenerating,
+  StreamReady,
+  UploadInstructions,
+  Video,
+} from '@notetaker/client-sdk';
+import type { RegisteredVideo, UploadTarget } from '@notetaker/client-sdk/server';
 
 // The server generates /openapi.json from the same schemas these types come from, so the SDK's hand-written types
 // are checked against the document at compile time (`npm run typecheck` fails on a drift). Each SDK type must accept
@@ -32,6 +39,11 @@ describe('SDK types against the OpenAPI schemas', () => {
   it('Caption', () => {
     expectTypeOf<ApiSchemaTypes['Caption']>().toExtend<Caption>();
     expectTypeOf<keyof Caption>().toEqualTypeOf<keyof ApiSchemaTypes['Caption']>();
+  });
+
+  it('UploadInstructions (the register answers of both APIs), which the management client takes as an UploadTarget', () => {
+    expectTypeOf<ApiSchemaTypes['UploadInstructions']>().toEqualTypeOf<UploadInstructions>();
+    expectTypeOf<UploadInstructions>().toExtend<UploadTarget>();
   });
 
   it('RegisteredVideo (management register answer)', () => {
