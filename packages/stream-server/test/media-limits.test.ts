@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../src/config/load-config.js';
 import { jobTimeoutMs } from '../src/generation/job-timeout.js';
+import { listVideoTasks } from '../src/tasks/video-tasks-repository.js';
 import { makeTestMedia, runTestFfmpeg } from './helpers/media.js';
+import { waitFor } from './helpers/processes.js';
 import { api, startTestServer, waitForStream, type TestServer } from './helpers/test-server.js';
 
 let mediaDir: string;
@@ -129,6 +131,38 @@ describe('what browsers cannot play is not copied', () => {
     expect(variant.frameRate ?? 0).toBeLessThanOrEqual(60);
     const master = await (await fetch(body['hls_url'] as string)).text();
     for (const match of master.matchAll(/FRAME-RATE=([\d.]+)/g)) expect(Number(match[1])).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('a poster that cannot be made', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // ffmpeg as usual, except that it refuses to write a poster.
+    const wrapper = path.join(mediaDir, 'ffmpeg-without-posters.sh');
+    await fs.writeFile(
+      wrapper,
+      `#!/bin/sh\nfor a in "$@"; do case "$a" in *poster.jpg) echo "poster refused for this test" >&2; exit 1;; esac; done\nexec ffmpeg "$@"\n`,
+      { mode: 0o755 },
+    );
+    server = await startTestServer('embedded', { FFMPEG_PATH: wrapper, JOB_MAX_ATTEMPTS: '1', RENDITIONS: 'off' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('fails the thumbnails task with the reason instead of leaving the poster out silently; the video plays on', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 2 });
+    const { id, body } = await generate(server, file);
+    expect(body['status']).toBe('ready');
+    const task = await waitFor('the thumbnails task to end', async () => {
+      const [found] = await listVideoTasks(server.database.db, id);
+      return found && found.status !== 'pending' ? found : undefined;
+    });
+    expect(task).toMatchObject({ kind: 'thumbnails', status: 'failed' });
+    expect(task.error_message).toMatch(/^The poster could not be made: .*/);
+    expect((await row(server, id)).hls_status).toBe('ready');
   });
 });
 
