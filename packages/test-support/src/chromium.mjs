@@ -27,7 +27,10 @@ export function chromiumLaunchOptions(executablePath = CHROMIUM_PATH) {
 }
 
 /** A headless system Chromium in a throwaway profile, removed by `close()`. */
-export async function launchChromium({ executablePath = CHROMIUM_PATH, profilePrefix = 'notetaker-chromium-' } = {}) {
+export async function launchChromium({
+  executablePath = CHROMIUM_PATH,
+  profilePrefix = 'notetaker-chromium-',
+} = {}) {
   const profile = await fs.mkdtemp(path.join(os.tmpdir(), profilePrefix));
   const context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions(executablePath));
   return {

@@ -2,7 +2,11 @@
 // that grows and later gains EXT-X-ENDLIST under the same URL. Its ffmpeg reads the source at 2× real time.
 import '@notetaker/player-element/define';
 import { createStreamClient } from '@notetaker/client-sdk';
-import { PlayerEventName, type NotetakerErrorDetail, type NotetakerStatusDetail } from '@notetaker/player-element';
+import {
+  PlayerEventName,
+  type NotetakerErrorDetail,
+  type NotetakerStatusDetail,
+} from '@notetaker/player-element';
 import { assert, equal, nextEvent, trackHls, waitFor } from '@notetaker/test-support/browser';
 import { loadGrowingFixtures, trackRequests, type GrowingFixtures } from './support/stream-server.js';
 

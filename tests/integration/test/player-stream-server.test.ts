@@ -6,7 +6,14 @@ import {
   type NotetakerPlayerElement,
   type NotetakerStatusDetail,
 } from '@notetaker/player-element';
-import { assert, equal, expectNoAxeViolations, nextEvent, trackHls, waitFor } from '@notetaker/test-support/browser';
+import {
+  assert,
+  equal,
+  expectNoAxeViolations,
+  nextEvent,
+  trackHls,
+  waitFor,
+} from '@notetaker/test-support/browser';
 import {
   loadServerFixtures,
   replaceVideoSource,
