@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../src/config/load-config.js';
-import { jobTimeoutMs } from '../src/generation/job-timeout.js';
+import { jobTimeoutMs } from '../src/jobs/job-timeout.js';
 import { listVideoTasks } from '../src/tasks/video-tasks-repository.js';
 import { makeTestMedia, runTestFfmpeg } from './helpers/media.js';
 import { waitFor } from './helpers/processes.js';

@@ -26,9 +26,9 @@ import {
 } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../videos/video-json.js';
-import { backoffSeconds } from './backoff.js';
+import { backoffSeconds } from '../jobs/backoff.js';
 import { diskFullError, diskStatus, isNoSpaceError } from './disk-space.js';
-import { jobTimeoutMs } from './job-timeout.js';
+import { jobTimeoutMs } from '../jobs/job-timeout.js';
 import {
   claimNextGeneration,
   completeGeneration,

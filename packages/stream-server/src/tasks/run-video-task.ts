@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 import type { Config } from '../config/load-config.js';
 import type { Db } from '../db/create-database.js';
-import { jobTimeoutMs } from '../generation/job-timeout.js';
+import { jobTimeoutMs } from '../jobs/job-timeout.js';
 import { HlsStatus, TaskKind, type VideoRow } from '../db/schema.js';
 import { generateRendition } from '../media/generate-rendition.js';
 import { generateThumbnails } from '../media/generate-thumbnails.js';

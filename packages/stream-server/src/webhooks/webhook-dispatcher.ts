@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 import type { Db } from '../db/create-database.js';
 import type { DatabaseSchema, WebhookDeliveryRow } from '../db/schema.js';
-import { backoffSeconds } from '../generation/backoff.js';
+import { backoffSeconds } from '../jobs/backoff.js';
 import { signWebhook, SIGNATURE_HEADER } from './webhook-signature.js';
 
 export interface WebhookDispatcherDeps {
