@@ -33,7 +33,8 @@ BASE_IMAGE=${IMAGE_TEST_BASE:-localhost/node:${NODE_MINOR}-bookworm-slim}
 # docker-compose.yml's image name.
 IMAGE=localhost/notetaker-stream:local
 
-# One image test at a time on a machine (same image name, same base image).
+# One image test at a time on a machine (same image name, same base image). The commands below get `9>&-` so
+# that nothing they leave behind holds the lock.
 exec 9>"${TMPDIR:-/tmp}/notetaker-stream-image-test.lock"
 if ! flock -n 9; then
   echo "image test: another one is running on this machine; waiting for it…"
@@ -70,19 +71,20 @@ step() { echo "image test [$((SECONDS - started)) s] $*"; }
 stamp() { while IFS= read -r line; do printf '%4d %s\n' "$((SECONDS - started))" "$line"; done; }
 
 step "base image $BASE_IMAGE"
-bash scripts/image-test/base-image.sh "$BASE_IMAGE"
+bash scripts/image-test/base-image.sh "$BASE_IMAGE" 9>&-
 base_done=$SECONDS
 
 BUILD_LOG="${TMPDIR:-/tmp}/notetaker-stream-image-build.log"
 step "podman build -t $IMAGE (log: $BUILD_LOG)"
 source_url=$(git remote get-url origin 2>/dev/null || true)
 revision=$(git rev-parse HEAD 2>/dev/null || true)
-# --format docker: the OCI format has no HEALTHCHECK (podman drops it), Docker's keeps it.
+# --format docker: the OCI format has no HEALTHCHECK (podman drops it), Docker's keeps it. Stages run one after
+# another: with --jobs, a stage that fails leaves the other stages' RUN processes running (chroot isolation).
 if ! podman build --isolation=chroot --network host --format docker \
   --build-arg NODE_IMAGE="$BASE_IMAGE" \
   --build-arg SOURCE_URL="$source_url" \
   --build-arg REVISION="$revision" \
-  -t "$IMAGE" . 2>&1 | stamp >"$BUILD_LOG"; then
+  -t "$IMAGE" . 9>&- 2>&1 | stamp >"$BUILD_LOG"; then
   tail -n 60 "$BUILD_LOG" >&2
   echo "image test: FAILED: podman build" >&2
   exit 1
@@ -93,14 +95,14 @@ step "built $IMAGE: $(numfmt --to=iec --suffix=B "$size") ($size bytes) in $((bu
 
 step "exporting the image's filesystem"
 podman image inspect "$IMAGE" >"$WORK/inspect.json"
-container=$(podman create --no-healthcheck "$IMAGE")
+container=$(podman create --no-healthcheck "$IMAGE" 9>&-)
 mkdir "$WORK/rootfs"
 podman export "$container" | tar -x --numeric-owner -C "$WORK/rootfs"
 podman rm "$container" >/dev/null
 container=""
 
 step "smoke run"
-node --openssl-legacy-provider scripts/image-test/smoke.mjs "$WORK/rootfs" "$WORK/inspect.json" &
+node --openssl-legacy-provider scripts/image-test/smoke.mjs "$WORK/rootfs" "$WORK/inspect.json" 9>&- &
 smoke_pid=$!
 wait "$smoke_pid"
 smoke_pid=""

@@ -15,7 +15,20 @@
 // Usage (as root): node scripts/image-test/smoke.mjs <exported-root> <image-inspect.json>
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -64,12 +77,16 @@ const healthcheck = inspected.Healthcheck ?? config.Healthcheck;
 
 function resolveUser(user) {
   const [name, group] = String(user || 'root').split(':');
-  const passwd = readFileSync(path.join(ROOT, 'etc/passwd'), 'utf8').split('\n').map((line) => line.split(':'));
+  const passwd = readFileSync(path.join(ROOT, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'));
   const entry = passwd.find((fields) => fields[0] === name || fields[2] === name);
   check(entry, `USER ${user} exists in the image's /etc/passwd`);
   let gid = Number(entry[3]);
   if (group !== undefined) {
-    const groups = readFileSync(path.join(ROOT, 'etc/group'), 'utf8').split('\n').map((line) => line.split(':'));
+    const groups = readFileSync(path.join(ROOT, 'etc/group'), 'utf8')
+      .split('\n')
+      .map((line) => line.split(':'));
     const g = groups.find((fields) => fields[0] === group || fields[2] === group);
     check(g, `group ${group} exists in the image`);
     gid = Number(g[2]);
@@ -87,13 +104,29 @@ function checkImageConfig() {
   equal(Object.keys(config.Volumes ?? {}), ['/data'], 'VOLUME');
   equal(Object.keys(config.ExposedPorts ?? {}), ['8787/tcp'], 'EXPOSE');
   equal(config.StopSignal, 'SIGTERM', 'STOPSIGNAL');
-  for (const [name, value] of Object.entries({ HOST: '0.0.0.0', PORT: '8787', DATA_DIR: '/data', NODE_ENV: 'production' })) {
+  for (const [name, value] of Object.entries({
+    HOST: '0.0.0.0',
+    PORT: '8787',
+    DATA_DIR: '/data',
+    NODE_ENV: 'production',
+  })) {
     equal(imageEnv[name], value, `ENV ${name}`);
   }
-  check(healthcheck?.Test?.length, 'the image has a HEALTHCHECK (build with --format docker: OCI images drop it)');
+  check(
+    healthcheck?.Test?.length,
+    'the image has a HEALTHCHECK (build with --format docker: OCI images drop it)',
+  );
   const labels = config.Labels ?? {};
-  equal(labels['org.opencontainers.image.version'], serverPackage.version, 'label version = the server package version');
-  equal(labels['org.opencontainers.image.licenses'], serverPackage.license, 'label licenses = the server package licence');
+  equal(
+    labels['org.opencontainers.image.version'],
+    serverPackage.version,
+    'label version = the server package version',
+  );
+  equal(
+    labels['org.opencontainers.image.licenses'],
+    serverPackage.license,
+    'label licenses = the server package licence',
+  );
   check(labels['org.opencontainers.image.title'], 'label title');
   check(labels['org.opencontainers.image.description'], 'label description');
   check('org.opencontainers.image.source' in labels, 'label source');
@@ -118,25 +151,44 @@ function checkImageFiles() {
     }
     return false;
   };
-  for (const needed of ['usr/bin/ffmpeg', 'usr/bin/ffprobe', 'usr/bin/tini', 'usr/local/bin/notetaker-stream', 'app/packages/stream-server/dist/web/index.html']) {
+  for (const needed of [
+    'usr/bin/ffmpeg',
+    'usr/bin/ffprobe',
+    'usr/bin/tini',
+    'usr/local/bin/notetaker-stream',
+    'app/packages/stream-server/dist/web/index.html',
+  ]) {
     check(exists(needed), `${needed} is in the image`);
   }
   // Every production dependency resolves from the server's folder, nested ones included (issue: a nested
   // @aws-sdk/client-s3 was left behind).
   const serverPackage = JSON.parse(readFileSync(SERVER_PACKAGE, 'utf8'));
-  const fromServer = createRequire(path.join(app, 'packages/stream-server/dist/cli.js'));
   for (const name of Object.keys(serverPackage.dependencies)) {
     const found = ['packages/stream-server/node_modules', 'node_modules'].some((folder) =>
       existsSync(path.join(app, folder, name, 'package.json')),
     );
     check(found, `production dependency ${name} is installed in the image`);
   }
-  void fromServer;
   // Only production dependencies: no compiler, bundler, test runner or build tool.
-  for (const dev of ['typescript', 'esbuild', 'turbo', 'vitest', 'vite', 'tsx', 's3rver', 'playwright-core', 'prettier', '@notetaker/player-element']) {
-    check(!exists(`app/node_modules/${dev}`) && !exists(`app/packages/stream-server/node_modules/${dev}`), `${dev} is not in the image`);
+  for (const dev of [
+    'typescript',
+    'esbuild',
+    'turbo',
+    'vitest',
+    'vite',
+    'tsx',
+    's3rver',
+    'playwright-core',
+    'prettier',
+    '@notetaker/player-element',
+  ]) {
+    check(
+      !exists(`app/node_modules/${dev}`) && !exists(`app/packages/stream-server/node_modules/${dev}`),
+      `${dev} is not in the image`,
+    );
   }
-  for (const tool of ['usr/bin/gcc', 'usr/bin/make', 'usr/bin/g++']) check(!exists(tool), `${tool} is not in the image`);
+  for (const tool of ['usr/bin/gcc', 'usr/bin/make', 'usr/bin/g++'])
+    check(!exists(tool), `${tool} is not in the image`);
   // No source maps or type declarations in the server's own code.
   const stack = [path.join(app, 'packages/stream-server/dist')];
   while (stack.length) {
@@ -194,8 +246,16 @@ function containerEnv(extra) {
 /** `chroot … env -i …` into the image as its USER, in its WORKDIR, with exactly `env`. */
 function chrootCommand(env, command) {
   return [
-    'chroot', `--userspec=${user.uid}:${user.gid}`, '--groups=', ROOT,
-    'env', '-i', '-C', config.WorkingDir || '/', ...env, ...command,
+    'chroot',
+    `--userspec=${user.uid}:${user.gid}`,
+    '--groups=',
+    ROOT,
+    'env',
+    '-i',
+    '-C',
+    config.WorkingDir || '/',
+    ...env,
+    ...command,
   ];
 }
 
@@ -218,9 +278,24 @@ function startContainer(name, { args, env = {}, volume }) {
   ].join('\n');
   const child = spawn(
     'unshare',
-    ['--pid', '--fork', '--mount', '--propagation', 'private', `--mount-proc=${path.join(ROOT, 'proc')}`, '--kill-child=SIGKILL',
-      'bash', '-c', setup, 'container', ...chrootCommand(fullEnv, command)],
-    { env: { ROOT, VOLUME: volume, HOSTS: hostsFile(), PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--pid',
+      '--fork',
+      '--mount',
+      '--propagation',
+      'private',
+      `--mount-proc=${path.join(ROOT, 'proc')}`,
+      '--kill-child=SIGKILL',
+      'bash',
+      '-c',
+      setup,
+      'container',
+      ...chrootCommand(fullEnv, command),
+    ],
+    {
+      env: { ROOT, VOLUME: volume, HOSTS: hostsFile(), PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   const collect = (chunk) => {
@@ -234,7 +309,9 @@ function startContainer(name, { args, env = {}, volume }) {
 
   /** The host's PID of the container's PID 1 (unshare's only child). */
   function pid1() {
-    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/);
     check(children.length === 1 && children[0], `${name}: one PID 1`);
     return Number(children[0]);
   }
@@ -250,18 +327,24 @@ function startContainer(name, { args, env = {}, volume }) {
       for (;;) {
         const match = pattern.exec(output);
         if (match) return match;
-        if (exit) throw new Error(`${name} exited (${JSON.stringify(exit)}) before printing ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
+        if (exit)
+          throw new Error(`${name} exited (${JSON.stringify(exit)}) before printing ${pattern}:\n${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
     /** `docker exec`: a command in the running container, as its USER, with its ENV. */
     async exec(commandLine, { input, env: extraEnv } = {}) {
       const execEnv = extraEnv ? containerEnv({ ...env, ...extraEnv }) : fullEnv;
-      const nsenter = spawn('nsenter', ['--target', String(pid1()), '--pid', '--mount', '--', ...chrootCommand(execEnv, commandLine)], {
-        env: { PATH: process.env.PATH },
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
+      const nsenter = spawn(
+        'nsenter',
+        ['--target', String(pid1()), '--pid', '--mount', '--', ...chrootCommand(execEnv, commandLine)],
+        {
+          env: { PATH: process.env.PATH },
+          stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       nsenter.stdout.on('data', (chunk) => (stdout += chunk.toString()));
@@ -315,8 +398,12 @@ async function waitForReady(base, token, id, timeoutMs = 90_000) {
     const answer = await getJson(`${base}/api/videos/${id}/stream`, { authorization: `Bearer ${token}` });
     first ??= answer.status;
     if (answer.status === 200 && answer.body.status === 'ready') return { first, body: answer.body };
-    check(answer.status === 202, `/stream answers 202 while generating, got ${answer.status} ${JSON.stringify(answer.body)}`);
-    if (Date.now() > deadline) throw new Error(`/stream not ready within ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
+    check(
+      answer.status === 202,
+      `/stream answers 202 while generating, got ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
+    if (Date.now() > deadline)
+      throw new Error(`/stream not ready within ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -332,7 +419,8 @@ async function fetchPlaylist(url, seen = { segments: 0, seconds: 0, bytes: 0 }) 
   for (const line of lines) {
     const map = /^#EXT-X-(?:MAP|MEDIA):.*URI="([^"]+)"/.exec(line);
     if (map) uris.push({ uri: map[1], playlist: line.startsWith('#EXT-X-MEDIA') });
-    if (line && !line.startsWith('#')) uris.push({ uri: line, playlist: /\.m3u8(\?|$)/.test(line) || text.includes('#EXT-X-STREAM-INF') });
+    if (line && !line.startsWith('#'))
+      uris.push({ uri: line, playlist: /\.m3u8(\?|$)/.test(line) || text.includes('#EXT-X-STREAM-INF') });
   }
   const isMedia = text.includes('#EXTINF');
   if (isMedia) {
@@ -361,10 +449,16 @@ async function checkWebPage(base) {
   check((page.headers.get('content-type') ?? '').startsWith('text/html'), '/ is HTML');
   const html = await page.text();
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
-  check(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), 'the page names its script and stylesheet');
+  check(
+    assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')),
+    'the page names its script and stylesheet',
+  );
   for (const asset of assets) {
     const answer = await fetch(`${base}${asset}`);
-    check(answer.status === 200 && (await answer.arrayBuffer()).byteLength > 0, `${asset} answers 200 with bytes`);
+    check(
+      answer.status === 200 && (await answer.arrayBuffer()).byteLength > 0,
+      `${asset} answers 200 with bytes`,
+    );
   }
   return assets.length;
 }
@@ -376,22 +470,29 @@ function copyIntoImage(file, target) {
   cleanups.push(() => rmSync(path.join(ROOT, target), { force: true }));
 }
 
-async function importAndPlay(container, base, { owner, tokenEnv }) {
+async function importAndPlay(container, base, { owner }) {
   const imported = await container.exec(['notetaker-stream', 'import', '/tmp/smoke.mp4', '--owner', owner]);
   check(imported.code === 0, `notetaker-stream import exits 0 (got ${imported.code}): ${imported.stderr}`);
   const video = JSON.parse(imported.stdout);
   equal(video.upload_status, 'complete', 'imported video upload_status');
   const minted = await container.exec(['notetaker-stream', 'token', '--sub', owner]);
-  check(minted.code === 0 && minted.stdout.trim(), `notetaker-stream token exits 0 with a token: ${minted.stderr}`);
-  void tokenEnv;
+  check(
+    minted.code === 0 && minted.stdout.trim(),
+    `notetaker-stream token exits 0 with a token: ${minted.stderr}`,
+  );
   const token = minted.stdout.trim();
   const t0 = Date.now();
   const { first, body } = await waitForReady(base, token, video.id);
   const readyMs = Date.now() - t0;
   const seen = await fetchPlaylist(body.hls_url);
   check(seen.segments >= 2, 'the playlist names several segments');
-  check(Math.abs(seen.seconds - SOURCE_SECONDS) < 0.6, `the playlist covers the video (${seen.seconds} s of ${SOURCE_SECONDS} s)`);
-  log(`${container.name}: imported ${video.id}, /stream ${first} → 200 ready in ${readyMs} ms, ${seen.segments} segments (${seen.seconds.toFixed(1)} s, ${seen.bytes} bytes) served`);
+  check(
+    Math.abs(seen.seconds - SOURCE_SECONDS) < 0.6,
+    `the playlist covers the video (${seen.seconds} s of ${SOURCE_SECONDS} s)`,
+  );
+  log(
+    `${container.name}: imported ${video.id}, /stream ${first} → 200 ready in ${readyMs} ms, ${seen.segments} segments (${seen.seconds.toFixed(1)} s, ${seen.bytes} bytes) served`,
+  );
   return { video, body };
 }
 
@@ -399,18 +500,21 @@ async function importAndPlay(container, base, { owner, tokenEnv }) {
 
 /** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `$$`. */
 function interpolate(text, vars) {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, op, arg, bare) => {
-    if (match === '$$') return '$';
-    const name = braced ?? bare;
-    const value = vars[name];
-    const missing = op?.startsWith(':') ? value === undefined || value === '' : value === undefined;
-    if (op?.endsWith('-')) return missing ? (arg ?? '') : value;
-    if (op?.endsWith('?')) {
-      if (missing) throw new Error(`required variable ${name} is missing: ${arg}`);
-      return value;
-    }
-    return value ?? '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced, op, arg, bare) => {
+      if (match === '$$') return '$';
+      const name = braced ?? bare;
+      const value = vars[name];
+      const missing = op?.startsWith(':') ? value === undefined || value === '' : value === undefined;
+      if (op?.endsWith('-')) return missing ? (arg ?? '') : value;
+      if (op?.endsWith('?')) {
+        if (missing) throw new Error(`required variable ${name} is missing: ${arg}`);
+        return value;
+      }
+      return value ?? '';
+    },
+  );
 }
 
 function composeService(compose, name, vars) {
@@ -431,18 +535,44 @@ async function makeVideo() {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'smoke.mp4');
   await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${SOURCE_SECONDS}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${SOURCE_SECONDS}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50',
-    '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', '-shortest', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=320x240:rate=25:duration=${SOURCE_SECONDS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${SOURCE_SECONDS}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '50',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-movflags',
+    '+faststart',
+    '-shortest',
+    file,
   ]);
   return file;
 }
 
 async function embedded() {
   const port = await freePort();
-  const serve = startContainer('serve (embedded)', { env: { PORT: String(port) }, volume: makeVolume('data') });
+  const serve = startContainer('serve (embedded)', {
+    env: { PORT: String(port) },
+    volume: makeVolume('data'),
+  });
   const listening = await serve.waitFor(/listening on (http:\/\/\S+)/);
   const base = `http://127.0.0.1:${port}`;
   log(`serve (embedded): ${listening[0]}`);
@@ -452,7 +582,11 @@ async function embedded() {
   equal([ready.status, ready.body.status], [200, 'ok'], '/readyz');
   equal(await serve.health(), 0, 'the HEALTHCHECK in serve');
   // …and it fails where nothing answers (not a check that always passes).
-  equal(await serve.health({ PORT: String(await freePort()) }), 1, 'the HEALTHCHECK in serve, against a closed port');
+  equal(
+    await serve.health({ PORT: String(await freePort()) }),
+    1,
+    'the HEALTHCHECK in serve, against a closed port',
+  );
   const assets = await checkWebPage(base);
   log(`serve (embedded): /healthz, /readyz, HEALTHCHECK ok; the web page and its ${assets} assets load`);
   await importAndPlay(serve, base, { owner: 'alice' });
@@ -466,7 +600,11 @@ async function composeRoles() {
   const compose = parseYaml(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8'), { merge: true });
   const apiName = 'api';
   const workerName = 'worker';
-  equal(compose.services[workerName].image, compose.services[apiName].image, 'api and worker run the same image');
+  equal(
+    compose.services[workerName].image,
+    compose.services[apiName].image,
+    'api and worker run the same image',
+  );
   const port = await freePort();
   // What a self-hoster's .env holds; the S3 test server knows only its own key pair.
   const dotEnv = {
@@ -522,23 +660,36 @@ async function composeRoles() {
   equal((await getJson(`${base}/readyz`)).body.status, 'ok', 'api /readyz');
   equal(await apiContainer.health(), 0, 'the HEALTHCHECK in api');
   const composeCheck = api.healthcheck.test;
-  equal(composeCheck[0], 'CMD', "compose api healthcheck form");
+  equal(composeCheck[0], 'CMD', 'compose api healthcheck form');
   equal((await apiContainer.exec(composeCheck.slice(1))).code, 0, "the compose file's api healthcheck");
-  check(worker.healthcheck?.disable === true || (await workerContainer.health()) === 0, 'worker healthcheck');
-  equal(await workerContainer.health(), 0, 'the image HEALTHCHECK in worker (no HTTP port: passes while it runs)');
-  equal(await checkWebPage(base) > 0, true, 'api serves the web page');
-  log(`compose roles: api ${api.command.join(' ')} and worker ${worker.command.join(' ')} running on PostgreSQL ${name} and S3 ${s3.endpoint}; healthchecks ok`);
+  equal(worker.healthcheck?.disable, true, "the compose file turns the worker's healthcheck off");
+  equal(
+    await workerContainer.health(),
+    0,
+    'the image HEALTHCHECK in worker (no HTTP port: passes while it runs)',
+  );
+  equal((await checkWebPage(base)) > 0, true, 'api serves the web page');
+  log(
+    `compose roles: api ${api.command.join(' ')} and worker ${worker.command.join(' ')} running on PostgreSQL ${name} and S3 ${s3.endpoint}; healthchecks ok`,
+  );
 
   const { video, body } = await importAndPlay(apiContainer, base, { owner: 'bob' });
   check(new URL(body.hls_url).origin === base, 'the playlist comes from the API');
   const playlist = await (await fetch(body.hls_url)).text();
   check(playlist.includes(s3.endpoint), 'segments are presigned URLs on the bucket');
-  const generated = (c) => c.output().split('\n').some((line) => line.includes('"generation succeeded"') && line.includes(video.id));
+  const generated = (c) =>
+    c
+      .output()
+      .split('\n')
+      .some((line) => line.includes('"generation succeeded"') && line.includes(video.id));
   check(generated(workerContainer), `the worker generated ${video.id}:\n${workerContainer.output()}`);
   check(!generated(apiContainer), 'the API (serve --no-worker) did not generate');
   const refused = s3.requests.filter((request) => request.outcome !== 'forwarded');
   equal(refused, [], 'every S3 request from the image was correctly signed');
-  check(s3.requests.some((request) => request.method === 'PUT'), 'the image wrote to the bucket');
+  check(
+    s3.requests.some((request) => request.method === 'PUT'),
+    'the image wrote to the bucket',
+  );
   log('compose roles: the worker generated, the API did not');
   for (const container of [workerContainer, apiContainer]) {
     const stopped = await container.stop();
@@ -568,7 +719,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 try {
   checkImageConfig();
   checkImageFiles();
-  log(`image config and files ok (USER node = uid ${user.uid}, ENTRYPOINT ${config.Entrypoint.join(' ')}, CMD ${config.Cmd.join(' ')})`);
+  log(
+    `image config and files ok (USER node = uid ${user.uid}, ENTRYPOINT ${config.Entrypoint.join(' ')}, CMD ${config.Cmd.join(' ')})`,
+  );
   const video = await makeVideo();
   copyIntoImage(video, 'tmp/smoke.mp4');
   await embedded();
