@@ -1,6 +1,12 @@
 import type { Db } from '../db/create-database.js';
 import type { VideoCaptionRow, VideoRow } from '../db/schema.js';
-import { DomainError, ErrorCode, InvalidInputError, ConflictError, NotFoundError } from '../errors/domain-error.js';
+import {
+  DomainError,
+  ErrorCode,
+  InvalidInputError,
+  ConflictError,
+  NotFoundError,
+} from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
 import { storageKeys } from '../videos/video-json.js';
 import { deleteCaption, findCaption, upsertCaption } from './captions-repository.js';
@@ -50,14 +56,17 @@ function checkLabel(label: string | undefined): string | undefined {
   const trimmed = label.trim();
   // eslint-disable-next-line no-control-regex
   if (trimmed.length === 0 || trimmed.length > MAX_CAPTION_LABEL || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new InvalidInputError(`label must be 1–${MAX_CAPTION_LABEL} characters without control characters.`);
+    throw new InvalidInputError(
+      `label must be 1–${MAX_CAPTION_LABEL} characters without control characters.`,
+    );
   }
   return trimmed;
 }
 
 /** 413 for a caption file over {@link MAX_CAPTION_BYTES}. */
 export function captionTooLarge(): DomainError {
-  return new DomainError(ErrorCode.PayloadTooLarge,
+  return new DomainError(
+    ErrorCode.PayloadTooLarge,
     `A caption file may be at most ${MAX_CAPTION_BYTES / 1024 / 1024} MiB.`,
   );
 }

@@ -4,8 +4,7 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
-import { HLS_PLAYLIST_NAME } from '../media/ffmpeg-args.js';
-import { MASTER_PLAYLIST_NAME } from './master-playlist.js';
+import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
 import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
 import { isVideoId } from './video-json.js';
 
@@ -30,17 +29,6 @@ export type StreamAnswer =
       storyboard_url?: string;
     }
   | { status: 'failed'; error_message: string };
-
-/**
- * How the playlist behind an `hls_url` is written. A URL handed out while generating is an `event` URL and stays
- * one for its whole life: it answers `#EXT-X-PLAYLIST-TYPE:EVENT` while segments land and, once the video is ready,
- * the same EVENT playlist with `#EXT-X-ENDLIST` (HLS forbids changing a playlist's type within a session).
- */
-export const PlaylistType = { Vod: 'vod', Event: 'event' } as const;
-export type PlaylistType = (typeof PlaylistType)[keyof typeof PlaylistType];
-
-/** The query parameter of `hls_url` that carries {@link PlaylistType} (absent means `vod`). */
-export const PLAYLIST_TYPE_PARAM = 'type';
 
 /** Default longest hold of a `/stream` answer that is not yet playable (see docs/decisions/0006-play-while-generating.md). */
 export const DEFAULT_STREAM_HOLD_MS = 4000;
@@ -114,15 +102,14 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return video;
   };
 
-  /** A fresh playback token for the video, and the base URL its playback routes hang from. */
+  /** The video's playback links (absolute) with a fresh playback token, and when they expire. */
   const playback = async (video: VideoRow) => {
     const { token, expiresAt } = await deps.playbackTokens.mint(
       { userId: video.owner_id, videoId: video.id },
       deps.playbackTtlSeconds,
     );
     return {
-      base: `${deps.publicUrl()}/api/videos/${video.id}`,
-      tokenQuery: `token=${encodeURIComponent(token)}`,
+      links: playbackLinks(token, videoPlaybackBase(deps.publicUrl(), video.id)),
       expires_at: expiresAt.toISOString(),
     };
   };
@@ -135,25 +122,21 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
     };
     if (!playable) return answer;
-    const { base, tokenQuery, expires_at } = await playback(video);
-    const hls_url = `${base}/${HLS_PLAYLIST_NAME}?${tokenQuery}&${PLAYLIST_TYPE_PARAM}=${PlaylistType.Event}`;
-    return { ...answer, hls_url, playable: true, expires_at };
+    const { links, expires_at } = await playback(video);
+    return { ...answer, hls_url: links.playlist(PlaylistType.Event), playable: true, expires_at };
   };
 
   const ready = async (video: VideoRow): Promise<StreamAnswer> => {
-    const { base, tokenQuery, expires_at } = await playback(video);
+    const { links, expires_at } = await playback(video);
     // The master once it has something to choose from (a lower rendition, a caption track).
-    const playlist =
-      video.hls_variant && (await hasMasterPlaylistEntries(deps.db, video))
-        ? MASTER_PLAYLIST_NAME
-        : HLS_PLAYLIST_NAME;
+    const master = video.hls_variant !== null && (await hasMasterPlaylistEntries(deps.db, video));
     return {
       status: 'ready',
-      hls_url: `${base}/${playlist}?${tokenQuery}`,
+      hls_url: master ? links.master() : links.playlist(),
       expires_at,
       // Poster and storyboard share the playlist's token (so its lifetime and its checks).
-      ...(video.poster_key ? { poster_url: `${base}/poster.jpg?${tokenQuery}` } : {}),
-      ...(video.storyboard_key ? { storyboard_url: `${base}/storyboard.vtt?${tokenQuery}` } : {}),
+      ...(video.poster_key ? { poster_url: links.poster() } : {}),
+      ...(video.storyboard_key ? { storyboard_url: links.storyboard() } : {}),
     };
   };
 

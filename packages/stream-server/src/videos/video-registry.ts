@@ -65,7 +65,11 @@ export interface VideoRegistry {
   presignParts(videoId: string, partNumbers: number[]): Promise<PartUrls>;
   /** Whether `key` is the source of a video whose upload is still pending (local storage asks before a PUT). */
   acceptsUpload(key: string): Promise<boolean>;
-  importExisting(input: { ownerId: string; sourceKey: string; title?: string | undefined }): Promise<VideoRow>;
+  importExisting(input: {
+    ownerId: string;
+    sourceKey: string;
+    title?: string | undefined;
+  }): Promise<VideoRow>;
   get(videoId: string): Promise<VideoRow>;
   remove(videoId: string): Promise<void>;
   removeHls(videoId: string): Promise<VideoRow>;
@@ -85,14 +89,16 @@ function toApiError(error: unknown): unknown {
         cause: error,
       });
     case StorageErrorCode.NotFound:
-      return new DomainError(ErrorCode.UploadIncomplete,
+      return new DomainError(
+        ErrorCode.UploadIncomplete,
         `Storage does not know this upload or one of its parts: ${error.message}`,
         { cause: error },
       );
     case StorageErrorCode.PreconditionFailed:
       return new DomainError(ErrorCode.Conflict, error.message, { cause: error });
     case StorageErrorCode.InsufficientStorage:
-      return new DomainError(ErrorCode.InsufficientStorage,
+      return new DomainError(
+        ErrorCode.InsufficientStorage,
         'The server has no space left to store this upload; try again later.',
         { cause: error },
       );
@@ -131,7 +137,8 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
     }
   };
   const tooLarge = (size: number) =>
-    new DomainError(ErrorCode.PayloadTooLarge,
+    new DomainError(
+      ErrorCode.PayloadTooLarge,
       `The file is ${formatBytes(size)} (${size} bytes); this server takes sources up to ` +
         `${formatBytes(maxUploadBytes)} (${maxUploadBytes} bytes, MAX_UPLOAD_BYTES).`,
     );
@@ -159,8 +166,11 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       if (input.sizeBytes !== undefined && input.sizeBytes > deps.multipartThresholdBytes) {
         const size = input.sizeBytes;
         const count = partCount(size);
-        if (count > 10_000) throw new InvalidInputError('The file is too large for a multipart upload (10,000 parts).');
-        const created = await storageCall(() => deps.storage.createMultipartUpload(sourceKey, { contentType }));
+        if (count > 10_000)
+          throw new InvalidInputError('The file is too large for a multipart upload (10,000 parts).');
+        const created = await storageCall(() =>
+          deps.storage.createMultipartUpload(sourceKey, { contentType }),
+        );
         uploadId = created.uploadId;
         // The first parts only: a big file's other part URLs are asked for as the upload goes.
         const first = Math.min(count, PART_URL_BATCH);
@@ -189,7 +199,9 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
             expiresInSeconds: ttl,
             contentType,
             createOnly: true,
-            ...(input.sizeBytes === undefined ? { maxLength: maxUploadBytes } : { contentLength: input.sizeBytes }),
+            ...(input.sizeBytes === undefined
+              ? { maxLength: maxUploadBytes }
+              : { contentLength: input.sizeBytes }),
           }),
         );
         upload = {
@@ -235,7 +247,10 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const uploadId = video.upload_id;
       const parts = await storageCall(() =>
         Promise.all(
-          wanted.map(async (n) => ({ part_number: n, url: await presignPart(video.source_key, uploadId, size, n) })),
+          wanted.map(async (n) => ({
+            part_number: n,
+            url: await presignPart(video.source_key, uploadId, size, n),
+          })),
         ),
       );
       return { parts, expires_at: expiresAt() };
@@ -283,7 +298,10 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       }
       const head = await storageCall(() => deps.storage.headObject(video.source_key));
       if (!head) {
-        throw new ConflictError(ErrorCode.UploadIncomplete, 'Nothing has been uploaded to the upload URL yet.');
+        throw new ConflictError(
+          ErrorCode.UploadIncomplete,
+          'Nothing has been uploaded to the upload URL yet.',
+        );
       }
       const wrongSize = registeredSize !== null && head.size !== registeredSize;
       if (wrongSize || head.size > maxUploadBytes) {
@@ -317,7 +335,8 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         );
       }
       const head = await storageCall(() => deps.storage.headObject(input.sourceKey));
-      if (!head) throw new InvalidInputError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
+      if (!head)
+        throw new InvalidInputError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
       if (head.size > maxUploadBytes) throw tooLarge(head.size);
       let video: VideoRow;
       try {
@@ -348,17 +367,22 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         await deleteVideoRow(trx, video.id);
         if (ownSource) {
           const until = new Date(
-            Math.max(clock().getTime(), new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000) +
-              ORPHAN_GRACE_MS,
+            Math.max(
+              clock().getTime(),
+              new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000,
+            ) + ORPHAN_GRACE_MS,
           );
           await trx
             .insertInto('orphaned_sources')
             .values({ source_key: video.source_key, remove_until: until })
-            .onConflict((oc) => oc.column('source_key').doUpdateSet({ remove_until: until, created_at: sql`now()` }))
+            .onConflict((oc) =>
+              oc.column('source_key').doUpdateSet({ remove_until: until, created_at: sql`now()` }),
+            )
             .execute();
         }
       });
-      if (video.upload_id) await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
+      if (video.upload_id)
+        await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
       // Only this video's own objects: an imported source is deleted unless it lies under generated prefixes
       // (which imports refuse, but an older registration may name).
       if (ownSource || !isGeneratedKey(video.source_key)) await deps.storage.deleteObject(video.source_key);

@@ -8,7 +8,13 @@ import type { UserTokenVerifier } from '../../auth/user-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import type { VideoRow } from '../../db/schema.js';
 import { Caption, CaptionList, ErrorBody } from '../api-schemas.js';
-import { DomainError, ErrorCode, InvalidInputError, ForbiddenError, NotFoundError } from '../../errors/domain-error.js';
+import {
+  DomainError,
+  ErrorCode,
+  InvalidInputError,
+  ForbiddenError,
+  NotFoundError,
+} from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../auth-middleware.js';
 import type { Storage } from '../../storage/storage.js';
@@ -24,6 +30,12 @@ import {
 } from '../../captions/captions-service.js';
 import { canonicalLanguage } from '../../captions/language-tag.js';
 import { authorizePlayback } from '../../videos/playback-access.js';
+import {
+  captionFileOf,
+  captionTrackLink,
+  PLAYBACK_TOKEN_PARAM,
+  PlaybackRoute,
+} from '../../videos/playback-urls.js';
 import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from '../../captions/subtitle-playlist.js';
 import { MAX_CAPTION_BYTES, withTimestampMap } from '../../captions/webvtt.js';
 
@@ -58,12 +70,6 @@ function checkContentType(c: Context): void {
       `WebVTT files are UTF-8; the body says charset=${charset}. Convert it to UTF-8.`,
     );
   }
-}
-
-/** `en.m3u8` → `{ language: 'en', kind: 'm3u8' }`; anything else → `undefined`. */
-function playbackLanguageFile(name: string): { language: string; kind: 'm3u8' | 'vtt' } | undefined {
-  const match = /^(.+)\.(m3u8|vtt)$/.exec(name);
-  return match ? { language: match[1] as string, kind: match[2] as 'm3u8' | 'vtt' } : undefined;
 }
 
 function parseDefault(value: string | undefined): boolean | undefined {
@@ -210,7 +216,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
   );
 
   app.get(
-    '/:id/captions/:language',
+    PlaybackRoute.Caption,
     describe({
       summary:
         'Playback: a caption track as an HLS subtitle playlist ({language}.m3u8) or WebVTT ({language}.vtt)',
@@ -239,9 +245,9 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       },
     }),
     async (c) => {
-      const token = c.req.query('token');
+      const token = c.req.query(PLAYBACK_TOKEN_PARAM);
       const video = await authorizePlayback(deps, c.req.param('id'), token);
-      const file = playbackLanguageFile(c.req.param('language'));
+      const file = captionFileOf(c.req.param('language'));
       const language = file && canonicalLanguage(file.language);
       const caption = language ? await findCaption(deps.db, video.id, language) : undefined;
       if (!file || !caption) throw new NotFoundError('The video has no captions in that language.');
@@ -249,12 +255,13 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       if (file.kind === 'm3u8') {
         const duration = video.duration_seconds;
         if (duration === null || !(duration > 0)) {
-          throw new DomainError(ErrorCode.Conflict,
+          throw new DomainError(
+            ErrorCode.Conflict,
             'The video has no known duration yet (its HLS is not ready); ask /stream again.',
           );
         }
         // Relative, so it resolves against this URL whatever host or proxy the player reached us through.
-        const uri = `${encodeURIComponent(caption.language)}.vtt?token=${encodeURIComponent(token ?? '')}`;
+        const uri = captionTrackLink(token ?? '', caption.language);
         return c.body(buildSubtitlePlaylist(duration, uri), 200, {
           'Content-Type': 'application/vnd.apple.mpegurl',
           'Cache-Control': 'private, no-store',

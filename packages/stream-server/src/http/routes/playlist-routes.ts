@@ -4,16 +4,22 @@ import { authorizePlayback } from '../../videos/playback-access.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
-import { HLS_PLAYLIST_NAME } from '../../media/ffmpeg-args.js';
 import type { Storage } from '../../storage/storage.js';
 import { isPlainSegmentName, rewritePlaylist } from '../../videos/rewrite-playlist.js';
-import { PLAYLIST_TYPE_PARAM, PlaylistType } from '../../videos/stream-service.js';
+import {
+  PLAYBACK_TOKEN_PARAM,
+  PLAYLIST_TYPE_PARAM,
+  PlaybackRoute,
+  playbackLinks,
+  PlaylistType,
+  playlistTypeOf,
+  renditionHeightOf,
+} from '../../videos/playback-urls.js';
 import { listCaptions } from '../../captions/captions-repository.js';
 import { subtitleMediaLines } from '../../captions/subtitle-playlist.js';
 import { listReadyRenditions } from '../../tasks/video-tasks-repository.js';
 import {
   buildMasterPlaylist,
-  MASTER_PLAYLIST_NAME,
   parseVariantAttributes,
   SUBTITLES_GROUP_ID,
 } from '../../videos/master-playlist.js';
@@ -58,7 +64,7 @@ export function createPlaylistRoutes(deps: {
   };
 
   app.get(
-    '/:id/poster.jpg',
+    PlaybackRoute.Poster,
     describe({
       summary: 'The poster_url: redirects to the presigned poster image',
       description:
@@ -70,7 +76,7 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404],
     }),
     async (c) => {
-      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
+      const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
       if (video.hls_status !== HlsStatus.Ready || !video.poster_key)
         throw new NotFoundError('The video has no poster.');
       const url = await presigned.get(video.poster_key);
@@ -79,7 +85,7 @@ export function createPlaylistRoutes(deps: {
   );
 
   app.get(
-    '/:id/storyboard.vtt',
+    PlaybackRoute.Storyboard,
     describe({
       summary: 'The storyboard_url: seek-preview thumbnails as WebVTT',
       description:
@@ -92,7 +98,7 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404],
     }),
     async (c) => {
-      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
+      const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
       if (video.hls_status !== HlsStatus.Ready || !video.storyboard_key) {
         throw new NotFoundError('The video has no storyboard.');
       }
@@ -108,7 +114,7 @@ export function createPlaylistRoutes(deps: {
   );
 
   app.get(
-    `/:id/${MASTER_PLAYLIST_NAME}`,
+    PlaybackRoute.Master,
     describe({
       summary: 'The master playlist behind hls_url once there are lower renditions or captions',
       description:
@@ -122,29 +128,23 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404, 409],
     }),
     async (c) => {
-      const token = c.req.query('token');
+      const token = c.req.query(PLAYBACK_TOKEN_PARAM);
       const video = await authorizedVideo(c.req.param('id'), token);
       const source = parseVariantAttributes(video.hls_variant);
       if (video.hls_status !== HlsStatus.Ready || !source) {
-        throw new DomainError(ErrorCode.Conflict,
-          'The video has no master playlist; ask /stream again.',
-        );
+        throw new DomainError(ErrorCode.Conflict, 'The video has no master playlist; ask /stream again.');
       }
-      const tokenQuery = `token=${encodeURIComponent(token ?? '')}`;
+      const links = playbackLinks(token ?? '');
       const [renditions, captions] = await Promise.all([
         listReadyRenditions(deps.db, video),
         listCaptions(deps.db, video.id),
       ]);
       const body = buildMasterPlaylist({
         variants: [
-          { ...source, uri: `${HLS_PLAYLIST_NAME}?${tokenQuery}` },
-          ...renditions.map((r) => ({ ...r, uri: `renditions/${r.height}p.m3u8?${tokenQuery}` })),
+          { ...source, uri: links.playlist() },
+          ...renditions.map((r) => ({ ...r, uri: links.rendition(r.height) })),
         ],
-        mediaLines: subtitleMediaLines(
-          captions,
-          (language) => `captions/${encodeURIComponent(language)}.m3u8?${tokenQuery}`,
-          SUBTITLES_GROUP_ID,
-        ),
+        mediaLines: subtitleMediaLines(captions, (language) => links.caption(language), SUBTITLES_GROUP_ID),
         subtitlesGroupId: captions.length > 0 ? SUBTITLES_GROUP_ID : undefined,
       });
       return c.body(body, 200, PLAYLIST_HEADERS);
@@ -152,7 +152,7 @@ export function createPlaylistRoutes(deps: {
   );
 
   app.get(
-    '/:id/renditions/:file',
+    PlaybackRoute.Rendition,
     describe({
       summary: 'A lower rendition listed in the master playlist, with every segment URL presigned',
       description: '`{height}p.m3u8`, guarded by the playback token like the other playlists.',
@@ -163,11 +163,11 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404],
     }),
     async (c) => {
-      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
-      const height = /^(\d{2,4})p\.m3u8$/.exec(c.req.param('file'))?.[1];
+      const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
+      const height = renditionHeightOf(c.req.param('file'));
       const rendition =
         video.hls_status === HlsStatus.Ready && height
-          ? (await listReadyRenditions(deps.db, video)).find((r) => r.height === Number(height))
+          ? (await listReadyRenditions(deps.db, video)).find((r) => r.height === height)
           : undefined;
       if (!rendition) throw new NotFoundError('The video has no such rendition.');
       const text = await deps.storage.getObjectText(rendition.playlistKey);
@@ -177,7 +177,7 @@ export function createPlaylistRoutes(deps: {
   );
 
   app.get(
-    '/:id/playlist.m3u8',
+    PlaybackRoute.Playlist,
     describe({
       summary: 'The playlist behind hls_url, with every segment URL presigned',
       description:
@@ -196,9 +196,8 @@ export function createPlaylistRoutes(deps: {
       errors: [401, 403, 404, 409],
     }),
     async (c) => {
-      const video = await authorizedVideo(c.req.param('id'), c.req.query('token'));
-      const type =
-        c.req.query(PLAYLIST_TYPE_PARAM) === PlaylistType.Event ? PlaylistType.Event : PlaylistType.Vod;
+      const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
+      const type = playlistTypeOf(c.req.query(PLAYLIST_TYPE_PARAM));
 
       let text: string;
       if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
@@ -211,9 +210,7 @@ export function createPlaylistRoutes(deps: {
       ) {
         text = video.hls_live_playlist;
       } else {
-        throw new DomainError(ErrorCode.Conflict,
-          'The video has no playable stream; ask /stream again.',
-        );
+        throw new DomainError(ErrorCode.Conflict, 'The video has no playable stream; ask /stream again.');
       }
 
       const body = await presignSegments(text, storageKeys.hlsPrefix(video.owner_id, video.id));
