@@ -19,7 +19,7 @@ RUN mkdir /manifests \
   && find . -name node_modules -prune -o \( -name package.json -o -name package-lock.json \) -print \
     | xargs cp --parents -t /manifests
 
-# ---- build: compile the server and what it serves (the web page bundles <notetaker-player>) ----------------------
+# ---- build: compile the server and the web page it serves (which bundles <notetaker-player>) ---------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV TURBO_TELEMETRY_DISABLED=1
@@ -27,11 +27,12 @@ COPY --from=manifests /manifests/ ./
 # --ignore-scripts: the root `prepare` (a full build) runs below, once the sources are in.
 RUN npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 COPY . .
-# The server and every workspace it depends on. A web page built by a workspace of its own would be one more
-# --filter here and one more COPY into /out.
-RUN npx turbo run build --filter=@notetaker/stream-server... --output-logs=errors-only \
+# The server and every workspace it depends on, and the web page (apps/web), which goes into the server's dist/web:
+# where the server looks for its page when WEB_DIR is unset (docs/decisions/0013-package-graph.md).
+RUN npx turbo run build --filter=@notetaker/stream-server... --filter=@notetaker/web... --output-logs=errors-only \
   && mkdir -p /out/packages/stream-server \
   && cp -a packages/stream-server/package.json packages/stream-server/dist /out/packages/stream-server/ \
+  && cp -a apps/web/dist /out/packages/stream-server/dist/web \
   && find /out -type f \( -name '*.map' -o -name '*.d.ts' \) -delete
 
 # ---- deps: the server's production dependencies, nested copies included -----------------------------------------
