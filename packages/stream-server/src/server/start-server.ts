@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import path from 'node:path';
+import os from 'node:os';
 
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -14,13 +15,15 @@ import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.j
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
 import { acquireProcessLauncher } from '../media/process-launcher.js';
-import { createGenerationWorker, type GenerationWorker } from '../generation/generation-worker.js';
+import { createGenerationJobs } from '../generation/generation-handler.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
-import { removeOrphanedTempDirs } from '../generation/generation-worker.js';
+import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
+import { processTempRoot, removeOrphanedTempDirs, tempParent } from '../jobs/temp-folders.js';
+import { createVideoTaskJobs } from '../tasks/video-task-handler.js';
 import { diskStatus } from '../generation/disk-space.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import { createWebhookDeliveryJobs } from '../webhooks/webhook-delivery-handler.js';
 import { countGeneratingVideos, startHlsGeneration } from '../videos/videos-repository.js';
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -44,7 +47,8 @@ export interface RunningServer {
   readonly database: Database;
   readonly storage: Storage;
   readonly registry: VideoRegistry;
-  readonly worker: GenerationWorker | undefined;
+  /** The job runner (generation, after-ready tasks, webhook deliveries); `undefined` when WORKER_ENABLED is off. */
+  readonly worker: JobRunner | undefined;
   readonly serviceApiKey: string;
   /** Mints a user token this server accepts (HS256 deployments and the embedded default only). */
   mintUserToken(sub: string, ttlSeconds?: number): Promise<string>;
@@ -105,32 +109,49 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (config.storage.kind === 'local') await mkdir(config.storage.root, { recursive: true });
 
     const metrics = createMetrics({ generationQueue: () => countGeneratingVideos(database.db) });
-    let webhooks: WebhookDispatcher | undefined;
-    if (config.webhooks && config.worker.enabled) {
-      webhooks = createWebhookDispatcher({
-        db: database.db,
-        url: config.webhooks.url,
-        secret: config.webhooks.secret,
-        maxAttempts: config.webhooks.maxAttempts,
-        pollMs: config.worker.pollMs,
-        logger: logger.child({ component: 'webhooks' }),
-        onDelivered: (event, ok) =>
-          metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
-      });
-    }
     // Set once the API is built; the worker wakes its held `/stream` answers through it.
     let streams: StreamService | undefined;
-    const worker = config.worker.enabled
-      ? createGenerationWorker({
-          db: database.db,
-          storage,
-          config,
-          logger: logger.child({ component: 'worker' }),
-          metrics,
-          webhooks: config.webhooks ? { onQueued: () => webhooks?.notify() } : undefined,
-          onVideoChanged: (videoId) => streams?.videoChanged(videoId),
-        })
-      : undefined;
+    let worker: JobRunner | undefined;
+    if (config.worker.enabled) {
+      // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
+      const tempRoot = processTempRoot(config.dataDir);
+      const generation = createGenerationJobs({
+        db: database.db,
+        storage,
+        config,
+        tempRoot,
+        metrics,
+        webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
+        onVideoChanged: (videoId) => streams?.videoChanged(videoId),
+      });
+      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, metrics });
+      const webhooks = config.webhooks
+        ? createWebhookDeliveryJobs({
+            db: database.db,
+            url: config.webhooks.url,
+            secret: config.webhooks.secret,
+            maxAttempts: config.webhooks.maxAttempts,
+            onDelivered: (event, ok) =>
+              metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
+          })
+        : undefined;
+      // Separate slots per source, so a first view never waits behind a rendition of another video.
+      worker = createJobRunner({
+        workerId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        logger: logger.child({ component: 'worker' }),
+        pollMs: config.worker.pollMs,
+        sources: {
+          generation: generation.source,
+          tasks: tasks.source,
+          ...(webhooks ? { webhooks: webhooks.source } : {}),
+        },
+        handlers: {
+          generation: generation.handler,
+          ...tasks.handlers,
+          ...(webhooks ? { webhook: webhooks.handler } : {}),
+        },
+      });
+    }
 
     const registry = createVideoRegistry({
       db: database.db,
@@ -142,7 +163,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       onSourceReady: config.pregenerate
         ? async (video) => {
             const started = await startHlsGeneration(database.db, video.id, { from: ['none'] });
-            if (started) worker?.notify();
+            if (started) worker?.notify('generation');
             return started ?? video;
           }
         : undefined,
@@ -168,7 +189,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         publicUrl: () => baseUrl,
         playbackTtlSeconds: config.presignTtlSeconds,
         retryAfterSeconds: config.streamRetryAfterSeconds,
-        onGenerationQueued: () => worker?.notify(),
+        onGenerationQueued: () => worker?.notify('generation'),
       });
       app = createApp({
         db: database.db,
@@ -237,16 +258,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       baseUrl = config.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     }
 
-    worker?.start();
-    if (worker) cleanups.unshift(() => worker.stop());
-    webhooks?.start();
-    if (webhooks) cleanups.unshift(() => webhooks.stop());
+    if (worker) {
+      void removeOrphanedTempDirs(tempParent(config.dataDir), logger.child({ component: 'worker' }));
+      worker.start();
+      const running = worker;
+      cleanups.unshift(() => running.stop());
+    }
     if (worker && config.cleanupIntervalSeconds > 0) {
       const log = logger.child({ component: 'cleanup' });
       const cleanup = () => {
         removeOrphanedHls({ db: database.db, storage, logger: log })
           .then(() => removeOrphanedSources({ db: database.db, storage, logger: log }))
-          .then(() => removeOrphanedTempDirs(path.join(config.dataDir, 'tmp', 'generation'), log))
+          .then(() => removeOrphanedTempDirs(tempParent(config.dataDir), log))
           .catch((error: unknown) => log.warn({ err: error }, 'cleanup failed'));
       };
       const first = setTimeout(cleanup, Math.min(30_000, config.cleanupIntervalSeconds * 1000));

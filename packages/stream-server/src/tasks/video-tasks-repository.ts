@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 
 import type { Db } from '../db/create-database.js';
+import { createLeasedQueue } from '../jobs/leased-queue.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { HlsStatus, TaskKind, TaskStatus, type VideoRow, type VideoTaskRow } from '../db/schema.js';
 
@@ -18,6 +19,8 @@ export interface RenditionResult extends VariantAttributes {
 
 /** A task as a worker holds it: the row plus the lease that makes it this worker's. */
 export interface ClaimedTask {
+  /** The task's id. */
+  id: string;
   task: VideoTaskRow;
   workerId: string;
 }
@@ -54,6 +57,28 @@ export async function queueVideoTasks(
   return rows.length;
 }
 
+const taskQueue = createLeasedQueue<VideoTaskRow, ClaimedTask>({
+  table: 'video_tasks',
+  columns: {
+    leaseOwner: 'lease_owner',
+    leaseExpiresAt: 'lease_expires_at',
+    attempts: 'attempts',
+    nextAttemptAt: 'next_attempt_at',
+  },
+  claimable: sql<boolean>`status = ${TaskStatus.Pending}`,
+  // Thumbnails before renditions: a poster matters more than a third quality.
+  order: sql`case when kind = ${TaskKind.Thumbnails} then 0 else 1 end, created_at`,
+  touched: 'updated_at',
+  stillOurs: () => sql<boolean>`status = ${TaskStatus.Pending}`,
+  // The task's video is still ready from the generation run that queued the task.
+  stillWanted: () => sql<boolean>`exists (
+    select 1 from videos
+    where videos.id = video_tasks.video_id
+      and videos.hls_run_id = video_tasks.hls_run_id
+      and videos.hls_status = ${HlsStatus.Ready}
+  )`,
+});
+
 /**
  * Takes the oldest pending task whose lease is free or expired and whose retry time has come, thumbnails before
  * renditions (a poster matters more than a third quality), and leases it to `workerId`.
@@ -63,38 +88,8 @@ export async function claimNextTask(
   workerId: string,
   leaseSeconds: number,
 ): Promise<ClaimedTask | undefined> {
-  const result = await sql<VideoTaskRow>`
-    update video_tasks set
-      lease_owner = ${workerId},
-      lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
-      attempts = attempts + 1,
-      updated_at = now()
-    where id = (
-      select id from video_tasks
-      where status = ${TaskStatus.Pending}
-        and (lease_expires_at is null or lease_expires_at < now())
-        and next_attempt_at <= now()
-      order by case when kind = ${TaskKind.Thumbnails} then 0 else 1 end, created_at
-      limit 1
-      for update skip locked
-    )
-    returning *`.execute(db);
-  const task = result.rows[0];
-  return task ? { task, workerId } : undefined;
-}
-
-/** The task's video is still ready from the generation run that queued the task. */
-function runIsCurrent() {
-  return sql<boolean>`exists (
-    select 1 from videos
-    where videos.id = video_tasks.video_id
-      and videos.hls_run_id = video_tasks.hls_run_id
-      and videos.hls_status = ${HlsStatus.Ready}
-  )`;
-}
-
-function ownsTask(claim: ClaimedTask) {
-  return sql<boolean>`id = ${claim.task.id} and lease_owner = ${claim.workerId} and status = ${TaskStatus.Pending}`;
+  const task = await taskQueue.claim(db, workerId, leaseSeconds);
+  return task ? { id: task.id, task, workerId } : undefined;
 }
 
 /**
@@ -102,13 +97,7 @@ function ownsTask(claim: ClaimedTask) {
  * its HLS reset or regenerated since the task was queued — and the worker stops at once.
  */
 export async function renewTaskLease(db: Db, claim: ClaimedTask, leaseSeconds: number): Promise<boolean> {
-  const result = await db
-    .updateTable('video_tasks')
-    .set({ lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
-    .where(ownsTask(claim))
-    .where(runIsCurrent())
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return taskQueue.renew(db, claim, leaseSeconds);
 }
 
 /**
@@ -116,35 +105,17 @@ export async function renewTaskLease(db: Db, claim: ClaimedTask, leaseSeconds: n
  * reset or regenerated since the task was queued): the caller then removes what it made.
  */
 export async function completeTask(db: Db, claim: ClaimedTask, result: unknown): Promise<boolean> {
-  const done = await db
-    .updateTable('video_tasks')
-    .set({
-      status: TaskStatus.Done,
-      result: JSON.stringify(result ?? null),
-      error_message: null,
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: sql`now()`,
-    })
-    .where(ownsTask(claim))
-    .where(runIsCurrent())
-    .executeTakeFirst();
-  return Number(done.numUpdatedRows) === 1;
+  const row = await taskQueue.complete(db, claim, {
+    status: TaskStatus.Done,
+    result: JSON.stringify(result ?? null),
+    error_message: null,
+  });
+  return row !== undefined;
 }
 
 /** Gives up on the task for good, keeping the reason (the video plays on without what it would have made). */
 export async function failTask(db: Db, claim: ClaimedTask, message: string): Promise<void> {
-  await db
-    .updateTable('video_tasks')
-    .set({
-      status: TaskStatus.Failed,
-      error_message: message,
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: sql`now()`,
-    })
-    .where(ownsTask(claim))
-    .execute();
+  await taskQueue.fail(db, claim, { status: TaskStatus.Failed, error_message: message });
 }
 
 /** Gives the task back to be claimed again after `delaySeconds` (transient failure or shutdown). */
@@ -154,17 +125,7 @@ export async function releaseTask(
   delaySeconds: number,
   message?: string,
 ): Promise<void> {
-  await db
-    .updateTable('video_tasks')
-    .set({
-      lease_owner: null,
-      lease_expires_at: null,
-      next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`,
-      ...(message === undefined ? {} : { error_message: message }),
-      updated_at: sql`now()`,
-    })
-    .where(ownsTask(claim))
-    .execute();
+  await taskQueue.release(db, claim, delaySeconds, { error_message: message });
 }
 
 /** Drops a task whose run is over (the video was regenerated, reset or failed since it was queued). */

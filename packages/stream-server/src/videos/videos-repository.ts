@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 
 import type { Db } from '../db/create-database.js';
+import { createLeasedQueue } from '../jobs/leased-queue.js';
 import {
   HlsStatus,
   TaskKind,
@@ -105,12 +106,37 @@ export async function startHlsGeneration(
     .executeTakeFirst();
 }
 
-/** A generation job as a worker holds it: the video row plus the lease that makes it this worker's. */
+/**
+ * A generation job as a worker holds it: the video row plus the lease that makes it this worker's. The job *is*
+ * the video row (docs/decisions/0003-jobs-as-leased-rows.md), so what a user sees and the job never disagree.
+ */
 export interface ClaimedJob {
-  video: VideoRow;
+  /** The video's id. */
+  id: string;
+  workerId: string;
   runId: string;
   attempt: number;
+  video: VideoRow;
 }
+
+/** A generation job's lease: every write a worker makes is conditioned on its run id and its lease. */
+export type GenerationRef = { id: string; runId: string; workerId: string };
+
+const generationQueue = createLeasedQueue<VideoRow, GenerationRef>({
+  table: 'videos',
+  columns: {
+    leaseOwner: 'hls_lease_owner',
+    leaseExpiresAt: 'hls_lease_expires_at',
+    attempts: 'hls_attempts',
+    nextAttemptAt: 'hls_next_attempt_at',
+  },
+  claimable: sql<boolean>`hls_status = ${HlsStatus.Generating}`,
+  order: sql`hls_requested_at`,
+  // A new attempt starts from an empty live playlist.
+  onClaim: { hls_live_playlist: null },
+  touched: 'updated_at',
+  stillOurs: (job) => sql<boolean>`hls_run_id = ${job.runId} and hls_status = ${HlsStatus.Generating}`,
+});
 
 /**
  * Takes the oldest generating video whose lease is free or expired and whose retry time has come, and leases it to
@@ -121,53 +147,24 @@ export async function claimNextGeneration(
   workerId: string,
   leaseSeconds: number,
 ): Promise<ClaimedJob | undefined> {
-  const result = await sql<VideoRow>`
-    update videos set
-      hls_lease_owner = ${workerId},
-      hls_lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
-      hls_attempts = hls_attempts + 1,
-      hls_live_playlist = null,
-      updated_at = now()
-    where id = (
-      select id from videos
-      where hls_status = 'generating'
-        and (hls_lease_expires_at is null or hls_lease_expires_at < now())
-        and (hls_next_attempt_at is null or hls_next_attempt_at <= now())
-      order by hls_requested_at
-      limit 1
-      for update skip locked
-    )
-    returning *`.execute(db);
-  const video = result.rows[0];
+  const video = await generationQueue.claim(db, workerId, leaseSeconds);
   if (!video || !video.hls_run_id) return undefined;
-  return { video, runId: video.hls_run_id, attempt: video.hls_attempts };
-}
-
-function ownsLease(job: { id: string; runId: string; workerId: string }) {
-  return sql<boolean>`id = ${job.id} and hls_run_id = ${job.runId} and hls_lease_owner = ${job.workerId} and hls_status = 'generating'`;
+  return { id: video.id, workerId, runId: video.hls_run_id, attempt: video.hls_attempts, video };
 }
 
 /** Extends the lease; `false` means the job is no longer ours (lease lost, video deleted or reset): stop work. */
 export async function renewGenerationLease(
   db: Db,
-  job: { id: string; runId: string; workerId: string },
+  job: GenerationRef,
   leaseSeconds: number,
   progress?: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('videos')
-    .set({
-      hls_lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})`,
-      ...(progress === undefined ? {} : { hls_progress: progress }),
-    })
-    .where(ownsLease(job))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return generationQueue.renew(db, job, leaseSeconds, { hls_progress: progress });
 }
 
 export async function completeGeneration(
   db: Db,
-  job: { id: string; runId: string; workerId: string },
+  job: GenerationRef,
   fields: {
     playlistKey: string;
     durationSeconds: number;
@@ -177,85 +174,49 @@ export async function completeGeneration(
     variant: unknown;
   },
 ): Promise<VideoRow | undefined> {
-  return db
-    .updateTable('videos')
-    .set({
-      hls_status: HlsStatus.Ready,
-      hls_playlist_key: fields.playlistKey,
-      // Made afterwards by a thumbnails task (src/tasks/), never by an older run.
-      poster_key: null,
-      storyboard_key: null,
-      hls_generated_at: sql`now()`,
-      hls_progress: 1,
-      hls_live_playlist: null,
-      hls_mode: fields.mode,
-      hls_error_message: null,
-      hls_lease_owner: null,
-      hls_lease_expires_at: null,
-      duration_seconds: fields.durationSeconds,
-      media_info: JSON.stringify(fields.mediaInfo),
-      hls_variant: JSON.stringify(fields.variant),
-      updated_at: sql`now()`,
-    })
-    .where(ownsLease(job))
-    .returningAll()
-    .executeTakeFirst();
+  return generationQueue.complete(db, job, {
+    hls_status: HlsStatus.Ready,
+    hls_playlist_key: fields.playlistKey,
+    // Made afterwards by a thumbnails task (src/tasks/), never by an older run.
+    poster_key: null,
+    storyboard_key: null,
+    hls_generated_at: sql`now()`,
+    hls_progress: 1,
+    hls_live_playlist: null,
+    hls_mode: fields.mode,
+    hls_error_message: null,
+    duration_seconds: fields.durationSeconds,
+    media_info: JSON.stringify(fields.mediaInfo),
+    hls_variant: JSON.stringify(fields.variant),
+  });
 }
 
 export async function failGeneration(
   db: Db,
-  job: { id: string; runId: string; workerId: string },
+  job: GenerationRef,
   errorMessage: string,
 ): Promise<VideoRow | undefined> {
-  return db
-    .updateTable('videos')
-    .set({
-      hls_status: HlsStatus.Failed,
-      hls_error_message: errorMessage,
-      hls_progress: null,
-      hls_live_playlist: null,
-      hls_lease_owner: null,
-      hls_lease_expires_at: null,
-      updated_at: sql`now()`,
-    })
-    .where(ownsLease(job))
-    .returningAll()
-    .executeTakeFirst();
+  return generationQueue.fail(db, job, {
+    hls_status: HlsStatus.Failed,
+    hls_error_message: errorMessage,
+    hls_progress: null,
+    hls_live_playlist: null,
+  });
 }
 
 /** Publishes the playlist of the segments stored so far, so viewers can start before generation ends. */
 export async function publishLivePlaylist(
   db: Db,
-  job: { id: string; runId: string; workerId: string },
+  job: GenerationRef,
   playlist: string,
   progress: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('videos')
-    .set({ hls_live_playlist: playlist, hls_progress: progress })
-    .where(ownsLease(job))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return generationQueue.update(db, job, { hls_live_playlist: playlist, hls_progress: progress });
 }
 
 /** Gives the job back (transient failure or shutdown) to be claimed again after `delaySeconds`. */
-export async function releaseGeneration(
-  db: Db,
-  job: { id: string; runId: string; workerId: string },
-  delaySeconds: number,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('videos')
-    .set({
-      hls_lease_owner: null,
-      hls_lease_expires_at: null,
-      hls_live_playlist: null,
-      hls_next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`,
-      updated_at: sql`now()`,
-    })
-    .where(ownsLease(job))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export async function releaseGeneration(db: Db, job: GenerationRef, delaySeconds: number): Promise<boolean> {
+  return generationQueue.release(db, job, delaySeconds, { hls_live_playlist: null });
 }
 
 /** Forgets any HLS state (after its objects were deleted): the next view generates again. */
