@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loadOrCreateSecrets } from '../src/config/secrets.js';
 import { startServer, type RunningServer } from '../src/server/start-server.js';
 import { runTestFfmpeg } from './helpers/media.js';
 import { waitFor } from './helpers/processes.js';
@@ -119,12 +120,14 @@ describe('a full disk', () => {
   }, 120_000);
 
   it('start-up on a full disk prints what went wrong, not [object Object]', async () => {
-    // Room for the secrets file, none for the embedded database.
+    // The secrets file exists already, so the embedded database is the first thing start-up writes: it finds no room.
+    const another = path.join(dataDir, 'another');
+    await loadOrCreateSecrets(another, {});
     await fillLeaving(64 * 1024);
     try {
       const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
       const failure = await run(process.execPath, ['--import', 'tsx', cli, 'serve'], {
-        env: { ...process.env, DATA_DIR: path.join(dataDir, 'another'), PORT: '0', LOG_LEVEL: 'silent' },
+        env: { ...process.env, DATA_DIR: another, PORT: '0', LOG_LEVEL: 'silent' },
         timeout: 60_000,
       }).then(
         () => undefined,
