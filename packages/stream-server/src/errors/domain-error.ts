@@ -16,6 +16,17 @@ export const ErrorCode = {
   Unavailable: 'unavailable',
   InsufficientStorage: 'insufficient_storage',
   Internal: 'internal_error',
+  // The answers of local storage's signed object URLs (`/storage/o/…`), the same words S3 uses for the same cases.
+  SignatureMissing: 'signature_missing',
+  SignatureInvalid: 'signature_invalid',
+  UrlExpired: 'url_expired',
+  InvalidKey: 'invalid_key',
+  InvalidRequest: 'invalid_request',
+  NoSuchUpload: 'no_such_upload',
+  UploadClosed: 'upload_closed',
+  PreconditionFailed: 'precondition_failed',
+  RangeNotSatisfiable: 'range_not_satisfiable',
+  StorageUnavailable: 'storage_unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,4 +1,4 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 
@@ -8,6 +8,7 @@ import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption
 import type { Db } from '../db/create-database.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { isLocalStorage } from '../storage/local-storage.js';
 import type { Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
@@ -21,6 +22,7 @@ import { createManageRoutes } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
+import { createLocalStorageRoutes } from './routes/local-storage-routes.js';
 import { createWebAppRoutes, type WebAppSettings } from './routes/web-app-routes.js';
 
 /** The service's version, as published in the OpenAPI document. */
@@ -54,7 +56,10 @@ export interface AppDeps {
   readiness: Record<string, () => Promise<void>>;
   /** When given, requests are measured and `/metrics` answers in the Prometheus text format. */
   metrics?: Metrics | undefined;
-  /** Extra sub-apps mounted at a path (the local storage's signed object routes). */
+  /**
+   * Extra sub-apps mounted at a path. (Local storage's signed object routes need none: they are mounted at its
+   * `routePrefix` whenever `storage` is local storage.)
+   */
   mounts?: Array<{ path: string; app: Hono }>;
 }
 
@@ -65,15 +70,17 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
-  const corsRule = cors({
-    origin: deps.corsOrigins === '*' ? '*' : corsOriginMatcher(deps.corsOrigins),
-    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Range', 'Content-Type'],
-    exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
-    maxAge: 600,
-  });
+  const corsRule = corsRules(deps.corsOrigins);
+  const localStorage = isLocalStorage(deps.storage) ? deps.storage : undefined;
+  const objectPaths = localStorage ? `${localStorage.routePrefix}/o/` : undefined;
   // The local sign-in never answers CORS, not even a preflight: no other page may read a token from it.
-  app.use('*', (c, next) => (c.req.path.startsWith('/api/dev/') ? next() : corsRule(c, next)));
+  app.use('*', (c, next) =>
+    c.req.path.startsWith('/api/dev/')
+      ? next()
+      : objectPaths && c.req.path.startsWith(objectPaths)
+        ? corsRule.objects(c, next)
+        : corsRule.api(c, next),
+  );
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -158,6 +165,7 @@ export function createApp(deps: AppDeps): Hono {
     '/api/manage',
     createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
   );
+  if (localStorage) app.route(localStorage.routePrefix, createLocalStorageRoutes(localStorage));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 
   let openApi: Promise<unknown> | undefined;
@@ -178,7 +186,42 @@ export function createApp(deps: AppDeps): Hono {
 
   app.notFound((c) => c.json({ error: { code: ErrorCode.NotFound, message: 'No such route.' } }, 404));
 
-  app.onError((error, c) => {
+  app.onError(answerError(deps.logger));
+
+  return app;
+}
+
+/**
+ * The app's CORS rules for `origins` (`*`, or exact origins where `http://host:*` stands for any port of that
+ * host): one for the API, one for local storage's signed object URLs, which players read by range and browsers
+ * upload to (a create-only PUT sends `If-None-Match`).
+ */
+export function corsRules(origins: '*' | readonly string[]): { api: MiddlewareHandler; objects: MiddlewareHandler } {
+  const origin = origins === '*' ? '*' : corsOriginMatcher(origins);
+  return {
+    api: cors({
+      origin,
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Range', 'Content-Type'],
+      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+      maxAge: 600,
+    }),
+    objects: cors({
+      origin,
+      allowMethods: ['GET', 'HEAD', 'PUT'],
+      allowHeaders: ['Range', 'Authorization', 'Content-Type', 'If-None-Match'],
+      exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+      maxAge: 600,
+    }),
+  };
+}
+
+/**
+ * The app's one error answer: a `DomainError` as `{ error: { code, message } }` with its code's status
+ * (`httpStatus`), Hono's own 4xx as `bad_request`, an unreachable database as 503, anything else as a logged 500.
+ */
+export function answerError(logger: Logger): ErrorHandler {
+  return (error, c) => {
     if (error instanceof DomainError) {
       return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
     }
@@ -191,21 +234,19 @@ export function createApp(deps: AppDeps): Hono {
       );
     }
     if (isDatabaseUnavailable(error)) {
-      deps.logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
+      logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
       return c.json(
         { error: { code: ErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
         503,
         { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       );
     }
-    deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
     return c.json(
       { error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } },
       500,
     );
-  });
-
-  return app;
+  };
 }
 
 /** Exact origins, and `scheme://host:*` for any port of a host (`http://localhost:*`). */

@@ -8,7 +8,7 @@ export type ApiErrorCode = ErrorCode;
 export { DomainError as ApiError };
 
 /** The one mapping from the service's error codes to HTTP statuses. */
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 | 507> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 500 | 503 | 507> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -22,6 +22,16 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 
   unavailable: 503,
   insufficient_storage: 507,
   internal_error: 500,
+  signature_missing: 403,
+  signature_invalid: 403,
+  url_expired: 403,
+  invalid_key: 400,
+  invalid_request: 400,
+  no_such_upload: 404,
+  upload_closed: 403,
+  precondition_failed: 412,
+  range_not_satisfiable: 416,
+  storage_unavailable: 503,
 };
 
 export function httpStatus(code: ErrorCode) {

@@ -239,17 +239,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             : {}),
         },
         metrics: config.metricsEnabled ? metrics : undefined,
-        mounts:
-          'routes' in storage
-            ? [
-                {
-                  path: '/storage',
-                  app: storage.routes({
-                    corsOrigins: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
-                  }),
-                },
-              ]
-            : [],
       });
       const server = await listen(app, config.host, config.port, config.uploadIdleTimeoutSeconds * 1000);
       cleanups.unshift(() => closeServer(server));

@@ -9,7 +9,9 @@ import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalStorage, parseRangeHeader } from '../../src/storage/local-storage.js';
+import { parseRangeHeader } from '../../src/http/routes/local-storage-routes.js';
+import { createLocalStorage } from '../../src/storage/local-storage.js';
+import { localStorageApp } from './local-storage-app.js';
 import type { LocalStorage } from '../../src/storage/local-storage.js';
 import { StorageError } from '../../src/storage/storage.js';
 
@@ -26,7 +28,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'local-storage-'));
   root = path.join(dir, 'root');
   storage = createLocalStorage({ root, secret: SECRET, publicBaseUrl: () => BASE });
-  app = new Hono().route('/storage', storage.routes({ corsOrigins: '*' }));
+  app = localStorageApp(storage);
 });
 
 afterEach(async () => {
@@ -67,10 +69,7 @@ describe('local storage routes', () => {
   });
 
   it('answers CORS preflights for configured origins with the methods and headers players need', async () => {
-    const restricted = new Hono().route(
-      '/storage',
-      storage.routes({ corsOrigins: ['https://app.example', 'https://other.example'] }),
-    );
+    const restricted = localStorageApp(storage, ['https://app.example', 'https://other.example']);
     const url = await storage.presignGet('v/a.ts', { expiresInSeconds: 60 });
     const preflight = await restricted.request(url, {
       method: 'OPTIONS',
@@ -192,7 +191,7 @@ describe('local storage routes', () => {
   it('refuses expired URLs with url_expired', async () => {
     let now = Date.now();
     const clocked = createLocalStorage({ root, secret: SECRET, publicBaseUrl: () => BASE, now: () => now });
-    const clockedApp = new Hono().route('/storage', clocked.routes({ corsOrigins: '*' }));
+    const clockedApp = localStorageApp(clocked);
     await clocked.putObject('v/e.ts', 'x');
     const url = await clocked.presignGet('v/e.ts', { expiresInSeconds: 60 });
     expect((await clockedApp.request(url)).status).toBe(200);
@@ -373,7 +372,7 @@ describe('local storage over real HTTP', () => {
         secret: SECRET,
         publicBaseUrl: () => base,
       });
-      const httpApp = new Hono().route('/storage', served.routes({ corsOrigins: '*' }));
+      const httpApp = localStorageApp(served);
       server = await new Promise<ReturnType<typeof serve>>((resolve) => {
         const s = serve({ fetch: httpApp.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
       });

@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalStorage } from '../../src/storage/local-storage.js';
+import { localStorageApp } from './local-storage-app.js';
 import { createS3Storage } from '../../src/storage/s3-storage.js';
 import { StorageError } from '../../src/storage/storage.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -32,7 +32,7 @@ async function startLocal(): Promise<Harness> {
     secret: randomBytes(32),
     publicBaseUrl: () => base,
   });
-  const app = new Hono().route('/storage', storage.routes({ corsOrigins: '*' }));
+  const app = localStorageApp(storage);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
