@@ -5,6 +5,7 @@
 //        entry (cli.ts, index.ts, server/) → transport (http/, cli/) → services → adapters and repositories
 //        (db/, storage/, media/) → foundations (config/, observability/, support/)
 //      and a service folder never imports another service folder that imports it back;
+//      and no service, adapter, setting or error code imports the web framework (HTTP belongs to src/http);
 //   3. no import cycle between source files of any package.
 // Imports are read with TypeScript's own pre-processor (no type checking), so the check takes a second.
 import fs from 'node:fs';
@@ -44,7 +45,9 @@ const workspaceNames = new Set(workspaces.map((w) => w.manifest.name));
 for (const { dir, manifest } of workspaces) {
   const allowed = ALLOWED_PACKAGE_DEPENDENCIES[manifest.name];
   if (!allowed) {
-    problems.push(`${dir}: workspace ${manifest.name} has no place in ALLOWED_PACKAGE_DEPENDENCIES (scripts/check-architecture.mjs)`);
+    problems.push(
+      `${dir}: workspace ${manifest.name} has no place in ALLOWED_PACKAGE_DEPENDENCIES (scripts/check-architecture.mjs)`,
+    );
     continue;
   }
   const deps = { ...manifest.dependencies, ...manifest.devDependencies, ...manifest.peerDependencies };
@@ -52,7 +55,9 @@ for (const { dir, manifest } of workspaces) {
     const devOnlyTestSupport =
       name === TEST_SUPPORT && !manifest.dependencies?.[name] && !manifest.peerDependencies?.[name];
     if (workspaceNames.has(name) && !allowed.includes(name) && !devOnlyTestSupport) {
-      problems.push(`${dir}/package.json: ${manifest.name} must not depend on ${name} (allowed: ${allowed.join(', ') || 'none'})`);
+      problems.push(
+        `${dir}/package.json: ${manifest.name} must not depend on ${name} (allowed: ${allowed.join(', ') || 'none'})`,
+      );
     }
   }
 }
@@ -63,17 +68,21 @@ function listSources(dir) {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'dist' ? [] : listSources(full);
+    if (entry.isDirectory())
+      return entry.name === 'node_modules' || entry.name === 'dist' ? [] : listSources(full);
     return SOURCE.test(entry.name) && !entry.name.endsWith('.d.ts') ? [full] : [];
   });
 }
 
+/** Every import specifier of a file (relative paths and packages). */
+function importSpecifiers(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  return ts.preProcessFile(text, true, true).importedFiles.map((imported) => imported.fileName);
+}
+
 /** Relative imports of a file, resolved to files (`./x.js` → `./x.ts`). */
 function localImports(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  const info = ts.preProcessFile(text, true, true);
-  return info.importedFiles
-    .map((imported) => imported.fileName)
+  return importSpecifiers(file)
     .filter((spec) => spec.startsWith('.'))
     .map((spec) => resolveImport(file, spec))
     .filter((resolved) => resolved !== undefined);
@@ -82,7 +91,15 @@ function localImports(file) {
 function resolveImport(from, spec) {
   const base = path.resolve(path.dirname(from), spec);
   const stem = base.replace(/\.(js|mjs|ts)$/, '');
-  for (const candidate of [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`, path.join(base, 'index.ts')]) {
+  for (const candidate of [
+    base,
+    `${stem}.ts`,
+    `${stem}.tsx`,
+    `${stem}.mts`,
+    `${stem}.js`,
+    `${stem}.mjs`,
+    path.join(base, 'index.ts'),
+  ]) {
     if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
   }
   return undefined;
@@ -96,7 +113,11 @@ const serverSrc = path.join(root, 'packages/stream-server/src');
 const LAYERS = [
   { name: 'foundations', rank: 0, folders: ['config', 'errors', 'observability'] },
   { name: 'adapters and repositories', rank: 1, folders: ['db', 'storage', 'media'] },
-  { name: 'services', rank: 2, folders: ['auth', 'videos', 'captions', 'jobs', 'generation', 'tasks', 'webhooks', 'playback'] },
+  {
+    name: 'services',
+    rank: 2,
+    folders: ['auth', 'videos', 'captions', 'jobs', 'generation', 'tasks', 'webhooks', 'playback'],
+  },
   { name: 'transport', rank: 3, folders: ['http', 'cli'] },
   { name: 'entry', rank: 4, folders: ['server', 'cli.ts', 'index.ts'] },
 ];
@@ -113,6 +134,14 @@ for (const file of serverFiles) {
     problems.push(`${rel(file)}: src/${from.top} has no layer in scripts/check-architecture.mjs`);
     continue;
   }
+  // HTTP is the transport's business: services, adapters and the error codes never import the web framework.
+  if ((from.layer.rank >= 1 && from.layer.rank <= 2) || from.top === 'errors' || from.top === 'config') {
+    for (const spec of importSpecifiers(file)) {
+      if (spec === 'hono' || spec.startsWith('hono/') || spec.startsWith('@hono/')) {
+        problems.push(`${rel(file)} (${from.layer.name}) imports ${spec}: HTTP belongs to src/http`);
+      }
+    }
+  }
   for (const target of localImports(file)) {
     if (!target.startsWith(serverSrc + path.sep)) {
       problems.push(`${rel(file)} imports ${rel(target)}, outside the server's src/`);
@@ -121,7 +150,9 @@ for (const file of serverFiles) {
     const to = layerOf(target);
     if (!to.layer) continue;
     if (to.layer.rank > from.layer.rank) {
-      problems.push(`${rel(file)} (${from.layer.name}) imports ${rel(target)} (${to.layer.name}): an import up a layer`);
+      problems.push(
+        `${rel(file)} (${from.layer.name}) imports ${rel(target)} (${to.layer.name}): an import up a layer`,
+      );
     }
     if (to.top !== from.top && to.layer.rank === from.layer.rank) {
       if (!folderEdges.has(from.top)) folderEdges.set(from.top, new Map());
@@ -212,4 +243,6 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(`  - ${problem}`);
   process.exit(1);
 }
-console.log(`Architecture check: ${workspaces.length} packages and ${serverFiles.length} server modules point one way.`);
+console.log(
+  `Architecture check: ${workspaces.length} packages and ${serverFiles.length} server modules point one way.`,
+);
