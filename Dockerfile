@@ -32,6 +32,8 @@ COPY . .
 RUN npx turbo run build --filter=@notetaker/stream-server... --filter=@notetaker/web... --output-logs=errors-only \
   && mkdir -p /out/packages/stream-server \
   && cp -a packages/stream-server/package.json packages/stream-server/dist /out/packages/stream-server/ \
+  && mkdir -p /out/packages/client-sdk \
+  && cp -a packages/client-sdk/package.json packages/client-sdk/dist /out/packages/client-sdk/ \
   && cp -a apps/web/dist /out/packages/stream-server/dist/web \
   && find /out -type f \( -name '*.map' -o -name '*.d.ts' \) -delete
 
@@ -40,11 +42,13 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/package.json /manifests/package-lock.json ./
 COPY --from=manifests /manifests/packages/stream-server/package.json packages/stream-server/
-# The server is the only workspace here (`npm ci --workspace` would still install every workspace's
-# dependencies); versions still come from the lock file, which places some packages under
-# packages/stream-server/node_modules: the whole of /app is what the runtime takes.
+COPY --from=manifests /manifests/packages/client-sdk/package.json packages/client-sdk/
+# The server and the SDK its CLI calls the API with (no dependencies of its own) are the only workspaces here
+# (`npm ci --workspace` would still install every workspace's dependencies); versions still come from the lock file,
+# which places some packages under packages/stream-server/node_modules and links node_modules/@notetaker/client-sdk
+# to packages/client-sdk, whose built files come from the build stage: the whole of /app is what the runtime takes.
 RUN node -e "const fs = require('fs'); const p = JSON.parse(fs.readFileSync('package.json')); \
-      p.workspaces = ['packages/stream-server']; delete p.scripts; \
+      p.workspaces = ['packages/client-sdk', 'packages/stream-server']; delete p.scripts; \
       fs.writeFileSync('package.json', JSON.stringify(p, null, 2));" \
   && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
   && rm -rf package-lock.json /root/.npm \

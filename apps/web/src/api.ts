@@ -1,16 +1,22 @@
-/** The parts of the stream-server API the page uses, with the signed-in user's token. */
+/** The parts of the stream-server API the page uses: the SDK's user client with the signed-in user's token. */
 
-import type { Caption, UploadInstructions, Video } from '@notetaker/client-sdk';
+import {
+  createUserClient,
+  isStreamError,
+  type Caption,
+  type CompletedPart,
+  type PartUrl,
+  type UploadInstructions,
+  type UserClient,
+  type Video,
+} from '@notetaker/client-sdk/user';
 
 // The API's shapes as the SDK types them (checked against the server's OpenAPI schemas in tests/integration).
 export type { Caption, UploadInstructions, Video };
 
-export interface UploadedPart {
-  part_number: number;
-  etag: string;
-}
+export type UploadedPart = CompletedPart;
 
-/** An answer other than 2xx, with the API's error code and message. */
+/** An answer other than 2xx, with the API's error code and message (status 0: the server cannot be reached). */
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError';
   constructor(
@@ -30,7 +36,7 @@ export interface PageApi {
     upload: UploadInstructions;
   }>;
   /** URLs for more parts of a multipart upload (at most 100 at a time). */
-  requestParts(id: string, partNumbers: number[]): Promise<Array<{ part_number: number; url: string }>>;
+  requestParts(id: string, partNumbers: number[], signal?: AbortSignal): Promise<PartUrl[]>;
   completeUpload(id: string, parts: UploadedPart[] | undefined): Promise<Video>;
   /** Asks for the stream once: starts generation when it has not started. */
   startStream(id: string): Promise<void>;
@@ -42,79 +48,59 @@ export interface PageApi {
   deleteCaption(id: string, language: string): Promise<void>;
 }
 
+/** Runs one call of the SDK and words its failure for the page. */
+const call = async <T>(request: () => Promise<T>): Promise<T> => {
+  try {
+    return await request();
+  } catch (error) {
+    if (!isStreamError(error)) throw error;
+    if (error.name === 'StreamNetworkError') {
+      throw new ApiRequestError(0, 'network', 'The server cannot be reached. Is it running?');
+    }
+    throw new ApiRequestError(error.status ?? 0, error.code, error.message);
+  }
+};
+
 /**
  * @example
  * const api = createPageApi({ base: location.origin, token: () => session.token });
  * const videos = await api.listVideos();
  */
 export function createPageApi(options: { base: string; token: () => string | null }): PageApi {
-  /** One API request; `body` goes as JSON, or as it is when it is a Blob (with the Blob's own type). */
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const headers: Record<string, string> = {};
-    const token = options.token();
-    if (token) headers['authorization'] = `Bearer ${token}`;
-    const raw = body instanceof Blob;
-    if (body !== undefined) headers['content-type'] = raw ? body.type : 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(`${options.base}${path}`, {
-        method,
-        headers,
-        body: raw ? body : body === undefined ? null : JSON.stringify(body),
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ApiRequestError(0, 'network', 'The server cannot be reached. Is it running?');
-    }
-    if (response.status === 204) return undefined as T;
-    const json = (await response.json().catch(() => null)) as
-      (T & { error?: { code?: string; message?: string } }) | null;
-    if (!response.ok) {
-      const error = json?.error;
-      throw new ApiRequestError(
-        response.status,
-        error?.code ?? 'http_error',
-        error?.message ?? `The server answered HTTP ${response.status}.`,
-      );
-    }
-    return json as T;
-  };
+  const client: UserClient = createUserClient({
+    baseUrl: options.base,
+    getToken: () => options.token() ?? '',
+    // The list and the captions change under the page: never answer them from the HTTP cache.
+    fetch: (input, init) => fetch(input, { ...init, cache: 'no-store' }),
+  });
 
   return {
-    devToken: (user) => call('POST', '/api/dev/token', { user }),
-    listVideos: async () => (await call<{ videos: Video[] }>('GET', '/api/videos')).videos,
+    devToken: (user) => call(() => client.devToken(user)),
+    listVideos: () => call(() => client.listVideos()),
     register: (file) =>
-      call('POST', '/api/videos', {
-        title: file.title,
-        content_type: file.contentType,
-        size_bytes: file.sizeBytes,
-      }),
-    requestParts: async (id, partNumbers) =>
-      (
-        await call<{ parts: Array<{ part_number: number; url: string }> }>(
-          'POST',
-          `/api/videos/${id}/upload/parts`,
-          { part_numbers: partNumbers },
-        )
-      ).parts,
-    completeUpload: (id, parts) => call('POST', `/api/videos/${id}/upload/complete`, parts ? { parts } : {}),
+      call(() =>
+        client.registerVideo({
+          title: file.title,
+          content_type: file.contentType,
+          size_bytes: file.sizeBytes,
+        }),
+      ),
+    requestParts: (id, partNumbers, signal) =>
+      call(() => client.requestPartUrls(id, partNumbers, { signal })),
+    completeUpload: (id, parts) => call(() => client.completeUpload(id, parts ? { parts } : {})),
     startStream: async (id) => {
-      await call('GET', `/api/videos/${id}/stream`);
+      await call(() => client.getStream(id));
     },
     retry: async (id) => {
-      await call('POST', `/api/videos/${id}/stream/retry`);
+      await call(() => client.retryStream(id));
     },
-    remove: (id) => call('DELETE', `/api/videos/${id}`),
-    listCaptions: async (id) =>
-      (await call<{ captions: Caption[] }>('GET', `/api/videos/${id}/captions`)).captions,
+    remove: (id) => call(() => client.deleteVideo(id)),
+    listCaptions: (id) => call(() => client.listCaptions(id)),
     putCaption: (id, language, file, { isDefault }) =>
-      call(
-        'PUT',
-        `/api/videos/${id}/captions/${encodeURIComponent(language)}?default=${isDefault}`,
-        // The server takes text/vtt (or no type); a browser may type a .vtt file as anything, or as nothing.
-        new Blob([file], { type: 'text/vtt' }),
+      // The server takes text/vtt (or no type); a browser may type a .vtt file as anything, or as nothing.
+      call(() =>
+        client.putCaption(id, language, new Blob([file], { type: 'text/vtt' }), { default: isDefault }),
       ),
-    deleteCaption: (id, language) =>
-      call('DELETE', `/api/videos/${id}/captions/${encodeURIComponent(language)}`),
+    deleteCaption: (id, language) => call(() => client.deleteCaption(id, language)),
   };
 }

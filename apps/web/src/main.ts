@@ -528,6 +528,8 @@ function start(): void {
       uploading.add(id);
       void refresh();
       const parts = await uploadToStorage(
+        api,
+        id,
         file,
         registered.upload,
         (fraction) => {
@@ -535,7 +537,6 @@ function start(): void {
           text.textContent = `${Math.floor(fraction * 100)}%`;
         },
         controller.signal,
-        (numbers) => api.requestParts(registered.video.id, numbers),
       );
       text.textContent = 'Finishing…';
       await api.completeUpload(id, parts);

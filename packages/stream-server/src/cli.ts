@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createManagementClient, isStreamError, type ManagementClient } from '@notetaker/client-sdk/server';
+
 import { createProgressBar } from './cli/progress-bar.js';
 import { uploadFile } from './cli/upload-file.js';
 import { ConfigError, loadConfig, type Config } from './config/load-config.js';
@@ -107,31 +109,40 @@ async function importFile(args: string[]): Promise<number> {
   if (!values.owner) throw new UsageError('import needs --owner <user-id>');
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile()) throw new UsageError(`no such file: ${file}`);
-  const call = await managementCaller(values.server);
-  const registered = (await call('POST', '/videos', {
-    owner_id: values.owner,
-    title: values.title ?? path.basename(file),
-    content_type: contentTypeOf(file),
-    size_bytes: stat.size,
-  })) as { video: { id: string }; upload: Parameters<typeof uploadFile>[2] };
+  const { manage, api } = await managementClient(values.server);
+  const registered = await api(() =>
+    manage.registerVideo({
+      owner_id: values.owner!,
+      title: values.title ?? path.basename(file),
+      content_type: contentTypeOf(file),
+      size_bytes: stat.size,
+    }),
+  );
+  const id = registered.video.id;
   // A progress bar for people watching a terminal; piped stdout stays one JSON document.
   const bar = process.stderr.isTTY
     ? createProgressBar({ stream: process.stderr, total: stat.size, label: path.basename(file) })
     : undefined;
-  const parts = await uploadFile(
-    file,
-    stat.size,
-    registered.upload,
-    (bytes) => bar?.update(bytes),
-    async (numbers) =>
-      (
-        (await call('POST', `/videos/${registered.video.id}/upload/parts`, { part_numbers: numbers })) as {
-          parts: Array<{ part_number: number; url: string }>;
-        }
-      ).parts,
-  );
+  let parts;
+  try {
+    parts = await uploadFile(
+      file,
+      stat.size,
+      registered.upload,
+      (bytes) => bar?.update(bytes),
+      (numbers, signal) => api(() => manage.requestPartUrls(id, numbers, { signal })),
+    );
+  } catch (error) {
+    // The API calls above fail with their own wording; the SDK's errors here are storage answering a PUT.
+    if (!isStreamError(error)) throw error;
+    throw new Error(
+      error.status === undefined
+        ? `the upload did not reach storage: ${causeOf(error)}`
+        : `upload refused by storage: HTTP ${error.status} ${error.code}: ${error.message}`,
+    );
+  }
   bar?.finish();
-  const video = await call('POST', `/videos/${registered.video.id}/upload/complete`, parts ? { parts } : {});
+  const video = await api(() => manage.completeUpload(id, parts ? { parts } : {}));
   process.stdout.write(`${JSON.stringify(video)}\n`);
   return 0;
 }
@@ -145,35 +156,44 @@ async function retry(args: string[]): Promise<number> {
   });
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError('retry needs exactly one video id');
-  const call = await managementCaller(values.server);
-  const answer = await call('POST', `/videos/${encodeURIComponent(id)}/hls/retry`);
+  const { manage, api } = await managementClient(values.server);
+  const answer = await api(() => manage.retryStream(id));
   process.stdout.write(`${JSON.stringify(answer)}\n`);
   return 0;
 }
 
-/** Calls the running server's management API with the service key from the configuration or the data folder. */
-async function managementCaller(server: string | undefined) {
+/**
+ * The SDK's management client for the running server, with the service key from the configuration or the data
+ * folder, and `api`, which runs one of its calls and words its failure for a person at a terminal.
+ */
+async function managementClient(server: string | undefined): Promise<{
+  manage: ManagementClient;
+  api: <T>(call: () => Promise<T>) => Promise<T>;
+}> {
   const config = loadConfig(process.env);
   const secrets = await loadOrCreateSecrets(config.dataDir, { serviceApiKey: config.auth.serviceApiKey });
   const base = serverUrl(config, server);
-  return async (method: string, route: string, body?: unknown) => {
-    let response: Response;
+  const manage = createManagementClient({ baseUrl: base, apiKey: secrets.serviceApiKey });
+  const api = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      response = await fetch(`${base}/api/manage${route}`, {
-        method,
-        headers: { authorization: `Bearer ${secrets.serviceApiKey}`, 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
+      return await call();
     } catch (error) {
-      throw new Error(`cannot reach the server at ${base} (is \`npm start\` running?): ${(error as Error).message}`);
+      if (!isStreamError(error)) throw error;
+      if (error.name === 'StreamNetworkError') {
+        throw new Error(`cannot reach the server at ${base} (is \`npm start\` running?): ${causeOf(error)}`);
+      }
+      throw new Error(`the server refused: ${error.message}`);
     }
-    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!response.ok) {
-      const message = (json['error'] as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
-      throw new Error(`the server refused: ${message}`);
-    }
-    return json;
   };
+  return { manage, api };
+}
+
+/** What a network error came from: `fetch failed (ECONNREFUSED)` rather than the SDK's generic wording. */
+function causeOf(error: Error): string {
+  const cause = error.cause as (Error & { cause?: { code?: string } }) | undefined;
+  if (!cause) return error.message;
+  const code = cause.cause?.code;
+  return code && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
 }
 
 function contentTypeOf(file: string): string {

@@ -1,69 +1,36 @@
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 
-import { PART_URL_BATCH, type UploadInstructions } from '../videos/video-registry.js';
+import {
+  fetchPut,
+  uploadSource,
+  type CompletedPart,
+  type PartUrl,
+  type UploadTarget,
+} from '@notetaker/client-sdk/server';
 
 /** Asks the API for the URLs of more parts (`POST …/videos/{id}/upload/parts`). */
-export type RequestPartUrls = (partNumbers: number[]) => Promise<Array<{ part_number: number; url: string }>>;
+export type RequestPartUrls = (partNumbers: number[], signal: AbortSignal) => Promise<PartUrl[]>;
 
 /**
- * Uploads a file to the instructions the management API gave (one PUT, or presigned multipart parts; the URLs of
- * parts beyond the first batch come from `requestParts`, a batch at a time).
- * `onProgress` gets the bytes handed to the network so far, while each request streams, and the total at the end.
+ * Uploads a file to the instructions the API gave, with the SDK's uploader: the file is read from disk as each
+ * request sends (never whole into memory), every body goes with its content-length (the URLs are signed with it),
+ * and `onProgress` gets the bytes handed to the network so far, while each request streams.
+ * Returns the parts `upload/complete` expects for a multipart upload, `undefined` for a single PUT.
  */
 export async function uploadFile(
   filePath: string,
   sizeBytes: number,
-  upload: UploadInstructions,
+  upload: UploadTarget,
   onProgress?: (uploadedBytes: number) => void,
   requestParts?: RequestPartUrls,
-): Promise<Array<{ part_number: number; etag: string }> | undefined> {
-  let confirmed = 0;
-  const put = async (url: string, start: number, end: number, headers: Record<string, string>) => {
-    const stream = fs.createReadStream(filePath, { start, end: end - 1 });
-    let sent = 0;
-    stream.on('data', (chunk) => {
-      sent += chunk.length;
-      onProgress?.(confirmed + sent);
-    });
-    const body = Readable.toWeb(stream) as ReadableStream;
-    const response = await fetch(url, {
-      method: 'PUT',
-      body: end > start ? body : new Uint8Array(),
-      headers: { ...headers, 'content-length': String(end - start) },
-      duplex: 'half',
-    } as RequestInit);
-    if (!response.ok) {
-      throw new Error(`Upload refused by storage: HTTP ${response.status} ${await response.text().catch(() => '')}`.trim());
-    }
-    await response.arrayBuffer().catch(() => undefined);
-    return response.headers.get('etag') ?? '';
-  };
-
-  if (upload.method === 'PUT') {
-    await put(upload.url, 0, sizeBytes, upload.headers);
-    onProgress?.(sizeBytes);
-    return undefined;
-  }
-  const parts: Array<{ part_number: number; etag: string }> = [];
-  const count = upload.part_count ?? upload.parts.length;
-  const urls = new Map(upload.parts.map((p) => [p.part_number, p.url]));
-  for (let number = 1; number <= count; number++) {
-    let url = urls.get(number);
-    if (url === undefined) {
-      if (!requestParts) throw new Error(`No URL for part ${number} and no way to ask for more`);
-      const batch = Array.from({ length: Math.min(PART_URL_BATCH, count - number + 1) }, (_, i) => number + i);
-      for (const part of await requestParts(batch)) urls.set(part.part_number, part.url);
-      url = urls.get(number);
-      if (url === undefined) throw new Error(`The server gave no URL for part ${number}`);
-    }
-    urls.delete(number);
-    const start = (number - 1) * upload.part_size;
-    const end = Math.min(sizeBytes, start + upload.part_size);
-    const etag = await put(url, start, end, {});
-    parts.push({ part_number: number, etag });
-    confirmed += end - start;
-    onProgress?.(confirmed);
-  }
-  return parts;
+): Promise<CompletedPart[] | undefined> {
+  const source = await fs.openAsBlob(filePath);
+  if (source.size !== sizeBytes)
+    throw new Error(`${filePath} is ${source.size} bytes, not the ${sizeBytes} registered`);
+  const done = await uploadSource(upload, source, {
+    put: fetchPut({ stream: true }),
+    requestParts,
+    onProgress: ({ loaded }) => onProgress?.(loaded),
+  });
+  return done.parts;
 }
