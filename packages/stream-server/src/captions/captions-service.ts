@@ -8,7 +8,7 @@ import {
   NotFoundError,
 } from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
-import { storageKeys } from '../videos/video-json.js';
+import { storageKeys } from '../media/hls-layout.js';
 import { deleteCaption, findCaption, upsertCaption } from './captions-repository.js';
 import { canonicalLanguage, languageLabel } from './language-tag.js';
 import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError } from './webvtt.js';

@@ -12,7 +12,7 @@ import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
 import { queueVideoTasks } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
-import { storageKeys } from '../videos/video-json.js';
+import { storageKeys } from '../media/hls-layout.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
 import { diskFullError, diskStatus, isNoSpaceError } from './disk-space.js';

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 
+import { HLS_PLAYLIST_NAME, SEGMENT_FILE_PATTERN } from './hls-layout.js';
+
 /**
  * Pure builders for the ffprobe and ffmpeg command lines. No I/O here: every decision about flags lives in one
  * place and is unit-tested, and `run-ffmpeg.ts` only runs what these return.
  */
-
-/** File name of the playlist ffmpeg writes and of the one we publish. */
-export const HLS_PLAYLIST_NAME = 'playlist.m3u8';
 
 /** Default HLS segment length in seconds. */
 export const DEFAULT_SEGMENT_SECONDS = 6;
@@ -17,17 +16,6 @@ export const DEFAULT_READ_TIMEOUT_SECONDS = 30;
 /** What happens to one stream: kept bit for bit, re-encoded, or left out because the input has none. */
 export const StreamAction = { Copy: 'copy', Transcode: 'transcode', None: 'none' } as const;
 export type StreamAction = (typeof StreamAction)[keyof typeof StreamAction];
-
-/** `segment0.ts`, `segment1.ts`, … — the storage layout `videos/{user}/{video}_hls/segment{N}.ts`. */
-export function segmentFileName(index: number): string {
-  return `segment${index}.ts`;
-}
-
-/** The index of a segment file name we produced, or `null` for anything else. */
-export function parseSegmentIndex(name: string): number | null {
-  const match = /^segment(\d+)\.ts$/.exec(name);
-  return match?.[1] === undefined ? null : Number(match[1]);
-}
 
 /** Options that apply to reading the input (placed before `-i`). */
 export interface InputOptions {
@@ -284,7 +272,7 @@ export function hlsOutputArgs(options: {
     '-start_number',
     '0',
     '-hls_segment_filename',
-    join(options.outputDir, 'segment%d.ts'),
+    join(options.outputDir, SEGMENT_FILE_PATTERN),
     join(options.outputDir, HLS_PLAYLIST_NAME),
   ];
 }

@@ -9,11 +9,9 @@ import {
   buildHlsArgs,
   DEFAULT_READ_TIMEOUT_SECONDS,
   DEFAULT_SEGMENT_SECONDS,
-  HLS_PLAYLIST_NAME,
-  parseSegmentIndex,
-  segmentFileName,
   StreamAction,
 } from './ffmpeg-args.js';
+import { HLS_PLAYLIST_NAME, parseSegmentIndex, segmentFileName } from './hls-layout.js';
 import { MediaMessage } from './ffmpeg-failure.js';
 import { codecsFor, measureBandwidth, targetDurationOf, type CodecInfo } from './hls-codecs.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration, type HlsSegment } from './hls-playlist.js';

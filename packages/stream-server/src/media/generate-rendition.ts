@@ -4,10 +4,8 @@ import { StorageError } from '../storage/storage.js';
 import { checkSource } from './check-source.js';
 import {
   DEFAULT_READ_TIMEOUT_SECONDS,
-  HLS_PLAYLIST_NAME,
-  parseSegmentIndex,
-  segmentFileName,
 } from './ffmpeg-args.js';
+import { HLS_PLAYLIST_NAME, parseSegmentIndex, segmentFileName } from './hls-layout.js';
 import { MediaMessage } from './ffmpeg-failure.js';
 import { PLAYLIST_CONTENT_TYPE, SEGMENT_CONTENT_TYPE, type HlsLogger, type HlsSink } from './generate-hls.js';
 import { codecsFor, measureBandwidth, targetDurationOf } from './hls-codecs.js';

@@ -11,8 +11,8 @@ import {
   POSTER_POSITION,
   STORYBOARD_TILE_WIDTH,
   storyboardLayout,
-  ThumbnailFile,
 } from './thumbnail-args.js';
+import { ThumbnailFile } from './hls-layout.js';
 
 export interface GenerateThumbnailsOptions {
   /** What ffmpeg reads: the source's presigned GET URL (or a path). */

@@ -1,17 +1,10 @@
 import { buildInputArgs, type InputOptions } from './ffmpeg-args.js';
+import { ThumbnailFile } from './hls-layout.js';
 
 /**
  * Pure builders for the poster and storyboard made after HLS generation: the ffmpeg command lines, the sprite
  * layout and the WebVTT that points into the sprite. No I/O here.
  */
-
-/** File names beside the HLS output (`videos/{user}/{video}_hls/`). */
-export const ThumbnailFile = {
-  Poster: 'poster.jpg',
-  Sprite: 'storyboard.jpg',
-  Storyboard: 'storyboard.vtt',
-} as const;
-export type ThumbnailFile = (typeof ThumbnailFile)[keyof typeof ThumbnailFile];
 
 /** Widest poster, in pixels (smaller videos keep their own width). */
 export const POSTER_MAX_WIDTH = 1280;
@@ -168,11 +161,16 @@ export function buildStoryboardVtt(options: {
   const lines = ['WEBVTT', ''];
   for (let i = 0; i < layout.count; i += 1) {
     const start = i * layout.intervalSeconds;
-    const end = i === layout.count - 1 ? durationSeconds : Math.min(durationSeconds, start + layout.intervalSeconds);
+    const end =
+      i === layout.count - 1 ? durationSeconds : Math.min(durationSeconds, start + layout.intervalSeconds);
     if (end <= start) break;
     const x = (i % layout.columns) * tileWidth;
     const y = Math.floor(i / layout.columns) * tileHeight;
-    lines.push(`${vttTime(start)} --> ${vttTime(end)}`, `${sprite}#xywh=${x},${y},${tileWidth},${tileHeight}`, '');
+    lines.push(
+      `${vttTime(start)} --> ${vttTime(end)}`,
+      `${sprite}#xywh=${x},${y},${tileWidth},${tileHeight}`,
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -194,7 +192,8 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
       continue;
     }
     const length = ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0);
-    const isFrameHeader = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    const isFrameHeader =
+      marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isFrameHeader) {
       if (at + 9 > bytes.length) return null;
       const height = ((bytes[at + 5] ?? 0) << 8) | (bytes[at + 6] ?? 0);

@@ -11,7 +11,7 @@ import { MediaError } from '../media/media-error.js';
 import type { ProbeResult } from '../media/probe-media.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
-import { storageKeys } from '../videos/video-json.js';
+import { storageKeys } from '../media/hls-layout.js';
 import { findVideo } from '../videos/videos-repository.js';
 import {
   completeTask,

@@ -18,9 +18,6 @@ export interface MasterVariant extends VariantAttributes {
   uri: string;
 }
 
-/** The file name of the master playlist route beside `playlist.m3u8` (the source rendition). */
-export const MASTER_PLAYLIST_NAME = 'master.m3u8';
-
 /** The `GROUP-ID` of the subtitle renditions a master playlist lists. */
 export const SUBTITLES_GROUP_ID = 'subs';
 

@@ -1,5 +1,4 @@
-import { HLS_PLAYLIST_NAME } from '../media/ffmpeg-args.js';
-import { MASTER_PLAYLIST_NAME } from './master-playlist.js';
+import { HLS_PLAYLIST_NAME, MASTER_PLAYLIST_NAME } from '../media/hls-layout.js';
 
 // The one home of the playback URL scheme: what `/stream` hands out (absolute URLs), what the master playlist
 // lists (the same URLs relative to it), the routes that answer them, and how their names and queries are read.

@@ -16,8 +16,9 @@ export interface VideoJson {
 }
 
 const iso = (value: Date | string | null | undefined): string | null =>
-  value === undefined ||
-  value === null ? null : (value instanceof Date ? value : new Date(value)).toISOString();
+  value === undefined || value === null
+    ? null
+    : (value instanceof Date ? value : new Date(value)).toISOString();
 
 export function toVideoJson(row: VideoRow): VideoJson {
   return {
@@ -40,29 +41,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 /** Video ids are lowercase UUIDs; anything else cannot name a video (and never reaches a query or a key). */
 export function isVideoId(value: string): boolean {
   return UUID.test(value);
-}
-
-/** Storage layout kept from the original design, so an existing bucket works unchanged. */
-export const storageKeys = {
-  source: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}.mp4`,
-  hlsPrefix: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_hls/`,
-  playlist: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_hls/playlist.m3u8`,
-  /** Every caption file of a video lives under this prefix (kept apart from the HLS, which is regenerated). */
-  captionsPrefix: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_captions/`,
-  /** One caption track: `language` is a canonical BCP-47 tag (letters, digits and `-` only). */
-  captions: (ownerId: string, videoId: string, language: string) =>
-    `videos/${ownerId}/${videoId}_captions/${language}.vtt`,
-} as const;
-
-/**
- * Keys under any video's generated prefixes (`…/{id}_hls/`: playlists, segments, renditions, posters, storyboards;
- * `…/{id}_captions/`): made and removed by the service, never a source.
- */
-const GENERATED_KEY = /(^|\/)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_(hls|captions)(\/|$)/i;
-
-/** True when `key` lies under some video's generated prefixes (see `storageKeys`). */
-export function isGeneratedKey(key: string): boolean {
-  return GENERATED_KEY.test(key);
 }
 
 const OWNER_ID = /^[A-Za-z0-9._@|:-]{1,128}$/;

@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import { DomainError } from '../errors/domain-error.js';
 import { assertValidKey } from '../storage/object-key.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
-import { isGeneratedKey, isOwnerId, isVideoId, storageKeys } from './video-json.js';
+import { isGeneratedKey, storageKeys } from '../media/hls-layout.js';
+import { isOwnerId, isVideoId } from './video-json.js';
 import { deleteVideoRow, findVideo, insertVideo, markUploadComplete, resetHls } from './videos-repository.js';
 
 export type UploadInstructions =

@@ -3,10 +3,9 @@ import {
   buildHlsArgs,
   buildInputArgs,
   buildProbeArgs,
-  parseSegmentIndex,
-  segmentFileName,
   type HlsPlan,
 } from '../../src/media/ffmpeg-args.js';
+import { parseSegmentIndex, segmentFileName } from '../../src/media/hls-layout.js';
 
 const copyPlan: HlsPlan = { video: 'copy', audio: 'copy', videoStreamIndex: 0, audioStreamIndex: 1 };
 

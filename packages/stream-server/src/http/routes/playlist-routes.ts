@@ -23,7 +23,7 @@ import {
   parseVariantAttributes,
   SUBTITLES_GROUP_ID,
 } from '../../videos/master-playlist.js';
-import { storageKeys } from '../../videos/video-json.js';
+import { storageKeys } from '../../media/hls-layout.js';
 import { DomainError, ErrorCode, NotFoundError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 
