@@ -268,18 +268,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
   async function writeObject(
     key: string,
     source: Readable | AsyncIterable<Uint8Array>,
-    opts: {
-      contentType?: string | undefined;
-      cacheControl?: string | undefined;
-      signal?: AbortSignal | undefined;
-      /** When given, a body of any other length is refused (as S3 does). */
-      contentLength?: number | undefined;
-      /** When given, a longer body is refused as soon as it is longer. */
-      maxLength?: number | undefined;
-      /** Refuse (412) when an object is already stored under `key`, atomically. */
-      createOnly?: boolean | undefined;
-      etag?: () => string;
-    },
+    opts: WriteObjectOptions & { etag?: () => string },
   ): Promise<{ etag: string; size: number }> {
     const target = objectPath(key);
     const tmp = path.join(tmpDir, randomUUID());
