@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
 import { generateHls } from '../media/generate-hls.js';
+import type { ProcessLauncher } from '../media/process-launcher.js';
 import { StreamAction } from '../media/ffmpeg-args.js';
 import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
@@ -34,6 +35,8 @@ export interface GenerationJobsDeps {
   config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits' | 'minFreeDiskBytes'>;
   /** This process's temp folder (see jobs/temp-folders.ts). */
   tempRoot: string;
+  /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
+  launcher: ProcessLauncher;
   metrics?: Metrics | undefined;
   /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
   webhooks?: { onQueued(): void } | undefined;
@@ -109,6 +112,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         segmentSeconds: config.media.segmentSeconds,
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
+        launcher: deps.launcher,
         uploadConcurrency: config.media.uploadConcurrency,
         limits: config.limits,
         classifyFailure: async (error) => {

@@ -14,7 +14,7 @@ import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
-import { acquireProcessLauncher } from '../media/process-launcher.js';
+import { createProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationJobs } from '../generation/generation-handler.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
@@ -88,7 +88,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
   // A worker's ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning
   // forks the spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
-  const releaseLauncher = config.worker.enabled ? acquireProcessLauncher() : async () => {};
+  // It is this server's one owner of media processes: made here, handed to every job kind that runs ffmpeg.
+  const launcher = config.worker.enabled ? createProcessLauncher() : undefined;
+  launcher?.prepare();
+  const releaseLauncher = async () => launcher?.close();
   const database = await createDatabase(config.database, {
     timeoutSeconds: config.databaseTimeoutSeconds,
   }).catch(async (error: unknown) => {
@@ -112,7 +115,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Set once the API is built; the worker wakes its held `/stream` answers through it.
     let streams: StreamService | undefined;
     let worker: JobRunner | undefined;
-    if (config.worker.enabled) {
+    if (launcher) {
       // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
       const tempRoot = processTempRoot(config.dataDir);
       const generation = createGenerationJobs({
@@ -120,11 +123,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         storage,
         config,
         tempRoot,
+        launcher,
         metrics,
         webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
-      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, metrics });
+      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher, metrics });
       const webhooks = config.webhooks
         ? createWebhookDeliveryJobs({
             db: database.db,
