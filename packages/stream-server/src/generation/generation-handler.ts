@@ -4,6 +4,8 @@ import type { Config } from '../config/load-config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { transactionRetriedWhileUnavailable } from '../db/retry-while-unavailable.js';
 import { generateHls } from '../media/generate-hls.js';
 import type { ProcessLauncher } from '../media/process-launcher.js';
 import { StreamAction } from '../media/ffmpeg-args.js';
@@ -137,7 +139,12 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         logger: log,
       });
       await live.flush();
-      const done = await deps.db.transaction().execute(async (trx) => {
+      // The output is stored: an unreachable database delays its publication instead of throwing the work away.
+      const done = await transactionRetriedWhileUnavailable(deps.db, {
+        signal,
+        onWait: (error) =>
+          log.warn({ err: error }, 'database unavailable; the finished generation waits for it'),
+      }).execute(async (trx) => {
         const row = await completeGeneration(trx, ref, {
           playlistKey: result.playlistKey,
           durationSeconds: result.durationSeconds,
@@ -189,6 +196,13 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
   const onFailure = async (job: ClaimedJob, error: unknown, { log }: JobContext) => {
     const ref = job;
     const media = error instanceof MediaError ? error : undefined;
+    if (isDatabaseUnavailable(error)) {
+      // Not the video's fault and not an attempt to count against it: handed back (if the database answers by
+      // then; else the lease runs out) to be taken up again once it does.
+      log.warn({ err: error }, 'database unavailable; generation will be taken up again once it answers');
+      await releaseGeneration(deps.db, ref, DATABASE_RETRY_AFTER_SECONDS).catch(() => {});
+      return;
+    }
     if (media?.code === MediaErrorCode.Aborted) {
       log.info('generation interrupted; job released for another worker');
       await releaseGeneration(deps.db, ref, 0).catch(() => {});

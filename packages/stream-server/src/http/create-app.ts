@@ -6,14 +6,14 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption-routes.js';
 import type { Db } from '../db/create-database.js';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isLocalStorage } from '../storage/local-storage.js';
-import type { Storage } from '../storage/storage.js';
+import { storageUnavailableError, type Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
-import { httpStatus } from './errors.js';
+import { httpStatus, retryAfterHeader } from './errors.js';
 import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
@@ -218,13 +218,18 @@ export function corsRules(origins: '*' | readonly string[]): { api: MiddlewareHa
 
 /**
  * The app's one error answer: a `DomainError` as `{ error: { code, message } }` with its code's status
- * (`httpStatus`), Hono's own 4xx as `bad_request`, an unreachable database as 503, anything else as a logged 500.
+ * (`httpStatus`; every 503 with `Retry-After`), Hono's own 4xx as `bad_request`, an unreachable database or
+ * bucket as 503 `unavailable` with `Retry-After`, anything else as a logged 500.
  */
 export function answerError(logger: Logger): ErrorHandler {
+  const answerDomainError = (error: DomainError, c: Context) =>
+    c.json(
+      { error: { code: error.code, message: error.message } },
+      httpStatus(error.code),
+      retryAfterHeader(error),
+    );
   return (error, c) => {
-    if (error instanceof DomainError) {
-      return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
-    }
+    if (error instanceof DomainError) return answerDomainError(error, c);
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
@@ -233,13 +238,12 @@ export function answerError(logger: Logger): ErrorHandler {
         status as 400,
       );
     }
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
-      return c.json(
-        { error: { code: ErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
-        503,
-        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-      );
+    const database = databaseUnavailableError(error);
+    const unavailable = database ?? storageUnavailableError(error);
+    if (unavailable) {
+      const what = database ? 'database unavailable' : 'storage unavailable';
+      logger.warn({ err: error, method: c.req.method, path: c.req.path }, what);
+      return answerDomainError(unavailable, c);
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
     return c.json(
