@@ -99,6 +99,14 @@ export interface VideoCaptionsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A video's chapters: one JSON array per video, sorted by start (see src/chapters/chapters.ts). */
+export interface VideoChaptersTable {
+  video_id: string;
+  chapters: ColumnType<Array<{ start_seconds: number; title: string }>, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** The source key of a deleted video whose upload URL may still be used; cleanup removes it until `remove_until`. */
 export interface OrphanedSourcesTable {
   source_key: string;
@@ -112,6 +120,7 @@ export interface DatabaseSchema {
   webhook_deliveries: WebhookDeliveriesTable;
   video_tasks: VideoTasksTable;
   video_captions: VideoCaptionsTable;
+  video_chapters: VideoChaptersTable;
 }
 
 export type VideoRow = Selectable<VideosTable>;
@@ -120,3 +129,4 @@ export type VideoRowUpdate = Updateable<VideosTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type VideoTaskRow = Selectable<VideoTasksTable>;
 export type VideoCaptionRow = Selectable<VideoCaptionsTable>;
+export type VideoChaptersRow = Selectable<VideoChaptersTable>;

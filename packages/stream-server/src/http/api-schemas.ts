@@ -74,6 +74,14 @@ export const StreamReady = z
           'A WebVTT of seek-preview thumbnails, cues `<sprite URL>#xywh=x,y,w,h`; absent when none, and until it is ' +
           'made, a few seconds after the video is ready',
       }),
+    chapters_url: z
+      .url()
+      .optional()
+      .meta({
+        description:
+          'A WebVTT `kind=chapters` track (one cue per chapter), behind the same playback token; present when the ' +
+          'video has chapters',
+      }),
   })
   .meta({ id: 'StreamReady' });
 
@@ -98,7 +106,10 @@ export const UploadInstructions = z
       video_id: z.uuid(),
       upload_id: z.string(),
       part_size: z.number().int(),
-      part_count: z.number().int().meta({ description: 'Parts of the file; `parts` has the first URLs only' }),
+      part_count: z
+        .number()
+        .int()
+        .meta({ description: 'Parts of the file; `parts` has the first URLs only' }),
       parts: z
         .array(z.object({ part_number: z.number().int(), url: z.url() }))
         .meta({ description: 'URLs of the first parts (at most 100); ask `upload/parts` for the others' }),
@@ -177,6 +188,33 @@ export const Caption = z
 
 export const CaptionList = z.object({ captions: z.array(Caption) }).meta({ id: 'CaptionList' });
 
+export const Chapter = z
+  .object({
+    start_seconds: z
+      .number()
+      .min(0)
+      .meta({
+        description:
+          'Where the chapter starts, in seconds from the start of the video (millisecond precision)',
+      }),
+    title: z.string().meta({ description: '1–200 characters, no control characters' }),
+  })
+  .meta({ id: 'Chapter' });
+
+export const ChaptersBody = z.object({
+  chapters: z.array(z.object({ start_seconds: z.number(), title: z.string() })).meta({
+    description:
+      'Sorted by start with unique starts, the first at 0; at most 500; an empty list removes the chapters',
+  }),
+});
+
+export const ChapterList = z
+  .object({
+    chapters: z.array(Chapter).meta({ description: 'Sorted by start; empty when the video has none' }),
+    updated_at: z.iso.datetime().nullable().meta({ description: 'When they were last set; null when none' }),
+  })
+  .meta({ id: 'ChapterList' });
+
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
@@ -188,5 +226,7 @@ export interface ApiSchemaTypes {
   Registered: z.infer<typeof Registered>;
   Caption: z.infer<typeof Caption>;
   CaptionList: z.infer<typeof CaptionList>;
+  Chapter: z.infer<typeof Chapter>;
+  ChapterList: z.infer<typeof ChapterList>;
   Error: z.infer<typeof ErrorBody>;
 }

@@ -5,7 +5,12 @@ import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
-import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
+import {
+  findOwnedVideo,
+  hasChapters,
+  hasMasterPlaylistEntries,
+  startHlsGeneration,
+} from './videos-repository.js';
 import { isVideoId } from './video-json.js';
 
 /** The `/stream` answer, as the contract gives it. */
@@ -27,6 +32,8 @@ export type StreamAnswer =
       poster_url?: string;
       /** A WebVTT of thumbnails (`<sprite URL>#xywh=x,y,w,h` cues) for seek previews; absent when none. */
       storyboard_url?: string;
+      /** A WebVTT `kind=chapters` track, behind the same playback token; present when the video has chapters. */
+      chapters_url?: string;
     }
   | { status: 'failed'; error_message: string };
 
@@ -129,7 +136,10 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
   const ready = async (video: VideoRow): Promise<StreamAnswer> => {
     const { links, expires_at } = await playback(video);
     // The master once it has something to choose from (a lower rendition, a caption track).
-    const master = video.hls_variant !== null && (await hasMasterPlaylistEntries(deps.db, video));
+    const [master, chapters] = await Promise.all([
+      video.hls_variant !== null ? hasMasterPlaylistEntries(deps.db, video) : false,
+      hasChapters(deps.db, video.id),
+    ]);
     return {
       status: 'ready',
       hls_url: master ? links.master() : links.playlist(),
@@ -137,6 +147,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       // Poster and storyboard share the playlist's token (so its lifetime and its checks).
       ...(video.poster_key ? { poster_url: links.poster() } : {}),
       ...(video.storyboard_key ? { storyboard_url: links.storyboard() } : {}),
+      ...(chapters ? { chapters_url: links.chapters() } : {}),
     };
   };
 
