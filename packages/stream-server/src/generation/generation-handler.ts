@@ -18,7 +18,7 @@ import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../media/hls-layout.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
-import { diskFullError, diskStatus, isNoSpaceError } from './disk-space.js';
+import { diskFullError, diskStatus, isNoSpaceError, tempFolderFull } from './disk-space.js';
 import { jobTimeoutMs } from '../jobs/job-timeout.js';
 import {
   claimNextGeneration,
@@ -124,8 +124,9 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
           }
           // ffmpeg exits 0 when it cannot write (a short output): a low disk now is the likelier cause.
           const now = await diskStatus(config.dataDir, config.minFreeDiskBytes);
-          if (!now.low) return error;
-          log.error({ err: error, freeBytes: now.freeBytes }, now.description);
+          const full = now.low ? now : await tempFolderFull(tempRoot);
+          if (!full) return error;
+          log.error({ err: error, freeBytes: full.freeBytes }, full.description);
           return diskFullError(error);
         },
         // A retry goes the careful way: probe first, then remux (decision 0010).
