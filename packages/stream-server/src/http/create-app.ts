@@ -19,7 +19,7 @@ import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
-import { createManageRoutes } from './routes/manage-routes.js';
+import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
@@ -39,6 +39,8 @@ export interface AppDeps {
   registry: VideoRegistry;
   /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
   userUploads?: boolean | undefined;
+  /** When given, `POST /api/manage/tokens` mints user tokens (HS256 deployments; absent with AUTH_JWKS_URL). */
+  userTokenMinter?: UserTokenMinter | undefined;
   /** When given, `POST /api/dev/token` mints user tokens (`DEV_LOGIN`). */
   devTokens?: DevTokenRoutesDeps | undefined;
   /** When given, the web page answers at `/` (`WEB_APP`). */
@@ -162,6 +164,7 @@ export function createApp(deps: AppDeps): Hono {
       serviceApiKey: deps.serviceApiKey,
       registry: deps.registry,
       streams: deps.streams,
+      userTokenMinter: deps.userTokenMinter,
     }),
   );
   app.route(
