@@ -107,6 +107,31 @@ export interface VideoChaptersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Second ranges `[start, end)` of a viewing session, sorted and disjoint. */
+export type SecondRanges = Array<[number, number]>;
+
+/** One viewing session of a video, replaced by each report of the player (see src/analytics/). */
+export interface WatchSessionsTable {
+  id: string;
+  video_id: string;
+  /** The playback token's user id (no IP address, no cookie). */
+  viewer_id: string;
+  startup_ms: number | null;
+  rebuffer_count: Generated<number>;
+  rebuffer_ms: Generated<number>;
+  error_code: string | null;
+  watched: ColumnType<SecondRanges, string, string>;
+  rewatched: ColumnType<SecondRanges, string, string>;
+  watched_seconds: Generated<number>;
+  rewatched_seconds: Generated<number>;
+  rendition_switches: Generated<number>;
+  reached_90: Generated<boolean>;
+  /** The player sent its last report (the page was hidden or closed, or the video changed). */
+  ended: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** The source key of a deleted video whose upload URL may still be used; cleanup removes it until `remove_until`. */
 export interface OrphanedSourcesTable {
   source_key: string;
@@ -121,6 +146,7 @@ export interface DatabaseSchema {
   video_tasks: VideoTasksTable;
   video_captions: VideoCaptionsTable;
   video_chapters: VideoChaptersTable;
+  watch_sessions: WatchSessionsTable;
 }
 
 export type VideoRow = Selectable<VideosTable>;

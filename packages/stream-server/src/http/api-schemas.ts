@@ -190,13 +190,9 @@ export const CaptionList = z.object({ captions: z.array(Caption) }).meta({ id: '
 
 export const Chapter = z
   .object({
-    start_seconds: z
-      .number()
-      .min(0)
-      .meta({
-        description:
-          'Where the chapter starts, in seconds from the start of the video (millisecond precision)',
-      }),
+    start_seconds: z.number().min(0).meta({
+      description: 'Where the chapter starts, in seconds from the start of the video (millisecond precision)',
+    }),
     title: z.string().meta({ description: '1–200 characters, no control characters' }),
   })
   .meta({ id: 'Chapter' });
@@ -215,6 +211,58 @@ export const ChapterList = z
   })
   .meta({ id: 'ChapterList' });
 
+const secondRanges = z
+  .array(z.tuple([z.number().int().min(0), z.number().int().min(1)]))
+  .max(1000)
+  .optional();
+
+export const WatchReportBody = z
+  .object({
+    session_id: z
+      .uuid()
+      .meta({ description: 'Made by the player for the session; each report replaces the last' }),
+    startup_ms: z
+      .number()
+      .min(0)
+      .nullable()
+      .optional()
+      .meta({ description: 'First /stream request → first frame' }),
+    rebuffer_count: z.number().int().min(0).optional(),
+    rebuffer_ms: z.number().min(0).optional(),
+    error_code: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: "The player's error code, if it stopped on one" }),
+    watched: secondRanges.meta({ description: 'Seconds watched, sorted disjoint [start, end) ranges' }),
+    rewatched: secondRanges.meta({ description: 'Seconds watched more than once, the same way' }),
+    rendition_switches: z.number().int().min(0).optional(),
+    reached_90: z.boolean().optional(),
+    final: z.boolean().optional().meta({ description: 'The last report of the session' }),
+  })
+  .meta({ id: 'WatchReport' });
+
+export const VideoAnalytics = z
+  .object({
+    views: z.number().int().meta({ description: 'Viewing sessions' }),
+    unique_viewers: z.number().int(),
+    watch_time_seconds: z.number(),
+    completion_rate: z.number().nullable().meta({ description: 'Share of sessions that reached 90 %' }),
+    retention: z
+      .array(z.number())
+      .meta({ description: 'Share of sessions that watched each second (index = second)' }),
+    rewind_hotspots: z
+      .array(z.object({ second: z.number().int(), sessions: z.number().int() }))
+      .meta({ description: 'The seconds most watched again, most first (at most 5)' }),
+    startup_ms: z.object({ median: z.number().nullable(), p95: z.number().nullable() }),
+    rebuffer_ratio: z.number().nullable(),
+    failure_rate: z
+      .number()
+      .nullable()
+      .meta({ description: 'Share of sessions that stopped on a playback error' }),
+  })
+  .meta({ id: 'VideoAnalytics' });
+
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
@@ -228,6 +276,7 @@ export interface ApiSchemaTypes {
   CaptionList: z.infer<typeof CaptionList>;
   Chapter: z.infer<typeof Chapter>;
   ChapterList: z.infer<typeof ChapterList>;
+  VideoAnalytics: z.infer<typeof VideoAnalytics>;
   Error: z.infer<typeof ErrorBody>;
 }
 

@@ -6,6 +6,7 @@ import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption-routes.js';
 import { createChapterManageRoutes, createChapterRoutes } from './routes/chapter-routes.js';
+import { createAnalyticsManageRoutes, createAnalyticsRoutes } from './routes/analytics-routes.js';
 import type { Db } from '../db/create-database.js';
 import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -154,6 +155,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/videos', createCaptionRoutes(deps));
   // Before the user routes too: chapters.vtt carries a playback token.
   app.route('/api/videos', createChapterRoutes(deps));
+  // And the player's viewing reports, which carry a playback token.
+  app.route('/api/videos', createAnalyticsRoutes(deps));
   app.route('/api/videos', createUserRoutes(deps));
   if (deps.devTokens) app.route('/api/dev', createDevTokenRoutes(deps.devTokens));
   if (deps.webApp) app.route('/', createWebAppRoutes(deps.webApp));
@@ -172,6 +175,7 @@ export function createApp(deps: AppDeps): Hono {
     createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
   );
   app.route('/api/manage', createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
+  app.route('/api/manage', createAnalyticsManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   if (localStorage) app.route(localStorage.routePrefix, createLocalStorageRoutes(localStorage));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 
