@@ -17,6 +17,8 @@ export {
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
   RequestOptions,
   StreamClock,
   StreamFailed,

@@ -9,6 +9,8 @@ export interface StreamReady {
   poster_url?: string;
   /** Seek-preview thumbnails: a WebVTT whose cues are `<sprite URL>#xywh=x,y,w,h`, valid until `expires_at`. */
   storyboard_url?: string;
+  /** The video's chapters as a WebVTT `kind=chapters` track valid until `expires_at`; present when it has chapters. */
+  chapters_url?: string;
 }
 
 /** `GET /api/videos/{id}/stream` (202): HLS is being generated. */
@@ -66,6 +68,22 @@ export interface Caption {
   default: boolean;
   created_at: string;
   updated_at: string;
+}
+
+/** One chapter of a video (`PUT`/`GET /api/videos/{id}/chapters`). */
+export interface Chapter {
+  /** Where it starts, in seconds from the start of the video (millisecond precision; the first chapter at 0). */
+  start_seconds: number;
+  /** 1–200 characters. */
+  title: string;
+}
+
+/** A video's chapters as the server answers them. */
+export interface ChapterList {
+  /** Sorted by start; empty when the video has none. */
+  chapters: Chapter[];
+  /** When they were last set; `null` when there are none. */
+  updated_at: string | null;
 }
 
 /**

@@ -3,6 +3,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 
 import type {
   Caption,
+  Chapter,
+  ChapterList,
   StreamFailed,
   StreamGenerating,
   StreamReady,
@@ -39,6 +41,13 @@ describe('SDK types against the OpenAPI schemas', () => {
   it('Caption', () => {
     expectTypeOf<ApiSchemaTypes['Caption']>().toExtend<Caption>();
     expectTypeOf<keyof Caption>().toEqualTypeOf<keyof ApiSchemaTypes['Caption']>();
+  });
+
+  it('Chapter and ChapterList', () => {
+    expectTypeOf<ApiSchemaTypes['Chapter']>().toExtend<Chapter>();
+    expectTypeOf<keyof Chapter>().toEqualTypeOf<keyof ApiSchemaTypes['Chapter']>();
+    expectTypeOf<ApiSchemaTypes['ChapterList']>().toExtend<ChapterList>();
+    expectTypeOf<keyof ChapterList>().toEqualTypeOf<keyof ApiSchemaTypes['ChapterList']>();
   });
 
   it('UploadInstructions (the register answers of both APIs), which the management client takes as an UploadTarget', () => {

@@ -58,6 +58,8 @@ export interface StreamView {
   /** Storyboard VTT and poster the `/stream` answer offered. */
   storyboardUrl: string | null;
   posterUrl: string | null;
+  /** The video's chapters track (WebVTT), from the ready `/stream` answer. */
+  chaptersUrl: string | null;
 }
 
 export interface StreamControllerOptions {
@@ -83,6 +85,7 @@ export class StreamController implements ReactiveController {
     buffering: false,
     storyboardUrl: null,
     posterUrl: null,
+    chaptersUrl: null,
   };
   #engine: PlaybackEngine | null = null;
   #run: AbortController | null = null;
@@ -270,8 +273,12 @@ export class StreamController implements ReactiveController {
       if (signal.aborted) return;
       const url = answer.hls_url;
       const generating = (this.#generating = answer.status === 'generating');
-      const images = answer as { storyboard_url?: string; poster_url?: string };
-      this.#show({ storyboardUrl: images.storyboard_url ?? null, posterUrl: images.poster_url ?? null });
+      const images = answer as { storyboard_url?: string; poster_url?: string; chapters_url?: string };
+      this.#show({
+        storyboardUrl: images.storyboard_url ?? null,
+        posterUrl: images.poster_url ?? null,
+        chaptersUrl: images.chapters_url ?? null,
+      });
       this.#emit(PlayerEventName.status, { status: 'ready', generating });
       this.#show({ state: 'loading' });
       const engine = (this.#engine = createPlaybackEngine({
@@ -356,7 +363,9 @@ export class StreamController implements ReactiveController {
 
   #bufferingNow(): boolean {
     const video = this.#host.media;
-    return (!video.paused && video.readyState < 3) || (this.#pendingSeek !== null && this.#view.state === 'ready');
+    return (
+      (!video.paused && video.readyState < 3) || (this.#pendingSeek !== null && this.#view.state === 'ready')
+    );
   }
 
   #onEngineChange = (): void => {

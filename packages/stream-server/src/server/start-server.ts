@@ -52,8 +52,11 @@ export interface RunningServer {
   /** The job runner (generation, after-ready tasks, webhook deliveries); `undefined` when WORKER_ENABLED is off. */
   readonly worker: JobRunner | undefined;
   readonly serviceApiKey: string;
-  /** Mints a user token this server accepts (HS256 deployments and the embedded default only). */
-  mintUserToken(sub: string, ttlSeconds?: number): Promise<string>;
+  /**
+   * Mints a user token this server accepts (HS256 deployments and the embedded default only); `watch` grants other
+   * users' videos to play.
+   */
+  mintUserToken(sub: string, ttlSeconds?: number, watch?: readonly string[]): Promise<string>;
   /** Uploads a file from disk and registers it, through the same registry the management API uses. */
   importVideo(filePath: string, options: { ownerId: string; title?: string }): Promise<{ id: string }>;
   /** Graceful stop: no new connections, running jobs handed back, pools closed. Idempotent. */
@@ -80,11 +83,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger.warn({ dataDir: config.dataDir }, 'DATA_DIR belongs to another user and could not be made private (0700)');
   }
   const secrets = await resolveSecrets(config);
-  const mintToken = (sub: string, ttlSeconds: number) =>
+  const mintToken = (sub: string, ttlSeconds: number, watch?: readonly string[]) =>
     mintUserToken({
       secret: secrets.jwtSecret,
       sub,
       ttlSeconds,
+      watch,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });
@@ -224,6 +228,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         serviceApiKey: secrets.serviceApiKey,
         streams,
         registry,
+        userTokenMinter: config.auth.jwksUrl
+          ? undefined
+          : async ({ sub, watch, ttlSeconds }) => {
+              const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+              const token = await mintUserToken({
+                secret: secrets.jwtSecret,
+                sub,
+                watch,
+                ttlSeconds,
+                issuer: config.auth.issuer,
+                audience: config.auth.audience,
+                now,
+              });
+              return { token, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) };
+            },
         userUploads: config.userUploads,
         devTokens: config.devLogin
           ? {
@@ -306,7 +325,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       registry,
       worker,
       serviceApiKey: secrets.serviceApiKey,
-      mintUserToken: (sub, ttlSeconds = 3600) => mintToken(sub, ttlSeconds),
+      mintUserToken: (sub, ttlSeconds = 3600, watch) => mintToken(sub, ttlSeconds, watch),
       async importVideo(filePath, { ownerId, title }) {
         const { video } = await registry.register({
           ownerId,
