@@ -90,19 +90,32 @@ async function importCopy(server, storage, file, copy) {
 }
 
 /**
+ * `GET /stream` as the viewer's client. A connection the server closed as idle just as it was reused (a keep-alive
+ * race that a loaded machine makes likely) is tried again, as clients do; anything else fails the run.
+ */
+async function getStream(server, token, id) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(`${server.url}/api/videos/${id}/stream`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, body: await response.json() };
+    } catch (error) {
+      if (attempt >= 3 || error?.cause?.code !== 'ECONNRESET') throw error;
+    }
+  }
+}
+
+/**
  * A viewer's first view as a client does it: `/stream`, then again after each `retry_after`, until the answer is
  * playable. Returns the seconds from the first request.
  */
 async function untilPlayable(server, token, id) {
   const started = performance.now();
   for (;;) {
-    const response = await fetch(`${server.url}/api/videos/${id}/stream`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const body = await response.json();
-    if (response.status === 200 || body.playable) return (performance.now() - started) / 1000;
-    if (response.status !== 202)
-      throw new Error(`/stream answered ${response.status}: ${JSON.stringify(body)}`);
+    const { status, body } = await getStream(server, token, id);
+    if (status === 200 || body.playable) return (performance.now() - started) / 1000;
+    if (status !== 202) throw new Error(`/stream answered ${status}: ${JSON.stringify(body)}`);
     await new Promise((done) => setTimeout(done, (body.retry_after ?? 2) * 1000));
   }
 }
@@ -111,11 +124,8 @@ async function untilPlayable(server, token, id) {
 async function settle(server, token, ids) {
   for (const id of ids) {
     for (;;) {
-      const response = await fetch(`${server.url}/api/videos/${id}/stream`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = await response.json();
-      if (response.status !== 202) break;
+      const { status } = await getStream(server, token, id);
+      if (status !== 202) break;
       await new Promise((done) => setTimeout(done, 250));
     }
   }
