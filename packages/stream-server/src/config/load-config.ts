@@ -42,6 +42,8 @@ const envSchema = z
 
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_SECONDS).default(6 * 60 * 60),
     UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(60 * 60),
+    PRESIGN_WINDOW_SECONDS: z.coerce.number().int().min(0).max(24 * 60 * 60).default(60 * 60),
+    SEGMENT_CDN_URL: optionalString.pipe(z.url().optional()),
     MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
     MULTIPART_PART_BYTES: z.coerce
       .number()
@@ -173,6 +175,13 @@ export interface Config {
     readonly playbackSecret: string | undefined;
   };
   readonly presignTtlSeconds: number;
+  /**
+   * Segment, sprite and poster URLs are signed once per window of this many seconds, aligned to the clock, so all
+   * viewers of a window get the same URLs (`PRESIGN_WINDOW_SECONDS`; 0 signs per request). See decision 0016.
+   */
+  readonly presignWindowSeconds: number;
+  /** Origin (and path) of a CDN in front of the storage: handed-out object URLs point there (`SEGMENT_CDN_URL`). */
+  readonly segmentCdnUrl: string | undefined;
   readonly uploadUrlTtlSeconds: number;
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
@@ -323,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       playbackSecret: e.PLAYBACK_SECRET,
     },
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    presignWindowSeconds: e.PRESIGN_WINDOW_SECONDS,
+    segmentCdnUrl: e.SEGMENT_CDN_URL?.replace(/\/+$/, ''),
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,

@@ -263,6 +263,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         rateLimits: config.rateLimits,
         trustProxy: config.trustProxy,
         presignTtlSeconds: config.presignTtlSeconds,
+        presignWindowSeconds: config.presignWindowSeconds,
+        segmentCdnUrl: config.segmentCdnUrl,
         readiness: {
           database: () => database.ping(),
           storage: () => storage.ping(),
