@@ -9,7 +9,8 @@ import { createProgressBar } from './cli/progress-bar.js';
 import { uploadFile } from './cli/upload-file.js';
 import { ConfigError, loadConfig, type Config } from './config/load-config.js';
 import { loadOrCreateSecrets } from './config/secrets.js';
-import { mintUserToken } from './auth/user-tokens.js';
+import { MAX_WATCH_IDS, mintUserToken } from './auth/user-tokens.js';
+import { isVideoId } from './videos/video-json.js';
 import { createDatabase, migrateToLatest } from './db/create-database.js';
 import { startServer } from './server/start-server.js';
 
@@ -23,8 +24,9 @@ Commands:
                                            Upload a file to a running server and register it; prints JSON
                                            (with a progress bar on stderr when it is a terminal)
   retry <video-id> [--server <url>]        Restart generation of a failed video (operator retry)
-  token --sub <user-id> [--ttl <seconds|30m|12h|7d>]
-                                           Print a user token the server accepts
+  token --sub <user-id> [--ttl <seconds|30m|12h|7d>] [--watch <video-id>[,<video-id>…]]
+                                           Print a user token the server accepts; --watch also lets
+                                           it play those videos of other owners (at most 100)
 
 Configuration comes from the environment (DATA_DIR, PORT, HOST, DATABASE_URL, S3_*, …): see docs/configuration.md.`;
 
@@ -219,9 +221,28 @@ function parseTtl(value: string): number {
   return seconds;
 }
 
+/** `--watch a,b --watch c` → `['a', 'b', 'c']`: video ids, at most {@link MAX_WATCH_IDS}. */
+function parseWatchList(values: readonly string[]): string[] {
+  const ids = values
+    .flatMap((value) => value.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  for (const id of ids) {
+    if (!isVideoId(id.toLowerCase()))
+      throw new UsageError(`--watch takes video ids (UUIDs); "${id}" is not one`);
+  }
+  if (ids.length > MAX_WATCH_IDS) throw new UsageError(`--watch takes at most ${MAX_WATCH_IDS} video ids`);
+  return ids;
+}
+
 async function token(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { sub: { type: 'string' }, ttl: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { sub: { type: 'string' }, ttl: { type: 'string' }, watch: { type: 'string', multiple: true } },
+    strict: true,
+  });
   if (!values.sub) throw new UsageError('token needs --sub <user-id>');
+  const watch = parseWatchList(values.watch ?? []);
   const config = loadConfig(process.env);
   if (config.auth.jwksUrl) {
     throw new UsageError('this server verifies RS256 tokens from AUTH_JWKS_URL: mint tokens with your identity provider');
@@ -231,6 +252,7 @@ async function token(args: string[]): Promise<number> {
     secret: secrets.jwtSecret,
     sub: values.sub,
     ttlSeconds: parseTtl(values.ttl ?? '12h'),
+    watch,
     issuer: config.auth.issuer,
     audience: config.auth.audience,
   });

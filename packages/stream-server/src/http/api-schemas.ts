@@ -279,3 +279,27 @@ export interface ApiSchemaTypes {
   VideoAnalytics: z.infer<typeof VideoAnalytics>;
   Error: z.infer<typeof ErrorBody>;
 }
+
+const watchIds = z
+  .array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a video id'))
+  .max(100)
+  .meta({ description: "Other users' video ids the token may watch (the `watch` claim), at most 100" });
+
+export const UserTokenBody = z.object({
+  sub: z.string().trim().min(1).max(256).meta({ description: 'The user the token speaks for' }),
+  watch: watchIds.optional(),
+  ttl_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 60 * 60)
+    .optional()
+    .meta({ description: 'Lifetime; default 3600 (an hour), at most 7 days' }),
+});
+
+export const UserTokenAnswer = z
+  .object({
+    token: z.string().meta({ description: 'A user token (HS256 JWT) the service accepts as a bearer token' }),
+    expires_at: z.iso.datetime(),
+  })
+  .meta({ id: 'UserToken' });

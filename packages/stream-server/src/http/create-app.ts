@@ -8,19 +8,19 @@ import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption
 import { createChapterManageRoutes, createChapterRoutes } from './routes/chapter-routes.js';
 import { createAnalyticsManageRoutes, createAnalyticsRoutes } from './routes/analytics-routes.js';
 import type { Db } from '../db/create-database.js';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isLocalStorage } from '../storage/local-storage.js';
-import type { Storage } from '../storage/storage.js';
+import { storageUnavailableError, type Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
-import { httpStatus } from './errors.js';
+import { httpStatus, retryAfterHeader } from './errors.js';
 import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
-import { createManageRoutes } from './routes/manage-routes.js';
+import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
@@ -40,6 +40,8 @@ export interface AppDeps {
   registry: VideoRegistry;
   /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
   userUploads?: boolean | undefined;
+  /** When given, `POST /api/manage/tokens` mints user tokens (HS256 deployments; absent with AUTH_JWKS_URL). */
+  userTokenMinter?: UserTokenMinter | undefined;
   /** When given, `POST /api/dev/token` mints user tokens (`DEV_LOGIN`). */
   devTokens?: DevTokenRoutesDeps | undefined;
   /** When given, the web page answers at `/` (`WEB_APP`). */
@@ -165,6 +167,7 @@ export function createApp(deps: AppDeps): Hono {
       serviceApiKey: deps.serviceApiKey,
       registry: deps.registry,
       streams: deps.streams,
+      userTokenMinter: deps.userTokenMinter,
     }),
   );
   app.route(
@@ -229,13 +232,18 @@ export function corsRules(origins: '*' | readonly string[]): {
 
 /**
  * The app's one error answer: a `DomainError` as `{ error: { code, message } }` with its code's status
- * (`httpStatus`), Hono's own 4xx as `bad_request`, an unreachable database as 503, anything else as a logged 500.
+ * (`httpStatus`; every 503 with `Retry-After`), Hono's own 4xx as `bad_request`, an unreachable database or
+ * bucket as 503 `unavailable` with `Retry-After`, anything else as a logged 500.
  */
 export function answerError(logger: Logger): ErrorHandler {
+  const answerDomainError = (error: DomainError, c: Context) =>
+    c.json(
+      { error: { code: error.code, message: error.message } },
+      httpStatus(error.code),
+      retryAfterHeader(error),
+    );
   return (error, c) => {
-    if (error instanceof DomainError) {
-      return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
-    }
+    if (error instanceof DomainError) return answerDomainError(error, c);
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
@@ -244,18 +252,12 @@ export function answerError(logger: Logger): ErrorHandler {
         status as 400,
       );
     }
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
-      return c.json(
-        {
-          error: {
-            code: ErrorCode.Unavailable,
-            message: 'The database is not answering; try again shortly.',
-          },
-        },
-        503,
-        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-      );
+    const database = databaseUnavailableError(error);
+    const unavailable = database ?? storageUnavailableError(error);
+    if (unavailable) {
+      const what = database ? 'database unavailable' : 'storage unavailable';
+      logger.warn({ err: error, method: c.req.method, path: c.req.path }, what);
+      return answerDomainError(unavailable, c);
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
     return c.json({ error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } }, 500);

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { HlsLogger, HlsSink } from './generate-hls.js';
+import type { ProcessLauncher } from './process-launcher.js';
 import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 import {
   buildPosterArgs,
@@ -25,6 +26,8 @@ export interface GenerateThumbnailsOptions {
   /** A per-job directory is made under it and removed on every path. */
   tempRoot: string;
   ffmpegPath?: string;
+  /** What starts ffmpeg and ffprobe: the worker's launcher helper, or `directLauncher` without a server. */
+  launcher: ProcessLauncher;
   /** Wall-clock limit for each ffmpeg run; default 2 minutes + 1 s per 10 s of video. */
   timeoutMs?: number;
   readTimeoutSeconds?: number;
@@ -77,6 +80,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
   const poster = async () => {
     const file = join(work, ThumbnailFile.Poster);
     await runFfmpeg({
+      launcher: options.launcher,
       bin,
       args: buildPosterArgs({ ...common, output: file, atSeconds: duration * POSTER_POSITION }),
       timeoutMs,
@@ -97,6 +101,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     const layout = storyboardLayout(duration);
     const file = join(work, ThumbnailFile.Sprite);
     await runFfmpeg({
+      launcher: options.launcher,
       bin,
       args: buildStoryboardArgs({ ...common, output: file, layout }),
       timeoutMs,

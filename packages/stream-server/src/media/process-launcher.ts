@@ -307,34 +307,3 @@ export function createProcessLauncher(): HelperLauncher {
     },
   };
 }
-
-let shared: { launcher: HelperLauncher; users: number } | undefined;
-
-/** The launcher media processes use now: the shared helper while one is acquired, else a direct spawn. */
-export function currentLauncher(): ProcessLauncher {
-  return shared?.launcher ?? directLauncher;
-}
-
-/**
- * Starts (or shares) this process's launcher helper until the returned release is called; servers call it before
- * they grow. Every media process started meanwhile goes through it.
- *
- * @example
- * const release = acquireProcessLauncher();
- * try { await serve(); } finally { await release(); }
- */
-export function acquireProcessLauncher(): () => Promise<void> {
-  shared ??= { launcher: createProcessLauncher(), users: 0 };
-  const entry = shared;
-  entry.users += 1;
-  entry.launcher.prepare();
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    entry.users -= 1;
-    if (entry.users > 0) return;
-    if (shared === entry) shared = undefined;
-    await entry.launcher.close();
-  };
-}

@@ -1,6 +1,6 @@
 import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
-import { currentLauncher, type ProcessLauncher } from './process-launcher.js';
+import type { ProcessLauncher } from './process-launcher.js';
 
 /**
  * How much lower than the service's own priority the ffmpeg runs of work after `ready` (poster, storyboard, lower
@@ -32,8 +32,11 @@ export interface MediaProcessOptions {
   describeFailure?: ((stderrTail: string) => FailureDescription) | undefined;
   /** Added to this process's nice value for the child (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
-  /** Default: the shared launcher helper while a server runs, else a direct spawn (`currentLauncher()`). */
-  launcher?: ProcessLauncher | undefined;
+  /**
+   * What starts the process: the worker's launcher helper (`createProcessLauncher`, made once by the server that
+   * runs the worker) or `directLauncher` (a plain spawn, for code that runs without a server).
+   */
+  launcher: ProcessLauncher;
 }
 
 export interface MediaProcessResult {
@@ -106,7 +109,7 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
     return { pid: undefined, pause: () => false, resume: () => false, result };
   }
 
-  const child = (options.launcher ?? currentLauncher()).launch(options.bin, options.args, {
+  const child = options.launcher.launch(options.bin, options.args, {
     niceness: options.niceness,
   });
   const stderrLines: string[] = [];
@@ -252,13 +255,15 @@ export interface RunFfmpegOptions {
   onProgress?: ((outTimeSeconds: number) => void) | undefined;
   /** Added to this process's nice value for ffmpeg (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
+  /** What starts ffmpeg (see {@link MediaProcessOptions.launcher}). */
+  launcher: ProcessLauncher;
 }
 
 /**
  * Starts ffmpeg; see {@link runFfmpeg} for the promise-only form.
  *
  * @example
- * const ffmpeg = startFfmpeg({ bin: 'ffmpeg', args, timeoutMs: 600_000 });
+ * const ffmpeg = startFfmpeg({ bin: 'ffmpeg', args, timeoutMs: 600_000, launcher: directLauncher });
  * ffmpeg.pause(); ffmpeg.resume();
  * await ffmpeg.result;
  */
@@ -270,6 +275,7 @@ export function startFfmpeg(options: RunFfmpegOptions): MediaProcess {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     niceness: options.niceness,
+    launcher: options.launcher,
     onStdoutLine: onProgress ? createProgressParser(onProgress) : undefined,
   });
 }

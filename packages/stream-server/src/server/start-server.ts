@@ -14,7 +14,7 @@ import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
-import { acquireProcessLauncher } from '../media/process-launcher.js';
+import { createProcessLauncher } from '../media/process-launcher.js';
 import { createGenerationJobs } from '../generation/generation-handler.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
@@ -50,8 +50,11 @@ export interface RunningServer {
   /** The job runner (generation, after-ready tasks, webhook deliveries); `undefined` when WORKER_ENABLED is off. */
   readonly worker: JobRunner | undefined;
   readonly serviceApiKey: string;
-  /** Mints a user token this server accepts (HS256 deployments and the embedded default only). */
-  mintUserToken(sub: string, ttlSeconds?: number): Promise<string>;
+  /**
+   * Mints a user token this server accepts (HS256 deployments and the embedded default only); `watch` grants other
+   * users' videos to play.
+   */
+  mintUserToken(sub: string, ttlSeconds?: number, watch?: readonly string[]): Promise<string>;
   /** Uploads a file from disk and registers it, through the same registry the management API uses. */
   importVideo(filePath: string, options: { ownerId: string; title?: string }): Promise<{ id: string }>;
   /** Graceful stop: no new connections, running jobs handed back, pools closed. Idempotent. */
@@ -78,17 +81,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger.warn({ dataDir: config.dataDir }, 'DATA_DIR belongs to another user and could not be made private (0700)');
   }
   const secrets = await resolveSecrets(config);
-  const mintToken = (sub: string, ttlSeconds: number) =>
+  const mintToken = (sub: string, ttlSeconds: number, watch?: readonly string[]) =>
     mintUserToken({
       secret: secrets.jwtSecret,
       sub,
       ttlSeconds,
+      watch,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });
   // A worker's ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning
   // forks the spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
-  const releaseLauncher = config.worker.enabled ? acquireProcessLauncher() : async () => {};
+  // It is this server's one owner of media processes: made here, handed to every job kind that runs ffmpeg.
+  const launcher = config.worker.enabled ? createProcessLauncher() : undefined;
+  launcher?.prepare();
+  const releaseLauncher = async () => launcher?.close();
   const database = await createDatabase(config.database, {
     timeoutSeconds: config.databaseTimeoutSeconds,
   }).catch(async (error: unknown) => {
@@ -112,7 +119,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Set once the API is built; the worker wakes its held `/stream` answers through it.
     let streams: StreamService | undefined;
     let worker: JobRunner | undefined;
-    if (config.worker.enabled) {
+    if (launcher) {
       // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
       const tempRoot = processTempRoot(config.dataDir);
       const generation = createGenerationJobs({
@@ -120,11 +127,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         storage,
         config,
         tempRoot,
+        launcher,
         metrics,
         webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
-      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, metrics });
+      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher, metrics });
       const webhooks = config.webhooks
         ? createWebhookDeliveryJobs({
             db: database.db,
@@ -205,6 +213,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         serviceApiKey: secrets.serviceApiKey,
         streams,
         registry,
+        userTokenMinter: config.auth.jwksUrl
+          ? undefined
+          : async ({ sub, watch, ttlSeconds }) => {
+              const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+              const token = await mintUserToken({
+                secret: secrets.jwtSecret,
+                sub,
+                watch,
+                ttlSeconds,
+                issuer: config.auth.issuer,
+                audience: config.auth.audience,
+                now,
+              });
+              return { token, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) };
+            },
         userUploads: config.userUploads,
         devTokens: config.devLogin
           ? {
@@ -287,7 +310,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       registry,
       worker,
       serviceApiKey: secrets.serviceApiKey,
-      mintUserToken: (sub, ttlSeconds = 3600) => mintToken(sub, ttlSeconds),
+      mintUserToken: (sub, ttlSeconds = 3600, watch) => mintToken(sub, ttlSeconds, watch),
       async importVideo(filePath, { ownerId, title }) {
         const { video } = await registry.register({
           ownerId,

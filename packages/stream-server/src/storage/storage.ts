@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { UnavailableError } from '../errors/domain-error.js';
+
 /** What a stored object looks like from the outside. */
 export interface ObjectInfo {
   key: string;
@@ -133,6 +135,20 @@ export class StorageError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code ?? (transient ? StorageErrorCode.Unavailable : StorageErrorCode.Failed);
   }
+}
+
+/** `Retry-After` of a 503 answered while the bucket is out of reach. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * `error` in the service's words when it says the storage is out of reach (a transient {@link StorageError}): an
+ * {@link UnavailableError} to be answered with 503 and `Retry-After`; `undefined` for any other error.
+ */
+export function storageUnavailableError(error: unknown): UnavailableError | undefined {
+  if (!(error instanceof StorageError) || error.code !== StorageErrorCode.Unavailable) return undefined;
+  return new UnavailableError('Storage is not answering; try again shortly.', STORAGE_RETRY_AFTER_SECONDS, {
+    cause: error,
+  });
 }
 
 export { MAX_PRESIGN_SECONDS } from '../config/presign-limit.js';

@@ -19,7 +19,7 @@ import {
 } from '../api-schemas.js';
 import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
-import { ownedVideo, requireUser, type UserEnv } from '../auth-middleware.js';
+import { ownedVideo, requireUser, viewerOf, type UserEnv } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
 
 export interface UserRoutesDeps {
@@ -196,11 +196,11 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     });
 
   app.get('/:id/stream', describeStream('The /stream contract: where to play a video'), async (c) =>
-    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.getStream(viewerOf(c), c.req.param('id'))),
   );
 
   app.post('/:id/stream/retry', describeStream('Retry a failed generation'), async (c) =>
-    answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.retry(viewerOf(c), c.req.param('id'))),
   );
 
   return app;
