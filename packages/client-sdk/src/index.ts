@@ -19,6 +19,7 @@ export type {
   Caption,
   Chapter,
   ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,

@@ -11,6 +11,7 @@ import type {
   Caption,
   Chapter,
   RequestOptions,
+  VideoAnalytics,
   StreamClock,
   StreamGenerating,
   StreamStatus,
@@ -57,6 +58,7 @@ export type {
   Caption,
   Chapter,
   ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -169,6 +171,13 @@ export interface ManagementClient {
   getChapters(videoId: string, options?: RequestOptions): Promise<Chapter[]>;
   /** Deletes the video's chapters (`StreamHttpError` 404 when it has none). */
   deleteChapters(videoId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * The video's watch analytics: views, unique viewers, watch time, completion, the retention curve, rewind hotspots,
+   * startup median and p95, rebuffer ratio, failure rate.
+   * @example
+   * const { retention, completion_rate } = await manage.getAnalytics(video.id);
+   */
+  getAnalytics(videoId: string, options?: RequestOptions): Promise<VideoAnalytics>;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
+import { AnalyticsController } from './analytics/analytics-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
 import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
 import type { PlayerChapter } from './chapters/chapters-vtt.js';
@@ -95,6 +96,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
     markers: { attribute: false },
+    disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -139,14 +141,18 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
    * `notetaker-markerclick`. Set a new array to change them.
    */
   declare markers: readonly PlayerMarker[];
+  /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
+  declare disableAnalytics: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
   #chapters = new ChaptersController(this);
+  #analytics = new AnalyticsController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
+    onStream: (url) => this.#analytics.streamStarted(url),
   });
 
   constructor() {
@@ -158,6 +164,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
     this.markers = [];
+    this.disableAnalytics = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }

@@ -67,6 +67,8 @@ export interface StreamControllerOptions {
   onLoad?(): void;
   /** The engine's renditions, subtitle renditions or growing state may have changed. */
   onEngineChange?(): void;
+  /** A playable URL arrived from `/stream` (before the engine loads it). */
+  onStream?(hlsUrl: string): void;
 }
 
 /**
@@ -272,6 +274,7 @@ export class StreamController implements ReactiveController {
       });
       if (signal.aborted) return;
       const url = answer.hls_url;
+      this.#options.onStream?.(url);
       const generating = (this.#generating = answer.status === 'generating');
       const images = answer as { storyboard_url?: string; poster_url?: string; chapters_url?: string };
       this.#show({
