@@ -30,7 +30,15 @@ export const Video = z
   })
   .meta({ id: 'Video' });
 
-export const VideoList = z.object({ videos: z.array(Video) }).meta({ id: 'VideoList' });
+export const VideoList = z
+  .object({
+    videos: z.array(Video),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ id: 'VideoList' });
 
 export const StreamGenerating = z
   .object({
@@ -98,7 +106,10 @@ export const UploadInstructions = z
       video_id: z.uuid(),
       upload_id: z.string(),
       part_size: z.number().int(),
-      part_count: z.number().int().meta({ description: 'Parts of the file; `parts` has the first URLs only' }),
+      part_count: z
+        .number()
+        .int()
+        .meta({ description: 'Parts of the file; `parts` has the first URLs only' }),
       parts: z
         .array(z.object({ part_number: z.number().int(), url: z.url() }))
         .meta({ description: 'URLs of the first parts (at most 100); ask `upload/parts` for the others' }),

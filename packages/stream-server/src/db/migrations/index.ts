@@ -8,6 +8,7 @@ import * as m0005 from './0005-video-tasks.js';
 import * as m0006 from './0006-video-captions.js';
 import * as m0007 from './0007-source-variant.js';
 import * as m0008 from './0008-orphaned-sources.js';
+import * as m0010 from './0010-video-list-keyset.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
@@ -21,6 +22,7 @@ export const migrationProvider: MigrationProvider = {
       '0006-video-captions': m0006,
       '0007-source-variant': m0007,
       '0008-orphaned-sources': m0008,
+      '0010-video-list-keyset': m0010,
     };
   },
 };
