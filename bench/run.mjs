@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 
 import { startBrowser } from './lib/browser.mjs';
+import { measureFirstViews } from './lib/first-views.mjs';
 import { prepareMedia } from './lib/media.mjs';
 import { cdnOriginFetchesPerObject } from './lib/cdn-origin-fetches.mjs';
 import {
@@ -481,6 +482,19 @@ const ROWS = [
   ['stream_ready_rps', '/stream ready, 100 concurrent, req/s'],
 ];
 
+/** Embedded server only (bench/lib/first-views.mjs): the slowest of simultaneous first views to a playable answer. */
+const FIRST_VIEW_ROWS = [
+  ['first_views_8_single_s', 'lone first view, 30-s 1080p H.264 → playable (s)'],
+  ['first_views_8_p100_s', '8 simultaneous first views, slowest → playable (s; target ≤ 1.5)'],
+  ['first_views_8_samples_s', '… each of the 8 (s)'],
+  ['first_views_transcode_4_p100_s', '4 simultaneous VP9/Opus first views, slowest (s; target ≤ 3)'],
+];
+
+const FIRST_VIEW_TARGETS = [
+  ['first_views_8_p100_s ≤ 1.5 s', (r) => r.first_views_8_p100_s <= 1.5],
+  ['first_views_transcode_4_p100_s ≤ 3 s', (r) => r.first_views_transcode_4_p100_s <= 3],
+];
+
 function printTable(results) {
   const variants = ['embedded', 's3'];
   const lines = [];
@@ -494,6 +508,10 @@ function printTable(results) {
   ]);
   body.push(['player bundle, min+gzip (kB)', String(results.player_kb_gz ?? '–'), '']);
   body.push(['client SDK bundle, min+gzip (kB)', String(results.sdk_kb_gz), '']);
+  for (const [key, label] of FIRST_VIEW_ROWS) {
+    const value = results[key];
+    body.push([`${label} [${key}]`, Array.isArray(value) ? value.join(' / ') : String(value ?? '–'), '']);
+  }
   const spawn = results.spawn_cost;
   body.push([
     `starting ffprobe blocks a ${spawn.rss_mb} MB process, directly (ms)`,
@@ -520,6 +538,8 @@ function printTable(results) {
     );
     lines.push(`target ${label}: ${variants.map((v, i) => `${v} ${marks[i]}`).join(', ')}`);
   }
+  for (const [label, check] of FIRST_VIEW_TARGETS)
+    lines.push(`target ${label}: embedded ${check(results) ? 'met' : 'MISSED'}`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
 
@@ -536,6 +556,15 @@ async function main() {
   const spawnCost = JSON.parse(
     (await exec(process.execPath, [join(repoRoot, 'bench', 'spawn-cost.mjs'), serverDist, '800'])).stdout,
   );
+  log('simultaneous first views of distinct videos…');
+  const firstViews = await measureFirstViews({
+    cliPath,
+    serverDist,
+    ffmpegPath: FFMPEG,
+    cacheDir,
+    dataRoot,
+    log,
+  });
   const browser = await startBrowser({ chromiumPath: CHROMIUM });
   const variants = {};
   let s3;
@@ -566,6 +595,7 @@ async function main() {
     spawn_block_direct_ms: spawnCost.direct_median_ms,
     spawn_block_launcher_ms: spawnCost.launcher_median_ms,
     spawn_cost: spawnCost,
+    ...firstViews,
     targets: Object.fromEntries(
       TARGETS.map(([label, check]) => [
         label,

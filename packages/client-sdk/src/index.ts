@@ -18,6 +18,9 @@ export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type { PageOptions, VideoPage } from './pages.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,

@@ -8,7 +8,11 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
+import { AnalyticsController } from './analytics/analytics-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
+import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
+import type { PlayerChapter } from './chapters/chapters-vtt.js';
+import type { NotetakerMarkerClickDetail, PlayerMarker } from './markers/timeline-marks.js';
 import { ControlBar } from './controls/control-bar.js';
 import type { ControlsMode, PlayerControlsHost } from './controls/player-controls-host.js';
 import type { QualityLevel } from './engine/playback-engine.js';
@@ -16,7 +20,7 @@ import { playerStyles } from './player-styles.js';
 import { StreamController, type StreamHost } from './stream/stream-controller.js';
 import type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 
-export type { CaptionTrack, ControlsMode };
+export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
 
 /**
  * `<notetaker-player>` plays one Notetaker Stream video: it asks the API's `/stream` endpoint for the video,
@@ -29,6 +33,9 @@ export type { CaptionTrack, ControlsMode };
  * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready (again with
  *   `generating: false` once a playlist that was still growing is complete), failed.
  * @fires notetaker-error - `CustomEvent<NotetakerErrorDetail>`: playback stopped on an error (see `code`).
+ * @fires notetaker-chapterchange - `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter.
+ * @fires notetaker-markerclick - `CustomEvent<NotetakerMarkerClickDetail>`: a marker was clicked (the player seeks
+ *   there).
  * @fires play, pause, playing, timeupdate, … - the inner video's media events, dispatched again from the element.
  * @slot preparing - replaces the default "Preparing video" content.
  * @slot error - replaces the default error message (the Retry button stays).
@@ -41,6 +48,8 @@ export type { CaptionTrack, ControlsMode };
  * @csspart error-message - the default error text.
  * @csspart retry-button - the Retry button.
  * @csspart controls - the control bar (see the reference for the parts inside it).
+ * @csspart chapter-marker - a chapter boundary on the seek bar.
+ * @csspart marker - a note marker (a button) over the seek bar; `marker-label` is its label.
  * @cssprop --notetaker-player-aspect-ratio - box aspect ratio (default `16 / 9`).
  * @cssprop --notetaker-player-background - background behind the video (default `#000`).
  * @cssprop --notetaker-player-color - text colour of overlays (default `#fff`).
@@ -56,6 +65,8 @@ export type { CaptionTrack, ControlsMode };
  * @cssprop --notetaker-player-track-color - seek and volume track colour.
  * @cssprop --notetaker-player-buffered-color - buffered ranges on the seek bar.
  * @cssprop --notetaker-player-menu-background - menu background.
+ * @cssprop --notetaker-player-marker-color - note markers (default amber).
+ * @cssprop --notetaker-player-chapter-gap-color - chapter boundaries on the seek bar.
  */
 export class NotetakerPlayerElement extends LitElement implements PlayerControlsHost, StreamHost {
   static override styles = playerStyles;
@@ -84,6 +95,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     storyboard: {},
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
+    markers: { attribute: false },
+    disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -123,13 +136,23 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   declare defaultCaptions: string | null;
   /** hls.js settings merged over the element's defaults. */
   declare hlsConfig: Partial<HlsConfig> | null;
+  /**
+   * Notes to show on the seek bar: `[{ time, label, id? }]` (seconds). Each is a button: a click seeks there and fires
+   * `notetaker-markerclick`. Set a new array to change them.
+   */
+  declare markers: readonly PlayerMarker[];
+  /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
+  declare disableAnalytics: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
+  #chapters = new ChaptersController(this);
+  #analytics = new AnalyticsController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
+    onStream: (url) => this.#analytics.streamStarted(url),
   });
 
   constructor() {
@@ -140,6 +163,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.storyboard = this.defaultCaptions = null;
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
+    this.markers = [];
+    this.disableAnalytics = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }
@@ -234,6 +259,23 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.#captions.track = index;
   }
 
+  /** The video's chapters (from the server's chapters track), sorted by start; empty when it has none. */
+  get chapters(): readonly PlayerChapter[] {
+    return this.#chapters.chapters;
+  }
+
+  /** Index into `chapters` of the chapter playing now, or -1. */
+  get currentChapter(): number {
+    return this.#chapters.current;
+  }
+
+  /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */
+  selectMarker(marker: PlayerMarker): void {
+    this.currentTime = marker.time;
+    const detail: NotetakerMarkerClickDetail = { marker };
+    this.dispatchEvent(new CustomEvent('notetaker-markerclick', { detail, bubbles: true, composed: true }));
+  }
+
   get paused(): boolean {
     return this.media.paused;
   }
@@ -317,6 +359,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     video.controls = this.controls === 'native' && !blocked;
     setAttribute(video, 'tabindex', this.controls === true ? '-1' : null);
     this.#bar.storyboard = this.storyboard || storyboardUrl;
+    this.#chapters.url = this.#stream.view.chaptersUrl;
     if (changed.has('defaultCaptions')) this.#captions.applyDefault();
     video.loop = this.loop;
     video.inert = blocked;
@@ -353,6 +396,7 @@ declare global {
   interface HTMLElementEventMap {
     'notetaker-status': CustomEvent<NotetakerStatusDetail>;
     'notetaker-error': CustomEvent<NotetakerErrorDetail>;
+    'notetaker-chapterchange': CustomEvent<NotetakerChapterChangeDetail>;
+    'notetaker-markerclick': CustomEvent<NotetakerMarkerClickDetail>;
   }
 }
-

@@ -183,6 +183,15 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
         { timeout: 20_000 },
       );
       expect(await page.evaluate(() => document.querySelector('notetaker-player')!.captionTrack)).toBe(0);
+      // The notes list beside the player: a marker per note on the seek bar, and a click on a note seeks there.
+      expect(await page.locator('notetaker-player [part~=marker]').count()).toBe(3);
+      await page.evaluate(() => document.querySelector('notetaker-player')!.pause());
+      await page.locator('.notes button', { hasText: 'Agenda' }).click();
+      await page.waitForFunction(
+        () => Math.abs(document.querySelector('notetaker-player')!.media.currentTime - 3) < 0.3,
+        undefined,
+        { timeout: 20_000 },
+      );
       expect(consoleErrors).toEqual([]);
     } finally {
       await page.close();

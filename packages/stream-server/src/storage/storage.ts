@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { UnavailableError } from '../errors/domain-error.js';
+
 /** What a stored object looks like from the outside. */
 export interface ObjectInfo {
   key: string;
@@ -72,6 +74,11 @@ export interface CompletedPart {
   etag: string;
 }
 
+/** A part of a multipart upload that storage holds. */
+export interface StoredPart extends CompletedPart {
+  size: number;
+}
+
 /**
  * The object-storage seam. Two implementations: S3-protocol storage (S3, R2, MinIO) and local storage under the
  * data folder, served by the service itself with signed, expiring URLs that behave like S3 presigned URLs.
@@ -84,6 +91,11 @@ export interface Storage {
   putFile(key: string, filePath: string, options?: PutOptions): Promise<void>;
   getObject(key: string, options?: { signal?: AbortSignal }): Promise<{ body: Readable; info: ObjectInfo }>;
   getObjectText(key: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * The first `length` bytes of an object (fewer when it is shorter), read with one ranged GET, never the whole
+   * object. Throws `StorageError` (`not_found`) when there is no object.
+   */
+  readHead(key: string, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /** `null` when the object does not exist. */
   headObject(key: string): Promise<ObjectInfo | null>;
   /** Deleting a missing object is not an error. */
@@ -107,6 +119,12 @@ export interface Storage {
   ): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /**
+   * The parts of a multipart upload stored so far, by part number, with the ETag each PUT answered (what
+   * `completeMultipartUpload` needs). Throws `StorageError` (`not_found`) when the upload does not exist (completed,
+   * aborted or never made).
+   */
+  listParts(key: string, uploadId: string): Promise<StoredPart[]>;
   /** Resolves when the storage answers; rejects otherwise (used by `/readyz`). */
   ping(): Promise<void>;
   /** Releases clients and sockets. */
@@ -147,6 +165,20 @@ export class StorageError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code ?? (transient ? StorageErrorCode.Unavailable : StorageErrorCode.Failed);
   }
+}
+
+/** `Retry-After` of a 503 answered while the bucket is out of reach. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * `error` in the service's words when it says the storage is out of reach (a transient {@link StorageError}): an
+ * {@link UnavailableError} to be answered with 503 and `Retry-After`; `undefined` for any other error.
+ */
+export function storageUnavailableError(error: unknown): UnavailableError | undefined {
+  if (!(error instanceof StorageError) || error.code !== StorageErrorCode.Unavailable) return undefined;
+  return new UnavailableError('Storage is not answering; try again shortly.', STORAGE_RETRY_AFTER_SECONDS, {
+    cause: error,
+  });
 }
 
 export { MAX_PRESIGN_SECONDS } from '../config/presign-limit.js';

@@ -5,7 +5,12 @@ import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
-import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
+import {
+  findOwnedVideo,
+  hasChapters,
+  hasMasterPlaylistEntries,
+  startHlsGeneration,
+} from './videos-repository.js';
 import { isVideoId } from './video-json.js';
 import { findWatchableVideo, ownerViewer, type Viewer } from './viewer.js';
 
@@ -28,6 +33,8 @@ export type StreamAnswer =
       poster_url?: string;
       /** A WebVTT of thumbnails (`<sprite URL>#xywh=x,y,w,h` cues) for seek previews; absent when none. */
       storyboard_url?: string;
+      /** A WebVTT `kind=chapters` track, behind the same playback token; present when the video has chapters. */
+      chapters_url?: string;
     }
   | { status: 'failed'; error_message: string };
 
@@ -53,6 +60,11 @@ export interface StreamServiceDeps {
   holdMs?: number;
   /** Default {@link DEFAULT_STREAM_HOLD_POLL_MS}. */
   holdPollMs?: number;
+  /**
+   * The `retry_after` of a generating answer that is not playable yet, when no worker has started the video
+   * (the workers are at their bound): see `generation-backlog.ts`. Default: `retryAfterSeconds` always.
+   */
+  queuedRetryAfter?: ((video: VideoRow) => Promise<number>) | undefined;
 }
 
 export interface StreamService {
@@ -127,7 +139,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
     };
-    if (!playable) return answer;
+    if (!playable) {
+      return deps.queuedRetryAfter ? { ...answer, retry_after: await deps.queuedRetryAfter(video) } : answer;
+    }
     const { links, expires_at } = await playback(video, viewer);
     return { ...answer, hls_url: links.playlist(PlaylistType.Event), playable: true, expires_at };
   };
@@ -135,7 +149,10 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
   const ready = async (video: VideoRow, viewer: Viewer): Promise<StreamAnswer> => {
     const { links, expires_at } = await playback(video, viewer);
     // The master once it has something to choose from (a lower rendition, a caption track).
-    const master = video.hls_variant !== null && (await hasMasterPlaylistEntries(deps.db, video));
+    const [master, chapters] = await Promise.all([
+      video.hls_variant !== null ? hasMasterPlaylistEntries(deps.db, video) : false,
+      hasChapters(deps.db, video.id),
+    ]);
     return {
       status: 'ready',
       hls_url: master ? links.master() : links.playlist(),
@@ -143,6 +160,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       // Poster and storyboard share the playlist's token (so its lifetime and its checks).
       ...(video.poster_key ? { poster_url: links.poster() } : {}),
       ...(video.storyboard_key ? { storyboard_url: links.storyboard() } : {}),
+      ...(chapters ? { chapters_url: links.chapters() } : {}),
     };
   };
 
