@@ -323,6 +323,11 @@ describe('the web page on a video that fails, and with captions', () => {
     );
     const points = (await chart.locator('polyline').getAttribute('points'))!.split(' ');
     expect(points.length).toBeGreaterThanOrEqual(4);
+    if (process.env['UPDATE_SCREENSHOT']) {
+      await panel.screenshot({
+        path: path.resolve(import.meta.dirname, '../../../docs/player/retention.png'),
+      });
+    }
     await row.locator('[data-action=analytics]').click();
     expect(await panel.count()).toBe(0);
     expect((page as Page & { errors?: string[] }).errors).toEqual([]);
