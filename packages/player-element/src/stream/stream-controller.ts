@@ -17,6 +17,7 @@ import {
   type PlaybackSnapshot,
   type ReloadReason,
 } from '../engine/playback-engine.js';
+import { SeekWatchdog } from '../engine/seek-watchdog.js';
 import type { PlayerStreamClient, StreamStatus, TokenProvider } from '../stream-client.js';
 import { playerError, reloadErrorCode, streamErrorCode } from './player-errors.js';
 import { ReloadBudget } from './reload-budget.js';
@@ -90,6 +91,8 @@ export class StreamController implements ReactiveController {
     chaptersUrl: null,
   };
   #engine: PlaybackEngine | null = null;
+  /** Re-seeks a seek that never completes, once, then stops on `seek_stalled` (one per engine). */
+  #watchdog: SeekWatchdog | null = null;
   #run: AbortController | null = null;
   #loadQueued = false;
   #ownClient: PlayerStreamClient | null = null;
@@ -241,6 +244,8 @@ export class StreamController implements ReactiveController {
     this.#run = null;
     this.#engine?.destroy();
     this.#engine = null;
+    this.#watchdog?.destroy();
+    this.#watchdog = null;
     this.#show({ buffering: false });
   }
 
@@ -292,6 +297,7 @@ export class StreamController implements ReactiveController {
         onFatal: (code, message, snapshot, cause) => this.#fail(code, message, snapshot, cause),
         onChange: this.#onEngineChange,
       }));
+      this.#watchdog = new SeekWatchdog(host.media, { onStuck: this.#onSeekStuck });
       // A growing playlist starts at 0 (it may not reach a queued seek yet, and hls.js would then start at its live
       // edge); the queued seek lands once the playlist covers it.
       await engine.load({ url, startPosition: generating ? 0 : (this.#pendingSeek ?? 0) });
@@ -326,6 +332,13 @@ export class StreamController implements ReactiveController {
       return;
     }
     void this.#load(this.#pendingSeek ?? snapshot.position, snapshot.playing || this.#playOnReady);
+  };
+
+  #onSeekStuck = (target: number): void => {
+    this.#fail('seek_stalled', undefined, {
+      position: target,
+      playing: this.#playOnReady || !this.#host.media.paused,
+    });
   };
 
   #fail(code: PlayerErrorCode, detail?: string, snapshot?: PlaybackSnapshot, cause?: unknown): void {

@@ -39,6 +39,11 @@ export interface GenerationJobsDeps {
   tempRoot: string;
   /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
   launcher: ProcessLauncher;
+  /**
+   * Whether a new generation may start now (the worker's process budget has a free process); a first view beyond
+   * it stays queued on its row, where `/stream` tells its viewer when to look again.
+   */
+  hasRoom?: (() => boolean) | undefined;
   metrics?: Metrics | undefined;
   /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
   webhooks?: { onQueued(): void } | undefined;
@@ -71,6 +76,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
     renew: (job, leaseSeconds) => renewGenerationLease(deps.db, job, leaseSeconds, progressOf.get(job)),
     release: (job) => releaseGeneration(deps.db, job, 0),
     kindOf: () => 'generation',
+    hasRoom: deps.hasRoom,
   };
 
   const run = async (job: ClaimedJob, { signal, log }: JobContext) => {

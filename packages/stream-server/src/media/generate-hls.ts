@@ -13,8 +13,8 @@ import { createJobAbort, type JobAbort } from './job-abort.js';
 import { MediaError } from './media-error.js';
 import { durationLimitError, type MediaLimits } from './media-limits.js';
 import type { ProbeResult } from './probe-media.js';
-import type { ProcessLauncher } from './process-launcher.js';
-import { startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
+import { LaunchPriority, type ProcessLauncher } from './process-launcher.js';
+import { GENERATION_REST_NICENESS, startFfmpeg, type MediaProcess } from './run-ffmpeg.js';
 import { probeFirstSegment, type FirstSegmentProbe } from './hls/first-segment-probe.js';
 import { incompleteError, storageFailure, unexpectedFailure } from './hls/hls-errors.js';
 import {
@@ -229,6 +229,9 @@ async function produce(options: GenerateHlsOptions, run: Generation): Promise<Ge
       timeoutMs: limitMs,
       signal,
       launcher: options.launcher,
+      // A first view waits for it: it goes before the rest of other generations and work after `ready`.
+      priority: LaunchPriority.FirstView,
+      transcode: plan.video === StreamAction.Transcode,
       onProgress: (seconds) => {
         // A duration the source did not state up front (WebM written live), or one its index understated.
         const limits = options.limits;
@@ -300,8 +303,11 @@ async function produce(options: GenerateHlsOptions, run: Generation): Promise<Ge
     onSegmentStored: options.onSegmentStored,
     onStoredRun: (index, seconds) => {
       storedSeconds = seconds;
-      if (index === 0)
+      if (index === 0) {
+        // Playable now: the rest of this video yields the CPU to videos still waiting for their first segment.
+        ffmpeg.lowerPriority(GENERATION_REST_NICENESS);
         run.deferredProbeTimer = setTimeout(() => chosen.startProbe(), DEFERRED_PROBE_DELAY_MS);
+      }
       report(storedFraction());
     },
   }));

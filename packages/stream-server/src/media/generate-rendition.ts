@@ -22,7 +22,7 @@ import {
   renditionProfile,
   segmentMismatch,
 } from './rendition-args.js';
-import type { ProcessLauncher } from './process-launcher.js';
+import { LaunchPriority, type ProcessLauncher } from './process-launcher.js';
 import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 
 export interface GenerateRenditionProgress {
@@ -222,6 +222,8 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
       timeoutMs: options.timeoutMs ?? defaultTimeoutMs(expectedSeconds),
       signal: job.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
+      transcode: true,
       onProgress: (encodedSeconds) =>
         report({ encodedSeconds, fraction: Math.min(0.99, Math.max(0, encodedSeconds / expectedSeconds)) }),
     });
@@ -261,6 +263,7 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
       produced = await probeMedia(join(dir, segmentFileName(0)), {
         ffprobePath: options.ffprobePath,
         launcher: options.launcher,
+        priority: LaunchPriority.Background,
         timeoutMs: probeTimeoutMs,
         signal: job.signal,
       });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { HlsLogger, HlsSink } from './generate-hls.js';
-import type { ProcessLauncher } from './process-launcher.js';
+import { LaunchPriority, type ProcessLauncher } from './process-launcher.js';
 import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 import {
   buildPosterArgs,
@@ -86,6 +86,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       timeoutMs,
       signal: options.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
     });
     if (!jpegSize(await readFile(file))) throw new Error('ffmpeg wrote no JPEG poster');
     const key = options.outputPrefix + ThumbnailFile.Poster;
@@ -107,6 +108,7 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
       timeoutMs,
       signal: options.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
     });
     const size = jpegSize(await readFile(file));
     if (!size || size.width !== layout.columns * STORYBOARD_TILE_WIDTH || size.height % layout.rows !== 0) {

@@ -1,7 +1,7 @@
 import { buildProbeArgs } from './ffmpeg-args.js';
 import { describeFfmpegFailure, MediaMessage } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
-import type { ProcessLauncher } from './process-launcher.js';
+import type { LaunchPriority, ProcessLauncher } from './process-launcher.js';
 import { startMediaProcess } from './run-ffmpeg.js';
 
 export interface ProbedVideo {
@@ -61,6 +61,8 @@ export interface ProbeMediaOptions {
   readTimeoutSeconds?: number | undefined;
   /** What starts ffprobe: the worker's launcher helper, or `directLauncher` without a server. */
   launcher: ProcessLauncher;
+  /** Its turn when the launcher bounds processes; default a first view's. */
+  priority?: LaunchPriority | undefined;
 }
 
 /** Container formats ffprobe "recognizes" in any bytes (text art); never a video. */
@@ -199,6 +201,7 @@ export async function runFfprobe(input: string, options: ProbeMediaOptions): Pro
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     launcher: options.launcher,
+    priority: options.priority,
     collectStdout: true,
     describeFailure: (tail) => describeFfmpegFailure(tail, 'probe'),
   });

@@ -21,9 +21,24 @@ export interface LaunchedProcess extends EventEmitter {
   kill(signal: NodeJS.Signals): boolean;
 }
 
+/**
+ * Who waits for a media process, in the order a process budget (`process-budget.ts`) starts queued launches:
+ * a viewer waiting for the first segments of a video, then the rest of a generation, then work after `ready`.
+ */
+export const LaunchPriority = {
+  FirstView: 0,
+  Generation: 1,
+  Background: 2,
+} as const;
+export type LaunchPriority = (typeof LaunchPriority)[keyof typeof LaunchPriority];
+
 export interface LaunchOptions {
   /** Added to this process's nice value for the child; default 0. */
   niceness?: number | undefined;
+  /** Order among launches waiting for a free process (a bounded launcher only); default `FirstView`. */
+  priority?: LaunchPriority | undefined;
+  /** An encode (x264): counted against a bounded launcher's transcode limit too. */
+  transcode?: boolean | undefined;
 }
 
 /** Starts media processes; {@link directLauncher} or a {@link createProcessLauncher} helper. */

@@ -15,6 +15,7 @@ import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.j
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
 import { createProcessLauncher } from '../media/process-launcher.js';
+import { createProcessBudget } from '../media/process-budget.js';
 import { createGenerationJobs } from '../generation/generation-handler.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
@@ -28,6 +29,7 @@ import { countGeneratingVideos, startHlsGeneration } from '../videos/videos-repo
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { createStreamService, type StreamService } from '../videos/stream-service.js';
+import { backlogRetryAfter } from '../videos/generation-backlog.js';
 import { createVideoRegistry, type VideoRegistry } from '../videos/video-registry.js';
 
 export interface StartServerOptions {
@@ -122,17 +124,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (launcher) {
       // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
       const tempRoot = processTempRoot(config.dataDir);
+      // Every media process of this worker counts against one bound; first views go first (decision 0014).
+      const budget = createProcessBudget(launcher, {
+        maxProcesses: config.media.maxProcesses,
+        maxTranscodes: config.media.maxTranscodes,
+      });
+      budget.onRelease(() => worker?.notify('generation'));
       const generation = createGenerationJobs({
         db: database.db,
         storage,
         config,
         tempRoot,
-        launcher,
+        launcher: budget,
+        hasRoom: () => budget.hasRoom(),
         metrics,
         webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
-      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher, metrics });
+      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher: budget, metrics });
       const webhooks = config.webhooks
         ? createWebhookDeliveryJobs({
             db: database.db,
@@ -197,6 +206,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         publicUrl: () => baseUrl,
         playbackTtlSeconds: config.presignTtlSeconds,
         retryAfterSeconds: config.streamRetryAfterSeconds,
+        // Beyond the workers' bound a first view waits on its row: its viewer is told for how long (decision 0014).
+        queuedRetryAfter: (video) =>
+          backlogRetryAfter(database.db, video, {
+            slots: config.worker.concurrency,
+            retryAfterSeconds: config.streamRetryAfterSeconds,
+          }),
         onGenerationQueued: () => worker?.notify('generation'),
       });
       app = createApp({
@@ -248,6 +263,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         rateLimits: config.rateLimits,
         trustProxy: config.trustProxy,
         presignTtlSeconds: config.presignTtlSeconds,
+        presignWindowSeconds: config.presignWindowSeconds,
+        segmentCdnUrl: config.segmentCdnUrl,
         readiness: {
           database: () => database.ping(),
           storage: () => storage.ping(),
@@ -319,7 +336,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           sizeBytes: (await stat(filePath)).size,
         });
         await storage.putFile(video.source_key, filePath, { contentType: 'video/mp4' });
-        await registry.completeUpload(video.id);
+        // An operator's own file: generation's full probe judges it (the fail-fast check is for uploads).
+        await registry.completeUpload(video.id, undefined, { checkContainer: false });
         return { id: video.id };
       },
       stop() {

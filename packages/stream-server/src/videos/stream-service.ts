@@ -60,6 +60,11 @@ export interface StreamServiceDeps {
   holdMs?: number;
   /** Default {@link DEFAULT_STREAM_HOLD_POLL_MS}. */
   holdPollMs?: number;
+  /**
+   * The `retry_after` of a generating answer that is not playable yet, when no worker has started the video
+   * (the workers are at their bound): see `generation-backlog.ts`. Default: `retryAfterSeconds` always.
+   */
+  queuedRetryAfter?: ((video: VideoRow) => Promise<number>) | undefined;
 }
 
 export interface StreamService {
@@ -134,7 +139,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
     };
-    if (!playable) return answer;
+    if (!playable) {
+      return deps.queuedRetryAfter ? { ...answer, retry_after: await deps.queuedRetryAfter(video) } : answer;
+    }
     const { links, expires_at } = await playback(video, viewer);
     return { ...answer, hls_url: links.playlist(PlaylistType.Event), playable: true, expires_at };
   };

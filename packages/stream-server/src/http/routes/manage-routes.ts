@@ -14,6 +14,7 @@ import {
   RegisterBody,
   StreamGenerating,
   StreamSettled,
+  UploadState,
   UserTokenAnswer,
   UserTokenBody,
   Video,
@@ -162,6 +163,36 @@ export function createManageRoutes(deps: {
     },
   );
 
+  app.get(
+    '/videos/:id/upload',
+    describe({
+      summary: 'Where a pending upload stands: stored parts and fresh URLs for the rest (resume)',
+      tags: ['management'],
+      security: 'service',
+      responses: { 200: { description: 'The pending upload', schema: UploadState } },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json(await deps.registry.uploadState(c.req.param('id')));
+    },
+  );
+
+  app.delete(
+    '/videos/:id/upload',
+    describe({
+      summary: 'Abort a pending upload: its parts are freed and the video is removed',
+      tags: ['management'],
+      security: 'service',
+      responses: { 204: { description: 'Aborted' } },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      await deps.registry.abortUpload(c.req.param('id'));
+      return c.body(null, 204);
+    },
+  );
+
   app.post(
     '/videos/:id/upload/complete',
     describe({
@@ -170,7 +201,7 @@ export function createManageRoutes(deps: {
       security: 'service',
       body: CompleteUploadBody,
       responses: { 200: { description: 'The video', schema: Video } },
-      errors: [400, 401, 404, 409],
+      errors: [400, 401, 404, 409, 422],
     }),
     async (c) => {
       const body = await parseJsonBody(c, CompleteUploadBody);

@@ -13,6 +13,7 @@ import {
   Registered,
   StreamGenerating,
   StreamSettled,
+  UploadState,
   UserUploadBody,
   Video,
   VideoList,
@@ -140,6 +141,40 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     },
   );
 
+  app.get(
+    '/:id/upload',
+    describe({
+      summary: 'Where your pending upload stands: stored parts and fresh URLs for the rest (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 200: { description: 'The pending upload', schema: UploadState } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      c.header('Cache-Control', 'no-store');
+      return c.json(await registry.uploadState(video.id));
+    },
+  );
+
+  app.delete(
+    '/:id/upload',
+    describe({
+      summary: 'Abort your pending upload: its parts are freed and the video is removed (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 204: { description: 'Aborted' } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      await registry.abortUpload(video.id);
+      return c.body(null, 204);
+    },
+  );
+
   app.post(
     '/:id/upload/complete',
     describe({
@@ -148,7 +183,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       security: 'user',
       body: CompleteUploadBody,
       responses: { 200: { description: 'The video', schema: Video } },
-      errors: [400, 401, 403, 404, 409],
+      errors: [400, 401, 403, 404, 409, 422],
     }),
     async (c) => {
       const registry = ownUploads();

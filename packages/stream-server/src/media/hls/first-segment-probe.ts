@@ -1,7 +1,7 @@
 import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { probeMedia, type ProbeResult } from '../probe-media.js';
-import type { ProcessLauncher } from '../process-launcher.js';
+import { LaunchPriority, type ProcessLauncher } from '../process-launcher.js';
 import type { HlsLogger } from './hls-output.js';
 
 /** Name of the hard link to the first segment that is probed while the segment is uploaded. */
@@ -41,6 +41,7 @@ export function probeFirstSegment(options: FirstSegmentProbeOptions): FirstSegme
       return await probeMedia(copy, {
         ffprobePath: options.ffprobePath,
         launcher: options.launcher,
+        priority: LaunchPriority.Generation,
         timeoutMs: options.timeoutMs,
         signal: options.signal,
       });

@@ -13,7 +13,7 @@ import {
   type OptimisticCopy,
 } from '../optimistic-copy.js';
 import { probeMedia, type ProbeResult } from '../probe-media.js';
-import type { ProcessLauncher } from '../process-launcher.js';
+import { LaunchPriority, type ProcessLauncher } from '../process-launcher.js';
 import type { MediaProcess } from '../run-ffmpeg.js';
 import { indexDisagreement, unexpectedFailure } from './hls-errors.js';
 import type { HlsLogger } from './hls-output.js';
@@ -92,8 +92,9 @@ export async function chooseHlsPlan(options: PlanStepOptions): Promise<ChosenPla
       });
       options.workDirs.push(optimistic.dir);
     }
-    const runProbe = () =>
+    const runProbe = (priority: LaunchPriority) =>
       probeMedia(options.sourceUrl, {
+        priority,
         ffprobePath: options.ffprobePath,
         launcher: options.launcher,
         timeoutMs: options.probeTimeoutMs,
@@ -135,10 +136,10 @@ export async function chooseHlsPlan(options: PlanStepOptions): Promise<ChosenPla
 
 /** The plan ffprobe chose, after the media limits are checked. */
 async function probedPlan(
-  runProbe: () => Promise<ProbeResult>,
+  runProbe: (priority: LaunchPriority) => Promise<ProbeResult>,
   options: PlanStepOptions,
 ): Promise<Omit<ChosenPlan, 'adopted'>> {
-  const probe = await runProbe();
+  const probe = await runProbe(LaunchPriority.FirstView);
   options.job.throwIfFailed();
   checkMediaLimits(probe, options.limits);
   return {
@@ -157,7 +158,7 @@ async function probedPlan(
  */
 function deferredProbe(
   plan: MediaPlan,
-  runProbe: () => Promise<ProbeResult>,
+  runProbe: (priority: LaunchPriority) => Promise<ProbeResult>,
   options: PlanStepOptions,
 ): Omit<ChosenPlan, 'adopted'> {
   let probe: ProbeResult | undefined;
@@ -169,7 +170,8 @@ function deferredProbe(
       return probe;
     },
     startProbe() {
-      checked ??= runProbe()
+      // Its answer is needed only at the end: it waits behind the first segments of other videos.
+      checked ??= runProbe(LaunchPriority.Generation)
         .then((result) => {
           probe = result;
           checkMediaLimits(result, options.limits);
