@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { startBrowser } from './lib/browser.mjs';
 import { measureFirstViews } from './lib/first-views.mjs';
 import { prepareMedia } from './lib/media.mjs';
+import { cdnOriginFetchesPerObject } from './lib/cdn-origin-fetches.mjs';
 import {
   cpuSeconds,
   treeCpuSeconds,
@@ -406,6 +407,16 @@ async function runVariant({ name, browser, media, baseEnv, dataRoot }) {
     results.playlist_600_p50_ms = round(playlist.p50Ms);
     results.playlist_600_p99_ms = round(playlist.p99Ms);
 
+    log(`${name}: 50 viewer sessions of the 60-min video through nginx proxy_cache…`);
+    const cdn = await cdnOriginFetchesPerObject({
+      apiUrl: server.url,
+      origin: baseEnv.S3_ENDPOINT ?? server.url,
+      videoId: min60.id,
+      ownerToken: () => server.token(OWNER),
+      serviceKey: await serviceKey(server),
+    });
+    results.cdn_origin_fetches_per_object = round(cdn.perObject);
+
     log(`${name}: /stream of a ready video under 100 concurrent connections…`);
     const load = await streamLoad(server, min60.id, token);
     results.stream_ready_p50_ms = load.p50Ms;
@@ -434,6 +445,8 @@ const TARGETS = [
   ['rss_peak_60min_mb − rss_peak_1min_mb ≤ 30 MB', (r) => r.rss_peak_60min_mb - r.rss_peak_1min_mb <= 30],
   // What `ready` is held to when the storage shares the machine (docs/decisions/0012).
   ['ready_vs_remux_then_store ≤ 1.5', (r) => r.ready_vs_remux_then_store <= 1.5],
+  // A URL-keyed cache stores one copy per object per signing window (docs/decisions/0016).
+  ['cdn_origin_fetches_per_object ≤ 1.0', (r) => r.cdn_origin_fetches_per_object <= 1],
 ];
 
 const ROWS = [
@@ -464,6 +477,7 @@ const ROWS = [
   ['playlist_segments', 'segments in the 60-min playlist'],
   ['playlist_600_first_ms', 'signed playlist (600 segments), first request (ms)'],
   ['playlist_600_p50_ms', 'signed playlist (600 segments), repeated, p50 (ms)'],
+  ['cdn_origin_fetches_per_object', 'origin fetches ÷ objects, 50 sessions × 20 segments via nginx'],
   ['stream_ready_p99_ms', '/stream ready, 100 concurrent, p99 (ms)'],
   ['stream_ready_rps', '/stream ready, 100 concurrent, req/s'],
 ];

@@ -1,5 +1,5 @@
 import type { Send } from './http.js';
-import type { Chapter, ChapterList, RequestOptions } from './types.js';
+import type { Chapter, ChapterList, RequestOptions, VideoAnalytics } from './types.js';
 
 /** A video's chapters: a list, or the text or bytes of a WebVTT `kind=chapters` file. */
 export type ChaptersSource = readonly Chapter[] | string | Blob | Uint8Array | ArrayBuffer;
@@ -23,4 +23,6 @@ export const chapterCalls = (send: Send, path: (id: string, rest: string) => str
   deleteChapters: async (id: string, o: RequestOptions = {}): Promise<void> => {
     await send('DELETE', path(id, '/chapters'), o.signal);
   },
+  getAnalytics: async (id: string, o: RequestOptions = {}): Promise<VideoAnalytics> =>
+    (await send('GET', path(id, '/analytics'), o.signal)).data as VideoAnalytics,
 });

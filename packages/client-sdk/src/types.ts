@@ -78,6 +78,26 @@ export interface Chapter {
   title: string;
 }
 
+/** A video's watch analytics (`GET /api/videos/{id}/analytics`), computed over every viewing session. */
+export interface VideoAnalytics {
+  /** Viewing sessions. */
+  views: number;
+  unique_viewers: number;
+  watch_time_seconds: number;
+  /** Share of sessions that reached 90 % of the video; `null` without sessions. */
+  completion_rate: number | null;
+  /** Share of sessions that watched each second (index = second), 0–1. */
+  retention: number[];
+  /** The seconds most watched again, most first (at most 5). */
+  rewind_hotspots: { second: number; sessions: number }[];
+  /** Startup time (first `/stream` request → first frame) in ms. */
+  startup_ms: { median: number | null; p95: number | null };
+  /** Rebuffering / (watching + rebuffering); `null` without watch time. */
+  rebuffer_ratio: number | null;
+  /** Share of sessions that stopped on a playback error; `null` without sessions. */
+  failure_rate: number | null;
+}
+
 /** A video's chapters as the server answers them. */
 export interface ChapterList {
   /** Sorted by start; empty when the video has none. */

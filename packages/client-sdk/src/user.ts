@@ -8,7 +8,7 @@ import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { createStreamClient, type StreamClient, type StreamClientOptions } from './stream-client.js';
-import type { Caption, Chapter, RequestOptions, UploadInstructions, Video } from './types.js';
+import type { Caption, Chapter, RequestOptions, UploadInstructions, Video, VideoAnalytics } from './types.js';
 import {
   byteLength,
   uploadSource,
@@ -56,6 +56,7 @@ export type {
   Caption,
   Chapter,
   ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -126,6 +127,8 @@ export interface UserClient extends StreamClient {
   getChapters(id: string, options?: RequestOptions): Promise<Chapter[]>;
   /** Deletes the video's chapters (`USER_UPLOADS`). */
   deleteChapters(id: string, options?: RequestOptions): Promise<void>;
+  /** The watch analytics of the caller's video (its owner's only). */
+  getAnalytics(id: string, options?: RequestOptions): Promise<VideoAnalytics>;
   /** Mints a user token from the server's local sign-in (`DEV_LOGIN`, answered to the server's own page only). */
   devToken(user: string, options?: RequestOptions): Promise<DevToken>;
 }

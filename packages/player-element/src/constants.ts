@@ -47,6 +47,8 @@ export const PlayerErrorCode = {
   playbackForbidden: 'playback_forbidden',
   /** The browser could not decode the media, also after the automatic recoveries. */
   mediaDecode: 'media_decode',
+  /** A seek never completed, also after seeking to the same time again (Retry loads the video there afresh). */
+  seekStalled: 'seek_stalled',
   /** This browser has neither Media Source Extensions nor native HLS. */
   unsupportedBrowser: 'unsupported_browser',
 } as const;

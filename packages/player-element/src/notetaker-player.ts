@@ -8,6 +8,8 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
+import { AnalyticsController } from './analytics/analytics-controller.js';
+import { HeatmapController } from './analytics/heatmap-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
 import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
 import type { PlayerChapter } from './chapters/chapters-vtt.js';
@@ -47,6 +49,7 @@ export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
  * @csspart error-message - the default error text.
  * @csspart retry-button - the Retry button.
  * @csspart controls - the control bar (see the reference for the parts inside it).
+ * @csspart heatmap - the owner's audience heatmap above the seek bar (`show-heatmap`).
  * @csspart chapter-marker - a chapter boundary on the seek bar.
  * @csspart marker - a note marker (a button) over the seek bar; `marker-label` is its label.
  * @cssprop --notetaker-player-aspect-ratio - box aspect ratio (default `16 / 9`).
@@ -95,6 +98,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
     markers: { attribute: false },
+    disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
+    showHeatmap: { attribute: 'show-heatmap', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -139,14 +144,24 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
    * `notetaker-markerclick`. Set a new array to change them.
    */
   declare markers: readonly PlayerMarker[];
+  /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
+  declare disableAnalytics: boolean;
+  /**
+   * Shows the owner's audience heatmap above the seek bar: the player asks the server for the video's analytics with
+   * the user's token, which only the owner may read (others see no strip).
+   */
+  declare showHeatmap: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
   #chapters = new ChaptersController(this);
+  #analytics = new AnalyticsController(this);
+  #heatmap = new HeatmapController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
+    onStream: (url) => this.#analytics.streamStarted(url),
   });
 
   constructor() {
@@ -158,6 +173,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
     this.markers = [];
+    this.disableAnalytics = this.showHeatmap = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }
@@ -260,6 +276,11 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   /** Index into `chapters` of the chapter playing now, or -1. */
   get currentChapter(): number {
     return this.#chapters.current;
+  }
+
+  /** The owner's audience retention per second (`show-heatmap`), as the heatmap strip shows it; empty for none. */
+  get heatmap(): readonly number[] {
+    return this.#heatmap.retention;
   }
 
   /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */

@@ -170,6 +170,64 @@ describe.each(VARIANTS)('watch grants (%s)', (variant) => {
     expect((await fetch(sprite!)).status).toBe(200);
   });
 
+  it('owner and grantee get byte-identical object URLs in per-viewer no-store playlists; objects are cacheable until they expire', async () => {
+    const urlsOf = async (who: string) => {
+      const { body } = await waitForStream(api(server, tokens[who]), shared);
+      const master = await fetch(body['hls_url'] as string);
+      expect(master.headers.get('cache-control')).toBe('private, no-store');
+      const base = body['hls_url'] as string;
+      const masterText = await master.text();
+      const variants = segmentUris(masterText).map((uri) => new URL(uri, base).toString());
+      const out: string[] = [];
+      for (const variant of variants) {
+        const playlist = await fetch(variant);
+        expect(playlist.headers.get('cache-control')).toBe('private, no-store');
+        out.push(...segmentUris(await playlist.text()));
+      }
+      const storyboard = await (await fetch(body['storyboard_url'] as string)).text();
+      out.push(...[...storyboard.matchAll(/^(http\S+)#xywh=/gm)].map((m) => m[1]!));
+      return { variants, out };
+    };
+    const before = Date.now();
+    const owner = await urlsOf('owner');
+    const grantee = await urlsOf('grantee');
+    const after = Date.now();
+    // The playlists are the viewer's own (their playback tokens differ)...
+    expect(owner.variants).not.toEqual(grantee.variants);
+    // ...the objects in them are the same URLs, unless a window boundary fell between the two.
+    const window = 3600_000;
+    if (Math.floor(before / window) === Math.floor(after / window)) expect(grantee.out).toEqual(owner.out);
+    expect(owner.out.length).toBeGreaterThan(2);
+    const ttl = server.config.presignTtlSeconds;
+    for (const url of owner.out.slice(0, 3)) {
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      const fetchedAt = Date.now();
+      const q = new URL(url).searchParams;
+      const expiresAtMs =
+        variant === 'embedded'
+          ? Number(q.get('X-Expires')) * 1000
+          : Date.parse(
+              q
+                .get('X-Amz-Date')!
+                .replace(/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/, '$1-$2-$3T$4:$5:$6Z'),
+            ) +
+            Number(q.get('X-Amz-Expires')) * 1000;
+      // Valid at least the TTL after hand-out, and at most the TTL plus one window.
+      expect(expiresAtMs).toBeGreaterThanOrEqual(before - 1000 + ttl * 1000);
+      expect(expiresAtMs).toBeLessThanOrEqual(after + ttl * 1000 + window);
+      const cacheControl = response.headers.get('cache-control') ?? '';
+      expect(cacheControl).toContain('public');
+      if (variant === 'embedded') {
+        const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1]);
+        expect(Math.abs(fetchedAt / 1000 + maxAge - expiresAtMs / 1000)).toBeLessThanOrEqual(2);
+      } else {
+        expect(Date.parse(response.headers.get('expires')!)).toBe(expiresAtMs);
+      }
+    }
+  });
+
   it("a grantee's playback token opens no other video", async () => {
     const { body } = await waitForStream(api(server, tokens['grantee']), shared);
     const elsewhere = new URL(body['hls_url'] as string);

@@ -5,6 +5,7 @@ import type {
   Caption,
   Chapter,
   ChapterList,
+  VideoAnalytics,
   StreamFailed,
   StreamGenerating,
   StreamReady,
@@ -48,6 +49,11 @@ describe('SDK types against the OpenAPI schemas', () => {
     expectTypeOf<keyof Chapter>().toEqualTypeOf<keyof ApiSchemaTypes['Chapter']>();
     expectTypeOf<ApiSchemaTypes['ChapterList']>().toExtend<ChapterList>();
     expectTypeOf<keyof ChapterList>().toEqualTypeOf<keyof ApiSchemaTypes['ChapterList']>();
+  });
+
+  it('VideoAnalytics', () => {
+    expectTypeOf<ApiSchemaTypes['VideoAnalytics']>().toExtend<VideoAnalytics>();
+    expectTypeOf<keyof VideoAnalytics>().toEqualTypeOf<keyof ApiSchemaTypes['VideoAnalytics']>();
   });
 
   it('UploadInstructions (the register answers of both APIs), which the management client takes as an UploadTarget', () => {

@@ -42,6 +42,8 @@ const envSchema = z
 
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_SECONDS).default(6 * 60 * 60),
     UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(60 * 60),
+    PRESIGN_WINDOW_SECONDS: z.coerce.number().int().min(0).max(24 * 60 * 60).default(60 * 60),
+    SEGMENT_CDN_URL: optionalString.pipe(z.url().optional()),
     MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
     MULTIPART_PART_BYTES: z.coerce
       .number()
@@ -98,6 +100,11 @@ const envSchema = z
     MAX_PIXELS: positiveInt(4096 * 2304),
     MIN_FREE_DISK_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
     DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+    EMBEDDED_DB_SHARED_BUFFERS: z
+      .string()
+      .trim()
+      .regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB')
+      .default('16MB'),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
     PREGENERATE: booleanString.default(false),
@@ -139,7 +146,14 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      /** PGlite's `shared_buffers` (`EMBEDDED_DB_SHARED_BUFFERS`); PostgreSQL's own default (128MB) when absent. */
+      sharedBuffers?: string | undefined;
+    };
 
 export type StorageConfig =
   | { kind: 'local'; root: string }
@@ -173,6 +187,13 @@ export interface Config {
     readonly playbackSecret: string | undefined;
   };
   readonly presignTtlSeconds: number;
+  /**
+   * Segment, sprite and poster URLs are signed once per window of this many seconds, aligned to the clock, so all
+   * viewers of a window get the same URLs (`PRESIGN_WINDOW_SECONDS`; 0 signs per request). See decision 0016.
+   */
+  readonly presignWindowSeconds: number;
+  /** Origin (and path) of a CDN in front of the storage: handed-out object URLs point there (`SEGMENT_CDN_URL`). */
+  readonly segmentCdnUrl: string | undefined;
   readonly uploadUrlTtlSeconds: number;
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
@@ -301,7 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite'), sharedBuffers: e.EMBEDDED_DB_SHARED_BUFFERS },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',
@@ -323,6 +344,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       playbackSecret: e.PLAYBACK_SECRET,
     },
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    presignWindowSeconds: e.PRESIGN_WINDOW_SECONDS,
+    segmentCdnUrl: e.SEGMENT_CDN_URL?.replace(/\/+$/, ''),
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,

@@ -30,7 +30,15 @@ export const Video = z
   })
   .meta({ id: 'Video' });
 
-export const VideoList = z.object({ videos: z.array(Video) }).meta({ id: 'VideoList' });
+export const VideoList = z
+  .object({
+    videos: z.array(Video),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ id: 'VideoList' });
 
 export const StreamGenerating = z
   .object({
@@ -160,6 +168,36 @@ export const PartUrls = z
   })
   .meta({ id: 'PartUrls' });
 
+export const UploadState = z
+  .union([
+    z.object({
+      video_id: z.uuid(),
+      status: z.literal('pending'),
+      method: z.literal('PUT'),
+      url: z.url().meta({ description: 'A fresh URL: takes exactly the registered size and type, once' }),
+      headers: z.record(z.string(), z.string()).meta({ description: 'Send every one with the PUT' }),
+      expires_at: z.iso.datetime(),
+    }),
+    z.object({
+      video_id: z.uuid(),
+      status: z.literal('pending'),
+      method: z.literal('multipart'),
+      upload_id: z.string(),
+      part_size: z.number().int(),
+      part_count: z.number().int(),
+      stored_parts: z
+        .array(z.object({ part_number: z.number().int(), etag: z.string(), size: z.number().int() }))
+        .meta({ description: 'Parts storage holds, with the ETags `upload/complete` needs' }),
+      parts: z
+        .array(z.object({ part_number: z.number().int(), url: z.url() }))
+        .meta({
+          description: 'Fresh URLs for the first missing parts (at most 100); `upload/parts` gives more',
+        }),
+      expires_at: z.iso.datetime(),
+    }),
+  ])
+  .meta({ id: 'UploadState' });
+
 export const ImportBody = z.object({
   owner_id: z.string().min(1).max(128),
   source_key: z.string().min(1).max(1024),
@@ -272,6 +310,7 @@ export interface ApiSchemaTypes {
   StreamFailed: z.infer<typeof StreamFailed>;
   UploadInstructions: z.infer<typeof UploadInstructions>;
   Registered: z.infer<typeof Registered>;
+  UploadState: z.infer<typeof UploadState>;
   Caption: z.infer<typeof Caption>;
   CaptionList: z.infer<typeof CaptionList>;
   Chapter: z.infer<typeof Chapter>;

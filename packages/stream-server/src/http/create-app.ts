@@ -56,6 +56,10 @@ export interface AppDeps {
   /** The client address is the last `X-Forwarded-For` entry (`TRUST_PROXY`). */
   trustProxy?: boolean | undefined;
   presignTtlSeconds: number;
+  /** Object URLs in playlists are signed once per window of this many seconds (`PRESIGN_WINDOW_SECONDS`). */
+  presignWindowSeconds?: number | undefined;
+  /** Origin of a CDN in front of the storage (`SEGMENT_CDN_URL`). */
+  segmentCdnUrl?: string | undefined;
   /** Checks `/readyz` runs; each rejects when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   /** When given, requests are measured and `/metrics` answers in the Prometheus text format. */

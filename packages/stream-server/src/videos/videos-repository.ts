@@ -63,6 +63,17 @@ export async function markUploadComplete(
     .executeTakeFirst();
 }
 
+/** Points a pending multipart upload at a new storage upload id (after its assembled object was refused). */
+export async function replaceUploadId(db: Db, id: string, uploadId: string): Promise<VideoRow | undefined> {
+  return db
+    .updateTable('videos')
+    .set({ upload_id: uploadId, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('upload_status', '=', UploadStatus.Pending)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function deleteVideoRow(db: Db, id: string): Promise<VideoRow | undefined> {
   return db.deleteFrom('videos').where('id', '=', id).returningAll().executeTakeFirst();
 }
