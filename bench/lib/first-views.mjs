@@ -163,12 +163,15 @@ export async function measureFirstViews({ cliPath, serverDist, ffmpegPath, cache
 
     log('first views: a lone first view of a 30-s 1080p H.264 video…');
     const singleS = await untilPlayable(server, token, single);
+    log(`first views: lone first view playable after ${singleS.toFixed(2)} s`);
     await settle(server, token, [single]);
     log(`first views: ${SIMULTANEOUS_COPIES} simultaneous first views of distinct copies…`);
     const eight = await Promise.all(copies.map((id) => untilPlayable(server, token, id)));
+    log(`first views: playable after ${eight.map((s) => s.toFixed(2)).join(', ')} s`);
     await settle(server, token, copies);
     log(`first views: ${SIMULTANEOUS_TRANSCODES} simultaneous first views of distinct VP9/Opus videos…`);
     const four = await Promise.all(transcodes.map((id) => untilPlayable(server, token, id)));
+    log(`first views: transcodes playable after ${four.map((s) => s.toFixed(2)).join(', ')} s`);
     await settle(server, token, transcodes);
     return {
       first_views_8_single_s: round(singleS),
