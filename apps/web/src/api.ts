@@ -9,10 +9,11 @@ import {
   type UploadInstructions,
   type UserClient,
   type Video,
+  type VideoAnalytics,
 } from '@notetaker/client-sdk/user';
 
 // The API's shapes as the SDK types them (checked against the server's OpenAPI schemas in tests/integration).
-export type { Caption, UploadInstructions, Video };
+export type { Caption, UploadInstructions, Video, VideoAnalytics };
 
 export type UploadedPart = CompletedPart;
 
@@ -51,6 +52,8 @@ export interface PageApi {
   /** Adds or replaces the track of `language`; the server checks the WebVTT and answers 400 naming the bad line. */
   putCaption(id: string, language: string, file: Blob, options: { isDefault: boolean }): Promise<Caption>;
   deleteCaption(id: string, language: string): Promise<void>;
+  /** The owner's watch analytics of a video. */
+  getAnalytics(id: string): Promise<VideoAnalytics>;
 }
 
 /** Runs one call of the SDK and words its failure for the page. */
@@ -108,5 +111,6 @@ export function createPageApi(options: { base: string; token: () => string | nul
         client.putCaption(id, language, new Blob([file], { type: 'text/vtt' }), { default: isDefault }),
       ),
     deleteCaption: (id, language) => call(() => client.deleteCaption(id, language)),
+    getAnalytics: (id) => call(() => client.getAnalytics(id)),
   };
 }

@@ -110,7 +110,7 @@ describe('the notetaker-stream CLI', () => {
   });
 
   it('import --wait exits 1 with the reason when the video cannot be prepared', async () => {
-    const file = await makeTestMedia(dir, 'random-bytes');
+    const file = await makeTestMedia(dir, 'truncated-mp4');
     const imported = await cli(['import', file, '--owner', 'carol', '--wait', '--server', url], env);
     expect(imported.code).toBe(1);
     expect((JSON.parse(imported.stdout) as { hls_status: string }).hls_status).toBe('failed');
