@@ -20,6 +20,7 @@ import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
+import { requestIds } from './request-id.js';
 import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
@@ -78,6 +79,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
+  // First, so every answer (errors and CORS preflights too) carries X-Request-Id.
+  app.use('*', requestIds());
+
   const corsRule = corsRules(deps.corsOrigins);
   const localStorage = isLocalStorage(deps.storage) ? deps.storage : undefined;
   const objectPaths = localStorage ? `${localStorage.routePrefix}/o/` : undefined;
@@ -99,6 +103,7 @@ export function createApp(deps: AppDeps): Hono {
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
+        requestId: c.get('requestId'),
         ms: Math.round((performance.now() - started) * 10) / 10,
       },
       'request',
@@ -220,8 +225,8 @@ export function corsRules(origins: '*' | readonly string[]): {
     api: cors({
       origin,
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Range', 'Content-Type'],
-      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+      allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
+      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'X-Request-Id'],
       maxAge: 600,
     }),
     objects: cors({
@@ -260,10 +265,13 @@ export function answerError(logger: Logger): ErrorHandler {
     const unavailable = database ?? storageUnavailableError(error);
     if (unavailable) {
       const what = database ? 'database unavailable' : 'storage unavailable';
-      logger.warn({ err: error, method: c.req.method, path: c.req.path }, what);
+      logger.warn({ err: error, method: c.req.method, path: c.req.path, requestId: c.get('requestId') }, what);
       return answerDomainError(unavailable, c);
     }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+    logger.error(
+      { err: error, method: c.req.method, path: c.req.path, requestId: c.get('requestId') },
+      'unhandled error',
+    );
     return c.json({ error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } }, 500);
   };
 }
