@@ -29,9 +29,14 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** Videos the page shows at first, and adds with each "Load more". */
+export const VIDEO_PAGE_SIZE = 50;
+
 export interface PageApi {
   devToken(user: string): Promise<{ token: string; user: string; expires_at: string }>;
   listVideos(): Promise<Video[]>;
+  /** One page of the user's videos, newest first; `next_cursor` asks for the next (`null` on the last page). */
+  listVideoPage(cursor?: string): Promise<{ videos: Video[]; next_cursor: string | null }>;
   register(file: { title: string; contentType: string; sizeBytes: number }): Promise<{
     video: Video;
     upload: UploadInstructions;
@@ -80,6 +85,7 @@ export function createPageApi(options: { base: string; token: () => string | nul
   return {
     devToken: (user) => call(() => client.devToken(user)),
     listVideos: () => call(() => client.listVideos()),
+    listVideoPage: (cursor) => call(() => client.listVideosPage({ limit: VIDEO_PAGE_SIZE, cursor })),
     register: (file) =>
       call(() =>
         client.registerVideo({

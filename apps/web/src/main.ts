@@ -111,6 +111,7 @@ function start(): void {
 
   const setSession = (next: Session | null) => {
     session = next;
+    pagesShown = 1;
     if (next) sessionStorage.setItem(SESSION_KEY, JSON.stringify(next));
     else sessionStorage.removeItem(SESSION_KEY);
     render();
@@ -177,20 +178,57 @@ function start(): void {
   /** Videos this page is uploading right now (their rows say so instead of "waiting for upload"). */
   const uploading = new Set<string>();
 
+  /** Pages of the list shown: the first, plus one per "Load more"; every refresh reloads that many. */
+  let pagesShown = 1;
+  /** Where the next page starts; `null` when every video is shown. */
+  let nextCursor: string | null = null;
+
+  /** The first `pages` pages of the list, newest first, and the cursor after them. */
+  const loadPages = async (pages: number) => {
+    const list: Video[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < pages; page += 1) {
+      const answer = await api.listVideoPage(cursor ?? undefined);
+      list.push(...answer.videos);
+      cursor = answer.next_cursor;
+      if (!cursor) break;
+    }
+    return { list, cursor };
+  };
+
+  const showList = (list: Video[], cursor: string | null) => {
+    videos = list;
+    nextCursor = cursor;
+    $('load-more').hidden = nextCursor === null;
+    renderVideos();
+  };
+
   const refresh = (): Promise<void> => {
     if (!session) return Promise.resolve();
-    loading ??= api
-      .listVideos()
-      .then((list) => {
-        videos = list;
-        renderVideos();
-      }, handleError)
+    loading ??= loadPages(pagesShown)
+      .then(({ list, cursor }) => showList(list, cursor), handleError)
       .finally(() => {
         loading = null;
         schedulePoll();
       });
     return loading;
   };
+
+  $('load-more').addEventListener('click', () => {
+    if (!nextCursor || !session) return;
+    const button = $<HTMLButtonElement>('load-more');
+    button.disabled = true;
+    api
+      .listVideoPage(nextCursor)
+      .then((page) => {
+        pagesShown += 1;
+        const shown = new Set(videos.map((video) => video.id));
+        showList([...videos, ...page.videos.filter((video) => !shown.has(video.id))], page.next_cursor);
+      }, handleError)
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
 
   const schedulePoll = () => {
     window.clearTimeout(pollTimer);

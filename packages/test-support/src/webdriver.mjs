@@ -79,12 +79,15 @@ export async function startWebKitSession({
     child.once('error', reject);
   });
   const kill = () => {
+    process.off('exit', kill);
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {
       // already gone
     }
   };
+  // Also when the runner exits without stopping its browsers (Ctrl-C, a crash): no Xvfb or MiniBrowser is left.
+  process.once('exit', kill);
   try {
     await spawned;
     const base = `http://127.0.0.1:${port}`;

@@ -192,6 +192,29 @@ describe('the web page on a video that fails, and with captions', () => {
 
   const getServer = () => server;
 
+  it('shows the first 50 videos and Load more adds the next page, then hides itself', async () => {
+    const server = getServer();
+    for (let i = 0; i < 55; i += 1) {
+      const response = await fetch(`${server.url}/api/manage/videos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.serviceApiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner_id: 'henry', title: `Meeting ${i}`, size_bytes: 1000 }),
+      });
+      expect(response.status).toBe(201);
+    }
+    const page = await signIn(server, 'henry');
+    await expect.poll(() => page.locator('#videos > li').count()).toBe(50);
+    expect(await page.isVisible('#load-more')).toBe(true);
+    // Newest first: the last registered is on top.
+    expect(await page.locator('#videos > li').first().textContent()).toContain('Meeting 54');
+    await page.click('#load-more');
+    await expect.poll(() => page.locator('#videos > li').count()).toBe(55);
+    expect(await page.locator('#videos > li').last().textContent()).toContain('Meeting 0');
+    expect(await page.isVisible('#load-more')).toBe(false);
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a failed video with its message, and Retry starts it again', async () => {
     const server = getServer();
     const file = path.join(mediaDir, 'not-media.mp4');

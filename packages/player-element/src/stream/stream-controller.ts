@@ -350,6 +350,8 @@ export class StreamController implements ReactiveController {
     const error = playerError(code, detail, cause);
     this.#show({ error, state: 'error' });
     this.#emit(PlayerEventName.error, error);
+    // The standard event too, as a `<video>` fires it (not bubbling; `onerror` and generic media code see it).
+    this.#host.dispatchEvent(new Event('error'));
   }
 
   #emit(type: PlayerEventName, detail: NotetakerStatusDetail | NotetakerErrorDetail): void {
