@@ -176,7 +176,7 @@ describe('note markers', () => {
     await player.updateComplete;
     const ticks = parts(player, 'marker');
     equal(ticks.length, 2);
-    equal(ticks[1]!.getAttribute('aria-label'), 'Decision on the budget, 5 seconds');
+    equal(ticks[1]!.getAttribute('aria-label'), '0:05 Decision on the budget');
     const label = (tick: HTMLElement) => tick.querySelector<HTMLElement>('[part~=marker-label]')!;
     equal(getComputedStyle(label(ticks[0]!)).display, 'none', 'label hidden at rest');
     await sendMouse({ type: 'move', position: pointIn(ticks[0]!) });

@@ -321,6 +321,13 @@ describe.each(VARIANTS)('chapters API (%s)', (variant) => {
       expect((await bob(route, { method: 'DELETE' })).status, target).toBe(404);
     }
     expect((await fetch(`${server.url}/api/videos/${id}/chapters`)).status).toBe(401);
+    // A token whose watch claim grants the video reads its chapters, and still cannot change them.
+    const granted = api(server, await server.mintUserToken('bob', 600, [id]));
+    expect(
+      ((await (await granted(`/api/videos/${id}/chapters`)).json()) as { chapters: unknown }).chapters,
+    ).toEqual(CHAPTERS);
+    expect((await putJson(granted, `/api/videos/${id}/chapters`, { chapters: [] })).status).toBe(404);
+    expect((await granted(`/api/videos/${id}/chapters`, { method: 'DELETE' })).status).toBe(404);
     expect(
       ((await (await alice(`/api/videos/${id}/chapters`)).json()) as { chapters: unknown }).chapters,
     ).toEqual(CHAPTERS);

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { PlayerChapter } from '../chapters/chapters-vtt.js';
-import { formatTime, spokenTime } from '../controls/format-time.js';
+import { formatTime } from '../controls/format-time.js';
 
 /** A note's place on the timeline, set by the host page through the player's `markers` property. */
 export interface PlayerMarker {
@@ -48,7 +48,7 @@ export function renderMarkers(
           part="marker"
           type="button"
           style="left:${percent(marker.time)}%"
-          aria-label="${marker.label}, ${spokenTime(marker.time)}"
+          aria-label="${formatTime(marker.time)} ${marker.label}"
           @pointerdown=${(event: Event) => event.stopPropagation()}
           @click=${() => select(marker)}
         >

@@ -27,7 +27,13 @@ import { PLAYBACK_TOKEN_PARAM, PlaybackRoute } from '../../videos/playback-urls.
 import { isVideoId } from '../../videos/video-json.js';
 import { findVideo } from '../../videos/videos-repository.js';
 import { ChapterList, ChaptersBody, ErrorBody } from '../api-schemas.js';
-import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../auth-middleware.js';
+import {
+  ownedVideo,
+  requireServiceKey,
+  requireUser,
+  watchableVideo,
+  type UserEnv,
+} from '../auth-middleware.js';
 import { describe } from '../openapi.js';
 import { parseJsonBody } from '../request-helpers.js';
 
@@ -181,7 +187,7 @@ export function createChapterRoutes(deps: ChapterRoutesDeps) {
   app.get(
     '/:id/chapters',
     describe({
-      summary: "Your video's chapters",
+      summary: "The chapters of a video you may watch (yours, or granted by your token's watch claim)",
       tags: ['chapters'],
       security: 'user',
       responses: { 200: { description: 'Sorted by start', schema: ChapterList } },
@@ -190,7 +196,7 @@ export function createChapterRoutes(deps: ChapterRoutesDeps) {
     requireCaller,
     async (c) => {
       c.header('Cache-Control', 'no-store');
-      return c.json(await readChapters(deps.db, await ownedVideo(c, deps.db)));
+      return c.json(await readChapters(deps.db, await watchableVideo(c, deps.db)));
     },
   );
 
