@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 import { UnauthenticatedError } from '../errors/domain-error.js';
+import { createHmacKey } from './hmac-key.js';
+import { createTokenMemo } from './token-memo.js';
 
 export interface UserTokenSettings {
   /** HS256 shared secret (the host app's backend signs with the same secret). */
@@ -22,19 +24,29 @@ export interface UserTokenVerifier {
  * `alg: none` and algorithm-confusion tokens are refused; `exp` and `sub` are required; clock skew is bounded.
  */
 export function createUserTokenVerifier(settings: UserTokenSettings): UserTokenVerifier {
-  let key: Uint8Array | JWTVerifyGetKey;
+  let jwks: JWTVerifyGetKey | undefined;
+  let hmac: (() => Promise<CryptoKey>) | undefined;
   let algorithms: string[];
   if (settings.jwksUrl) {
-    key = createRemoteJWKSet(new URL(settings.jwksUrl));
+    jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
     algorithms = ['RS256'];
   } else if (settings.secret) {
-    key = new TextEncoder().encode(settings.secret);
+    hmac = createHmacKey(settings.secret, ['verify']);
     algorithms = ['HS256'];
   } else {
     throw new Error('User tokens need AUTH_JWT_SECRET or AUTH_JWKS_URL');
   }
+  // A token verified once is the same token the next time (its signature included): until its `exp` its subject is
+  // known without another HMAC. Only successes are kept, and `exp` is checked again on every use.
+  const verified = createTokenMemo<{ sub: string; expMs: number }>();
+  const toleranceMs = settings.clockToleranceSeconds * 1000;
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (Date.now() <= known.expMs + toleranceMs) return known.sub;
+        verified.delete(token);
+      }
       try {
         const options = {
           algorithms,
@@ -43,11 +55,14 @@ export function createUserTokenVerifier(settings: UserTokenSettings): UserTokenV
           ...(settings.issuer ? { issuer: settings.issuer } : {}),
           ...(settings.audience ? { audience: settings.audience } : {}),
         };
-        const { payload } =
-          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        const { payload } = jwks
+          ? await jwtVerify(token, jwks, options)
+          : await jwtVerify(token, await hmac!(), options);
         if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
           throw new UnauthenticatedError('The token has no usable subject (sub).');
         }
+        if (typeof payload.exp === 'number')
+          verified.set(token, { sub: payload.sub, expMs: payload.exp * 1000 });
         return payload.sub;
       } catch (error) {
         if (error instanceof UnauthenticatedError) throw error;
