@@ -540,7 +540,10 @@ async function main() {
       startServerProcess,
       dataDir: join(dataRoot, 'idle-rss'),
     });
-    Object.assign(hotPath, await streamReadyRatios({ cliPath, startServerProcess, dataRoot, ffmpegPath: FFMPEG, log }));
+    Object.assign(
+      hotPath,
+      await streamReadyRatios({ cliPath, startServerProcess, dataRoot, ffmpegPath: FFMPEG, log }),
+    );
     variants.embedded = await runVariant({ name: 'embedded', browser, media, baseEnv: {}, dataRoot });
     s3 = await startS3Process({ repoRoot });
     variants.s3 = await runVariant({ name: 's3', browser, media, baseEnv: s3.env, dataRoot });
