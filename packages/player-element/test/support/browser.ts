@@ -4,6 +4,7 @@ import type { NotetakerPlayerElement } from '../../src/notetaker-player.js';
 
 export {
   assert,
+  currentEngine,
   equal,
   expectNoAxeViolations,
   nextEvent,

@@ -8,8 +8,11 @@ const AUDIENCE = 'notetaker-playback';
 
 /** What a playback token grants: one user's access to one video's playlist, until it expires. */
 export interface PlaybackGrant {
+  /** The viewer: the owner, or a user whose token's `watch` claim named the video. */
   userId: string;
   videoId: string;
+  /** The viewer is not the owner: `/stream` let them in through a `watch` grant. */
+  shared?: boolean;
 }
 
 export interface PlaybackTokens {
@@ -32,10 +35,12 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
     async mint(grant, ttlSeconds) {
       const now = Math.floor(clock().getTime() / 1000);
       const expiresAt = new Date((now + ttlSeconds) * 1000);
-      const memoKey = `${now}\n${ttlSeconds}\n${grant.userId}\n${grant.videoId}`;
+      const memoKey = `${now}\n${ttlSeconds}\n${grant.userId}\n${grant.videoId}\n${grant.shared === true}`;
       const known = minted.get(memoKey);
       if (known) return { token: known, expiresAt };
-      const token = await new SignJWT({ vid: grant.videoId })
+      const token = await new SignJWT(
+        grant.shared ? { vid: grant.videoId, shr: true } : { vid: grant.videoId },
+      )
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(grant.userId)
         .setAudience(AUDIENCE)
@@ -61,7 +66,11 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
         if (typeof payload.sub !== 'string' || typeof payload['vid'] !== 'string') {
           throw new UnauthenticatedError('The playback token is not valid.');
         }
-        const grant = { userId: payload.sub, videoId: payload['vid'] };
+        const grant: PlaybackGrant = {
+          userId: payload.sub,
+          videoId: payload['vid'],
+          ...(payload['shr'] === true ? { shared: true } : {}),
+        };
         if (typeof payload.exp === 'number')
           verified.set(token, { grant: { ...grant }, expMs: payload.exp * 1000 });
         return grant;

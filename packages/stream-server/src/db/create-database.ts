@@ -197,7 +197,8 @@ function discardingUnreachableClients(pool: pg.Pool): PostgresPool {
 
 /** Brings the schema up to date. Safe to run from several processes at once (PostgreSQL advisory lock). */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Migration numbers are reserved per change, so one may land before a lower-numbered one: run those too.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     throw new Error(`Database migration failed: ${error instanceof Error ? error.message : String(error)}`, {

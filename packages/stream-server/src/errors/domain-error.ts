@@ -12,6 +12,8 @@ export const ErrorCode = {
   NotFailed: 'not_failed',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
+  /** A completed upload whose first bytes are no media container ffmpeg reads (a text file named `.mp4`). */
+  NotAVideo: 'not_a_video',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
   InsufficientStorage: 'insufficient_storage',

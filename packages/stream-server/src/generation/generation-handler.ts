@@ -7,6 +7,7 @@ import type { Db } from '../db/create-database.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
 import { transactionRetriedWhileUnavailable } from '../db/retry-while-unavailable.js';
 import { generateHls } from '../media/generate-hls.js';
+import type { ProcessLauncher } from '../media/process-launcher.js';
 import { StreamAction } from '../media/ffmpeg-args.js';
 import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
@@ -36,6 +37,13 @@ export interface GenerationJobsDeps {
   config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits' | 'minFreeDiskBytes'>;
   /** This process's temp folder (see jobs/temp-folders.ts). */
   tempRoot: string;
+  /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
+  launcher: ProcessLauncher;
+  /**
+   * Whether a new generation may start now (the worker's process budget has a free process); a first view beyond
+   * it stays queued on its row, where `/stream` tells its viewer when to look again.
+   */
+  hasRoom?: (() => boolean) | undefined;
   metrics?: Metrics | undefined;
   /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
   webhooks?: { onQueued(): void } | undefined;
@@ -68,6 +76,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
     renew: (job, leaseSeconds) => renewGenerationLease(deps.db, job, leaseSeconds, progressOf.get(job)),
     release: (job) => releaseGeneration(deps.db, job, 0),
     kindOf: () => 'generation',
+    hasRoom: deps.hasRoom,
   };
 
   const run = async (job: ClaimedJob, { signal, log }: JobContext) => {
@@ -111,6 +120,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         segmentSeconds: config.media.segmentSeconds,
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
+        launcher: deps.launcher,
         uploadConcurrency: config.media.uploadConcurrency,
         limits: config.limits,
         classifyFailure: async (error) => {

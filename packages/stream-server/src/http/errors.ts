@@ -8,7 +8,10 @@ export type ApiErrorCode = ErrorCode;
 export { DomainError as ApiError };
 
 /** The one mapping from the service's error codes to HTTP statuses. */
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 500 | 503 | 507> = {
+const STATUS: Record<
+  ErrorCode,
+  400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 422 | 429 | 500 | 503 | 507
+> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -18,6 +21,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 
   not_failed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  not_a_video: 422,
   rate_limited: 429,
   unavailable: 503,
   insufficient_storage: 507,

@@ -188,7 +188,11 @@ export function createLocalStorageRoutes(storage: LocalStorage): Hono {
       'Last-Modified': (info.lastModified ?? new Date()).toUTCString(),
     });
     if (info.etag) headers.set('ETag', info.etag);
-    if (cacheControl) headers.set('Cache-Control', cacheControl);
+    // A signed URL is a capability until it expires, no longer: a shared cache may keep the answer for that long.
+    headers.set(
+      'Cache-Control',
+      cacheControl ?? `public, max-age=${storage.remainingSeconds(new URL(c.req.url).searchParams)}`,
+    );
     const range = parseRangeHeader(c.req.header('range'), info.size);
     if (range === 'unsatisfiable') {
       await handle.close();

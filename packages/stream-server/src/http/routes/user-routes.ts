@@ -5,7 +5,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamAnswer, StreamService } from '../../videos/stream-service.js';
 import { isOwnerId, toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideosByOwner } from '../../videos/videos-repository.js';
+import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   PartUrls,
@@ -13,13 +13,14 @@ import {
   Registered,
   StreamGenerating,
   StreamSettled,
+  UploadState,
   UserUploadBody,
   Video,
   VideoList,
 } from '../api-schemas.js';
 import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
-import { ownedVideo, requireUser, type UserEnv } from '../auth-middleware.js';
+import { ownedVideo, requireUser, viewerOf, type UserEnv } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
 
 export interface UserRoutesDeps {
@@ -54,15 +55,25 @@ export function createUserRoutes(deps: UserRoutesDeps) {
   app.get(
     '/',
     describe({
-      summary: 'List your videos',
+      summary: 'List your videos, a page at a time',
+      description:
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
       tags: ['videos'],
       security: 'user',
+      parameters: [
+        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+      ],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
-      errors: [401],
+      errors: [400, 401],
     }),
     async (c) => {
-      const videos = await listVideosByOwner(deps.db, c.get('userId'));
-      return c.json({ videos: videos.map(toVideoJson) });
+      const page = await listVideoPage(deps.db, {
+        ownerId: c.get('userId'),
+        limit: parsePageSize(c.req.query('limit')),
+        cursor: c.req.query('cursor'),
+      });
+      return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
   );
 
@@ -140,6 +151,40 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     },
   );
 
+  app.get(
+    '/:id/upload',
+    describe({
+      summary: 'Where your pending upload stands: stored parts and fresh URLs for the rest (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 200: { description: 'The pending upload', schema: UploadState } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      c.header('Cache-Control', 'no-store');
+      return c.json(await registry.uploadState(video.id));
+    },
+  );
+
+  app.delete(
+    '/:id/upload',
+    describe({
+      summary: 'Abort your pending upload: its parts are freed and the video is removed (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 204: { description: 'Aborted' } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      await registry.abortUpload(video.id);
+      return c.body(null, 204);
+    },
+  );
+
   app.post(
     '/:id/upload/complete',
     describe({
@@ -148,7 +193,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       security: 'user',
       body: CompleteUploadBody,
       responses: { 200: { description: 'The video', schema: Video } },
-      errors: [400, 401, 403, 404, 409],
+      errors: [400, 401, 403, 404, 409, 422],
     }),
     async (c) => {
       const registry = ownUploads();
@@ -196,11 +241,11 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     });
 
   app.get('/:id/stream', describeStream('The /stream contract: where to play a video'), async (c) =>
-    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.getStream(viewerOf(c), c.req.param('id'))),
   );
 
   app.post('/:id/stream/retry', describeStream('Retry a failed generation'), async (c) =>
-    answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.retry(viewerOf(c), c.req.param('id'))),
   );
 
   return app;
