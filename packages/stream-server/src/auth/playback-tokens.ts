@@ -1,6 +1,8 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
 import { UnauthenticatedError } from '../errors/domain-error.js';
+import { createHmacKey } from './hmac-key.js';
+import { createTokenMemo } from './token-memo.js';
 
 const AUDIENCE = 'notetaker-playback';
 
@@ -24,11 +26,18 @@ export interface PlaybackTokens {
  * Signed with the service's own secret, separate from user tokens, so a playback token is never a user token.
  */
 export function createPlaybackTokens(secret: string, clock: () => Date = () => new Date()): PlaybackTokens {
-  const key = new TextEncoder().encode(secret);
+  const key = createHmacKey(secret, ['sign', 'verify']);
+  // Tokens minted for the same grant and lifetime within the same second are the same bytes: sign them once.
+  const minted = createTokenMemo<string>();
+  // A verified token stays valid until its `exp`, checked again against the clock on every use.
+  const verified = createTokenMemo<{ grant: PlaybackGrant; expMs: number }>();
   return {
     async mint(grant, ttlSeconds) {
       const now = Math.floor(clock().getTime() / 1000);
       const expiresAt = new Date((now + ttlSeconds) * 1000);
+      const memoKey = `${now}\n${ttlSeconds}\n${grant.userId}\n${grant.videoId}\n${grant.shared === true}`;
+      const known = minted.get(memoKey);
+      if (known) return { token: known, expiresAt };
       const token = await new SignJWT(
         grant.shared ? { vid: grant.videoId, shr: true } : { vid: grant.videoId },
       )
@@ -37,12 +46,18 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
         .setAudience(AUDIENCE)
         .setIssuedAt(now)
         .setExpirationTime(now + ttlSeconds)
-        .sign(key);
+        .sign(await key());
+      minted.set(memoKey, token);
       return { token, expiresAt };
     },
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (clock().getTime() < known.expMs) return { ...known.grant };
+        verified.delete(token);
+      }
       try {
-        const { payload } = await jwtVerify(token, key, {
+        const { payload } = await jwtVerify(token, await key(), {
           algorithms: ['HS256'],
           audience: AUDIENCE,
           requiredClaims: ['exp', 'sub', 'vid'],
@@ -51,11 +66,14 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
         if (typeof payload.sub !== 'string' || typeof payload['vid'] !== 'string') {
           throw new UnauthenticatedError('The playback token is not valid.');
         }
-        return {
+        const grant: PlaybackGrant = {
           userId: payload.sub,
           videoId: payload['vid'],
           ...(payload['shr'] === true ? { shared: true } : {}),
         };
+        if (typeof payload.exp === 'number')
+          verified.set(token, { grant: { ...grant }, expMs: payload.exp * 1000 });
+        return grant;
       } catch (error) {
         if (error instanceof UnauthenticatedError) throw error;
         if (error instanceof joseErrors.JWTExpired) {

@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 import { UnauthenticatedError } from '../errors/domain-error.js';
+import { createHmacKey } from './hmac-key.js';
+import { createTokenMemo } from './token-memo.js';
 
 export interface UserTokenSettings {
   /** HS256 shared secret (the host app's backend signs with the same secret). */
@@ -56,18 +58,28 @@ export function parseWatchClaim(value: unknown): string[] {
  * `alg: none` and algorithm-confusion tokens are refused; `exp` and `sub` are required; clock skew is bounded.
  */
 export function createUserTokenVerifier(settings: UserTokenSettings): UserTokenVerifier {
-  let key: Uint8Array | JWTVerifyGetKey;
+  let jwks: JWTVerifyGetKey | undefined;
+  let hmac: (() => Promise<CryptoKey>) | undefined;
   let algorithms: string[];
   if (settings.jwksUrl) {
-    key = createRemoteJWKSet(new URL(settings.jwksUrl));
+    jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
     algorithms = ['RS256'];
   } else if (settings.secret) {
-    key = new TextEncoder().encode(settings.secret);
+    hmac = createHmacKey(settings.secret, ['verify']);
     algorithms = ['HS256'];
   } else {
     throw new Error('User tokens need AUTH_JWT_SECRET or AUTH_JWKS_URL');
   }
+  // A token verified once is the same token the next time (its signature included): until its `exp` who it speaks
+  // for is known without another HMAC. Only successes are kept, and `exp` is checked again on every use.
+  const verified = createTokenMemo<{ identity: UserIdentity; expMs: number }>();
+  const toleranceMs = settings.clockToleranceSeconds * 1000;
   const identify = async (token: string): Promise<UserIdentity> => {
+    const known = verified.get(token);
+    if (known) {
+      if (Date.now() <= known.expMs + toleranceMs) return known.identity;
+      verified.delete(token);
+    }
     try {
       const options = {
         algorithms,
@@ -76,14 +88,18 @@ export function createUserTokenVerifier(settings: UserTokenSettings): UserTokenV
         ...(settings.issuer ? { issuer: settings.issuer } : {}),
         ...(settings.audience ? { audience: settings.audience } : {}),
       };
-      const { payload } =
-        typeof key === 'function'
-          ? await jwtVerify(token, key, options)
-          : await jwtVerify(token, key, options);
+      const { payload } = jwks
+        ? await jwtVerify(token, jwks, options)
+        : await jwtVerify(token, await hmac!(), options);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
         throw new UnauthenticatedError('The token has no usable subject (sub).');
       }
-      return { userId: payload.sub, watch: parseWatchClaim(payload['watch']) };
+      const identity: UserIdentity = Object.freeze({
+        userId: payload.sub,
+        watch: Object.freeze(parseWatchClaim(payload['watch'])),
+      });
+      if (typeof payload.exp === 'number') verified.set(token, { identity, expMs: payload.exp * 1000 });
+      return identity;
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The token has expired.');
