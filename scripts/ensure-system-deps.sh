@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the product needs are present: ffmpeg (always), the browser engines of the browser
 # tests (Chromium, Firefox ESR, WebKitGTK through WebKitWebDriver under Xvfb, with GStreamer's H.264/AAC decoders),
-# podman and debootstrap (for the image test).
+# nginx (a URL-keyed cache standing in for a CDN in tests and the benchmark), podman and debootstrap (for the image
+# test).
 # Installs them with apt-get when running as root on Debian/Ubuntu; otherwise says exactly what to install.
-# Usage: scripts/ensure-system-deps.sh ffmpeg [chromium] [firefox] [webkit] [podman] [debootstrap]
+# Usage: scripts/ensure-system-deps.sh ffmpeg [chromium] [firefox] [webkit] [nginx] [podman] [debootstrap]
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,11 @@ for tool in "$@"; do
     chromium)
       if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
         missing+=(chromium)
+      fi
+      ;;
+    nginx)
+      if [ -z "${NGINX_PATH:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+        missing+=(nginx)
       fi
       ;;
     firefox)
@@ -57,5 +63,5 @@ echo "Missing system packages: ${missing[*]}" >&2
 echo "Install them first, for example:" >&2
 echo "  Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
 echo "  macOS:         brew install ${missing[*]/chromium/--cask chromium}" >&2
-echo "Or point FFMPEG_PATH/FFPROBE_PATH/CHROMIUM_PATH/FIREFOX_PATH/WEBKIT_DRIVER_PATH at existing binaries." >&2
+echo "Or point FFMPEG_PATH/FFPROBE_PATH/CHROMIUM_PATH/FIREFOX_PATH/WEBKIT_DRIVER_PATH/NGINX_PATH at existing binaries." >&2
 exit 1

@@ -17,6 +17,9 @@ export {
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,

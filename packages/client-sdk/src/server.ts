@@ -3,10 +3,20 @@
  * A separate entry point (`@notetaker/client-sdk/server`) so browser bundles never carry it.
  */
 import { captionCalls, type CaptionSource, type PutCaptionOptions } from './captions.js';
+import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { toStreamStatus } from './stream-status.js';
-import type { Caption, RequestOptions, StreamClock, StreamGenerating, StreamStatus, Video } from './types.js';
+import type {
+  Caption,
+  Chapter,
+  RequestOptions,
+  VideoAnalytics,
+  StreamClock,
+  StreamGenerating,
+  StreamStatus,
+  Video,
+} from './types.js';
 import {
   byteLength,
   uploadSource,
@@ -33,6 +43,7 @@ export type {
   UploadTarget,
 } from './upload.js';
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
+export type { ChaptersSource } from './chapters.js';
 
 export {
   StreamError,
@@ -45,6 +56,9 @@ export {
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -144,6 +158,26 @@ export interface ManagementClient {
   listCaptions(videoId: string, options?: RequestOptions): Promise<Caption[]>;
   /** Deletes the caption track of `language` (its file too). */
   deleteCaption(videoId: string, language: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Sets (replaces) the video's chapters: a list sorted by start with unique starts, the first at 0, titles of 1–200
+   * characters, at most 500 — or the text or bytes of a WebVTT `kind=chapters` file. A list the server refuses rejects
+   * with `StreamHttpError` 400 naming the problem. Once a video has chapters, its ready `/stream` answers carry
+   * `chapters_url`. An empty list removes them.
+   * @example
+   * await manage.putChapters(video.id, [{ start_seconds: 0, title: 'Intro' }, { start_seconds: 95, title: 'Budget' }]);
+   */
+  putChapters(videoId: string, chapters: ChaptersSource, options?: RequestOptions): Promise<Chapter[]>;
+  /** The video's chapters, sorted by start (empty when it has none). */
+  getChapters(videoId: string, options?: RequestOptions): Promise<Chapter[]>;
+  /** Deletes the video's chapters (`StreamHttpError` 404 when it has none). */
+  deleteChapters(videoId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * The video's watch analytics: views, unique viewers, watch time, completion, the retention curve, rewind hotspots,
+   * startup median and p95, rebuffer ratio, failure rate.
+   * @example
+   * const { retention, completion_rate } = await manage.getAnalytics(video.id);
+   */
+  getAnalytics(videoId: string, options?: RequestOptions): Promise<VideoAnalytics>;
 }
 
 /**
@@ -157,14 +191,21 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
   const clock = createClock(options.clock);
   const send = createSend(options.baseUrl, () => options.apiKey, false, options.fetch, clock.now);
   const path = (id: string, rest = ''): string => `/api/manage/videos/${encodeURIComponent(id)}${rest}`;
-  const uploadOptions = (upload: UploadTarget, o: UploadOptions = {}, videoId?: string): UploadSourceOptions => {
+  const uploadOptions = (
+    upload: UploadTarget,
+    o: UploadOptions = {},
+    videoId?: string,
+  ): UploadSourceOptions => {
     const id = videoId ?? (upload.method === 'multipart' ? upload.video_id : undefined);
     return {
       fetch: options.fetch,
       clock: options.clock,
       ...(id === undefined
         ? {}
-        : { requestParts: (numbers: number[], signal: AbortSignal) => client.requestPartUrls(id, numbers, { signal }) }),
+        : {
+            requestParts: (numbers: number[], signal: AbortSignal) =>
+              client.requestPartUrls(id, numbers, { signal }),
+          }),
       ...o,
     };
   };
@@ -200,6 +241,7 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     retryStream: (id, o = {}) =>
       toStreamStatus(send, 'POST', path(id, '/hls/retry'), o.signal, clock.now) as Promise<StreamGenerating>,
     ...captionCalls(send, path),
+    ...chapterCalls(send, path),
   };
   return client;
 };

@@ -1,7 +1,7 @@
 import { createClock } from './clock.js';
 import { StreamFailedError, StreamTimeoutError } from './errors.js';
 import { createSend } from './http.js';
-import { backoffDelay, isRetryable } from './retry.js';
+import { backoffDelay, isComeBackLater, isRetryable } from './retry.js';
 import { toStreamStatus } from './stream-status.js';
 import type {
   RequestOptions,
@@ -65,7 +65,9 @@ export interface StreamClient {
    */
   getStream(id: string, options?: RequestOptions): Promise<StreamStatus>;
   /**
-   * Polls `/stream` until `ready`, waiting `retry_after` seconds (at least 0.5 s) between polls. Rejects with
+   * Polls `/stream` until `ready`, waiting `retry_after` seconds (at least 0.5 s) between polls. A 503 with
+   * `Retry-After` (the database or bucket is away for a while) is waited out for as long as it lasts, bounded by
+   * `timeout` and `signal`; other 5xx and network errors are retried up to `retry.limit` times. Rejects with
    * `StreamFailedError`, `StreamTimeoutError`, `StreamHttpError` (4xx, or 5xx after retries),
    * `StreamNetworkError` (after retries) or `signal.reason`.
    * @example
@@ -136,7 +138,9 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
             delay = Math.max(status.retry_after * 1000, 500);
           } catch (error) {
             signal.throwIfAborted();
-            if (!isRetryable(error) || ++failures > limit) throw error;
+            // A 503 with Retry-After (an outage the server rides out) is waited out like `generating`, bounded by
+            // `timeout` and `signal` rather than by the retry limit.
+            if (!isRetryable(error) || (!isComeBackLater(error) && ++failures > limit)) throw error;
             delay = backoffDelay(error, failures, baseDelay, maxDelay, clock.random);
           }
           await clock.sleep(delay, signal);

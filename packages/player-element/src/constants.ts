@@ -12,6 +12,10 @@ export const PlayerEventName = {
   status: 'notetaker-status',
   /** `CustomEvent<NotetakerErrorDetail>`: the player stopped on an error it could not recover from. */
   error: 'notetaker-error',
+  /** `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter. */
+  chapterChange: 'notetaker-chapterchange',
+  /** `CustomEvent<NotetakerMarkerClickDetail>`: a note marker was clicked; the player seeks to it. */
+  markerClick: 'notetaker-markerclick',
 } as const;
 export type PlayerEventName = (typeof PlayerEventName)[keyof typeof PlayerEventName];
 

@@ -8,7 +8,11 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
+import { AnalyticsController } from './analytics/analytics-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
+import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
+import type { PlayerChapter } from './chapters/chapters-vtt.js';
+import type { NotetakerMarkerClickDetail, PlayerMarker } from './markers/timeline-marks.js';
 import { ControlBar } from './controls/control-bar.js';
 import type { ControlsMode, PlayerControlsHost } from './controls/player-controls-host.js';
 import type { QualityLevel } from './engine/playback-engine.js';
@@ -16,7 +20,7 @@ import { playerStyles } from './player-styles.js';
 import { StreamController, type StreamHost } from './stream/stream-controller.js';
 import type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 
-export type { CaptionTrack, ControlsMode };
+export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
 
 /**
  * `<notetaker-player>` plays one Notetaker Stream video: it asks the API's `/stream` endpoint for the video,
@@ -33,6 +37,9 @@ export type { CaptionTrack, ControlsMode };
  * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready (again with
  *   `generating: false` once a playlist that was still growing is complete), failed.
  * @fires notetaker-error - `CustomEvent<NotetakerErrorDetail>`: playback stopped on an error (see `code`).
+ * @fires notetaker-chapterchange - `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter.
+ * @fires notetaker-markerclick - `CustomEvent<NotetakerMarkerClickDetail>`: a marker was clicked (the player seeks
+ *   there).
  * @fires error - `Event`, as `<video>` fires it: playback stopped on an error; `element.error` holds the detail.
  * @slot preparing - replaces the default "Preparing video" content.
  * @slot error - replaces the default error message (the Retry button stays).
@@ -52,6 +59,10 @@ export type { CaptionTrack, ControlsMode };
  * @csspart preview - The box over the seek bar while hovering or dragging: thumbnail and time.
  * @csspart preview-image - The storyboard thumbnail (only with a storyboard).
  * @csspart preview-time - The time under the pointer.
+ * @csspart preview-chapter - The title of the chapter under the pointer (only with chapters).
+ * @csspart chapter-marker - A chapter boundary inside the seek bar's track (one per chapter after the first).
+ * @csspart marker - A note marker: a button over the seek bar, one per entry of `markers`.
+ * @csspart marker-label - A marker's label (time and text), shown on hover and keyboard focus.
  * @csspart button - Every button of the bar (also the menu buttons).
  * @csspart play-button - The play/pause button.
  * @csspart mute-button - The mute button.
@@ -62,6 +73,7 @@ export type { CaptionTrack, ControlsMode };
  * @csspart captions-button - The captions menu button (only with captions); `data-on` while captions show.
  * @csspart rate-button - The playback-rate menu button (hidden below 30em).
  * @csspart quality-button - The quality menu button (only with two renditions or more).
+ * @csspart chapters-button - The chapters menu button (only with chapters).
  * @csspart menu - An open menu.
  * @csspart menu-item - A choice in a menu (`aria-checked="true"` on the current one).
  * @cssprop --notetaker-player-aspect-ratio - Box ratio; the element is `display: block`, full width (default
@@ -83,6 +95,8 @@ export type { CaptionTrack, ControlsMode };
  * @cssprop --notetaker-player-track-color - Seek and volume tracks (default `rgb(255 255 255 / 0.3)`).
  * @cssprop --notetaker-player-buffered-color - Buffered ranges on the seek bar (default `rgb(255 255 255 / 0.45)`).
  * @cssprop --notetaker-player-menu-background - Menus (default `rgb(28 28 28 / 0.95)`).
+ * @cssprop --notetaker-player-marker-color - Note markers (default `#fbbf24`).
+ * @cssprop --notetaker-player-chapter-gap-color - Chapter boundaries on the seek bar (default `rgb(0 0 0 / 0.6)`).
  */
 export class NotetakerPlayerElement extends LitElement implements PlayerControlsHost, StreamHost {
   static override styles = playerStyles;
@@ -111,6 +125,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     storyboard: {},
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
+    markers: { attribute: false },
+    disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -150,13 +166,23 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   declare defaultCaptions: string | null;
   /** hls.js settings merged over the element's defaults. */
   declare hlsConfig: Partial<HlsConfig> | null;
+  /**
+   * Notes to show on the seek bar: `[{ time, label, id? }]` (seconds). Each is a button: a click seeks there and fires
+   * `notetaker-markerclick`. Set a new array to change them.
+   */
+  declare markers: readonly PlayerMarker[];
+  /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
+  declare disableAnalytics: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
+  #chapters = new ChaptersController(this);
+  #analytics = new AnalyticsController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
+    onStream: (url) => this.#analytics.streamStarted(url),
   });
 
   constructor() {
@@ -167,6 +193,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.storyboard = this.defaultCaptions = null;
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
+    this.markers = [];
+    this.disableAnalytics = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }
@@ -261,6 +289,23 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.#captions.track = index;
   }
 
+  /** The video's chapters (from the server's chapters track), sorted by start; empty when it has none. */
+  get chapters(): readonly PlayerChapter[] {
+    return this.#chapters.chapters;
+  }
+
+  /** Index into `chapters` of the chapter playing now, or -1. */
+  get currentChapter(): number {
+    return this.#chapters.current;
+  }
+
+  /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */
+  selectMarker(marker: PlayerMarker): void {
+    this.currentTime = marker.time;
+    const detail: NotetakerMarkerClickDetail = { marker };
+    this.dispatchEvent(new CustomEvent('notetaker-markerclick', { detail, bubbles: true, composed: true }));
+  }
+
   get paused(): boolean {
     return this.media.paused;
   }
@@ -344,6 +389,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     video.controls = this.controls === 'native' && !blocked;
     setAttribute(video, 'tabindex', this.controls === true ? '-1' : null);
     this.#bar.storyboard = this.storyboard || storyboardUrl;
+    this.#chapters.url = this.#stream.view.chaptersUrl;
     if (changed.has('defaultCaptions')) this.#captions.applyDefault();
     video.loop = this.loop;
     video.inert = blocked;
@@ -380,5 +426,7 @@ declare global {
   interface HTMLElementEventMap {
     'notetaker-status': CustomEvent<NotetakerStatusDetail>;
     'notetaker-error': CustomEvent<NotetakerErrorDetail>;
+    'notetaker-chapterchange': CustomEvent<NotetakerChapterChangeDetail>;
+    'notetaker-markerclick': CustomEvent<NotetakerMarkerClickDetail>;
   }
 }

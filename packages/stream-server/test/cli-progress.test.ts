@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createProgressBar, formatBytes } from '../src/cli/progress-bar.js';
+import { videoLikeBytes } from './helpers/media.js';
 import { createTestDatabase, startTestServer, type TestServer } from './helpers/test-server.js';
 
 const exec = promisify(execFile);
@@ -91,7 +92,7 @@ describe('notetaker-stream import', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-cli-progress-'));
     // Three 5 MiB parts, so progress is reported part by part as well as while each part streams.
     file = path.join(dir, 'big.bin');
-    await fs.writeFile(file, Buffer.alloc(11 * 1024 * 1024, 7));
+    await fs.writeFile(file, videoLikeBytes(11 * 1024 * 1024));
     database = await createTestDatabase();
     server = await startTestServer('embedded', {
       DATABASE_URL: database.url,

@@ -79,6 +79,13 @@ describe('the notetaker-stream CLI', () => {
     const alice = api({ url }, token.stdout.trim());
     expect((await alice(`/api/videos/${video.id}/stream`)).status).toBe(202);
     expect((await waitForStream(alice, video.id)).body['status']).toBe('ready');
+
+    // token --watch: another user plays alice's video; without it, the video is not theirs (404).
+    const bob = await cli(['token', '--sub', 'bob', '--watch', `${video.id},${video.id}`], env);
+    expect(bob.code).toBe(0);
+    expect((await waitForStream(api({ url }, bob.stdout.trim()), video.id)).body['status']).toBe('ready');
+    const eve = await cli(['token', '--sub', 'eve'], env);
+    expect((await api({ url }, eve.stdout.trim())(`/api/videos/${video.id}/stream`)).status).toBe(404);
   });
 
   it('import --wait exits 0 once the video plays and prints it ready; list shows it and delete removes it', async () => {
@@ -103,7 +110,7 @@ describe('the notetaker-stream CLI', () => {
   });
 
   it('import --wait exits 1 with the reason when the video cannot be prepared', async () => {
-    const file = await makeTestMedia(dir, 'random-bytes');
+    const file = await makeTestMedia(dir, 'truncated-mp4');
     const imported = await cli(['import', file, '--owner', 'carol', '--wait', '--server', url], env);
     expect(imported.code).toBe(1);
     expect((JSON.parse(imported.stdout) as { hls_status: string }).hls_status).toBe('failed');
@@ -204,6 +211,7 @@ describe('the notetaker-stream CLI', () => {
     [['import', 'missing.mp4', '--owner', 'alice'], /no such file: missing\.mp4/],
     [['import', 'x.mp4'], /--owner/],
     [['token', '--sub', 'a', '--ttl', 'forever'], /--ttl must look like/],
+    [['token', '--sub', 'a', '--watch', 'not-a-video'], /--watch takes video ids/],
   ])('refuses bad arguments %j with one clear line and exit code 2', async (args, message) => {
     const result = await cli(args as string[], env);
     expect(result.code).toBe(2);

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -20,6 +20,7 @@ import {
   VARIANTS,
   type TestServer,
 } from './helpers/test-server.js';
+import { videoLikeBytes } from './helpers/media.js';
 
 const MiB = 1024 * 1024;
 const json = async (response: Response) => (await response.json()) as Record<string, any>;
@@ -66,23 +67,27 @@ describe.each(VARIANTS)('uploads bound to their registration (%s)', (variant) =>
     expect(upload.headers).toMatchObject({ 'content-type': 'video/mp4', 'if-none-match': '*' });
     const big = await fetch(upload.url, {
       method: 'PUT',
-      body: randomBytes(5 * MiB),
+      body: videoLikeBytes(5 * MiB),
       headers: upload.headers,
     });
     expect(big.status).toBeGreaterThanOrEqual(400);
     expect(big.status).toBeLessThan(500);
-    const short = await fetch(upload.url, { method: 'PUT', body: randomBytes(5), headers: upload.headers });
+    const short = await fetch(upload.url, {
+      method: 'PUT',
+      body: videoLikeBytes(5),
+      headers: upload.headers,
+    });
     expect(short.status).toBeGreaterThanOrEqual(400);
     expect(await server.storage.headObject(`videos/alice/${video.id}.mp4`)).toBeNull();
 
-    const bytes = randomBytes(10);
+    const bytes = videoLikeBytes(10);
     const put = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
     expect(put.status).toBe(200);
     expect((await complete(video.id)).status).toBe(200);
 
     // The same URL again, with another type or the same one: the stored source stays.
     for (const headers of [upload.headers, { ...upload.headers, 'content-type': 'text/html' }]) {
-      const again = await fetch(upload.url, { method: 'PUT', body: randomBytes(10), headers });
+      const again = await fetch(upload.url, { method: 'PUT', body: videoLikeBytes(10), headers });
       expect(again.status).toBeGreaterThanOrEqual(400);
       expect(again.status).toBeLessThan(500);
     }
@@ -95,7 +100,7 @@ describe.each(VARIANTS)('uploads bound to their registration (%s)', (variant) =>
     expect((await manage(`/api/manage/videos/${body.video.id}`, { method: 'DELETE' })).status).toBe(204);
     const late = await fetch(body.upload.url, {
       method: 'PUT',
-      body: randomBytes(10),
+      body: videoLikeBytes(10),
       headers: body.upload.headers,
     });
     if (variant === 'embedded') {
@@ -134,14 +139,14 @@ describe.each(VARIANTS)('uploads bound to their registration (%s)', (variant) =>
     const { body } = await register({ size_bytes: 100 });
     const key = `videos/alice/${body.video.id}.mp4`;
     // Something else than the registered file got there (an older client, a hand copy).
-    await server.storage.putObject(key, randomBytes(60), { contentType: 'video/mp4' });
+    await server.storage.putObject(key, videoLikeBytes(60), { contentType: 'video/mp4' });
     const wrong = await complete(body.video.id);
     expect(wrong.status).toBe(409);
     expect((await json(wrong)).error.message).toMatch(/60 bytes but 100/);
     expect(await server.storage.headObject(key)).toBeNull();
     const put = await fetch(body.upload.url, {
       method: 'PUT',
-      body: randomBytes(100),
+      body: videoLikeBytes(100),
       headers: body.upload.headers,
     });
     expect(put.status).toBe(200);
@@ -179,7 +184,7 @@ describe.each(VARIANTS)('uploads bound to their registration (%s)', (variant) =>
   });
 
   it('uploads through batched part URLs from the SDK and the CLI', async () => {
-    const bytes = randomBytes(12 * MiB);
+    const bytes = videoLikeBytes(12 * MiB);
     const sdk = createManagementClient({ baseUrl: server.url, apiKey: server.serviceApiKey });
     const viaSdk = await sdk.registerVideo({ owner_id: 'alice', size_bytes: bytes.length });
     if (viaSdk.upload.method !== 'multipart') throw new Error('expected multipart');
@@ -217,7 +222,7 @@ describe.each(VARIANTS)('uploads bound to their registration (%s)', (variant) =>
   });
 
   it('answers 400, never 500, to a part never uploaded, a wrong ETag or a duplicate part, and stays completable', async () => {
-    const bytes = randomBytes(5 * MiB + 1000 + 6 * MiB);
+    const bytes = videoLikeBytes(5 * MiB + 1000 + 6 * MiB);
     const { body } = await register({ size_bytes: bytes.length });
     const [first, second] = body.upload.parts as Array<{ part_number: number; url: string }>;
     const one = await fetch(first!.url, { method: 'PUT', body: bytes.subarray(0, 5 * MiB) });
@@ -401,7 +406,7 @@ describe('a full disk (embedded, storage on a 2 MB tmpfs)', () => {
     );
     const put = await fetch(upload.url, {
       method: 'PUT',
-      body: randomBytes(3 * MiB),
+      body: videoLikeBytes(3 * MiB),
       headers: upload.headers,
     });
     expect(put.status).toBe(507);

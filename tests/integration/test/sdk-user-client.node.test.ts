@@ -29,6 +29,16 @@ const PART_BYTES = 5 * 1024 * 1024;
 const MULTIPART_THRESHOLD = 6_000_000;
 const noWait = { sleep: async () => {} };
 
+/**
+ * Random bytes that open like an MP4 (an `ftyp` box): completion's fail-fast check takes them, generation's full
+ * probe refuses them.
+ */
+const videoLikeBytes = (size: number) => {
+  const bytes = randomBytes(size);
+  Buffer.from('000000186674797069736f6d0000020069736f6d6d703431', 'hex').copy(bytes);
+  return bytes;
+};
+
 let server: Awaited<ReturnType<typeof startServer>>;
 let workDir: string;
 
@@ -80,7 +90,9 @@ describe('createUserClient', () => {
     const { openAsBlob } = await import('node:fs');
     const source = await openAsBlob(file, { type: 'video/mp4' });
     const progress: UploadProgress[] = [];
-    const video = await client.uploadVideo({ title: 'Mine' }, source, { onProgress: (p) => progress.push(p) });
+    const video = await client.uploadVideo({ title: 'Mine' }, source, {
+      onProgress: (p) => progress.push(p),
+    });
     expect(video).toMatchObject({ owner_id: 'user-sdk', title: 'Mine', upload_status: 'complete' });
     expect(progress.at(-1)).toEqual({ loaded: source.size, total: source.size });
     expect((await client.listVideos()).map((v) => v.id)).toContain(video.id);
@@ -99,7 +111,10 @@ describe('createUserClient', () => {
     expect(await client.listCaptions(video.id)).toEqual([]);
 
     // Another user sees none of it.
-    const other = createUserClient({ baseUrl: server.url, token: await server.mintUserToken('someone-else') });
+    const other = createUserClient({
+      baseUrl: server.url,
+      token: await server.mintUserToken('someone-else'),
+    });
     const foreign = await other.deleteVideo(video.id).catch((e: unknown) => e);
     expect(isStreamError(foreign) && foreign.status).toBe(404);
 
@@ -110,7 +125,7 @@ describe('createUserClient', () => {
   it('restarts a failed generation with retryStream', async () => {
     const token = await server.mintUserToken('user-retry');
     const client = createUserClient({ baseUrl: server.url, token });
-    const video = await client.uploadVideo({ title: 'noise' }, randomBytes(64 * 1024));
+    const video = await client.uploadVideo({ title: 'noise' }, videoLikeBytes(64 * 1024));
     const failed = await client.waitForStream(video.id, { timeout: 60_000 }).catch((e: unknown) => e);
     expect(isStreamError(failed) && failed.name).toBe('StreamFailedError');
     await expect(client.retryStream(video.id)).resolves.toMatchObject({ status: 'generating' });
@@ -122,7 +137,7 @@ describe('the shared uploader', () => {
     const token = await server.mintUserToken('user-parts');
     const log: string[] = [];
     const client = createUserClient({ baseUrl: server.url, token, fetch: recordingFetch(log) });
-    const bytes = randomBytes(2 * PART_BYTES + 1000);
+    const bytes = videoLikeBytes(2 * PART_BYTES + 1000);
     const { video, upload } = await client.registerVideo({ size_bytes: bytes.length });
     if (upload.method !== 'multipart') throw new Error('expected a multipart upload');
     expect(upload.part_count).toBe(3);
@@ -136,7 +151,9 @@ describe('the shared uploader', () => {
       },
     });
     // One request for the URLs of parts 2 and 3, made when part 2 needed one.
-    expect(log.filter((l) => l.endsWith('/upload/parts'))).toEqual([`POST /api/videos/${video.id}/upload/parts`]);
+    expect(log.filter((l) => l.endsWith('/upload/parts'))).toEqual([
+      `POST /api/videos/${video.id}/upload/parts`,
+    ]);
     expect(done.parts?.map((p) => p.part_number)).toEqual([1, 2, 3]);
     expect(progress.at(-1)).toBe(bytes.length);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
@@ -150,7 +167,7 @@ describe('the shared uploader', () => {
 
   it('counts a retried single PUT that storage answers 412 as stored, and a first 412 as a refusal', async () => {
     const manage = createManagementClient({ baseUrl: server.url, apiKey: server.serviceApiKey });
-    const bytes = randomBytes(64 * 1024);
+    const bytes = videoLikeBytes(64 * 1024);
     const { video, upload } = await manage.registerVideo({
       owner_id: 'user-412',
       content_type: 'video/mp4',

@@ -59,6 +59,8 @@ export interface StreamView {
   /** Storyboard VTT and poster the `/stream` answer offered. */
   storyboardUrl: string | null;
   posterUrl: string | null;
+  /** The video's chapters track (WebVTT), from the ready `/stream` answer. */
+  chaptersUrl: string | null;
 }
 
 export interface StreamControllerOptions {
@@ -66,6 +68,8 @@ export interface StreamControllerOptions {
   onLoad?(): void;
   /** The engine's renditions, subtitle renditions or growing state may have changed. */
   onEngineChange?(): void;
+  /** A playable URL arrived from `/stream` (before the engine loads it). */
+  onStream?(hlsUrl: string): void;
 }
 
 /**
@@ -84,6 +88,7 @@ export class StreamController implements ReactiveController {
     buffering: false,
     storyboardUrl: null,
     posterUrl: null,
+    chaptersUrl: null,
   };
   #engine: PlaybackEngine | null = null;
   /** Re-seeks a seek that never completes, once, then stops on `seek_stalled` (one per engine). */
@@ -274,9 +279,14 @@ export class StreamController implements ReactiveController {
       });
       if (signal.aborted) return;
       const url = answer.hls_url;
+      this.#options.onStream?.(url);
       const generating = (this.#generating = answer.status === 'generating');
-      const images = answer as { storyboard_url?: string; poster_url?: string };
-      this.#show({ storyboardUrl: images.storyboard_url ?? null, posterUrl: images.poster_url ?? null });
+      const images = answer as { storyboard_url?: string; poster_url?: string; chapters_url?: string };
+      this.#show({
+        storyboardUrl: images.storyboard_url ?? null,
+        posterUrl: images.poster_url ?? null,
+        chaptersUrl: images.chapters_url ?? null,
+      });
       this.#emit(PlayerEventName.status, { status: 'ready', generating });
       this.#show({ state: 'loading' });
       const engine = (this.#engine = createPlaybackEngine({

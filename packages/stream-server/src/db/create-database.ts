@@ -120,14 +120,21 @@ async function removeGroupAndOtherAccess(dir: string): Promise<void> {
 
 /**
  * A pool whose connections are closed instead of reused once a query on them failed because the database was out
- * of reach: after a query timeout the connection still waits for the lost answer, and every later query on it
- * would wait behind it.
+ * of reach (or the connection was lost while checked out): after a query timeout the connection still waits for the
+ * lost answer, and every later query on it would wait behind it.
  */
 function discardingUnreachableClients(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
       let unreachable = false;
+      // A connection lost while checked out but between queries (inside a transaction, say) is reported as an
+      // 'error' event that nobody else listens to, which would end the process: note it, and let the next query
+      // on it fail instead.
+      const onLost = () => {
+        unreachable = true;
+      };
+      client.on('error', onLost);
       return {
         query: (async (sql: string, parameters: ReadonlyArray<unknown>) => {
           try {
@@ -137,7 +144,10 @@ function discardingUnreachableClients(pool: pg.Pool): PostgresPool {
             throw error;
           }
         }) as unknown as PostgresPoolClient['query'],
-        release: (destroy?: boolean) => client.release(Boolean(destroy) || unreachable),
+        release: (destroy?: boolean) => {
+          client.off('error', onLost);
+          client.release(Boolean(destroy) || unreachable);
+        },
       };
     },
     end: () => pool.end(),

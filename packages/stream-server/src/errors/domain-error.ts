@@ -12,6 +12,8 @@ export const ErrorCode = {
   NotFailed: 'not_failed',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
+  /** A completed upload whose first bytes are no media container ffmpeg reads (a text file named `.mp4`). */
+  NotAVideo: 'not_a_video',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
   InsufficientStorage: 'insufficient_storage',
@@ -71,6 +73,21 @@ export class NotFoundError extends DomainError {
   override readonly name = 'NotFoundError';
   constructor(message = 'No such video.') {
     super(ErrorCode.NotFound, message);
+  }
+}
+
+/**
+ * A dependency (the database, the bucket) is out of reach for now: nothing is wrong with the request, and the same
+ * request is worth sending again after `retryAfterSeconds` (the transport says so, e.g. `Retry-After` on a 503).
+ */
+export class UnavailableError extends DomainError {
+  override readonly name = 'UnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown; code?: typeof ErrorCode.Unavailable | typeof ErrorCode.StorageUnavailable },
+  ) {
+    super(options?.code ?? ErrorCode.Unavailable, message, options);
   }
 }
 

@@ -8,7 +8,10 @@ export type ApiErrorCode = ErrorCode;
 export { DomainError as ApiError };
 
 /** The one mapping from the service's error codes to HTTP statuses. */
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 500 | 503 | 507> = {
+const STATUS: Record<
+  ErrorCode,
+  400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 422 | 429 | 500 | 503 | 507
+> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -18,6 +21,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 
   not_failed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  not_a_video: 422,
   rate_limited: 429,
   unavailable: 503,
   insufficient_storage: 507,
@@ -36,4 +40,18 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 
 
 export function httpStatus(code: ErrorCode) {
   return STATUS[code];
+}
+
+/** `Retry-After` (seconds) of a 503 whose error names no wait of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The `Retry-After` header of an error answer: every 503 carries one (the error's own wait when it names one, see
+ * `UnavailableError`), so clients can tell "try again shortly" from a failure; other statuses carry none.
+ */
+export function retryAfterHeader(error: DomainError): Record<string, string> {
+  if (httpStatus(error.code) !== 503) return {};
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  const wait = typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : DEFAULT_RETRY_AFTER_SECONDS;
+  return { 'Retry-After': String(wait) };
 }

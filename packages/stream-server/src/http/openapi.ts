@@ -17,6 +17,7 @@ const ERRORS: Record<number, string> = {
   409: 'Conflicting state',
   413: 'The JSON body is over MAX_JSON_BODY_BYTES',
   415: 'The body is not declared as application/json',
+  422: 'The uploaded file is not a video (not_a_video)',
   429: 'Too many requests from this address; see Retry-After',
 };
 

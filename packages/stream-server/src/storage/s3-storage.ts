@@ -12,6 +12,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -24,10 +25,12 @@ import { StorageError, StorageErrorCode } from './storage.js';
 import type {
   CompletedPart,
   ObjectInfo,
+  PresignGetOptions,
   PresignOptions,
   PresignPutOptions,
   PutOptions,
   Storage,
+  StoredPart,
 } from './storage.js';
 
 export interface S3StorageOptions {
@@ -50,7 +53,11 @@ export interface S3StorageOptions {
  * The headers a presigned upload binds: only those given (the presigner leaves Content-Type unsigned unless asked,
  * and an UploadPart carries a default one no client sends).
  */
-function signedUploadHeaders(given: { contentType?: unknown; contentLength?: unknown; createOnly?: unknown }) {
+function signedUploadHeaders(given: {
+  contentType?: unknown;
+  contentLength?: unknown;
+  createOnly?: unknown;
+}) {
   return new Set([
     ...(given.contentType === undefined ? [] : ['content-type']),
     ...(given.contentLength === undefined ? [] : ['content-length']),
@@ -321,6 +328,23 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       });
     },
 
+    async readHead(key, length, opts) {
+      assertValidKey(key);
+      try {
+        const res = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${Math.max(0, length - 1)}` }),
+          { ...(opts?.signal === undefined ? {} : { abortSignal: opts.signal }) },
+        );
+        if (!res.Body) throw new StorageError(`S3 read ${key}: the response has no body`, true);
+        return (await res.Body.transformToByteArray()).subarray(0, length);
+      } catch (error) {
+        // An empty object has no byte 0: S3 answers 416 to any range.
+        if (statusOf(error) === 416 || (error as SdkErrorShape).name === 'InvalidRange')
+          return new Uint8Array();
+        throw toStorageError(error, `read the start of ${key}`);
+      }
+    },
+
     async headObject(key) {
       assertValidKey(key);
       try {
@@ -397,10 +421,18 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       return out;
     },
 
-    async presignGet(key: string, opts: PresignOptions) {
+    async presignGet(key: string, opts: PresignGetOptions) {
       assertValidKey(key);
       assertValidExpiry(opts.expiresInSeconds);
-      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds));
+      const signedAt = opts.signedAt ?? new Date();
+      // A cache may keep the answer until the URL expires; Expires is absolute, so the URL stays the same all window.
+      const overrides = opts.sharedCache
+        ? {
+            cacheControl: 'public',
+            expires: new Date(signedAt.getTime() + opts.expiresInSeconds * 1000).toUTCString(),
+          }
+        : {};
+      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds, signedAt, overrides));
     },
 
     async presignPut(key: string, opts: PresignPutOptions) {
@@ -452,7 +484,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
             PartNumber: partNumber,
             ...(opts.contentLength === undefined ? {} : { ContentLength: opts.contentLength }),
           }),
-          { expiresIn: opts.expiresInSeconds, signableHeaders: signedUploadHeaders({ contentLength: opts.contentLength }) },
+          {
+            expiresIn: opts.expiresInSeconds,
+            signableHeaders: signedUploadHeaders({ contentLength: opts.contentLength }),
+          },
         ),
       );
     },
@@ -493,6 +528,31 @@ export function createS3Storage(options: S3StorageOptions): Storage {
         if ((error as SdkErrorShape).name === 'NoSuchUpload') return;
         throw toStorageError(error, `abort multipart upload ${key}`);
       }
+    },
+
+    async listParts(key, uploadId) {
+      assertValidKey(key);
+      const parts: StoredPart[] = [];
+      let marker: string | undefined;
+      for (;;) {
+        const page = await run(`list parts of ${key}`, () =>
+          client.send(
+            new ListPartsCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+            }),
+          ),
+        );
+        for (const part of page.Parts ?? []) {
+          if (part.PartNumber === undefined || !part.ETag) continue;
+          parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 });
+        }
+        if (!page.IsTruncated || page.NextPartNumberMarker === undefined) break;
+        marker = page.NextPartNumberMarker;
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
 
     async ping() {

@@ -10,7 +10,15 @@ import { assertValidKey } from '../storage/object-key.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
 import { isGeneratedKey, storageKeys } from '../media/hls-layout.js';
 import { isOwnerId, isVideoId } from './video-json.js';
-import { deleteVideoRow, findVideo, insertVideo, markUploadComplete, resetHls } from './videos-repository.js';
+import { describeUnrecognised, detectContainer, SIGNATURE_BYTES } from '../media/container-signature.js';
+import {
+  deleteVideoRow,
+  findVideo,
+  insertVideo,
+  markUploadComplete,
+  replaceUploadId,
+  resetHls,
+} from './videos-repository.js';
 
 export type UploadInstructions =
   | { method: 'PUT'; url: string; headers: Record<string, string>; expires_at: string }
@@ -29,6 +37,35 @@ export type UploadInstructions =
 export interface PartUrls {
   parts: Array<{ part_number: number; url: string }>;
   expires_at: string;
+}
+
+/**
+ * Where a pending upload stands, for resuming it: a single PUT gets a fresh URL; a multipart upload lists the parts
+ * storage holds (with the ETags completion needs) and fresh URLs for the first missing ones.
+ */
+export type UploadState =
+  | ({ video_id: string; status: 'pending' } & Extract<UploadInstructions, { method: 'PUT' }>)
+  | {
+      video_id: string;
+      status: 'pending';
+      method: 'multipart';
+      upload_id: string;
+      part_size: number;
+      part_count: number;
+      /** Parts storage holds, by part number, with the ETag each PUT answered and its size. */
+      stored_parts: Array<{ part_number: number; etag: string; size: number }>;
+      /** Fresh URLs for the missing parts (the first `PART_URL_BATCH` of them); more from `upload/parts`. */
+      parts: Array<{ part_number: number; url: string }>;
+      expires_at: string;
+    };
+
+/** Options of `completeUpload`. */
+export interface CompleteUploadOptions {
+  /**
+   * Read the first bytes of the stored object and refuse (422 `not_a_video`) what is no media container. Default
+   * true; an operator's own import (`importVideo`) skips it and leaves the verdict to generation's full probe.
+   */
+  checkContainer?: boolean;
 }
 
 /** Part URLs answered at once, by the registration and by each request for more. */
@@ -61,7 +98,15 @@ export interface VideoRegistry {
     contentType?: string | undefined;
     sizeBytes?: number | undefined;
   }): Promise<{ video: VideoRow; upload: UploadInstructions }>;
-  completeUpload(videoId: string, parts?: Array<{ partNumber: number; etag: string }>): Promise<VideoRow>;
+  completeUpload(
+    videoId: string,
+    parts?: Array<{ partNumber: number; etag: string }>,
+    options?: CompleteUploadOptions,
+  ): Promise<VideoRow>;
+  /** Where a pending upload stands, with fresh URLs for what is still to send (resuming an upload). */
+  uploadState(videoId: string): Promise<UploadState>;
+  /** Aborts a pending upload: storage frees the parts sent so far and the registration is removed. */
+  abortUpload(videoId: string): Promise<void>;
   /** Fresh URLs for parts of a pending multipart upload, at most `PART_URL_BATCH` at a time. */
   presignParts(videoId: string, partNumbers: number[]): Promise<PartUrls>;
   /** Whether `key` is the source of a video whose upload is still pending (local storage asks before a PUT). */
@@ -120,6 +165,18 @@ async function storageCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const alreadyComplete = 'This upload is already complete.';
+
+const MiB = 1024 * 1024;
+
+/**
+ * The part size of a multipart upload of `sizeBytes`: the configured size (`MULTIPART_PART_BYTES`) for most files,
+ * larger for a big one so it has at most about 1,000 parts (whole MiB), far below S3's 10,000.
+ */
+export function partSizeFor(sizeBytes: number, configuredBytes: number): number {
+  return Math.max(configuredBytes, Math.ceil(sizeBytes / 1000 / MiB) * MiB);
+}
+
 const formatBytes = (bytes: number) =>
   bytes >= 1000 ** 3 ? `${(bytes / 1000 ** 3).toFixed(1)} GB` : `${(bytes / 1000 ** 2).toFixed(1)} MB`;
 
@@ -144,17 +201,121 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         `${formatBytes(maxUploadBytes)} (${maxUploadBytes} bytes, MAX_UPLOAD_BYTES).`,
     );
   const expiresAt = () => new Date(clock().getTime() + deps.uploadUrlTtlSeconds * 1000).toISOString();
-  const partCount = (sizeBytes: number) => Math.ceil(sizeBytes / deps.multipartPartBytes);
+  const partBytes = (sizeBytes: number) => partSizeFor(sizeBytes, deps.multipartPartBytes);
+  const partCount = (sizeBytes: number) => Math.ceil(sizeBytes / partBytes(sizeBytes));
   const partLength = (sizeBytes: number, partNumber: number) =>
-    Math.min(deps.multipartPartBytes, sizeBytes - (partNumber - 1) * deps.multipartPartBytes);
+    Math.min(partBytes(sizeBytes), sizeBytes - (partNumber - 1) * partBytes(sizeBytes));
   const presignPart = (key: string, uploadId: string, sizeBytes: number, partNumber: number) =>
     deps.storage.presignUploadPart(key, uploadId, partNumber, {
       expiresInSeconds: deps.uploadUrlTtlSeconds,
       contentLength: partLength(sizeBytes, partNumber),
     });
 
-  return {
+  /** A fresh create-only PUT URL for a pending single-PUT upload (the same binding as at registration). */
+  const putInstructions = async (video: VideoRow) => {
+    const contentType = video.content_type ?? 'video/mp4';
+    const url = await storageCall(() =>
+      deps.storage.presignPut(video.source_key, {
+        expiresInSeconds: deps.uploadUrlTtlSeconds,
+        contentType,
+        createOnly: true,
+        ...(video.size_bytes === null
+          ? { maxLength: maxUploadBytes }
+          : { contentLength: Number(video.size_bytes) }),
+      }),
+    );
+    return {
+      method: 'PUT' as const,
+      url,
+      headers: { 'content-type': contentType, 'if-none-match': '*' },
+      expires_at: expiresAt(),
+    };
+  };
+
+  /**
+   * The fail-fast check of a completed upload: one ranged read of the object's first bytes. What is no media
+   * container is removed, and the registration is made ready for another attempt (a multipart upload gets a new
+   * storage upload, whose URLs `uploadState` hands out), then refused with `not_a_video`.
+   */
+  const refuseUnreadable = async (video: VideoRow, storedBytes: number) => {
+    const head =
+      storedBytes === 0
+        ? new Uint8Array()
+        : await storageCall(() => deps.storage.readHead(video.source_key, SIGNATURE_BYTES));
+    if (detectContainer(head)) return;
+    await storageCall(() => deps.storage.deleteObject(video.source_key));
+    if (video.upload_id) {
+      const fresh = await storageCall(() =>
+        deps.storage.createMultipartUpload(video.source_key, {
+          contentType: video.content_type ?? 'video/mp4',
+        }),
+      );
+      await replaceUploadId(deps.db, video.id, fresh.uploadId);
+    }
+    throw new DomainError(
+      ErrorCode.NotAVideo,
+      `The uploaded file is not a video: ${describeUnrecognised(head)}. It was not kept; the video stays ` +
+        'registered, so upload a video file (GET …/upload gives fresh URLs) and complete again.',
+    );
+  };
+
+  const pendingVideo = async (videoId: string) => {
+    const video = await get(videoId);
+    if (video.upload_status === UploadStatus.Complete) {
+      throw new ConflictError(ErrorCode.Conflict, alreadyComplete);
+    }
+    return video;
+  };
+
+  const registry: VideoRegistry = {
     get,
+
+    async uploadState(videoId) {
+      const video = await pendingVideo(videoId);
+      if (!video.upload_id || video.size_bytes === null) {
+        return { video_id: video.id, status: 'pending', ...(await putInstructions(video)) };
+      }
+      const size = Number(video.size_bytes);
+      const uploadId = video.upload_id;
+      const count = partCount(size);
+      const stored = await storageCall(() => deps.storage.listParts(video.source_key, uploadId));
+      // Only parts of the expected length count as stored (a part cut short by a lost connection never is).
+      const complete = stored.filter(
+        (p) => p.partNumber >= 1 && p.partNumber <= count && p.size === partLength(size, p.partNumber),
+      );
+      const have = new Set(complete.map((p) => p.partNumber));
+      const missing = Array.from({ length: count }, (_, i) => i + 1)
+        .filter((n) => !have.has(n))
+        .slice(0, PART_URL_BATCH);
+      const parts = await storageCall(() =>
+        Promise.all(
+          missing.map(async (n) => ({
+            part_number: n,
+            url: await presignPart(video.source_key, uploadId, size, n),
+          })),
+        ),
+      );
+      return {
+        video_id: video.id,
+        status: 'pending',
+        method: 'multipart',
+        upload_id: uploadId,
+        part_size: partBytes(size),
+        part_count: count,
+        stored_parts: complete.map((p) => ({ part_number: p.partNumber, etag: p.etag, size: p.size })),
+        parts,
+        expires_at: expiresAt(),
+      };
+    },
+
+    async abortUpload(videoId) {
+      const video = await pendingVideo(videoId);
+      if (video.upload_id) {
+        await storageCall(() => deps.storage.abortMultipartUpload(video.source_key, video.upload_id!));
+      }
+      await registry.remove(video.id);
+    },
+
     async register(input) {
       checkOwner(input.ownerId);
       if (input.sizeBytes !== undefined && input.sizeBytes > maxUploadBytes) throw tooLarge(input.sizeBytes);
@@ -187,7 +348,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
           method: 'multipart',
           video_id: id,
           upload_id: created.uploadId,
-          part_size: deps.multipartPartBytes,
+          part_size: partBytes(size),
           part_count: count,
           parts,
           expires_at: expiresAt(),
@@ -231,7 +392,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         throw new ConflictError(
           ErrorCode.Conflict,
           video.upload_status === UploadStatus.Complete
-            ? 'This upload is already complete.'
+            ? alreadyComplete
             : 'This upload is a single PUT, not multipart: it has no parts.',
         );
       }
@@ -266,7 +427,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       return row?.upload_status === UploadStatus.Pending;
     },
 
-    async completeUpload(videoId, parts) {
+    async completeUpload(videoId, parts, options) {
       const video = await get(videoId);
       if (video.upload_status === UploadStatus.Complete) return video;
       const registeredSize = video.size_bytes === null ? null : Number(video.size_bytes);
@@ -315,6 +476,7 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
             'Upload the registered file again, then complete.',
         );
       }
+      if (options?.checkContainer !== false) await refuseUnreadable(video, head.size);
       const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
       if (!updated) throw new NotFoundError();
       return deps.onSourceReady ? deps.onSourceReady(updated) : updated;
@@ -401,4 +563,5 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       return reset;
     },
   };
+  return registry;
 }

@@ -63,6 +63,17 @@ export async function markUploadComplete(
     .executeTakeFirst();
 }
 
+/** Points a pending multipart upload at a new storage upload id (after its assembled object was refused). */
+export async function replaceUploadId(db: Db, id: string, uploadId: string): Promise<VideoRow | undefined> {
+  return db
+    .updateTable('videos')
+    .set({ upload_id: uploadId, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('upload_status', '=', UploadStatus.Pending)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function deleteVideoRow(db: Db, id: string): Promise<VideoRow | undefined> {
   return db.deleteFrom('videos').where('id', '=', id).returningAll().executeTakeFirst();
 }
@@ -265,6 +276,16 @@ export async function hasMasterPlaylistEntries(
       or exists (select 1 from video_captions where video_id = ${video.id})
     ) as found`.execute(db);
   return result.rows[0]?.found === true;
+}
+
+/** Whether the video has chapters (the `/stream` answer then carries `chapters_url`). */
+export async function hasChapters(db: Db, videoId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('video_chapters')
+    .select('video_id')
+    .where('video_id', '=', videoId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The videos generating now, by whether a worker holds them (running) or not (waiting). */

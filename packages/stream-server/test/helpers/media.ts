@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -387,4 +388,20 @@ export async function failureOf(promise: Promise<unknown>): Promise<MediaError> 
     throw error;
   }
   throw new Error('expected a MediaError');
+}
+
+/** The 24-byte `ftyp` box an MP4 opens with (brand `isom`). */
+const FTYP_BOX = Buffer.from([
+  0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0x00, 0x00, 0x02, 0x00, 0x69, 0x73,
+  0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31,
+]);
+
+/**
+ * `size` bytes that open like an MP4 (an `ftyp` box, cut short below 24 bytes) followed by random bytes: they pass
+ * the fail-fast container check at upload completion and fail generation's full probe.
+ */
+export function videoLikeBytes(size: number): Buffer<ArrayBuffer> {
+  const bytes = randomBytes(size);
+  FTYP_BOX.copy(bytes, 0, 0, Math.min(size, FTYP_BOX.length));
+  return bytes;
 }

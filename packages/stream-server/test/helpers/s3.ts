@@ -14,7 +14,7 @@
  * await s3.stop();
  */
 import { createCipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -409,6 +409,40 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
   const requests: ProxiedRequestRecord[] = [];
   const abortedUploads = new Set<string>();
 
+  /** Where s3rver keeps the parts of a multipart upload (its file system store's layout). */
+  const uploadFolder = (uploadId: string) =>
+    path.join(directory, bucket, '._S3rver_uploads', path.basename(uploadId));
+
+  async function listParts(req: IncomingMessage, res: ServerResponse, rawPath: string, uploadId: string) {
+    req.resume();
+    let names: string[];
+    try {
+      names = await readdir(uploadFolder(uploadId));
+    } catch {
+      sendError(req, res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+      return;
+    }
+    const parts: string[] = [];
+    for (const name of names.filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b))) {
+      const md5 = await readFile(path.join(uploadFolder(uploadId), `${name}.md5`), 'utf8').catch(
+        () => undefined,
+      );
+      if (md5 === undefined) continue;
+      const info = await stat(path.join(uploadFolder(uploadId), name));
+      parts.push(
+        `<Part><PartNumber>${name}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified>` +
+          `<ETag>"${md5.trim()}"</ETag><Size>${info.size}</Size></Part>`,
+      );
+    }
+    const key = escapeXml(decodeURIComponent(rawPath.split('/').slice(2).join('/')));
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${escapeXml(bucket)}</Bucket>` +
+      `<Key>${key}</Key><UploadId>${escapeXml(uploadId)}</UploadId><MaxParts>10000</MaxParts>` +
+      `<IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+    res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -464,8 +498,15 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
       }
       if (uploadId !== null && method === 'DELETE') {
         abortedUploads.add(uploadId);
+        // Free the parts, as S3 does.
+        await rm(uploadFolder(uploadId), { recursive: true, force: true });
         req.resume();
         res.writeHead(204).end();
+        return;
+      }
+      // s3rver has no ListParts either (405): answer it from s3rver's own upload folder, in S3's words.
+      if (uploadId !== null && method === 'GET') {
+        await listParts(req, res, rawPath, uploadId);
         return;
       }
       // s3rver ignores conditional writes: enforce `If-None-Match: *` on PUT the way S3, R2 and MinIO do (412 when
@@ -478,7 +519,13 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
         }
         if (await upstreamObjectExists(upstream.port, rawPath)) {
           record.outcome = 'refused';
-          sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+          sendError(
+            req,
+            res,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
           return;
         }
         delete req.headers['if-none-match'];

@@ -1,6 +1,7 @@
-import { mintUserToken } from '../../auth/user-tokens.js';
+import { MAX_WATCH_IDS, mintUserToken } from '../../auth/user-tokens.js';
 import { loadConfig } from '../../config/load-config.js';
 import { loadOrCreateSecrets } from '../../config/secrets.js';
+import { isVideoId } from '../../videos/video-json.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 /** Seconds in `3600`, `30m`, `12h` or `7d`. */
@@ -12,6 +13,20 @@ export function parseTtl(value: string): number {
   if (seconds <= 0 || seconds > 366 * 86400)
     throw new UsageError('--ttl must be between 1 second and 366 days');
   return seconds;
+}
+
+/** The video ids of `--watch <id>[,<id>…]`: UUIDs, at most MAX_WATCH_IDS. */
+export function parseWatchList(value: string | undefined): string[] {
+  const ids = (value ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  for (const id of ids) {
+    if (!isVideoId(id.toLowerCase()))
+      throw new UsageError(`--watch takes video ids (UUIDs); "${id}" is not one`);
+  }
+  if (ids.length > MAX_WATCH_IDS) throw new UsageError(`--watch takes at most ${MAX_WATCH_IDS} video ids`);
+  return ids;
 }
 
 /**
@@ -26,11 +41,17 @@ export const tokenCommand: CliCommand = {
   options: {
     sub: { type: 'string', value: '<user-id>', description: 'The user the token is for (required)' },
     ttl: { type: 'string', value: '<seconds|30m|12h|7d>', description: 'How long it is valid (default 12h)' },
+    watch: {
+      type: 'string',
+      value: '<video-id>[,<video-id>…]',
+      description: 'Also lets it play these videos of other owners (at most 100)',
+    },
   },
   async run({ values }, { env, stdout }) {
     const sub = values['sub'] as string | undefined;
     if (!sub) throw new UsageError('token needs --sub <user-id>');
     const ttlSeconds = parseTtl((values['ttl'] as string | undefined) ?? '12h');
+    const watch = parseWatchList(values['watch'] as string | undefined);
     const config = loadConfig(env);
     if (config.auth.jwksUrl) {
       throw new UsageError(
@@ -42,6 +63,7 @@ export const tokenCommand: CliCommand = {
       secret: secrets.jwtSecret,
       sub,
       ttlSeconds,
+      watch,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });

@@ -14,13 +14,26 @@ import {
   RegisterBody,
   StreamGenerating,
   StreamSettled,
+  UploadState,
+  UserTokenAnswer,
+  UserTokenBody,
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { InvalidInputError } from '../../errors/domain-error.js';
+import { ConflictError, ErrorCode, InvalidInputError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { requireServiceKey } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
+
+/** Lifetime of a token from `POST /api/manage/tokens` without `ttl_seconds`. */
+export const DEFAULT_USER_TOKEN_TTL_SECONDS = 3600;
+
+/** Mints a user token for `sub` with an optional `watch` grant, and says when it expires. */
+export type UserTokenMinter = (request: {
+  sub: string;
+  watch: readonly string[];
+  ttlSeconds: number;
+}) => Promise<{ token: string; expiresAt: Date }>;
 
 /**
  * The management API a trusted backend calls with the service API key (never a user token): register and upload,
@@ -31,10 +44,45 @@ export function createManageRoutes(deps: {
   serviceApiKey: string;
   registry: VideoRegistry;
   streams: StreamService;
+  /** Mints user tokens the service accepts; absent when tokens come from the host's identity provider (JWKS). */
+  userTokenMinter?: UserTokenMinter | undefined;
 }) {
   const app = new Hono();
 
   app.use('*', requireServiceKey(deps.serviceApiKey));
+
+  app.post(
+    '/tokens',
+    describe({
+      summary: "Mint a user token, optionally granting other users' videos to watch",
+      description:
+        'For host apps that let this service sign their user tokens (HS256). `watch` lists video ids of other owners ' +
+        'the user may play (the `/stream` contract and every playback URL), nothing else: lists, uploads, deletes and ' +
+        'caption writes stay with the owner. A server that verifies tokens from AUTH_JWKS_URL answers 409: mint them ' +
+        'with your identity provider, adding the same `watch` claim.',
+      tags: ['management'],
+      security: 'service',
+      body: UserTokenBody,
+      responses: { 201: { description: 'The token and when it expires', schema: UserTokenAnswer } },
+      errors: [400, 401, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, UserTokenBody);
+      if (!deps.userTokenMinter) {
+        throw new ConflictError(
+          ErrorCode.Conflict,
+          'This server verifies RS256 tokens from AUTH_JWKS_URL: mint user tokens (with a watch claim) with your identity provider.',
+        );
+      }
+      const minted = await deps.userTokenMinter({
+        sub: body.sub,
+        watch: body.watch ?? [],
+        ttlSeconds: body.ttl_seconds ?? DEFAULT_USER_TOKEN_TTL_SECONDS,
+      });
+      c.header('Cache-Control', 'no-store');
+      return c.json({ token: minted.token, expires_at: minted.expiresAt.toISOString() }, 201);
+    },
+  );
 
   app.get(
     '/videos',
@@ -115,6 +163,36 @@ export function createManageRoutes(deps: {
     },
   );
 
+  app.get(
+    '/videos/:id/upload',
+    describe({
+      summary: 'Where a pending upload stands: stored parts and fresh URLs for the rest (resume)',
+      tags: ['management'],
+      security: 'service',
+      responses: { 200: { description: 'The pending upload', schema: UploadState } },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json(await deps.registry.uploadState(c.req.param('id')));
+    },
+  );
+
+  app.delete(
+    '/videos/:id/upload',
+    describe({
+      summary: 'Abort a pending upload: its parts are freed and the video is removed',
+      tags: ['management'],
+      security: 'service',
+      responses: { 204: { description: 'Aborted' } },
+      errors: [401, 404, 409],
+    }),
+    async (c) => {
+      await deps.registry.abortUpload(c.req.param('id'));
+      return c.body(null, 204);
+    },
+  );
+
   app.post(
     '/videos/:id/upload/complete',
     describe({
@@ -123,7 +201,7 @@ export function createManageRoutes(deps: {
       security: 'service',
       body: CompleteUploadBody,
       responses: { 200: { description: 'The video', schema: Video } },
-      errors: [400, 401, 404, 409],
+      errors: [400, 401, 404, 409, 422],
     }),
     async (c) => {
       const body = await parseJsonBody(c, CompleteUploadBody);

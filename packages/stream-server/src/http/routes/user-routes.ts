@@ -13,13 +13,14 @@ import {
   Registered,
   StreamGenerating,
   StreamSettled,
+  UploadState,
   UserUploadBody,
   Video,
   VideoList,
 } from '../api-schemas.js';
 import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
-import { ownedVideo, requireUser, type UserEnv } from '../auth-middleware.js';
+import { ownedVideo, requireUser, viewerOf, type UserEnv } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
 
 export interface UserRoutesDeps {
@@ -140,6 +141,40 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     },
   );
 
+  app.get(
+    '/:id/upload',
+    describe({
+      summary: 'Where your pending upload stands: stored parts and fresh URLs for the rest (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 200: { description: 'The pending upload', schema: UploadState } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      c.header('Cache-Control', 'no-store');
+      return c.json(await registry.uploadState(video.id));
+    },
+  );
+
+  app.delete(
+    '/:id/upload',
+    describe({
+      summary: 'Abort your pending upload: its parts are freed and the video is removed (USER_UPLOADS)',
+      tags: ['videos'],
+      security: 'user',
+      responses: { 204: { description: 'Aborted' } },
+      errors: [401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      await registry.abortUpload(video.id);
+      return c.body(null, 204);
+    },
+  );
+
   app.post(
     '/:id/upload/complete',
     describe({
@@ -148,7 +183,7 @@ export function createUserRoutes(deps: UserRoutesDeps) {
       security: 'user',
       body: CompleteUploadBody,
       responses: { 200: { description: 'The video', schema: Video } },
-      errors: [400, 401, 403, 404, 409],
+      errors: [400, 401, 403, 404, 409, 422],
     }),
     async (c) => {
       const registry = ownUploads();
@@ -196,11 +231,11 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     });
 
   app.get('/:id/stream', describeStream('The /stream contract: where to play a video'), async (c) =>
-    answer(c, await deps.streams.getStream(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.getStream(viewerOf(c), c.req.param('id'))),
   );
 
   app.post('/:id/stream/retry', describeStream('Retry a failed generation'), async (c) =>
-    answer(c, await deps.streams.retry(c.get('userId'), c.req.param('id'))),
+    answer(c, await deps.streams.retry(viewerOf(c), c.req.param('id'))),
   );
 
   return app;

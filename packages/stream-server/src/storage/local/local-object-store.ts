@@ -20,16 +20,24 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertValidExpiry, assertValidKey, assertValidPartNumber, assertValidPrefix } from '../object-key.js';
+import {
+  assertValidExpiry,
+  assertValidKey,
+  assertValidPartNumber,
+  assertValidPrefix,
+} from '../object-key.js';
 import { StorageError, StorageErrorCode } from '../storage.js';
-import type { CompletedPart, ObjectInfo, PutOptions, Storage } from '../storage.js';
+import type { CompletedPart, ObjectInfo, PutOptions, Storage, StoredPart } from '../storage.js';
 import type { SignedRequest, UploadConditions } from './signed-urls.js';
 
 export interface LocalObjectStoreOptions {
   /** Folder that holds the objects (created on first write). */
   root: string;
-  /** Makes the absolute URL that allows `request` for `expiresInSeconds` (the signed-URL scheme, injected). */
-  signUrl: (request: SignedRequest, expiresInSeconds: number) => string;
+  /**
+   * Makes the absolute URL that allows `request` for `expiresInSeconds` from `signedAt` (default now) — the
+   * signed-URL scheme, injected.
+   */
+  signUrl: (request: SignedRequest, expiresInSeconds: number, signedAt?: Date) => string;
 }
 
 /** An object opened for reading: its file handle (the reader closes it), what it is, and its cache policy. */
@@ -63,7 +71,11 @@ export interface LocalObjectStore extends Storage {
   /** Opens an object for reading; throws `StorageError` (`not_found`) when there is none. */
   openObject(key: string): Promise<OpenedObject>;
   /** Writes a whole object from a stream, atomically; returns its ETag. */
-  writeObject(key: string, source: Readable, options: WriteObjectOptions): Promise<{ etag: string; size: number }>;
+  writeObject(
+    key: string,
+    source: Readable,
+    options: WriteObjectOptions,
+  ): Promise<{ etag: string; size: number }>;
   /** Writes one part of a multipart upload; returns its ETag. `not_found` when the upload does not exist. */
   writePart(
     key: string,
@@ -200,10 +212,10 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
     return path.join(uploadsDir, uploadId);
   }
 
-  function presign(request: SignedRequest, expiresInSeconds: number): string {
+  function presign(request: SignedRequest, expiresInSeconds: number, signedAt?: Date): string {
     assertValidKey(request.key);
     assertValidExpiry(expiresInSeconds);
-    return options.signUrl(request, expiresInSeconds);
+    return options.signUrl(request, expiresInSeconds, signedAt);
   }
 
   async function readMeta(key: string, size: number, mtimeMs: number): Promise<ObjectMeta> {
@@ -493,8 +505,14 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
         },
         (out = createWriteStream(tmp)),
       );
+      const etag = `"${md5.digest('hex')}"`;
+      // The part's ETag and size beside it, for listing the parts of an upload that is resumed.
+      await writeFile(
+        `${partPath(uploadId, partNumber)}.json`,
+        JSON.stringify({ etag, size: contentLength ?? (await stat(tmp)).size }),
+      );
       await rename(tmp, partPath(uploadId, partNumber));
-      return `"${md5.digest('hex')}"`;
+      return etag;
     } catch (error) {
       await removeTemp(tmp, out);
       if (errnoOf(error) === 'ENOENT') {
@@ -570,6 +588,20 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       return { body, info };
     },
 
+    async readHead(key, length, opts) {
+      opts?.signal?.throwIfAborted();
+      const { handle } = await openObject(key);
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, 0);
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead);
+      } catch (error) {
+        throw fsError(error, `read the start of ${key}`);
+      } finally {
+        await handle.close();
+      }
+    },
+
     async getObjectText(key, opts) {
       const file = objectPath(key);
       try {
@@ -628,7 +660,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
     },
 
     async presignGet(key, opts) {
-      return presign({ method: 'GET', key }, opts.expiresInSeconds);
+      return presign({ method: 'GET', key }, opts.expiresInSeconds, opts.signedAt);
     },
 
     async presignPut(key, opts) {
@@ -743,6 +775,43 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       } catch (error) {
         throw fsError(error, `abort multipart upload ${key}`);
       }
+    },
+
+    async listParts(key, uploadId) {
+      objectPath(key);
+      const upload = await readUpload(uploadId);
+      if (upload.key !== key) {
+        throw new StorageError(`Upload ${uploadId} is not for ${JSON.stringify(key)}`, false, {
+          code: StorageErrorCode.NotFound,
+        });
+      }
+      let names: string[];
+      try {
+        names = await readdir(uploadDir(uploadId));
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') {
+          throw new StorageError(`No multipart upload ${uploadId}`, false, {
+            code: StorageErrorCode.NotFound,
+          });
+        }
+        throw fsError(error, `list parts of ${key}`);
+      }
+      const parts: StoredPart[] = [];
+      for (const name of names) {
+        const match = /^part-(\d{5})$/.exec(name);
+        if (!match) continue;
+        try {
+          const meta = JSON.parse(await readFile(path.join(uploadDir(uploadId), `${name}.json`), 'utf8')) as {
+            etag: string;
+            size: number;
+          };
+          parts.push({ partNumber: Number(match[1]), etag: meta.etag, size: meta.size });
+        } catch (error) {
+          // A part whose record is missing is listed as not stored: the client sends it again.
+          if (errnoOf(error) !== 'ENOENT') throw fsError(error, `list parts of ${key}`);
+        }
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
 
     async ping() {
