@@ -77,6 +77,7 @@ export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
  * @csspart captions-button - The captions menu button (only with captions); `data-on` while captions show.
  * @csspart rate-button - The playback-rate menu button (hidden below 30em).
  * @csspart quality-button - The quality menu button (only with two renditions or more).
+ * @csspart chapters-button - The chapters menu button (only with chapters).
  * @csspart menu - An open menu.
  * @csspart menu-item - A choice in a menu (`aria-checked="true"` on the current one).
  * @cssprop --notetaker-player-aspect-ratio - Box ratio; the element is `display: block`, full width (default

@@ -4,6 +4,10 @@
 // must offer both: two qualities in the player, and the captions of `?captions=en` showing. That video is shared:
 // the examples play it as a teammate whose token's `watch` claim grants it, not as its owner.
 //
+// Then every example plays in Chromium and Firefox (WebKit, also with ManagedMediaSource forced as on an iPhone, is
+// prepared here but not run yet: see SMOKE_ENGINES): through a copy of its page that first counts media sources and
+// page errors, it plays, shows the captions, and a seek lands.
+//
 // The plain HTML example also gets a storyboard (made by ffmpeg) and a screenshot of its control bar with a seek
 // preview, written to .tmp/controls.png — and to docs/player/controls.png with UPDATE_SCREENSHOT=1.
 import {
@@ -21,6 +25,8 @@ import { createStreamClient } from '@notetaker/client-sdk';
 import { createManagementClient } from '@notetaker/client-sdk/server';
 import { startServer } from '@notetaker/stream-server';
 import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
+import { openEnginePage, type EnginePage } from '@notetaker/test-support/engine-page';
+import { ENGINE_PARAM, HIDE_CLASSIC_MEDIA_SOURCE, selectedEngines } from '@notetaker/test-support/engines';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,4 +254,163 @@ describe('examples/html control bar', () => {
       await site.close();
     }
   }, 120_000);
+});
+
+/**
+ * What the engine smoke page runs before the example's modules: in `webkit-mms` it hides the classic `MediaSource`;
+ * it counts the media sources made (of either kind) and records page errors.
+ */
+const SMOKE_PRELUDE = `<script>
+  if (new URLSearchParams(location.search).get(${JSON.stringify(ENGINE_PARAM)}) === 'webkit-mms') {
+    ${HIDE_CLASSIC_MEDIA_SOURCE}
+  }
+  window.smoke = { mediaSources: [], errors: [] };
+  for (const name of ['MediaSource', 'ManagedMediaSource']) {
+    const Native = window[name];
+    if (!Native) continue;
+    const Counted = class extends Native {
+      constructor() {
+        super();
+        window.smoke.mediaSources.push(name);
+      }
+    };
+    Object.defineProperty(Counted, 'name', { value: name });
+    window[name] = Counted;
+  }
+  window.addEventListener('error', (event) => window.smoke.errors.push(String(event.message)));
+  window.addEventListener('unhandledrejection', (event) => window.smoke.errors.push(String(event.reason)));
+</script>`;
+
+/** Builds each example once for the engine smoke tests, with a `smoke.html` beside its `index.html`. */
+const smokeSites = new Map<string, Promise<string>>();
+function smokeSite(name: string): Promise<string> {
+  let site = smokeSites.get(name);
+  if (!site) {
+    site = (async () => {
+      const root = path.join(examplesDir, name);
+      const outDir = mkdtempSync(path.join(tmpRoot, `example-smoke-${name}-`));
+      cleanups.push(() => rmSync(outDir, { recursive: true, force: true }));
+      await build({ root, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+      const index = readFileSync(path.join(outDir, 'index.html'), 'utf8');
+      writeFileSync(path.join(outDir, 'smoke.html'), index.replace('<head>', `<head>${SMOKE_PRELUDE}`));
+      const server = await preview({
+        root,
+        logLevel: 'silent',
+        build: { outDir },
+        preview: { port: 0, host: '127.0.0.1' },
+      });
+      cleanups.unshift(() => server.close());
+      return server.resolvedUrls!.local[0]!;
+    })();
+    smokeSites.set(name, site);
+  }
+  return site;
+}
+
+interface SmokeState {
+  state: string;
+  time: number;
+  seeking: boolean;
+  mediaSources: string[];
+  errors: string[];
+  heights: number[];
+}
+
+/**
+ * Not yet in WebKit, and the run says so: in WebKitGTK (with either media source) the stream's English subtitle track
+ * was `showing` but stayed empty (0 cues) in two of the three examples, intermittently.
+ */
+const SMOKE_ENGINES = selectedEngines().filter((engine) => {
+  if (!engine.startsWith('webkit')) return true;
+  console.warn(
+    `examples: the engine smoke test does not run in ${engine} yet: its subtitle track stays empty`,
+  );
+  return false;
+});
+
+describe.each(SMOKE_ENGINES)('examples in %s', (engine) => {
+  let page: EnginePage;
+  beforeAll(async () => {
+    page = await openEnginePage(engine);
+  }, 120_000);
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  it.each(['html', 'react', 'vue'])(
+    '%s plays through one media source of the engine, shows the captions asked for, and a seek lands',
+    async (name) => {
+      const base = await smokeSite(name);
+      await page.goto(`${base}smoke.html?${ladderQuery}&${ENGINE_PARAM}=${engine}`);
+      const read = () =>
+        page.evaluate((): SmokeState => {
+          const player = document.querySelector('notetaker-player')!;
+          const smoke = (window as unknown as { smoke: { mediaSources: string[]; errors: string[] } }).smoke;
+          return {
+            state: player.state,
+            time: player.currentTime,
+            seeking: player.media.seeking,
+            mediaSources: smoke.mediaSources,
+            errors: smoke.errors,
+            heights: player.qualityLevels.map((level) => level.height).sort((a, b) => b - a),
+          };
+        });
+      await page.waitFor(
+        () => (document.querySelector('notetaker-player')?.currentTime ?? 0) > 2,
+        undefined,
+        {
+          timeoutMs: 60_000,
+          message: `${name} playing past 2 s`,
+        },
+      );
+      const playing = await read();
+      expect(playing.state).toBe('ready');
+      // WebKit with the classic MediaSource hidden plays as an iPhone does, through ManagedMediaSource.
+      expect(playing.mediaSources).toEqual([engine === 'webkit-mms' ? 'ManagedMediaSource' : 'MediaSource']);
+      expect(playing.heights).toEqual([360, 180]);
+      await page
+        .waitFor(
+          (text) => {
+            const player = document.querySelector('notetaker-player')!;
+            if (player.currentTime > 5.5) player.currentTime = 1; // the cue ends at 5.9 s
+            return [...player.media.textTracks].some(
+              (track) =>
+                track.mode === 'showing' &&
+                [...(track.activeCues ?? [])].some((cue) => (cue as VTTCue).text === text),
+            );
+          },
+          CAPTION_TEXT,
+          { timeoutMs: 20_000, message: 'the captions showing' },
+        )
+        .catch(async (error: Error) => {
+          const tracks = await page.evaluate(() => {
+            const { media } = document.querySelector('notetaker-player')!;
+            return {
+              time: media.currentTime,
+              paused: media.paused,
+              tracks: [...media.textTracks].map((t) => [t.kind, t.label, t.mode, t.cues?.length ?? null]),
+            };
+          });
+          throw new Error(`${error.message}: ${JSON.stringify(tracks)}`);
+        });
+      await page.evaluate(() => {
+        const player = document.querySelector('notetaker-player')!;
+        player.pause();
+        player.currentTime = 4.5;
+      });
+      await page.waitFor(
+        () => {
+          const player = document.querySelector('notetaker-player')!;
+          return !player.media.seeking && Math.abs(player.media.currentTime - 4.5) < 0.3;
+        },
+        undefined,
+        { timeoutMs: 20_000, message: 'the seek to 4.5 s landing' },
+      );
+      const after = await read();
+      expect(after.state).toBe('ready');
+      expect(after.mediaSources).toHaveLength(1);
+      expect(after.errors).toEqual([]);
+    },
+    120_000,
+  );
 });
