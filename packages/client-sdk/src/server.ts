@@ -6,7 +6,15 @@ import { captionCalls, type CaptionSource, type PutCaptionOptions } from './capt
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { toStreamStatus } from './stream-status.js';
-import type { Caption, RequestOptions, StreamClock, StreamGenerating, StreamStatus, Video } from './types.js';
+import type {
+  Caption,
+  RequestOptions,
+  StreamClock,
+  StreamGenerating,
+  StreamStatus,
+  UploadState,
+  Video,
+} from './types.js';
 import {
   byteLength,
   uploadSource,
@@ -52,6 +60,7 @@ export type {
   StreamReady,
   StreamStatus,
   UploadInstructions,
+  UploadState,
   Video,
 } from './types.js';
 
@@ -104,6 +113,10 @@ export interface ManagementClient {
   requestPartUrls(id: string, partNumbers: number[], options?: RequestOptions): Promise<PartUrl[]>;
   /** Marks the upload complete (multipart: assembles the parts). */
   completeUpload(id: string, input?: CompleteUploadInput, options?: RequestOptions): Promise<Video>;
+  /** Where a pending upload stands: the parts storage holds and fresh URLs for the rest (`GET …/upload`). */
+  uploadState(id: string, options?: RequestOptions): Promise<UploadState>;
+  /** Aborts a pending upload: storage frees its parts and the video is removed (`DELETE …/upload`). */
+  abortUpload(id: string, options?: RequestOptions): Promise<void>;
   /**
    * Register + upload + complete in one call. `size_bytes` and (for a Blob) `content_type` come from the source.
    * If the upload fails the video stays registered with `upload_status: "pending"`.
@@ -157,14 +170,21 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
   const clock = createClock(options.clock);
   const send = createSend(options.baseUrl, () => options.apiKey, false, options.fetch, clock.now);
   const path = (id: string, rest = ''): string => `/api/manage/videos/${encodeURIComponent(id)}${rest}`;
-  const uploadOptions = (upload: UploadTarget, o: UploadOptions = {}, videoId?: string): UploadSourceOptions => {
+  const uploadOptions = (
+    upload: UploadTarget,
+    o: UploadOptions = {},
+    videoId?: string,
+  ): UploadSourceOptions => {
     const id = videoId ?? (upload.method === 'multipart' ? upload.video_id : undefined);
     return {
       fetch: options.fetch,
       clock: options.clock,
       ...(id === undefined
         ? {}
-        : { requestParts: (numbers: number[], signal: AbortSignal) => client.requestPartUrls(id, numbers, { signal }) }),
+        : {
+            requestParts: (numbers: number[], signal: AbortSignal) =>
+              client.requestPartUrls(id, numbers, { signal }),
+          }),
       ...o,
     };
   };
@@ -176,6 +196,10 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
       (await send('POST', path(id, '/upload/parts'), o.signal, { part_numbers: partNumbers })).data.parts,
     completeUpload: async (id, input = {}, o = {}) =>
       (await send('POST', path(id, '/upload/complete'), o.signal, input)).data,
+    uploadState: async (id, o = {}) => (await send('GET', path(id, '/upload'), o.signal)).data,
+    abortUpload: async (id, o = {}) => {
+      await send('DELETE', path(id, '/upload'), o.signal);
+    },
     async uploadVideo(input, data, o = {}) {
       const source = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
       const type = source instanceof Uint8Array ? undefined : source.type || undefined;

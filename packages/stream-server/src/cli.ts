@@ -109,40 +109,33 @@ async function importFile(args: string[]): Promise<number> {
   if (!values.owner) throw new UsageError('import needs --owner <user-id>');
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile()) throw new UsageError(`no such file: ${file}`);
-  const { manage, api } = await managementClient(values.server);
-  const registered = await api(() =>
-    manage.registerVideo({
-      owner_id: values.owner!,
-      title: values.title ?? path.basename(file),
-      content_type: contentTypeOf(file),
-      size_bytes: stat.size,
-    }),
-  );
-  const id = registered.video.id;
+  const { manage } = await managementClient(values.server);
   // A progress bar for people watching a terminal; piped stdout stays one JSON document.
   const bar = process.stderr.isTTY
     ? createProgressBar({ stream: process.stderr, total: stat.size, label: path.basename(file) })
     : undefined;
-  let parts;
+  let video;
   try {
-    parts = await uploadFile(
-      file,
-      stat.size,
-      registered.upload,
-      (bytes) => bar?.update(bytes),
-      (numbers, signal) => api(() => manage.requestPartUrls(id, numbers, { signal })),
-    );
+    video = await uploadFile({
+      manage,
+      filePath: file,
+      register: {
+        owner_id: values.owner!,
+        title: values.title ?? path.basename(file),
+        content_type: contentTypeOf(file),
+      },
+      onProgress: (bytes) => bar?.update(bytes),
+    });
   } catch (error) {
-    // The API calls above fail with their own wording; the SDK's errors here are storage answering a PUT.
+    // The uploader has retried and resumed already: what is left is final, from the server or from storage.
     if (!isStreamError(error)) throw error;
     throw new Error(
-      error.status === undefined
-        ? `the upload did not reach storage: ${causeOf(error)}`
-        : `upload refused by storage: HTTP ${error.status} ${error.code}: ${error.message}`,
+      error.name === 'StreamNetworkError'
+        ? `cannot reach the server or its storage (is \`npm start\` running?): ${causeOf(error)}`
+        : `upload refused: HTTP ${error.status} ${error.code}: ${error.message}`,
     );
   }
   bar?.finish();
-  const video = await api(() => manage.completeUpload(id, parts ? { parts } : {}));
   process.stdout.write(`${JSON.stringify(video)}\n`);
   return 0;
 }
@@ -215,16 +208,23 @@ function parseTtl(value: string): number {
   if (!match) throw new UsageError(`--ttl must look like 3600, 30m, 12h or 7d (got "${value}")`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
   const seconds = Number(match[1]) * unit;
-  if (seconds <= 0 || seconds > 366 * 86400) throw new UsageError('--ttl must be between 1 second and 366 days');
+  if (seconds <= 0 || seconds > 366 * 86400)
+    throw new UsageError('--ttl must be between 1 second and 366 days');
   return seconds;
 }
 
 async function token(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { sub: { type: 'string' }, ttl: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { sub: { type: 'string' }, ttl: { type: 'string' } },
+    strict: true,
+  });
   if (!values.sub) throw new UsageError('token needs --sub <user-id>');
   const config = loadConfig(process.env);
   if (config.auth.jwksUrl) {
-    throw new UsageError('this server verifies RS256 tokens from AUTH_JWKS_URL: mint tokens with your identity provider');
+    throw new UsageError(
+      'this server verifies RS256 tokens from AUTH_JWKS_URL: mint tokens with your identity provider',
+    );
   }
   const secrets = await loadOrCreateSecrets(config.dataDir, { jwtSecret: config.auth.jwtSecret });
   const jwt = await mintUserToken({
@@ -274,8 +274,13 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       process.stderr.write(`notetaker-stream: ${error.message}\n`);
       process.exitCode = 2;
-    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`notetaker-stream: ${(error as Error).message}\nRun "notetaker-stream help" for usage.\n`);
+    } else if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(
+        `notetaker-stream: ${(error as Error).message}\nRun "notetaker-stream help" for usage.\n`,
+      );
       process.exitCode = 2;
     } else {
       process.stderr.write(`notetaker-stream: ${describeError(error)}\n`);
