@@ -116,7 +116,7 @@ const LAYERS = [
   {
     name: 'services',
     rank: 2,
-    folders: ['auth', 'videos', 'captions', 'jobs', 'generation', 'tasks', 'webhooks', 'playback'],
+    folders: ['auth', 'videos', 'captions', 'chapters', 'analytics', 'jobs', 'generation', 'tasks', 'webhooks', 'playback'],
   },
   { name: 'transport', rank: 3, folders: ['http', 'cli'] },
   { name: 'entry', rank: 4, folders: ['server', 'cli.ts', 'index.ts'] },

@@ -13,6 +13,28 @@ if (params.has('storyboard')) player.setAttribute('storyboard', params.get('stor
 // Optional: the language of the captions to show at start, e.g. `captions=en` (the video's own default otherwise).
 if (params.has('captions')) player.setAttribute('default-captions', params.get('captions'));
 
+// The page's notes (a real app loads its own): a list beside the player that seeks on click, and a marker per note on
+// the seek bar. Seeking works in every state: before the video plays it is queued.
+const notes = [
+  { id: 'n1', time: 1, label: 'Welcome' },
+  { id: 'n2', time: 3, label: 'Agenda' },
+  { id: 'n3', time: 5, label: 'Action items' },
+];
+player.markers = notes;
+const list = document.getElementById('notes');
+for (const note of notes) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `${Math.floor(note.time / 60)}:${String(note.time % 60).padStart(2, '0')} ${note.label}`;
+  button.addEventListener('click', () => (player.currentTime = note.time));
+  list.append(Object.assign(document.createElement('li'), { id: `note-${note.id}` }));
+  list.lastElementChild.append(button);
+}
+// A click on a marker seeks there too; highlight its note.
+player.addEventListener('notetaker-markerclick', (event) => {
+  document.getElementById(`note-${event.detail.marker.id}`)?.querySelector('button').focus();
+});
+
 player.addEventListener('notetaker-status', (event) => {
   const { detail } = event;
   status.value =

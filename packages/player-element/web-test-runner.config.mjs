@@ -1,25 +1,23 @@
-// Browser tests of <notetaker-player> in the system Chromium, on HLS fixtures made with ffmpeg and scripted /stream
-// answers. Tests against a real stream server live in tests/integration.
-import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
+// Browser tests of <notetaker-player> in every engine (Chromium, Firefox, WebKit with hls.js's default MediaSource
+// and WebKit with ManagedMediaSource forced; see @notetaker/test-support/web-test-runner-engines), one after
+// another, on HLS fixtures made with ffmpeg and scripted /stream answers. Tests against a real stream server live in
+// tests/integration. NOTETAKER_ENGINES=chromium,firefox narrows a local run.
+import { engineLaunchers, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
-import { playwrightLauncher } from '@web/test-runner-playwright';
 import { flakyHlsMiddleware, mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
 
 export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
+  concurrentBrowsers: 1,
   // The HLS fixtures are made with ffmpeg when the runner starts: give the whole run room on a busy machine.
-  testsFinishTimeout: 10 * 60_000,
+  testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 120_000,
   testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
-  browsers: [
-    playwrightLauncher({
-      product: 'chromium',
-      launchOptions: chromiumLaunchOptions(),
-    }),
-  ],
+  browsers: engineLaunchers(),
+  testRunnerHtml: engineTestRunnerHtml,
   middleware: [flakyHlsMiddleware()],
   plugins: [esbuildTypeScript(), mediaFixtures()],
 };

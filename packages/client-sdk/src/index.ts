@@ -15,8 +15,12 @@ export {
   isStreamError,
 } from './errors.js';
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
+export type { PageOptions, VideoPage } from './pages.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,

@@ -5,6 +5,13 @@ export const isRetryable = (error: unknown): boolean =>
   isStreamError(error) && (error.name == 'StreamNetworkError' || error.status! >= 500);
 
 /**
+ * A 503 that says when to come back (`Retry-After`): the service is up but a dependency is away for a while (an
+ * outage it rides out). Waiting on it is not a failed attempt: it never uses up the retry limit.
+ */
+export const isComeBackLater = (error: unknown): boolean =>
+  isStreamError(error) && error.status === 503 && !!(error as { retryAfterMs?: number }).retryAfterMs;
+
+/**
  * Delay before retry number `failures` (1-based): the server's `Retry-After` when it sent one, else
  * `min(maxDelay, baseDelay * 2^(failures-1))` scaled by a jitter factor in [0.5, 1).
  */

@@ -3,12 +3,16 @@
  * A separate entry point (`@notetaker/client-sdk/server`) so browser bundles never carry it.
  */
 import { captionCalls, type CaptionSource, type PutCaptionOptions } from './captions.js';
+import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
+import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
 import { toStreamStatus } from './stream-status.js';
 import type {
   Caption,
+  Chapter,
   RequestOptions,
+  VideoAnalytics,
   StreamClock,
   StreamGenerating,
   StreamStatus,
@@ -41,6 +45,8 @@ export type {
   UploadTarget,
 } from './upload.js';
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
+export type { PageOptions, VideoPage } from './pages.js';
+export type { ChaptersSource } from './chapters.js';
 
 export {
   StreamError,
@@ -53,6 +59,9 @@ export {
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -63,6 +72,12 @@ export type {
   UploadState,
   Video,
 } from './types.js';
+
+/** Which page of the management list, and (optionally) whose videos. */
+export interface ManagePageOptions extends PageOptions {
+  /** Only this user's videos; omitted: every owner's. */
+  owner_id?: string;
+}
 
 export interface ManagementClientOptions {
   /** Origin (and optional path prefix) of the stream server. */
@@ -130,8 +145,19 @@ export interface ManagementClient {
   ): Promise<Video>;
   /** Registers an object that is already in the bucket. */
   importVideo(input: ImportVideoInput, options?: RequestOptions): Promise<Video>;
-  /** Videos of one owner. */
+  /** All videos of one owner, newest first (every page, fetched one after another). */
   listVideos(ownerId: string, options?: RequestOptions): Promise<Video[]>;
+  /**
+   * One page of videos, newest first: one owner's with `owner_id`, every owner's without
+   * (`GET /api/manage/videos?owner_id=&limit=&cursor=`).
+   */
+  listVideosPage(options?: ManagePageOptions): Promise<VideoPage>;
+  /**
+   * Videos, newest first, as an async iterator over every page: one owner's with `owner_id`, every owner's without.
+   * @example
+   * for await (const video of manage.videos({ owner_id: 'user-1' })) console.log(video.id);
+   */
+  videos(options?: ManagePageOptions): AsyncGenerator<Video, void, undefined>;
   /** Deletes the video, its source and its HLS output. */
   deleteVideo(id: string, options?: RequestOptions): Promise<void>;
   /** Starts HLS generation ahead of the first view (`generating`), or reports it `ready`. */
@@ -157,6 +183,26 @@ export interface ManagementClient {
   listCaptions(videoId: string, options?: RequestOptions): Promise<Caption[]>;
   /** Deletes the caption track of `language` (its file too). */
   deleteCaption(videoId: string, language: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Sets (replaces) the video's chapters: a list sorted by start with unique starts, the first at 0, titles of 1–200
+   * characters, at most 500 — or the text or bytes of a WebVTT `kind=chapters` file. A list the server refuses rejects
+   * with `StreamHttpError` 400 naming the problem. Once a video has chapters, its ready `/stream` answers carry
+   * `chapters_url`. An empty list removes them.
+   * @example
+   * await manage.putChapters(video.id, [{ start_seconds: 0, title: 'Intro' }, { start_seconds: 95, title: 'Budget' }]);
+   */
+  putChapters(videoId: string, chapters: ChaptersSource, options?: RequestOptions): Promise<Chapter[]>;
+  /** The video's chapters, sorted by start (empty when it has none). */
+  getChapters(videoId: string, options?: RequestOptions): Promise<Chapter[]>;
+  /** Deletes the video's chapters (`StreamHttpError` 404 when it has none). */
+  deleteChapters(videoId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * The video's watch analytics: views, unique viewers, watch time, completion, the retention curve, rewind hotspots,
+   * startup median and p95, rebuffer ratio, failure rate.
+   * @example
+   * const { retention, completion_rate } = await manage.getAnalytics(video.id);
+   */
+  getAnalytics(videoId: string, options?: RequestOptions): Promise<VideoAnalytics>;
 }
 
 /**
@@ -169,6 +215,10 @@ export interface ManagementClient {
 export const createManagementClient = (options: ManagementClientOptions): ManagementClient => {
   const clock = createClock(options.clock);
   const send = createSend(options.baseUrl, () => options.apiKey, false, options.fetch, clock.now);
+  const listVideosPage = async (o: ManagePageOptions = {}): Promise<VideoPage> => {
+    const owner = o.owner_id === undefined ? '' : '?owner_id=' + encodeURIComponent(o.owner_id);
+    return (await send('GET', '/api/manage/videos' + owner + pageQuery(o, owner ? '&' : '?'), o.signal)).data;
+  };
   const path = (id: string, rest = ''): string => `/api/manage/videos/${encodeURIComponent(id)}${rest}`;
   const uploadOptions = (
     upload: UploadTarget,
@@ -212,8 +262,9 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     },
     importVideo: async (input, o = {}) =>
       (await send('POST', '/api/manage/videos/import', o.signal, input)).data,
-    listVideos: async (ownerId, o = {}) =>
-      (await send('GET', '/api/manage/videos?owner_id=' + encodeURIComponent(ownerId), o.signal)).data.videos,
+    listVideos: (ownerId, o = {}) => collectPages(listVideosPage, { ...o, owner_id: ownerId }),
+    listVideosPage,
+    videos: (o = {}) => allPages(listVideosPage, o),
     deleteVideo: async (id, o = {}) => {
       await send('DELETE', path(id), o.signal);
     },
@@ -224,6 +275,7 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     retryStream: (id, o = {}) =>
       toStreamStatus(send, 'POST', path(id, '/hls/retry'), o.signal, clock.now) as Promise<StreamGenerating>,
     ...captionCalls(send, path),
+    ...chapterCalls(send, path),
   };
   return client;
 };

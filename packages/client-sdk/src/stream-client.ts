@@ -1,7 +1,8 @@
 import { createClock } from './clock.js';
 import { StreamFailedError, StreamTimeoutError } from './errors.js';
 import { createSend } from './http.js';
-import { backoffDelay, isRetryable } from './retry.js';
+import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
+import { backoffDelay, isComeBackLater, isRetryable } from './retry.js';
 import { toStreamStatus } from './stream-status.js';
 import type {
   RequestOptions,
@@ -65,7 +66,9 @@ export interface StreamClient {
    */
   getStream(id: string, options?: RequestOptions): Promise<StreamStatus>;
   /**
-   * Polls `/stream` until `ready`, waiting `retry_after` seconds (at least 0.5 s) between polls. Rejects with
+   * Polls `/stream` until `ready`, waiting `retry_after` seconds (at least 0.5 s) between polls. A 503 with
+   * `Retry-After` (the database or bucket is away for a while) is waited out for as long as it lasts, bounded by
+   * `timeout` and `signal`; other 5xx and network errors are retried up to `retry.limit` times. Rejects with
    * `StreamFailedError`, `StreamTimeoutError`, `StreamHttpError` (4xx, or 5xx after retries),
    * `StreamNetworkError` (after retries) or `signal.reason`.
    * @example
@@ -81,8 +84,16 @@ export interface StreamClient {
   retryStream(id: string, options?: RequestOptions): Promise<StreamGenerating>;
   /** `GET /api/videos/{id}`. */
   getVideo(id: string, options?: RequestOptions): Promise<Video>;
-  /** The caller's videos, newest first. */
+  /** All the caller's videos, newest first (every page, fetched one after another). */
   listVideos(options?: RequestOptions): Promise<Video[]>;
+  /** One page of the caller's videos, newest first (`GET /api/videos?limit=&cursor=`). */
+  listVideosPage(options?: PageOptions): Promise<VideoPage>;
+  /**
+   * The caller's videos, newest first, as an async iterator over every page.
+   * @example
+   * for await (const video of client.videos()) render(video);
+   */
+  videos(options?: PageOptions): AsyncGenerator<Video, void, undefined>;
 }
 
 const streamPath = (id: string): string => `/api/videos/${encodeURIComponent(id)}/stream`;
@@ -106,6 +117,8 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
   );
   const getStream = (id: string, o: RequestOptions = {}) =>
     toStreamStatus(send, 'GET', streamPath(id), o.signal, clock.now);
+  const listVideosPage = async (o: PageOptions = {}): Promise<VideoPage> =>
+    (await send('GET', '/api/videos' + pageQuery(o), o.signal)).data;
 
   return {
     getStream,
@@ -136,7 +149,9 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
             delay = Math.max(status.retry_after * 1000, 500);
           } catch (error) {
             signal.throwIfAborted();
-            if (!isRetryable(error) || ++failures > limit) throw error;
+            // A 503 with Retry-After (an outage the server rides out) is waited out like `generating`, bounded by
+            // `timeout` and `signal` rather than by the retry limit.
+            if (!isRetryable(error) || (!isComeBackLater(error) && ++failures > limit)) throw error;
             delay = backoffDelay(error, failures, baseDelay, maxDelay, clock.random);
           }
           await clock.sleep(delay, signal);
@@ -159,6 +174,8 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
     getVideo: async (id, o = {}) =>
       (await send('GET', '/api/videos/' + encodeURIComponent(id), o.signal)).data,
 
-    listVideos: async (o = {}) => (await send('GET', '/api/videos', o.signal)).data.videos,
+    listVideos: (o = {}) => collectPages(listVideosPage, o),
+    listVideosPage,
+    videos: (o = {}) => allPages(listVideosPage, o),
   };
 };

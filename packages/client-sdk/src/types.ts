@@ -9,6 +9,8 @@ export interface StreamReady {
   poster_url?: string;
   /** Seek-preview thumbnails: a WebVTT whose cues are `<sprite URL>#xywh=x,y,w,h`, valid until `expires_at`. */
   storyboard_url?: string;
+  /** The video's chapters as a WebVTT `kind=chapters` track valid until `expires_at`; present when it has chapters. */
+  chapters_url?: string;
 }
 
 /** `GET /api/videos/{id}/stream` (202): HLS is being generated. */
@@ -66,6 +68,42 @@ export interface Caption {
   default: boolean;
   created_at: string;
   updated_at: string;
+}
+
+/** One chapter of a video (`PUT`/`GET /api/videos/{id}/chapters`). */
+export interface Chapter {
+  /** Where it starts, in seconds from the start of the video (millisecond precision; the first chapter at 0). */
+  start_seconds: number;
+  /** 1–200 characters. */
+  title: string;
+}
+
+/** A video's watch analytics (`GET /api/videos/{id}/analytics`), computed over every viewing session. */
+export interface VideoAnalytics {
+  /** Viewing sessions. */
+  views: number;
+  unique_viewers: number;
+  watch_time_seconds: number;
+  /** Share of sessions that reached 90 % of the video; `null` without sessions. */
+  completion_rate: number | null;
+  /** Share of sessions that watched each second (index = second), 0–1. */
+  retention: number[];
+  /** The seconds most watched again, most first (at most 5). */
+  rewind_hotspots: { second: number; sessions: number }[];
+  /** Startup time (first `/stream` request → first frame) in ms. */
+  startup_ms: { median: number | null; p95: number | null };
+  /** Rebuffering / (watching + rebuffering); `null` without watch time. */
+  rebuffer_ratio: number | null;
+  /** Share of sessions that stopped on a playback error; `null` without sessions. */
+  failure_rate: number | null;
+}
+
+/** A video's chapters as the server answers them. */
+export interface ChapterList {
+  /** Sorted by start; empty when the video has none. */
+  chapters: Chapter[];
+  /** When they were last set; `null` when there are none. */
+  updated_at: string | null;
 }
 
 /**

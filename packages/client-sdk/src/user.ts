@@ -4,10 +4,19 @@
  * the local sign-in (`DEV_LOGIN`). A separate entry (`@notetaker/client-sdk/user`) keeps the playback entry small.
  */
 import { captionCalls, type CaptionSource, type PutCaptionOptions } from './captions.js';
+import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { createStreamClient, type StreamClient, type StreamClientOptions } from './stream-client.js';
-import type { Caption, RequestOptions, UploadInstructions, UploadState, Video } from './types.js';
+import type {
+  Caption,
+  Chapter,
+  RequestOptions,
+  UploadInstructions,
+  UploadState,
+  Video,
+  VideoAnalytics,
+} from './types.js';
 import {
   byteLength,
   uploadSource,
@@ -41,6 +50,7 @@ export type {
   UploadTarget,
 } from './upload.js';
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
+export type { ChaptersSource } from './chapters.js';
 export {
   StreamError,
   StreamFailedError,
@@ -52,6 +62,9 @@ export {
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
 export type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   RequestOptions,
   StreamClock,
   StreamFailed,
@@ -121,6 +134,14 @@ export interface UserClient extends StreamClient {
   listCaptions(id: string, options?: RequestOptions): Promise<Caption[]>;
   /** Deletes the caption track of `language` (`USER_UPLOADS`). */
   deleteCaption(id: string, language: string, options?: RequestOptions): Promise<void>;
+  /** Sets (replaces) the chapters of the caller's video (`USER_UPLOADS`): a list or a WebVTT `kind=chapters` file. */
+  putChapters(id: string, chapters: ChaptersSource, options?: RequestOptions): Promise<Chapter[]>;
+  /** The video's chapters, sorted by start (empty when it has none). */
+  getChapters(id: string, options?: RequestOptions): Promise<Chapter[]>;
+  /** Deletes the video's chapters (`USER_UPLOADS`). */
+  deleteChapters(id: string, options?: RequestOptions): Promise<void>;
+  /** The watch analytics of the caller's video (its owner's only). */
+  getAnalytics(id: string, options?: RequestOptions): Promise<VideoAnalytics>;
   /** Mints a user token from the server's local sign-in (`DEV_LOGIN`, answered to the server's own page only). */
   devToken(user: string, options?: RequestOptions): Promise<DevToken>;
 }
@@ -187,6 +208,7 @@ export const createUserClient = (options: StreamClientOptions): UserClient => {
       await send('DELETE', path(id), o.signal);
     },
     ...captionCalls(send, path),
+    ...chapterCalls(send, path),
     devToken: async (user, o = {}) => (await send('POST', '/api/dev/token', o.signal, { user })).data,
   };
   return client;

@@ -98,6 +98,27 @@ describe('management calls', () => {
     expect(new URL(requests[0]!.url).searchParams.get('owner_id')).toBe('user 1');
   });
 
+  it('videos() pages across every owner when owner_id is omitted, and listVideos follows next_cursor', async () => {
+    server.use(
+      http.get(MANAGE, ({ request }) => {
+        const cursor = new URL(request.url).searchParams.get('cursor');
+        return HttpResponse.json(
+          cursor
+            ? { videos: [{ ...VIDEO, id: 'b' }], next_cursor: null }
+            : { videos: [VIDEO], next_cursor: 'next' },
+        );
+      }),
+    );
+    const ids: string[] = [];
+    for await (const video of manage().videos()) ids.push(video.id);
+    expect(ids).toEqual([VIDEO.id, 'b']);
+    expect(new URL(requests[0]!.url).searchParams.has('owner_id')).toBe(false);
+    expect(new URL(requests[1]!.url).searchParams.get('cursor')).toBe('next');
+    await expect(manage().listVideos('u')).resolves.toHaveLength(2);
+    expect(new URL(requests[2]!.url).searchParams.get('owner_id')).toBe('u');
+    expect(new URL(requests[3]!.url).search).toBe('?owner_id=u&cursor=next');
+  });
+
   it('deleteVideo sends DELETE and accepts 204', async () => {
     server.use(http.delete(`${MANAGE}/${VIDEO_ID}`, () => new HttpResponse(null, { status: 204 })));
     await expect(manage().deleteVideo(VIDEO_ID)).resolves.toBeUndefined();
@@ -207,6 +228,55 @@ describe('captions', () => {
     await expect(manage().deleteCaption(VIDEO_ID, 'x/y')).resolves.toBeUndefined();
     expect(requests[1]!.method).toBe('DELETE');
     expect(new URL(requests[1]!.url).pathname).toBe(`/api/manage/videos/${VIDEO_ID}/captions/x%2Fy`);
+  });
+});
+
+describe('chapters', () => {
+  const CHAPTERS = [
+    { start_seconds: 0, title: 'Intro' },
+    { start_seconds: 95.5, title: 'Budget' },
+  ];
+  const answer = () => HttpResponse.json({ chapters: CHAPTERS, updated_at: '2030-01-01T00:00:00.000Z' });
+
+  it('putChapters sends a list as JSON and a WebVTT file as text/vtt, and unwraps the chapters', async () => {
+    server.use(http.put(`${MANAGE}/${VIDEO_ID}/chapters`, answer));
+    await expect(manage().putChapters(VIDEO_ID, CHAPTERS)).resolves.toEqual(CHAPTERS);
+    const vtt = 'WEBVTT\n\n00:00.000 --> 01:35.500\nIntro\n\n01:35.500 --> 02:00.000\nBudget\n';
+    await expect(manage().putChapters(VIDEO_ID, vtt)).resolves.toEqual(CHAPTERS);
+    await manage().putChapters(VIDEO_ID, new TextEncoder().encode(vtt).buffer);
+    const [json, text, bytes] = requests;
+    expect(json!.method).toBe('PUT');
+    expect(new URL(json!.url).pathname).toBe(`/api/manage/videos/${VIDEO_ID}/chapters`);
+    expect(json!.headers.get('authorization')).toBe(`Bearer ${API_KEY}`);
+    expect(json!.headers.get('content-type')).toBe('application/json');
+    expect(await json!.clone().json()).toEqual({ chapters: CHAPTERS });
+    expect(text!.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
+    expect(await text!.clone().text()).toBe(vtt);
+    expect(await bytes!.clone().text()).toBe(vtt);
+  });
+
+  it('putChapters rejects with the server message for a refused list', async () => {
+    const message = 'Chapters must be sorted by start with unique starts: chapters[1] starts at 0.';
+    server.use(
+      http.put(`${MANAGE}/${VIDEO_ID}/chapters`, () =>
+        HttpResponse.json({ error: { code: 'bad_request', message } }, { status: 400 }),
+      ),
+    );
+    await expect(manage().putChapters(VIDEO_ID, [CHAPTERS[0]!, CHAPTERS[0]!])).rejects.toMatchObject({
+      name: 'StreamHttpError',
+      status: 400,
+      message,
+    });
+  });
+
+  it('getChapters unwraps the list and deleteChapters sends DELETE', async () => {
+    server.use(
+      http.get(`${MANAGE}/${VIDEO_ID}/chapters`, answer),
+      http.delete(`${MANAGE}/${VIDEO_ID}/chapters`, () => new HttpResponse(null, { status: 204 })),
+    );
+    await expect(manage().getChapters(VIDEO_ID)).resolves.toEqual(CHAPTERS);
+    await expect(manage().deleteChapters(VIDEO_ID)).resolves.toBeUndefined();
+    expect(requests[1]!.method).toBe('DELETE');
   });
 });
 

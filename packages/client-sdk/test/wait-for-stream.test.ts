@@ -221,6 +221,48 @@ describe('waitForStream retries', () => {
     expect(clock.delays).toEqual([9000]);
   });
 
+  it('rides out a window of 503s with Retry-After longer than the retry limit, then resolves', async () => {
+    const unavailable = () =>
+      HttpResponse.json(
+        { error: { code: 'unavailable', message: 'The database is not answering; try again shortly.' } },
+        { status: 503, headers: { 'Retry-After': '5' } },
+      );
+    answerInOrder(
+      () => generating(2),
+      ...Array.from({ length: 12 }, () => unavailable),
+      () => generating(2),
+      () => HttpResponse.json(READY),
+    );
+    const clock = createFakeClock(() => 0);
+    const client = createStreamClient({ baseUrl: BASE_URL, token: 't', clock, retry: { limit: 2 } });
+    await expect(clock.run(client.waitForStream(VIDEO_ID))).resolves.toEqual(READY);
+    expect(clock.delays).toEqual([2000, ...Array.from({ length: 12 }, () => 5000), 2000]);
+    await expectQuiet(clock, 15);
+  });
+
+  it('gives up on a 503 window only at its timeout', async () => {
+    answerInOrder(() =>
+      HttpResponse.json(
+        { error: { code: 'unavailable', message: 'away' } },
+        { status: 503, headers: { 'Retry-After': '5' } },
+      ),
+    );
+    const clock = createFakeClock(() => 0);
+    const client = createStreamClient({ baseUrl: BASE_URL, token: 't', clock, retry: { limit: 1 } });
+    await expect(clock.run(client.waitForStream(VIDEO_ID, { timeout: 60_000 }))).rejects.toMatchObject({
+      name: 'StreamTimeoutError',
+    });
+    expect(clock.now()).toBe(60_000);
+  });
+
+  it('still counts 503s without Retry-After against the limit', async () => {
+    answerInOrder(() => httpError(503, 'unavailable'));
+    const clock = createFakeClock(() => 0);
+    const client = createStreamClient({ baseUrl: BASE_URL, token: 't', clock, retry: { limit: 2 } });
+    await expect(clock.run(client.waitForStream(VIDEO_ID))).rejects.toMatchObject({ status: 503 });
+    await expectQuiet(clock, 3);
+  });
+
   it('rejects with the last error after `limit` consecutive failures', async () => {
     answerInOrder(() => httpError(500, 'internal'));
     const clock = createFakeClock();

@@ -12,6 +12,10 @@ export const PlayerEventName = {
   status: 'notetaker-status',
   /** `CustomEvent<NotetakerErrorDetail>`: the player stopped on an error it could not recover from. */
   error: 'notetaker-error',
+  /** `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter. */
+  chapterChange: 'notetaker-chapterchange',
+  /** `CustomEvent<NotetakerMarkerClickDetail>`: a note marker was clicked; the player seeks to it. */
+  markerClick: 'notetaker-markerclick',
 } as const;
 export type PlayerEventName = (typeof PlayerEventName)[keyof typeof PlayerEventName];
 
@@ -43,6 +47,8 @@ export const PlayerErrorCode = {
   playbackForbidden: 'playback_forbidden',
   /** The browser could not decode the media, also after the automatic recoveries. */
   mediaDecode: 'media_decode',
+  /** A seek never completed, also after seeking to the same time again (Retry loads the video there afresh). */
+  seekStalled: 'seek_stalled',
   /** This browser has neither Media Source Extensions nor native HLS. */
   unsupportedBrowser: 'unsupported_browser',
 } as const;

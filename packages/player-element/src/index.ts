@@ -26,6 +26,9 @@ export type {
 } from './constants.js';
 export type { CaptionTrack, ControlsMode, NotetakerPlayerElement } from './notetaker-player.js';
 export type { QualityLevel } from './engine/playback-engine.js';
+export type { NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
+export type { PlayerChapter } from './chapters/chapters-vtt.js';
+export type { NotetakerMarkerClickDetail, PlayerMarker } from './markers/timeline-marks.js';
 export type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 export { EngineKind, chooseEngine } from './engine/choose-engine.js';
 export type { EngineEnvironment } from './engine/choose-engine.js';

@@ -8,7 +8,12 @@ import {
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
+import { AnalyticsController } from './analytics/analytics-controller.js';
+import { HeatmapController } from './analytics/heatmap-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
+import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
+import type { PlayerChapter } from './chapters/chapters-vtt.js';
+import type { NotetakerMarkerClickDetail, PlayerMarker } from './markers/timeline-marks.js';
 import { ControlBar } from './controls/control-bar.js';
 import type { ControlsMode, PlayerControlsHost } from './controls/player-controls-host.js';
 import type { QualityLevel } from './engine/playback-engine.js';
@@ -16,7 +21,7 @@ import { playerStyles } from './player-styles.js';
 import { StreamController, type StreamHost } from './stream/stream-controller.js';
 import type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 
-export type { CaptionTrack, ControlsMode };
+export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
 
 /**
  * `<notetaker-player>` plays one Notetaker Stream video: it asks the API's `/stream` endpoint for the video,
@@ -26,36 +31,75 @@ export type { CaptionTrack, ControlsMode };
  * @example
  * <notetaker-player video-id="…" api-base="https://video.example.com" token="…"></notetaker-player>
  *
+ * The inner video's media events (`play`, `pause`, `playing`, `timeupdate`, … see `MEDIA_EVENTS`) are dispatched
+ * again from the element.
+ *
+ * @tagname notetaker-player
  * @fires notetaker-status - `CustomEvent<NotetakerStatusDetail>`: preparing (with progress), ready (again with
  *   `generating: false` once a playlist that was still growing is complete), failed.
  * @fires notetaker-error - `CustomEvent<NotetakerErrorDetail>`: playback stopped on an error (see `code`).
- * @fires play, pause, playing, timeupdate, … - the inner video's media events, dispatched again from the element.
+ * @fires notetaker-chapterchange - `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter.
+ * @fires notetaker-markerclick - `CustomEvent<NotetakerMarkerClickDetail>`: a marker was clicked (the player seeks
+ *   there).
+ * @fires error - `Event`, as `<video>` fires it: playback stopped on an error; `element.error` holds the detail.
  * @slot preparing - replaces the default "Preparing video" content.
  * @slot error - replaces the default error message (the Retry button stays).
- * @csspart video - the inner `<video>`.
- * @csspart overlay - the preparing and error overlays.
- * @csspart preparing - the preparing overlay.
- * @csspart progress - the preparing progress bar.
- * @csspart spinner - the loading/buffering indicator (also while preparing with unknown progress).
- * @csspart error - the error overlay.
- * @csspart error-message - the default error text.
- * @csspart retry-button - the Retry button.
- * @csspart controls - the control bar (see the reference for the parts inside it).
- * @cssprop --notetaker-player-aspect-ratio - box aspect ratio (default `16 / 9`).
- * @cssprop --notetaker-player-background - background behind the video (default `#000`).
- * @cssprop --notetaker-player-color - text colour of overlays (default `#fff`).
- * @cssprop --notetaker-player-accent-color - progress bar, spinner and button colour (default `#fff`).
- * @cssprop --notetaker-player-button-color - Retry button text colour (default `#000`).
- * @cssprop --notetaker-player-overlay-background - overlay background (default `rgb(0 0 0 / 0.8)`).
- * @cssprop --notetaker-player-font - overlay font shorthand.
- * @cssprop --notetaker-player-radius - corner radius (default `0`).
- * @cssprop --notetaker-player-object-fit - video `object-fit` (default `contain`).
- * @cssprop --notetaker-player-spinner-size - spinner size (default `2.5em`).
- * @cssprop --notetaker-player-controls-background - control bar background (a dark gradient).
- * @cssprop --notetaker-player-controls-color - control bar text and icon colour (default `#fff`).
- * @cssprop --notetaker-player-track-color - seek and volume track colour.
- * @cssprop --notetaker-player-buffered-color - buffered ranges on the seek bar.
- * @cssprop --notetaker-player-menu-background - menu background.
+ * @csspart video - The inner `<video>`.
+ * @csspart overlay - The preparing and error overlays (both).
+ * @csspart preparing - The preparing overlay.
+ * @csspart progress - The preparing progress bar (when progress is known).
+ * @csspart spinner - The loading/buffering spinner (also while preparing without a known progress).
+ * @csspart error - The error overlay.
+ * @csspart error-message - The default error text.
+ * @csspart retry-button - The Retry button.
+ * @csspart controls - The bar (a `group` named "Video controls"). It has `data-idle` while hidden.
+ * @csspart seek-bar - The seek slider; `data-growing` while the video is still being generated.
+ * @csspart seek-buffered - One per buffered range, inside the seek bar's track.
+ * @csspart seek-progress - The played part of the track.
+ * @csspart seek-thumb - The handle.
+ * @csspart preview - The box over the seek bar while hovering or dragging: thumbnail and time.
+ * @csspart preview-image - The storyboard thumbnail (only with a storyboard).
+ * @csspart preview-time - The time under the pointer.
+ * @csspart heatmap - With `show-heatmap`, for the owner: a strip above the seek bar, darker where more of the
+ *   audience watched.
+ * @csspart preview-chapter - The title of the chapter under the pointer (only with chapters).
+ * @csspart chapter-marker - A chapter boundary inside the seek bar's track (one per chapter after the first).
+ * @csspart marker - A note marker: a button over the seek bar, one per entry of `markers`.
+ * @csspart marker-label - A marker's label (time and text), shown on hover and keyboard focus.
+ * @csspart chapters-button - The chapters menu button (only with chapters).
+ * @csspart button - Every button of the bar (also the menu buttons).
+ * @csspart play-button - The play/pause button.
+ * @csspart mute-button - The mute button.
+ * @csspart pip-button - The picture-in-picture button (only where the browser has the API).
+ * @csspart fullscreen-button - The fullscreen button.
+ * @csspart volume-slider - The volume slider (hidden when the player is narrower than 30em).
+ * @csspart time-display - `0:42 / 3:10` (`3:10…` while the video is still being generated).
+ * @csspart captions-button - The captions menu button (only with captions); `data-on` while captions show.
+ * @csspart rate-button - The playback-rate menu button (hidden below 30em).
+ * @csspart quality-button - The quality menu button (only with two renditions or more).
+ * @csspart menu - An open menu.
+ * @csspart menu-item - A choice in a menu (`aria-checked="true"` on the current one).
+ * @cssprop --notetaker-player-aspect-ratio - Box ratio; the element is `display: block`, full width (default
+ *   `16 / 9`).
+ * @cssprop --notetaker-player-background - Behind the video (default `#000`).
+ * @cssprop --notetaker-player-color - Overlay text (default `#fff`).
+ * @cssprop --notetaker-player-accent-color - Progress bars, seek and volume fill, handle, spinner, Retry button
+ *   background, focus ring (default `#fff`).
+ * @cssprop --notetaker-player-button-color - Retry button text (default `#000`).
+ * @cssprop --notetaker-player-overlay-background - Preparing and error overlays (default `rgb(0 0 0 / 0.8)`).
+ * @cssprop --notetaker-player-font - `font` shorthand of overlays and the control bar (its sizes are in `em`)
+ *   (default `15px/1.4 system-ui, sans-serif`).
+ * @cssprop --notetaker-player-radius - Corner radius (default `0`).
+ * @cssprop --notetaker-player-object-fit - Video `object-fit` (default `contain`).
+ * @cssprop --notetaker-player-spinner-size - Spinner size (default `2.5em`).
+ * @cssprop --notetaker-player-controls-background - Control bar background (default `linear-gradient(transparent,
+ *   rgb(0 0 0 / 0.75))`).
+ * @cssprop --notetaker-player-controls-color - Control bar text and icons (default `#fff`).
+ * @cssprop --notetaker-player-track-color - Seek and volume tracks (default `rgb(255 255 255 / 0.3)`).
+ * @cssprop --notetaker-player-buffered-color - Buffered ranges on the seek bar (default `rgb(255 255 255 / 0.45)`).
+ * @cssprop --notetaker-player-menu-background - Menus (default `rgb(28 28 28 / 0.95)`).
+ * @cssprop --notetaker-player-marker-color - Note markers (default `#fbbf24`).
+ * @cssprop --notetaker-player-chapter-gap-color - Chapter boundaries on the seek bar (default `rgb(0 0 0 / 0.6)`).
  */
 export class NotetakerPlayerElement extends LitElement implements PlayerControlsHost, StreamHost {
   static override styles = playerStyles;
@@ -84,6 +128,9 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     storyboard: {},
     defaultCaptions: { attribute: 'default-captions' },
     hlsConfig: { attribute: false },
+    markers: { attribute: false },
+    disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
+    showHeatmap: { attribute: 'show-heatmap', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -123,13 +170,29 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   declare defaultCaptions: string | null;
   /** hls.js settings merged over the element's defaults. */
   declare hlsConfig: Partial<HlsConfig> | null;
+  /**
+   * Notes to show on the seek bar: `[{ time, label, id? }]` (seconds). Each is a button: a click seeks there and fires
+   * `notetaker-markerclick`. Set a new array to change them.
+   */
+  declare markers: readonly PlayerMarker[];
+  /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
+  declare disableAnalytics: boolean;
+  /**
+   * Shows the owner's audience heatmap above the seek bar: the player asks the server for the video's analytics with
+   * the user's token, which only the owner may read (others see no strip).
+   */
+  declare showHeatmap: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
+  #chapters = new ChaptersController(this);
+  #analytics = new AnalyticsController(this);
+  #heatmap = new HeatmapController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
+    onStream: (url) => this.#analytics.streamStarted(url),
   });
 
   constructor() {
@@ -140,6 +203,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.storyboard = this.defaultCaptions = null;
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
+    this.markers = [];
+    this.disableAnalytics = this.showHeatmap = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }
@@ -234,6 +299,28 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.#captions.track = index;
   }
 
+  /** The video's chapters (from the server's chapters track), sorted by start; empty when it has none. */
+  get chapters(): readonly PlayerChapter[] {
+    return this.#chapters.chapters;
+  }
+
+  /** Index into `chapters` of the chapter playing now, or -1. */
+  get currentChapter(): number {
+    return this.#chapters.current;
+  }
+
+  /** The owner's audience retention per second (`show-heatmap`), as the heatmap strip shows it; empty for none. */
+  get heatmap(): readonly number[] {
+    return this.#heatmap.retention;
+  }
+
+  /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */
+  selectMarker(marker: PlayerMarker): void {
+    this.currentTime = marker.time;
+    const detail: NotetakerMarkerClickDetail = { marker };
+    this.dispatchEvent(new CustomEvent('notetaker-markerclick', { detail, bubbles: true, composed: true }));
+  }
+
   get paused(): boolean {
     return this.media.paused;
   }
@@ -317,6 +404,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     video.controls = this.controls === 'native' && !blocked;
     setAttribute(video, 'tabindex', this.controls === true ? '-1' : null);
     this.#bar.storyboard = this.storyboard || storyboardUrl;
+    this.#chapters.url = this.#stream.view.chaptersUrl;
     if (changed.has('defaultCaptions')) this.#captions.applyDefault();
     video.loop = this.loop;
     video.inert = blocked;
@@ -353,6 +441,7 @@ declare global {
   interface HTMLElementEventMap {
     'notetaker-status': CustomEvent<NotetakerStatusDetail>;
     'notetaker-error': CustomEvent<NotetakerErrorDetail>;
+    'notetaker-chapterchange': CustomEvent<NotetakerChapterChangeDetail>;
+    'notetaker-markerclick': CustomEvent<NotetakerMarkerClickDetail>;
   }
 }
-

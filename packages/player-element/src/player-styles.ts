@@ -195,11 +195,60 @@ export const playerStyles = css`
     outline: 2px solid var(--notetaker-player-controls-color, #fff);
     border-radius: 0.25em;
   }
+  [part~='preview-chapter'] {
+    max-width: 16em;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  [part~='preview-chapter'],
+  [part~='marker-label'],
   [part~='preview-time'] {
     padding: 0 0.375em;
     border-radius: 0.25em;
     background: rgb(0 0 0 / 0.75);
     font-variant-numeric: tabular-nums;
+  }
+  [part~='chapter-marker'] {
+    position: absolute;
+    top: 0;
+    bottom: 0;
+    width: 3px;
+    translate: -50%;
+    background: var(--notetaker-player-chapter-gap-color, rgb(0 0 0 / 0.6));
+  }
+  [part~='heatmap'] {
+    --_heat: 251 191 36;
+    height: 0.375em;
+    margin: 0 0.5em;
+    border-radius: 2px;
+  }
+  .marks {
+    position: relative;
+    height: 0;
+    margin: 0 0.5em;
+  }
+  .marks [part~='marker'] {
+    position: absolute;
+    bottom: 0.375em;
+    min-width: 0;
+    width: 0.5em;
+    height: 0.75em;
+    padding: 0;
+    translate: -50%;
+    border-radius: 2px;
+    background: var(--notetaker-player-marker-color, #fbbf24);
+  }
+  [part~='marker-label'] {
+    position: absolute;
+    bottom: 1.25em;
+    left: 50%;
+    translate: -50%;
+    white-space: nowrap;
+    pointer-events: none;
+  }
+  [part~='marker']:not(:hover, :focus-visible) > span {
+    display: none;
   }
   .menu-wrap {
     position: relative;

@@ -11,6 +11,8 @@
 import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import { NOTETAKER_PLAYER_TAG, type NotetakerErrorDetail, type NotetakerStatusDetail } from './constants.js';
+import type { NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
+import type { NotetakerMarkerClickDetail } from './markers/timeline-marks.js';
 import { NotetakerPlayerElement } from './define.js';
 
 export const NotetakerPlayer = createComponent({
@@ -21,6 +23,10 @@ export const NotetakerPlayer = createComponent({
   events: {
     onNotetakerStatus: 'notetaker-status' as EventName<CustomEvent<NotetakerStatusDetail>>,
     onNotetakerError: 'notetaker-error' as EventName<CustomEvent<NotetakerErrorDetail>>,
+    onNotetakerChapterChange: 'notetaker-chapterchange' as EventName<
+      CustomEvent<NotetakerChapterChangeDetail>
+    >,
+    onNotetakerMarkerClick: 'notetaker-markerclick' as EventName<CustomEvent<NotetakerMarkerClickDetail>>,
     onPlay: 'play',
     onPause: 'pause',
     onPlaying: 'playing',

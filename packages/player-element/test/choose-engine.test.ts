@@ -1,5 +1,5 @@
 import { chooseEngine, detectEngineEnvironment } from '../src/engine/choose-engine.js';
-import { equal } from './support/browser.js';
+import { currentEngine, equal } from './support/browser.js';
 
 const SAFARI_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15';
@@ -18,12 +18,29 @@ const scope = (userAgent: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('engine choice', () => {
-  it('picks hls.js in this Chromium although it answers "maybe" to HLS', () => {
+  it('picks hls.js in this browser: Chromium answers "maybe" to HLS, Firefox and WebKitGTK have no native HLS', () => {
+    const engine = currentEngine();
     const video = document.createElement('video');
-    equal(video.canPlayType('application/vnd.apple.mpegurl') !== '', true, 'Chromium claims native HLS');
     const env = detectEngineEnvironment(video);
-    equal(JSON.stringify(env), JSON.stringify({ mse: true, nativeHls: true, apple: false }), 'environment');
+    // Native HLS exists only in Chromium (which plays it, but worse than hls.js) and on Apple platforms; Firefox
+    // and WebKitGTK (Linux) have none, so the element can only fall back to hls.js on MSE there.
+    equal(env.nativeHls, engine === 'chromium', `${engine} claims native HLS`);
+    equal(env.apple, false, `${engine} on Linux is not an Apple platform`);
+    equal(env.mse, true, `${engine} has MSE for H.264/AAC`);
     equal(chooseEngine(env), 'mse', 'engine');
+    equal(chooseEngine(env, 'native'), engine === 'chromium' ? 'native' : 'mse', 'native preferred');
+  });
+
+  it('finds MSE through ManagedMediaSource when the classic MediaSource is missing, as on an iPhone', () => {
+    const engine = currentEngine();
+    const managed = 'ManagedMediaSource' in window;
+    // WebKit has ManagedMediaSource (as Safari 17+ does); Chromium and Firefox have only the classic one.
+    equal(managed, engine === 'webkit' || engine === 'webkit-mms', `${engine} has ManagedMediaSource`);
+    equal('MediaSource' in window, engine !== 'webkit-mms', `${engine} has the classic MediaSource`);
+    const video = document.createElement('video');
+    const own = (window as unknown as { ManagedMediaSource?: unknown }).ManagedMediaSource;
+    const iphoneLike = { navigator, ManagedMediaSource: own ?? mse };
+    equal(detectEngineEnvironment(video, iphoneLike).mse, true, 'MSE through ManagedMediaSource');
   });
 
   it('picks native HLS on Safari for macOS and on iPhone', () => {

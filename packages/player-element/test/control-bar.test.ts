@@ -1,4 +1,4 @@
-// The control bar in Chromium, driven by real mouse and keyboard input, on HLS fixtures made by ffmpeg.
+// The control bar in every engine, driven by real mouse and keyboard input, on HLS fixtures made by ffmpeg.
 import '../src/define.js';
 import { resetMouse, sendKeys, sendMouse } from '@web/test-runner-commands';
 import { findStoryboardCue, parseStoryboard } from '../src/controls/storyboard.js';
@@ -7,6 +7,7 @@ import type { NotetakerPlayerElement } from '../src/notetaker-player.js';
 import {
   assert,
   createPlayer,
+  currentEngine,
   equal,
   expectNoAxeViolations,
   FIXTURE_HLS_URL,
@@ -152,9 +153,9 @@ describe('control bar', () => {
     await sendKeys({ press: 'm' });
     equal(player.media.muted, false, 'm unmutes');
     part(player, 'seek-bar').focus();
-    await sendKeys({ press: 'Space' });
+    await sendKeys({ press: ' ' });
     await waitFor(() => !player.paused, 'space plays from the seek bar');
-    await sendKeys({ press: 'Space' });
+    await sendKeys({ press: ' ' });
     await waitFor(() => player.paused, 'space pauses');
     await sendKeys({ press: 'End' });
     assert(
@@ -190,7 +191,7 @@ describe('control bar', () => {
     player.muted = false;
     for (const field of document.querySelectorAll<HTMLElement>('.host-field')) {
       field.focus();
-      for (const press of ['k', 'Space', 'm', 'ArrowRight', 'ArrowUp', 'c', 'f']) await sendKeys({ press });
+      for (const press of ['k', ' ', 'm', 'ArrowRight', 'ArrowUp', 'c', 'f']) await sendKeys({ press });
       equal(player.paused, true, `still paused (${field.tagName})`);
       equal(player.media.muted, false, `not muted (${field.tagName})`);
       equal(player.currentTime, 0, `not seeked (${field.tagName})`);
@@ -377,6 +378,19 @@ describe('control bar', () => {
       'menu',
       'controls',
     );
+  });
+
+  it('offers picture-in-picture where the engine has the API, and leaves the button out where it has not', async () => {
+    const engine = currentEngine();
+    const player = await mountReady();
+    // Chromium and Firefox have the Picture-in-Picture API; WebKitGTK does not (Apple's WebKit has it): there the
+    // bar has no PiP button and keeps the rest.
+    const hasApi = engine === 'chromium' || engine === 'firefox';
+    equal(!!document.pictureInPictureEnabled, hasApi, `${engine}: document.pictureInPictureEnabled`);
+    equal(!!maybePart(player, 'pip-button'), hasApi, `${engine}: PiP button`);
+    if (hasApi) equal(part(player, 'pip-button').getAttribute('aria-label'), 'Picture-in-picture', 'label');
+    assert(maybePart(player, 'fullscreen-button'), `${engine}: fullscreen button`);
+    assert(maybePart(player, 'play-button'), `${engine}: play button`);
   });
 
   it('enters and leaves fullscreen with f and the fullscreen button', async () => {

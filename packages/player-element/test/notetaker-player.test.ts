@@ -200,6 +200,24 @@ describe('<notetaker-player> element', () => {
     }
   });
 
+  it('fires a standard error event after notetaker-error, as a <video> does, also to onerror', async () => {
+    api = scriptApi(() => apiError(404, 'not_found'));
+    const player = createPlayer({ 'video-id': VIDEO, 'api-base': api.base, token: 't' });
+    const order: string[] = [];
+    player.addEventListener(PlayerEventName.error, () => order.push('notetaker-error'));
+    let handled: Event | undefined;
+    player.onerror = (event) => {
+      handled = event as Event;
+    };
+    const event = await nextEvent(player, 'error');
+    order.push('error');
+    equal(event.constructor, Event, 'a plain Event');
+    equal(event.bubbles, false, 'does not bubble');
+    equal(handled, event, 'onerror called');
+    equal(player.error?.code, 'not_found', 'error property');
+    equal(order.join(','), 'notetaker-error,error', 'order');
+  });
+
   it('uses a client handed to it and reports server errors as network errors', async () => {
     api = scriptApi(() => apiError(500, 'internal'));
     const player = document.createElement('notetaker-player');

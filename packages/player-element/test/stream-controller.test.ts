@@ -20,6 +20,7 @@ import {
   nextEvent,
   ready,
   scriptApi,
+  unavailable,
   waitFor,
   type ScriptedApi,
 } from './support/browser.js';
@@ -104,6 +105,26 @@ describe('StreamController on a bare host', () => {
       "the host's token is sent",
     );
     equal(host.stream.view.error, null, 'no error');
+  });
+
+  it('rides out a window of 503s with Retry-After (more than the retry limit) and plays once the server is back', async () => {
+    let polls = 0;
+    // Generating, then eight 503s (the SDK's retry limit is five), then ready.
+    api = scriptApi(() => {
+      polls += 1;
+      if (polls === 1) return generating();
+      if (polls <= 9) return unavailable('0.05');
+      return ready(FIXTURE_HLS_URL);
+    });
+    const errors: unknown[] = [];
+    const host = mount(api.base, (element) =>
+      element.addEventListener(PlayerEventName.error, ({ detail }) => errors.push(detail)),
+    );
+    await nextEvent(host.media, 'playing');
+    equal(api.requests.length, 10, '/stream asked through the whole window');
+    equal(errors.length, 0, 'no error event');
+    equal(host.stream.view.error, null, 'no error');
+    equal(host.state, 'ready', 'ready');
   });
 
   it('gives up after three reloads with fresh URLs within a minute, and retry starts with a fresh budget', async () => {

@@ -271,6 +271,42 @@ describe.each(['pglite', 'postgres'] as const)('leased queue and job runner (%s)
       await runner.stop();
     });
 
+    it('claims only while its source has room, and looks again when woken', async () => {
+      const clock = manualClock();
+      let room = false;
+      let claims = 0;
+      const source = testSource();
+      const runner = createJobRunner({
+        workerId: 'W',
+        logger: silent,
+        pollMs: 60_000,
+        clock,
+        sources: {
+          main: {
+            ...source,
+            hasRoom: () => room,
+            claim: (workerId, leaseSeconds) => {
+              claims += 1;
+              return source.claim(workerId, leaseSeconds);
+            },
+          },
+        },
+        handlers: { a: completing },
+      });
+      await addJob(db, 'x', 'a');
+      runner.start();
+      await until('the slot to sleep', () => clock.pending() === 1);
+      runner.notify('main');
+      await until('the slot to sleep again', () => clock.pending() === 1);
+      expect(claims).toBe(0);
+      expect((await row(db, 'x')).state).toBe('pending');
+      room = true;
+      runner.notify('main'); // as the process budget does when a process ends
+      await until('the job done', async () => (await row(db, 'x')).state === 'done');
+      expect(claims).toBeGreaterThanOrEqual(1);
+      await runner.stop();
+    });
+
     it('renews the lease every third of it, and aborts the job when the lease is lost', async () => {
       const clock = manualClock();
       let renewals = 0;

@@ -37,7 +37,7 @@ describe.each(VARIANTS)('private playback (%s)', (variant) => {
   beforeAll(async () => {
     mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
     // Segment URLs (and playback tokens) live 3 seconds here, to watch them expire.
-    server = await startTestServer(variant, { PRESIGN_TTL_SECONDS: '3' });
+    server = await startTestServer(variant, { PRESIGN_TTL_SECONDS: '3', PRESIGN_WINDOW_SECONDS: '1' });
     alice = api(server, await server.mintUserToken('alice'));
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 8 });
     videoId = (await server.importVideo(file, { ownerId: 'alice' })).id;

@@ -62,6 +62,32 @@ describe('generation under storage faults (PostgreSQL + S3)', () => {
     expect((await waitForStream(alice, id, 60_000)).body['status']).toBe('ready');
   });
 
+  it('answers 503 with Retry-After, not 500, while the bucket is unreachable, and plays again after', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    await alice(`/api/videos/${id}/stream`);
+    const { body } = await waitForStream(alice, id, 120_000);
+    expect(body['status']).toBe('ready');
+    const hlsUrl = body['hls_url'] as string;
+    const manage = api(server, server.serviceApiKey);
+
+    server.s3!.setFaults(() => 'reset');
+    for (const response of [
+      await fetch(hlsUrl),
+      await manage('/api/manage/videos/import', {
+        method: 'POST',
+        body: JSON.stringify({ owner_id: 'alice', source_key: `uploads/alice/${id}-again.mp4` }),
+      }),
+    ]) {
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+      expect(await response.json()).toEqual({ error: { code: 'unavailable', message: expect.any(String) } });
+    }
+
+    server.s3!.setFaults(undefined);
+    expect((await fetch(hlsUrl)).status).toBe(200);
+  });
+
   it('reports not ready on /readyz while storage is unreachable', async () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     server.s3!.setFaults(() => 'reset');

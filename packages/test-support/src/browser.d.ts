@@ -21,3 +21,8 @@ export declare function nextEvent<E extends Event = Event>(
 export declare function trackHls(): Promise<{ live: Set<object>; created(): number; restore(): void }>;
 /** Runs axe-core on `root` (shadow DOM included) and fails with the violations' summary. */
 export declare function expectNoAxeViolations(root: Element): Promise<void>;
+/**
+ * The engine running this page: `chromium`, `firefox`, `webkit`, or `webkit-mms` (WebKit with the classic
+ * `MediaSource` hidden before the tests ran, as on an iPhone).
+ */
+export declare function currentEngine(): 'chromium' | 'firefox' | 'webkit' | 'webkit-mms';

@@ -79,3 +79,17 @@ export async function expectNoAxeViolations(root) {
   );
   equal(summary.join('\n'), '', 'axe violations');
 }
+
+/**
+ * The engine running this page: `chromium`, `firefox`, `webkit`, or `webkit-mms` (WebKit with the classic
+ * `MediaSource` hidden before the tests ran, as on an iPhone).
+ */
+export function currentEngine() {
+  const ua = navigator.userAgent;
+  if (/Firefox\//.test(ua)) return 'firefox';
+  if (/Chrom(e|ium)\//.test(ua)) return 'chromium';
+  if (/AppleWebKit\//.test(ua)) {
+    return globalThis.notetakerForcedManagedMediaSource ? 'webkit-mms' : 'webkit';
+  }
+  throw new Error(`Unknown engine: ${ua}`);
+}

@@ -1,7 +1,8 @@
 // Smoke tests of examples/ (plain HTML, React in StrictMode, Vue): each is built with Vite, served, and opened in
 // Chromium against a real stream server playing a video that ffmpeg made. That video also has what the server adds
 // after ready — a lower rendition (RENDITIONS=180 on a 360p source) and an English caption track — and each example
-// must offer both: two qualities in the player, and the captions of `?captions=en` showing.
+// must offer both: two qualities in the player, and the captions of `?captions=en` showing. That video is shared:
+// the examples play it as a teammate whose token's `watch` claim grants it, not as its owner.
 //
 // The plain HTML example also gets a storyboard (made by ffmpeg) and a screenshot of its control bar with a seek
 // preview, written to .tmp/controls.png — and to docs/player/controls.png with UPDATE_SCREENSHOT=1.
@@ -73,7 +74,14 @@ beforeAll(async () => {
     if (variants < 2) await new Promise((resolve) => setTimeout(resolve, 250));
   }
   query = new URLSearchParams({ api: server.url, token, video: id }).toString();
-  ladderQuery = new URLSearchParams({ api: server.url, token, video: ladder.id, captions: 'en' }).toString();
+  // A teammate who was in the meeting: not the owner, granted this one video by the token's watch claim.
+  const teammate = await server.mintUserToken('teammate', 3600, [ladder.id]);
+  ladderQuery = new URLSearchParams({
+    api: server.url,
+    token: teammate,
+    video: ladder.id,
+    captions: 'en',
+  }).toString();
   browser = await chromium.launch(chromiumLaunchOptions());
   cleanups.unshift(() => browser.close());
 }, 300_000);
@@ -175,6 +183,15 @@ describe.each(['html', 'react', 'vue'])('examples/%s', (name) => {
         { timeout: 20_000 },
       );
       expect(await page.evaluate(() => document.querySelector('notetaker-player')!.captionTrack)).toBe(0);
+      // The notes list beside the player: a marker per note on the seek bar, and a click on a note seeks there.
+      expect(await page.locator('notetaker-player [part~=marker]').count()).toBe(3);
+      await page.evaluate(() => document.querySelector('notetaker-player')!.pause());
+      await page.locator('.notes button', { hasText: 'Agenda' }).click();
+      await page.waitForFunction(
+        () => Math.abs(document.querySelector('notetaker-player')!.media.currentTime - 3) < 0.3,
+        undefined,
+        { timeout: 20_000 },
+      );
       expect(consoleErrors).toEqual([]);
     } finally {
       await page.close();

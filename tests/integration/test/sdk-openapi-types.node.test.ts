@@ -3,6 +3,9 @@ import { describe, expectTypeOf, it } from 'vitest';
 
 import type {
   Caption,
+  Chapter,
+  ChapterList,
+  VideoAnalytics,
   StreamFailed,
   StreamGenerating,
   StreamReady,
@@ -39,6 +42,18 @@ describe('SDK types against the OpenAPI schemas', () => {
   it('Caption', () => {
     expectTypeOf<ApiSchemaTypes['Caption']>().toExtend<Caption>();
     expectTypeOf<keyof Caption>().toEqualTypeOf<keyof ApiSchemaTypes['Caption']>();
+  });
+
+  it('Chapter and ChapterList', () => {
+    expectTypeOf<ApiSchemaTypes['Chapter']>().toExtend<Chapter>();
+    expectTypeOf<keyof Chapter>().toEqualTypeOf<keyof ApiSchemaTypes['Chapter']>();
+    expectTypeOf<ApiSchemaTypes['ChapterList']>().toExtend<ChapterList>();
+    expectTypeOf<keyof ChapterList>().toEqualTypeOf<keyof ApiSchemaTypes['ChapterList']>();
+  });
+
+  it('VideoAnalytics', () => {
+    expectTypeOf<ApiSchemaTypes['VideoAnalytics']>().toExtend<VideoAnalytics>();
+    expectTypeOf<keyof VideoAnalytics>().toEqualTypeOf<keyof ApiSchemaTypes['VideoAnalytics']>();
   });
 
   it('UploadInstructions (the register answers of both APIs), which the management client takes as an UploadTarget', () => {

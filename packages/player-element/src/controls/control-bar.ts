@@ -3,6 +3,9 @@ import { MEDIA_EVENTS } from '../constants.js';
 import { formatTime, spokenTime } from './format-time.js';
 import type { PlayerControlsHost } from './player-controls-host.js';
 import { findStoryboardCue, loadStoryboard, type StoryboardCue } from './storyboard.js';
+import { chapterIndexAt } from '../chapters/chapters-vtt.js';
+import { renderChapterMarkers, renderMarkers } from '../markers/timeline-marks.js';
+import { renderHeatmap } from '../analytics/heatmap-controller.js';
 
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
 /** Seconds moved by ←/→ (and by the arrow keys on the seek bar). */
@@ -11,7 +14,7 @@ const VOLUME_STEP = 0.05;
 /** The bar hides after this long without pointer or keyboard activity while playing. */
 const IDLE_MS = 2500;
 
-type MenuName = 'captions' | 'rate' | 'quality';
+type MenuName = 'chapters' | 'captions' | 'rate' | 'quality';
 interface MenuItem {
   label: string;
   checked: boolean;
@@ -156,6 +159,8 @@ export class ControlBar implements ReactiveController {
     const fullscreen = root.fullscreenElement === host;
     const pip = (video.getRootNode() as ShadowRoot).pictureInPictureElement === video;
     const hidden = this.#idle && !video.paused && !this.#menu && !this.#dragging;
+    const chapters = host.chapters;
+    const chapter = chapters[host.currentChapter];
     return html`<div
       part="controls"
       class="bar"
@@ -163,6 +168,7 @@ export class ControlBar implements ReactiveController {
       aria-label="Video controls"
       ?data-idle=${hidden}
     >
+      ${renderHeatmap(host.heatmap)}
       <div
         part="seek-bar"
         class="slider seek"
@@ -172,7 +178,7 @@ export class ControlBar implements ReactiveController {
         aria-valuemin="0"
         aria-valuemax=${Math.floor(duration)}
         aria-valuenow=${Math.floor(Math.min(time, duration))}
-        aria-valuetext="${spokenTime(time)} of ${spokenTime(duration)}${growing ? ' so far' : ''}"
+        aria-valuetext="${spokenTime(time)} of ${spokenTime(duration)}${growing ? ' so far' : ''}${chapter ? `, ${chapter.title}` : ''}"
         ?data-growing=${growing}
         @pointerdown=${this.#onSeekPointer}
         @pointermove=${this.#onSeekPointer}
@@ -182,12 +188,13 @@ export class ControlBar implements ReactiveController {
         @keydown=${this.#onSeekKey}
       >
         <div class="track">
-          ${ranges}
+          ${ranges} ${renderChapterMarkers(chapters, percent)}
           <div part="seek-progress" class="fill" style="width:${percent(time)}%"></div>
         </div>
         <div part="seek-thumb" style="left:${percent(time)}%"></div>
         ${this.#preview === null ? nothing : this.#renderPreview(this.#preview)}
       </div>
+      ${renderMarkers(host.markers, percent, (marker) => host.selectMarker(marker))}
       <div class="row">
         ${this.#button('play-button', video.paused ? 'Play' : 'Pause', icon(video.paused ? ICONS.play : ICONS.pause), this.#togglePlay)}
         ${this.#button('mute-button', video.muted ? 'Unmute' : 'Mute', icon(volume ? ICONS.volume : ICONS.muted), this.#toggleMute)}
@@ -209,6 +216,21 @@ export class ControlBar implements ReactiveController {
         </div>
         <span part="time-display">${formatTime(time)} / ${formatTime(duration)}${growing ? '…' : ''}</span>
         <span class="spacer"></span>
+        ${
+          chapters.length
+            ? this.#menuButton(
+                'chapters',
+                'Chapters',
+                'Chapters',
+                false,
+                chapters.map((item, i) => ({
+                  label: `${formatTime(item.start)} ${item.title}`,
+                  checked: i === host.currentChapter,
+                  select: () => (host.currentTime = item.start),
+                })),
+              )
+            : nothing
+        }
         ${
           captions.length
             ? this.#menuButton('captions', 'Captions', 'CC', captionTrack >= 0, [
@@ -279,6 +301,8 @@ export class ControlBar implements ReactiveController {
 
   #renderPreview(time: number): TemplateResult {
     const cue = findStoryboardCue(this.#cues, time);
+    const chapters = this.#host.chapters;
+    const title = chapters[chapterIndexAt(chapters, time)]?.title;
     // Keep the preview inside the bar.
     const half = (cue?.width ?? 48) / 2;
     const left = clamp(this.#previewX, half, Math.max(half, this.#barWidth - half));
@@ -291,6 +315,7 @@ export class ControlBar implements ReactiveController {
             ></div>`
           : nothing
       }
+      ${title ? html`<span part="preview-chapter">${title}</span>` : nothing}
       <span part="preview-time">${formatTime(time)}</span>
     </div>`;
   }

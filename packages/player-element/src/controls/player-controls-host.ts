@@ -1,6 +1,8 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { CaptionTrack } from '../captions/captions-controller.js';
+import type { PlayerChapter } from '../chapters/chapters-vtt.js';
 import type { QualityLevel } from '../engine/playback-engine.js';
+import type { PlayerMarker } from '../markers/timeline-marks.js';
 
 /** `controls` values: `true` (the default) the element's control bar, `'native'` the browser's, `false` none. */
 export type ControlsMode = boolean | 'native';
@@ -33,4 +35,14 @@ export interface PlayerControlsHost extends ReactiveControllerHost, HTMLElement 
   readonly qualityLevels: readonly QualityLevel[];
   /** Index into `qualityLevels`, or -1 for automatic. */
   qualityLevel: number;
+  /** The video's chapters, sorted by start. */
+  readonly chapters: readonly PlayerChapter[];
+  /** Index into `chapters` of the one playing, or -1. */
+  readonly currentChapter: number;
+  /** The host page's note markers. */
+  readonly markers: readonly PlayerMarker[];
+  /** The owner's audience retention per second for the heatmap strip (`show-heatmap`); empty for none. */
+  readonly heatmap: readonly number[];
+  /** Seeks to a marker and tells the page (`notetaker-markerclick`). */
+  selectMarker(marker: PlayerMarker): void;
 }

@@ -10,6 +10,7 @@ const MESSAGES: Record<PlayerErrorCode, string> = {
   playback_network: 'The video stopped loading. Check your connection.',
   playback_forbidden: 'Access to this video was refused.',
   media_decode: 'This video could not be decoded.',
+  seek_stalled: 'The video could not jump to the chosen time.',
   unsupported_browser: 'This browser cannot play this video.',
 };
 

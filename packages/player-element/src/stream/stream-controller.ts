@@ -17,6 +17,7 @@ import {
   type PlaybackSnapshot,
   type ReloadReason,
 } from '../engine/playback-engine.js';
+import { SeekWatchdog } from '../engine/seek-watchdog.js';
 import type { PlayerStreamClient, StreamStatus, TokenProvider } from '../stream-client.js';
 import { playerError, reloadErrorCode, streamErrorCode } from './player-errors.js';
 import { ReloadBudget } from './reload-budget.js';
@@ -58,6 +59,8 @@ export interface StreamView {
   /** Storyboard VTT and poster the `/stream` answer offered. */
   storyboardUrl: string | null;
   posterUrl: string | null;
+  /** The video's chapters track (WebVTT), from the ready `/stream` answer. */
+  chaptersUrl: string | null;
 }
 
 export interface StreamControllerOptions {
@@ -65,6 +68,8 @@ export interface StreamControllerOptions {
   onLoad?(): void;
   /** The engine's renditions, subtitle renditions or growing state may have changed. */
   onEngineChange?(): void;
+  /** A playable URL arrived from `/stream` (before the engine loads it). */
+  onStream?(hlsUrl: string): void;
 }
 
 /**
@@ -83,8 +88,11 @@ export class StreamController implements ReactiveController {
     buffering: false,
     storyboardUrl: null,
     posterUrl: null,
+    chaptersUrl: null,
   };
   #engine: PlaybackEngine | null = null;
+  /** Re-seeks a seek that never completes, once, then stops on `seek_stalled` (one per engine). */
+  #watchdog: SeekWatchdog | null = null;
   #run: AbortController | null = null;
   #loadQueued = false;
   #ownClient: PlayerStreamClient | null = null;
@@ -236,6 +244,8 @@ export class StreamController implements ReactiveController {
     this.#run = null;
     this.#engine?.destroy();
     this.#engine = null;
+    this.#watchdog?.destroy();
+    this.#watchdog = null;
     this.#show({ buffering: false });
   }
 
@@ -269,9 +279,14 @@ export class StreamController implements ReactiveController {
       });
       if (signal.aborted) return;
       const url = answer.hls_url;
+      this.#options.onStream?.(url);
       const generating = (this.#generating = answer.status === 'generating');
-      const images = answer as { storyboard_url?: string; poster_url?: string };
-      this.#show({ storyboardUrl: images.storyboard_url ?? null, posterUrl: images.poster_url ?? null });
+      const images = answer as { storyboard_url?: string; poster_url?: string; chapters_url?: string };
+      this.#show({
+        storyboardUrl: images.storyboard_url ?? null,
+        posterUrl: images.poster_url ?? null,
+        chaptersUrl: images.chapters_url ?? null,
+      });
       this.#emit(PlayerEventName.status, { status: 'ready', generating });
       this.#show({ state: 'loading' });
       const engine = (this.#engine = createPlaybackEngine({
@@ -282,6 +297,7 @@ export class StreamController implements ReactiveController {
         onFatal: (code, message, snapshot, cause) => this.#fail(code, message, snapshot, cause),
         onChange: this.#onEngineChange,
       }));
+      this.#watchdog = new SeekWatchdog(host.media, { onStuck: this.#onSeekStuck });
       // A growing playlist starts at 0 (it may not reach a queued seek yet, and hls.js would then start at its live
       // edge); the queued seek lands once the playlist covers it.
       await engine.load({ url, startPosition: generating ? 0 : (this.#pendingSeek ?? 0) });
@@ -318,6 +334,13 @@ export class StreamController implements ReactiveController {
     void this.#load(this.#pendingSeek ?? snapshot.position, snapshot.playing || this.#playOnReady);
   };
 
+  #onSeekStuck = (target: number): void => {
+    this.#fail('seek_stalled', undefined, {
+      position: target,
+      playing: this.#playOnReady || !this.#host.media.paused,
+    });
+  };
+
   #fail(code: PlayerErrorCode, detail?: string, snapshot?: PlaybackSnapshot, cause?: unknown): void {
     if (snapshot) {
       this.#pendingSeek ??= snapshot.position;
@@ -327,6 +350,8 @@ export class StreamController implements ReactiveController {
     const error = playerError(code, detail, cause);
     this.#show({ error, state: 'error' });
     this.#emit(PlayerEventName.error, error);
+    // The standard event too, as a `<video>` fires it (not bubbling; `onerror` and generic media code see it).
+    this.#host.dispatchEvent(new Event('error'));
   }
 
   #emit(type: PlayerEventName, detail: NotetakerStatusDetail | NotetakerErrorDetail): void {
@@ -356,7 +381,9 @@ export class StreamController implements ReactiveController {
 
   #bufferingNow(): boolean {
     const video = this.#host.media;
-    return (!video.paused && video.readyState < 3) || (this.#pendingSeek !== null && this.#view.state === 'ready');
+    return (
+      (!video.paused && video.readyState < 3) || (this.#pendingSeek !== null && this.#view.state === 'ready')
+    );
   }
 
   #onEngineChange = (): void => {

@@ -4,6 +4,7 @@ import type { NotetakerPlayerElement } from '../../src/notetaker-player.js';
 
 export {
   assert,
+  currentEngine,
   equal,
   expectNoAxeViolations,
   nextEvent,
@@ -22,6 +23,8 @@ export interface ApiRequest {
 export interface ApiAnswer {
   status: number;
   body: unknown;
+  /** Extra response headers (e.g. `Retry-After`). */
+  headers?: Record<string, string>;
 }
 
 export interface ScriptedApi {
@@ -68,7 +71,7 @@ export function scriptApi(
         resolve(
           new Response(JSON.stringify(answer.body), {
             status: answer.status,
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...answer.headers },
           }),
         );
       }, reject);
@@ -99,6 +102,15 @@ export function generating(extra: Record<string, unknown> = {}): ApiAnswer {
 
 export function apiError(status: number, code: string): ApiAnswer {
   return { status, body: { error: { code, message: code } } };
+}
+
+/** A 503 `unavailable` as the server answers while its database or bucket is away, with its `Retry-After`. */
+export function unavailable(retryAfter: string): ApiAnswer {
+  return {
+    status: 503,
+    body: { error: { code: 'unavailable', message: 'The database is not answering; try again shortly.' } },
+    headers: { 'Retry-After': retryAfter },
+  };
 }
 
 /** Absolute URL of the HLS stream the test runner made with ffmpeg. */

@@ -6,8 +6,11 @@ const AUDIENCE = 'notetaker-playback';
 
 /** What a playback token grants: one user's access to one video's playlist, until it expires. */
 export interface PlaybackGrant {
+  /** The viewer: the owner, or a user whose token's `watch` claim named the video. */
   userId: string;
   videoId: string;
+  /** The viewer is not the owner: `/stream` let them in through a `watch` grant. */
+  shared?: boolean;
 }
 
 export interface PlaybackTokens {
@@ -26,7 +29,9 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
     async mint(grant, ttlSeconds) {
       const now = Math.floor(clock().getTime() / 1000);
       const expiresAt = new Date((now + ttlSeconds) * 1000);
-      const token = await new SignJWT({ vid: grant.videoId })
+      const token = await new SignJWT(
+        grant.shared ? { vid: grant.videoId, shr: true } : { vid: grant.videoId },
+      )
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(grant.userId)
         .setAudience(AUDIENCE)
@@ -46,7 +51,11 @@ export function createPlaybackTokens(secret: string, clock: () => Date = () => n
         if (typeof payload.sub !== 'string' || typeof payload['vid'] !== 'string') {
           throw new UnauthenticatedError('The playback token is not valid.');
         }
-        return { userId: payload.sub, videoId: payload['vid'] };
+        return {
+          userId: payload.sub,
+          videoId: payload['vid'],
+          ...(payload['shr'] === true ? { shared: true } : {}),
+        };
       } catch (error) {
         if (error instanceof UnauthenticatedError) throw error;
         if (error instanceof joseErrors.JWTExpired) {

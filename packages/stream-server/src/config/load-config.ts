@@ -42,6 +42,8 @@ const envSchema = z
 
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_SECONDS).default(6 * 60 * 60),
     UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(60 * 60),
+    PRESIGN_WINDOW_SECONDS: z.coerce.number().int().min(0).max(24 * 60 * 60).default(60 * 60),
+    SEGMENT_CDN_URL: optionalString.pipe(z.url().optional()),
     MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
     MULTIPART_PART_BYTES: z.coerce
       .number()
@@ -70,7 +72,10 @@ const envSchema = z
     FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
     SEGMENT_SECONDS: z.coerce.number().int().min(1).max(30).default(6),
     WORKER: booleanString.default(true),
-    WORKER_CONCURRENCY: positiveInt(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+    // Generations at once; default half of MEDIA_MAX_PROCESSES (a generation runs at most two processes at once).
+    WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+    MEDIA_MAX_PROCESSES: positiveInt(16),
+    MEDIA_MAX_TRANSCODES: positiveInt(Math.max(2, os.availableParallelism() * 2)),
     WORKER_POLL_MS: positiveInt(500),
     WORKER_TASK_CONCURRENCY: z.coerce.number().int().min(0).default(1),
     RENDITIONS: z
@@ -95,6 +100,11 @@ const envSchema = z
     MAX_PIXELS: positiveInt(4096 * 2304),
     MIN_FREE_DISK_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
     DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+    EMBEDDED_DB_SHARED_BUFFERS: z
+      .string()
+      .trim()
+      .regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB')
+      .default('16MB'),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
     PREGENERATE: booleanString.default(false),
@@ -136,7 +146,14 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      /** PGlite's `shared_buffers` (`EMBEDDED_DB_SHARED_BUFFERS`); PostgreSQL's own default (128MB) when absent. */
+      sharedBuffers?: string | undefined;
+    };
 
 export type StorageConfig =
   | { kind: 'local'; root: string }
@@ -170,6 +187,13 @@ export interface Config {
     readonly playbackSecret: string | undefined;
   };
   readonly presignTtlSeconds: number;
+  /**
+   * Segment, sprite and poster URLs are signed once per window of this many seconds, aligned to the clock, so all
+   * viewers of a window get the same URLs (`PRESIGN_WINDOW_SECONDS`; 0 signs per request). See decision 0016.
+   */
+  readonly presignWindowSeconds: number;
+  /** Origin (and path) of a CDN in front of the storage: handed-out object URLs point there (`SEGMENT_CDN_URL`). */
+  readonly segmentCdnUrl: string | undefined;
   readonly uploadUrlTtlSeconds: number;
   readonly multipartThresholdBytes: number;
   readonly multipartPartBytes: number;
@@ -223,6 +247,10 @@ export interface Config {
      * the source's height are made. Empty: no ladder, the source rendition alone.
      */
     readonly renditionHeights: readonly number[];
+    /** ffmpeg and ffprobe processes a worker runs at once (`MEDIA_MAX_PROCESSES`); launches beyond it wait. */
+    readonly maxProcesses: number;
+    /** Of those, encodes at once (`MEDIA_MAX_TRANSCODES`): the CPU- and memory-heavy ones. */
+    readonly maxTranscodes: number;
   };
   readonly worker: {
     readonly enabled: boolean;
@@ -278,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
     ...crossFieldProblems(env),
   ];
+  if (parsed.success) problems.push(...generationSlotProblems(parsed.data));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
@@ -293,7 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite'), sharedBuffers: e.EMBEDDED_DB_SHARED_BUFFERS },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',
@@ -315,6 +344,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       playbackSecret: e.PLAYBACK_SECRET,
     },
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    presignWindowSeconds: e.PRESIGN_WINDOW_SECONDS,
+    segmentCdnUrl: e.SEGMENT_CDN_URL?.replace(/\/+$/, ''),
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,
@@ -349,10 +380,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       segmentSeconds: e.SEGMENT_SECONDS,
       uploadConcurrency: e.UPLOAD_CONCURRENCY,
       renditionHeights: e.RENDITIONS,
+      maxProcesses: e.MEDIA_MAX_PROCESSES,
+      maxTranscodes: e.MEDIA_MAX_TRANSCODES,
     },
     worker: {
       enabled: e.WORKER,
-      concurrency: e.WORKER_CONCURRENCY,
+      concurrency: e.WORKER_CONCURRENCY ?? Math.max(1, Math.floor(e.MEDIA_MAX_PROCESSES / 2)),
       taskConcurrency: e.WORKER_TASK_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,
       leaseSeconds: e.JOB_LEASE_SECONDS,
@@ -402,4 +435,19 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * A generation holds at most one process while it waits for a second (its ffmpeg and a probe), so generations at
+ * once must stay within half of the process bound: otherwise every process could be held by one waiting for another.
+ */
+function generationSlotProblems(e: {
+  WORKER_CONCURRENCY?: number | undefined;
+  MEDIA_MAX_PROCESSES: number;
+}): string[] {
+  if (e.WORKER_CONCURRENCY === undefined || e.WORKER_CONCURRENCY * 2 <= e.MEDIA_MAX_PROCESSES) return [];
+  return [
+    `WORKER_CONCURRENCY: ${e.WORKER_CONCURRENCY} generations need up to ${e.WORKER_CONCURRENCY * 2} processes at ` +
+      `once; raise MEDIA_MAX_PROCESSES (now ${e.MEDIA_MAX_PROCESSES}) or lower WORKER_CONCURRENCY`,
+  ];
 }

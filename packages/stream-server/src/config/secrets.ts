@@ -95,3 +95,17 @@ export async function ensurePrivateDir(dir: string): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * Reads the secrets a server keeps in `<dataDir>/secrets.json` without creating anything: `null` when the file
+ * does not exist (no server has run with this data folder). For commands that only talk to a running server.
+ */
+export async function readStoredSecrets(dataDir: string): Promise<Partial<Secrets> | null> {
+  const file = path.join(dataDir, 'secrets.json');
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Secrets>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,3 +1,5 @@
+import { UnavailableError } from '../errors/domain-error.js';
+
 /**
  * Error codes of a database that cannot be reached or stopped answering: the network (`ECONNREFUSED`, `ECONNRESET`,
  * …), and PostgreSQL's connection-exception class `08`, shutdown and start-up states (`57P01`–`57P03`), too many
@@ -21,8 +23,13 @@ const UNAVAILABLE_CODES = new Set([
   '57014',
 ]);
 
-/** Messages of `pg` and `pg-pool` for a connection that timed out or was lost. */
+/**
+ * Messages of `pg` and `pg-pool` for a connection that timed out or was lost, and of an embedded database (PGlite)
+ * that is closed (shutting down, or closed after a fatal error of its own).
+ */
 const UNAVAILABLE_MESSAGES = [
+  /^PGlite is closed$/,
+  /^The embedded database is closed$/,
   /^Query read timeout$/,
   /^timeout exceeded when trying to connect$/,
   /^Connection terminated/,
@@ -47,7 +54,8 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     errors?: unknown;
   };
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
-  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message)))
+    return true;
   // Node reports a refused connection to several addresses (IPv4 and IPv6 of `localhost`) as an AggregateError.
   if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
   return isDatabaseUnavailable(cause, depth + 1);
@@ -55,6 +63,24 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 
 /** `Retry-After` of a 503 answered while the database is out of reach. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * `error` in the service's words when it says the database is out of reach (see {@link isDatabaseUnavailable}):
+ * an {@link UnavailableError} to be answered with 503 and `Retry-After`; `undefined` for any other error.
+ *
+ * @example
+ * const unavailable = databaseUnavailableError(error);
+ * if (unavailable) throw unavailable;
+ */
+export function databaseUnavailableError(error: unknown): UnavailableError | undefined {
+  if (error instanceof UnavailableError) return error;
+  if (!isDatabaseUnavailable(error)) return undefined;
+  return new UnavailableError(
+    'The database is not answering; try again shortly.',
+    DATABASE_RETRY_AFTER_SECONDS,
+    { cause: error },
+  );
+}
 
 /** Emscripten's errno numbers (PGlite's file system errors carry these, not Node's codes). */
 const EMSCRIPTEN_ERRNO: Readonly<Record<number, { code: string; text: string }>> = {

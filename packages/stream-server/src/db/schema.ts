@@ -99,6 +99,39 @@ export interface VideoCaptionsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A video's chapters: one JSON array per video, sorted by start (see src/chapters/chapters.ts). */
+export interface VideoChaptersTable {
+  video_id: string;
+  chapters: ColumnType<Array<{ start_seconds: number; title: string }>, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Second ranges `[start, end)` of a viewing session, sorted and disjoint. */
+export type SecondRanges = Array<[number, number]>;
+
+/** One viewing session of a video, replaced by each report of the player (see src/analytics/). */
+export interface WatchSessionsTable {
+  id: string;
+  video_id: string;
+  /** The playback token's user id (no IP address, no cookie). */
+  viewer_id: string;
+  startup_ms: number | null;
+  rebuffer_count: Generated<number>;
+  rebuffer_ms: Generated<number>;
+  error_code: string | null;
+  watched: ColumnType<SecondRanges, string, string>;
+  rewatched: ColumnType<SecondRanges, string, string>;
+  watched_seconds: Generated<number>;
+  rewatched_seconds: Generated<number>;
+  rendition_switches: Generated<number>;
+  reached_90: Generated<boolean>;
+  /** The player sent its last report (the page was hidden or closed, or the video changed). */
+  ended: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** The source key of a deleted video whose upload URL may still be used; cleanup removes it until `remove_until`. */
 export interface OrphanedSourcesTable {
   source_key: string;
@@ -112,6 +145,8 @@ export interface DatabaseSchema {
   webhook_deliveries: WebhookDeliveriesTable;
   video_tasks: VideoTasksTable;
   video_captions: VideoCaptionsTable;
+  video_chapters: VideoChaptersTable;
+  watch_sessions: WatchSessionsTable;
 }
 
 export type VideoRow = Selectable<VideosTable>;
@@ -120,3 +155,4 @@ export type VideoRowUpdate = Updateable<VideosTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type VideoTaskRow = Selectable<VideoTasksTable>;
 export type VideoCaptionRow = Selectable<VideoCaptionsTable>;
+export type VideoChaptersRow = Selectable<VideoChaptersTable>;

@@ -76,6 +76,21 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/**
+ * A dependency (the database, the bucket) is out of reach for now: nothing is wrong with the request, and the same
+ * request is worth sending again after `retryAfterSeconds` (the transport says so, e.g. `Retry-After` on a 503).
+ */
+export class UnavailableError extends DomainError {
+  override readonly name = 'UnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown; code?: typeof ErrorCode.Unavailable | typeof ErrorCode.StorageUnavailable },
+  ) {
+    super(options?.code ?? ErrorCode.Unavailable, message, options);
+  }
+}
+
 /** The thing exists but is not in a state that allows this now (`code` says which state). */
 export class ConflictError extends DomainError {
   override readonly name = 'ConflictError';

@@ -43,6 +43,21 @@ export async function diskStatus(
   };
 }
 
+/** Free bytes under which a temp folder counts as full once ffmpeg stopped short: less than any segment needs. */
+export const TEMP_FULL_BYTES = 1024 * 1024;
+
+/**
+ * Whether the temp folder `dir` is (nearly) full: ffmpeg's HLS muxer can exit 0 after a segment it could not write,
+ * leaving a short output and a full file system behind. A description for the log when it is, else `undefined`.
+ */
+export async function tempFolderFull(
+  dir: string,
+): Promise<{ freeBytes: number; description: string } | undefined> {
+  const freeBytes = await freeDiskBytes(dir);
+  if (freeBytes >= TEMP_FULL_BYTES) return undefined;
+  return { freeBytes, description: `disk full: ${formatBytes(freeBytes)} free in the temp folder ${dir}` };
+}
+
 /** True when `error` (or one of its causes) is the file system's "no space left" (ENOSPC) or "quota exceeded". */
 export function isNoSpaceError(error: unknown, depth = 0): boolean {
   if (depth > 6 || typeof error !== 'object' || error === null) return false;

@@ -4,7 +4,10 @@ import type { Config } from '../config/load-config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
 import type { Db } from '../db/create-database.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { transactionRetriedWhileUnavailable } from '../db/retry-while-unavailable.js';
 import { generateHls } from '../media/generate-hls.js';
+import type { ProcessLauncher } from '../media/process-launcher.js';
 import { StreamAction } from '../media/ffmpeg-args.js';
 import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
@@ -15,7 +18,7 @@ import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../media/hls-layout.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
-import { diskFullError, diskStatus, isNoSpaceError } from './disk-space.js';
+import { diskFullError, diskStatus, isNoSpaceError, tempFolderFull } from './disk-space.js';
 import { jobTimeoutMs } from '../jobs/job-timeout.js';
 import {
   claimNextGeneration,
@@ -34,6 +37,13 @@ export interface GenerationJobsDeps {
   config: Pick<Config, 'worker' | 'media' | 'dataDir' | 'limits' | 'minFreeDiskBytes'>;
   /** This process's temp folder (see jobs/temp-folders.ts). */
   tempRoot: string;
+  /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
+  launcher: ProcessLauncher;
+  /**
+   * Whether a new generation may start now (the worker's process budget has a free process); a first view beyond
+   * it stays queued on its row, where `/stream` tells its viewer when to look again.
+   */
+  hasRoom?: (() => boolean) | undefined;
   metrics?: Metrics | undefined;
   /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
   webhooks?: { onQueued(): void } | undefined;
@@ -66,6 +76,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
     renew: (job, leaseSeconds) => renewGenerationLease(deps.db, job, leaseSeconds, progressOf.get(job)),
     release: (job) => releaseGeneration(deps.db, job, 0),
     kindOf: () => 'generation',
+    hasRoom: deps.hasRoom,
   };
 
   const run = async (job: ClaimedJob, { signal, log }: JobContext) => {
@@ -109,6 +120,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         segmentSeconds: config.media.segmentSeconds,
         ffmpegPath: config.media.ffmpegPath,
         ffprobePath: config.media.ffprobePath,
+        launcher: deps.launcher,
         uploadConcurrency: config.media.uploadConcurrency,
         limits: config.limits,
         classifyFailure: async (error) => {
@@ -118,8 +130,9 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
           }
           // ffmpeg exits 0 when it cannot write (a short output): a low disk now is the likelier cause.
           const now = await diskStatus(config.dataDir, config.minFreeDiskBytes);
-          if (!now.low) return error;
-          log.error({ err: error, freeBytes: now.freeBytes }, now.description);
+          const full = now.low ? now : await tempFolderFull(tempRoot);
+          if (!full) return error;
+          log.error({ err: error, freeBytes: full.freeBytes }, full.description);
           return diskFullError(error);
         },
         // A retry goes the careful way: probe first, then remux (decision 0010).
@@ -133,7 +146,12 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         logger: log,
       });
       await live.flush();
-      const done = await deps.db.transaction().execute(async (trx) => {
+      // The output is stored: an unreachable database delays its publication instead of throwing the work away.
+      const done = await transactionRetriedWhileUnavailable(deps.db, {
+        signal,
+        onWait: (error) =>
+          log.warn({ err: error }, 'database unavailable; the finished generation waits for it'),
+      }).execute(async (trx) => {
         const row = await completeGeneration(trx, ref, {
           playlistKey: result.playlistKey,
           durationSeconds: result.durationSeconds,
@@ -185,6 +203,13 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
   const onFailure = async (job: ClaimedJob, error: unknown, { log }: JobContext) => {
     const ref = job;
     const media = error instanceof MediaError ? error : undefined;
+    if (isDatabaseUnavailable(error)) {
+      // Not the video's fault and not an attempt to count against it: handed back (if the database answers by
+      // then; else the lease runs out) to be taken up again once it does.
+      log.warn({ err: error }, 'database unavailable; generation will be taken up again once it answers');
+      await releaseGeneration(deps.db, ref, DATABASE_RETRY_AFTER_SECONDS).catch(() => {});
+      return;
+    }
     if (media?.code === MediaErrorCode.Aborted) {
       log.info('generation interrupted; job released for another worker');
       await releaseGeneration(deps.db, ref, 0).catch(() => {});

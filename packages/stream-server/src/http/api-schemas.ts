@@ -30,7 +30,15 @@ export const Video = z
   })
   .meta({ id: 'Video' });
 
-export const VideoList = z.object({ videos: z.array(Video) }).meta({ id: 'VideoList' });
+export const VideoList = z
+  .object({
+    videos: z.array(Video),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ id: 'VideoList' });
 
 export const StreamGenerating = z
   .object({
@@ -73,6 +81,14 @@ export const StreamReady = z
         description:
           'A WebVTT of seek-preview thumbnails, cues `<sprite URL>#xywh=x,y,w,h`; absent when none, and until it is ' +
           'made, a few seconds after the video is ready',
+      }),
+    chapters_url: z
+      .url()
+      .optional()
+      .meta({
+        description:
+          'A WebVTT `kind=chapters` track (one cue per chapter), behind the same playback token; present when the ' +
+          'video has chapters',
       }),
   })
   .meta({ id: 'StreamReady' });
@@ -210,6 +226,81 @@ export const Caption = z
 
 export const CaptionList = z.object({ captions: z.array(Caption) }).meta({ id: 'CaptionList' });
 
+export const Chapter = z
+  .object({
+    start_seconds: z.number().min(0).meta({
+      description: 'Where the chapter starts, in seconds from the start of the video (millisecond precision)',
+    }),
+    title: z.string().meta({ description: '1–200 characters, no control characters' }),
+  })
+  .meta({ id: 'Chapter' });
+
+export const ChaptersBody = z.object({
+  chapters: z.array(z.object({ start_seconds: z.number(), title: z.string() })).meta({
+    description:
+      'Sorted by start with unique starts, the first at 0; at most 500; an empty list removes the chapters',
+  }),
+});
+
+export const ChapterList = z
+  .object({
+    chapters: z.array(Chapter).meta({ description: 'Sorted by start; empty when the video has none' }),
+    updated_at: z.iso.datetime().nullable().meta({ description: 'When they were last set; null when none' }),
+  })
+  .meta({ id: 'ChapterList' });
+
+const secondRanges = z
+  .array(z.tuple([z.number().int().min(0), z.number().int().min(1)]))
+  .max(1000)
+  .optional();
+
+export const WatchReportBody = z
+  .object({
+    session_id: z
+      .uuid()
+      .meta({ description: 'Made by the player for the session; each report replaces the last' }),
+    startup_ms: z
+      .number()
+      .min(0)
+      .nullable()
+      .optional()
+      .meta({ description: 'First /stream request → first frame' }),
+    rebuffer_count: z.number().int().min(0).optional(),
+    rebuffer_ms: z.number().min(0).optional(),
+    error_code: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: "The player's error code, if it stopped on one" }),
+    watched: secondRanges.meta({ description: 'Seconds watched, sorted disjoint [start, end) ranges' }),
+    rewatched: secondRanges.meta({ description: 'Seconds watched more than once, the same way' }),
+    rendition_switches: z.number().int().min(0).optional(),
+    reached_90: z.boolean().optional(),
+    final: z.boolean().optional().meta({ description: 'The last report of the session' }),
+  })
+  .meta({ id: 'WatchReport' });
+
+export const VideoAnalytics = z
+  .object({
+    views: z.number().int().meta({ description: 'Viewing sessions' }),
+    unique_viewers: z.number().int(),
+    watch_time_seconds: z.number(),
+    completion_rate: z.number().nullable().meta({ description: 'Share of sessions that reached 90 %' }),
+    retention: z
+      .array(z.number())
+      .meta({ description: 'Share of sessions that watched each second (index = second)' }),
+    rewind_hotspots: z
+      .array(z.object({ second: z.number().int(), sessions: z.number().int() }))
+      .meta({ description: 'The seconds most watched again, most first (at most 5)' }),
+    startup_ms: z.object({ median: z.number().nullable(), p95: z.number().nullable() }),
+    rebuffer_ratio: z.number().nullable(),
+    failure_rate: z
+      .number()
+      .nullable()
+      .meta({ description: 'Share of sessions that stopped on a playback error' }),
+  })
+  .meta({ id: 'VideoAnalytics' });
+
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
@@ -222,5 +313,32 @@ export interface ApiSchemaTypes {
   UploadState: z.infer<typeof UploadState>;
   Caption: z.infer<typeof Caption>;
   CaptionList: z.infer<typeof CaptionList>;
+  Chapter: z.infer<typeof Chapter>;
+  ChapterList: z.infer<typeof ChapterList>;
+  VideoAnalytics: z.infer<typeof VideoAnalytics>;
   Error: z.infer<typeof ErrorBody>;
 }
+
+const watchIds = z
+  .array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a video id'))
+  .max(100)
+  .meta({ description: "Other users' video ids the token may watch (the `watch` claim), at most 100" });
+
+export const UserTokenBody = z.object({
+  sub: z.string().trim().min(1).max(256).meta({ description: 'The user the token speaks for' }),
+  watch: watchIds.optional(),
+  ttl_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 60 * 60)
+    .optional()
+    .meta({ description: 'Lifetime; default 3600 (an hour), at most 7 days' }),
+});
+
+export const UserTokenAnswer = z
+  .object({
+    token: z.string().meta({ description: 'A user token (HS256 JWT) the service accepts as a bearer token' }),
+    expires_at: z.iso.datetime(),
+  })
+  .meta({ id: 'UserToken' });

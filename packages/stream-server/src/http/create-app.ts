@@ -5,20 +5,22 @@ import type { Logger } from 'pino';
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import { createCaptionManageRoutes, createCaptionRoutes } from './routes/caption-routes.js';
+import { createChapterManageRoutes, createChapterRoutes } from './routes/chapter-routes.js';
+import { createAnalyticsManageRoutes, createAnalyticsRoutes } from './routes/analytics-routes.js';
 import type { Db } from '../db/create-database.js';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isLocalStorage } from '../storage/local-storage.js';
-import type { Storage } from '../storage/storage.js';
+import { storageUnavailableError, type Storage } from '../storage/storage.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
-import { httpStatus } from './errors.js';
+import { httpStatus, retryAfterHeader } from './errors.js';
 import { clientAddress, createRateLimiter } from './rate-limit.js';
 import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
-import { createManageRoutes } from './routes/manage-routes.js';
+import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
@@ -38,6 +40,8 @@ export interface AppDeps {
   registry: VideoRegistry;
   /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
   userUploads?: boolean | undefined;
+  /** When given, `POST /api/manage/tokens` mints user tokens (HS256 deployments; absent with AUTH_JWKS_URL). */
+  userTokenMinter?: UserTokenMinter | undefined;
   /** When given, `POST /api/dev/token` mints user tokens (`DEV_LOGIN`). */
   devTokens?: DevTokenRoutesDeps | undefined;
   /** When given, the web page answers at `/` (`WEB_APP`). */
@@ -52,6 +56,10 @@ export interface AppDeps {
   /** The client address is the last `X-Forwarded-For` entry (`TRUST_PROXY`). */
   trustProxy?: boolean | undefined;
   presignTtlSeconds: number;
+  /** Object URLs in playlists are signed once per window of this many seconds (`PRESIGN_WINDOW_SECONDS`). */
+  presignWindowSeconds?: number | undefined;
+  /** Origin of a CDN in front of the storage (`SEGMENT_CDN_URL`). */
+  segmentCdnUrl?: string | undefined;
   /** Checks `/readyz` runs; each rejects when its dependency is unreachable. */
   readiness: Record<string, () => Promise<void>>;
   /** When given, requests are measured and `/metrics` answers in the Prometheus text format. */
@@ -149,6 +157,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/videos', createPlaylistRoutes(deps));
   // Before the user routes: the caption playback URLs carry a playback token, not a bearer token.
   app.route('/api/videos', createCaptionRoutes(deps));
+  // Before the user routes too: chapters.vtt carries a playback token.
+  app.route('/api/videos', createChapterRoutes(deps));
+  // And the player's viewing reports, which carry a playback token.
+  app.route('/api/videos', createAnalyticsRoutes(deps));
   app.route('/api/videos', createUserRoutes(deps));
   if (deps.devTokens) app.route('/api/dev', createDevTokenRoutes(deps.devTokens));
   if (deps.webApp) app.route('/', createWebAppRoutes(deps.webApp));
@@ -159,12 +171,15 @@ export function createApp(deps: AppDeps): Hono {
       serviceApiKey: deps.serviceApiKey,
       registry: deps.registry,
       streams: deps.streams,
+      userTokenMinter: deps.userTokenMinter,
     }),
   );
   app.route(
     '/api/manage',
     createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
   );
+  app.route('/api/manage', createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
+  app.route('/api/manage', createAnalyticsManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   if (localStorage) app.route(localStorage.routePrefix, createLocalStorageRoutes(localStorage));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
 
@@ -196,7 +211,10 @@ export function createApp(deps: AppDeps): Hono {
  * host): one for the API, one for local storage's signed object URLs, which players read by range and browsers
  * upload to (a create-only PUT sends `If-None-Match`).
  */
-export function corsRules(origins: '*' | readonly string[]): { api: MiddlewareHandler; objects: MiddlewareHandler } {
+export function corsRules(origins: '*' | readonly string[]): {
+  api: MiddlewareHandler;
+  objects: MiddlewareHandler;
+} {
   const origin = origins === '*' ? '*' : corsOriginMatcher(origins);
   return {
     api: cors({
@@ -218,13 +236,18 @@ export function corsRules(origins: '*' | readonly string[]): { api: MiddlewareHa
 
 /**
  * The app's one error answer: a `DomainError` as `{ error: { code, message } }` with its code's status
- * (`httpStatus`), Hono's own 4xx as `bad_request`, an unreachable database as 503, anything else as a logged 500.
+ * (`httpStatus`; every 503 with `Retry-After`), Hono's own 4xx as `bad_request`, an unreachable database or
+ * bucket as 503 `unavailable` with `Retry-After`, anything else as a logged 500.
  */
 export function answerError(logger: Logger): ErrorHandler {
+  const answerDomainError = (error: DomainError, c: Context) =>
+    c.json(
+      { error: { code: error.code, message: error.message } },
+      httpStatus(error.code),
+      retryAfterHeader(error),
+    );
   return (error, c) => {
-    if (error instanceof DomainError) {
-      return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
-    }
+    if (error instanceof DomainError) return answerDomainError(error, c);
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Hono's own HTTPExceptions (e.g. a malformed request it rejected).
@@ -233,19 +256,15 @@ export function answerError(logger: Logger): ErrorHandler {
         status as 400,
       );
     }
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error, method: c.req.method, path: c.req.path }, 'database unavailable');
-      return c.json(
-        { error: { code: ErrorCode.Unavailable, message: 'The database is not answering; try again shortly.' } },
-        503,
-        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-      );
+    const database = databaseUnavailableError(error);
+    const unavailable = database ?? storageUnavailableError(error);
+    if (unavailable) {
+      const what = database ? 'database unavailable' : 'storage unavailable';
+      logger.warn({ err: error, method: c.req.method, path: c.req.path }, what);
+      return answerDomainError(unavailable, c);
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
-    return c.json(
-      { error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } },
-      500,
-    );
+    return c.json({ error: { code: ErrorCode.Internal, message: 'Something went wrong on our side.' } }, 500);
   };
 }
 
@@ -256,7 +275,10 @@ function corsOriginMatcher(origins: readonly string[]): (origin: string) => stri
   return (origin) => {
     if (exact.has(origin)) return origin;
     for (const base of anyPort) {
-      if (origin === base || (origin.startsWith(`${base}:`) && /^\d{1,5}$/.test(origin.slice(base.length + 1)))) {
+      if (
+        origin === base ||
+        (origin.startsWith(`${base}:`) && /^\d{1,5}$/.test(origin.slice(base.length + 1)))
+      ) {
         return origin;
       }
     }
@@ -265,6 +287,8 @@ function corsOriginMatcher(origins: readonly string[]): (origin: string) => stri
 }
 
 const CAPTION_FILE = /^\/api\/(?:manage\/)?videos\/[^/]+\/captions\/[^/]+$/;
+/** Chapters (JSON or WebVTT) have their own, larger limit (chapter-routes.ts). */
+const CHAPTERS_BODY = /^\/api\/(?:manage\/)?videos\/[^/]+\/chapters$/;
 
 /**
  * What every `/api` request passes before its route: the failed-authentication limit per client address, text
@@ -290,7 +314,8 @@ function apiGuard(deps: AppDeps): MiddlewareHandler {
     }
     if (c.req.method === 'POST') {
       const path = c.req.path.replace(/\/+$/, '');
-      const limiter = path === '/api/dev/token' ? devTokens : path === '/api/videos' ? registrations : undefined;
+      const limiter =
+        path === '/api/dev/token' ? devTokens : path === '/api/videos' ? registrations : undefined;
       const wait = limiter?.count(address) ?? 0;
       if (wait > 0) {
         return rateLimited(
@@ -302,7 +327,8 @@ function apiGuard(deps: AppDeps): MiddlewareHandler {
         );
       }
     }
-    const run = c.req.method === 'PUT' && CAPTION_FILE.test(c.req.path) ? next : () => limitBody(c, next);
+    const ownLimit = CAPTION_FILE.test(c.req.path) || CHAPTERS_BODY.test(c.req.path);
+    const run = c.req.method === 'PUT' && ownLimit ? next : () => limitBody(c, next);
     // The body limit answers by returning its 413 rather than setting it.
     const refused = await run();
     if (refused instanceof Response) c.res = refused;

@@ -41,3 +41,17 @@ const STATUS: Record<
 export function httpStatus(code: ErrorCode) {
   return STATUS[code];
 }
+
+/** `Retry-After` (seconds) of a 503 whose error names no wait of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The `Retry-After` header of an error answer: every 503 carries one (the error's own wait when it names one, see
+ * `UnavailableError`), so clients can tell "try again shortly" from a failure; other statuses carry none.
+ */
+export function retryAfterHeader(error: DomainError): Record<string, string> {
+  if (httpStatus(error.code) !== 503) return {};
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  const wait = typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : DEFAULT_RETRY_AFTER_SECONDS;
+  return { 'Retry-After': String(wait) };
+}

@@ -27,6 +27,11 @@ export interface JobSource<Claim> {
   release(claim: Claim): Promise<unknown>;
   /** Which handler runs it (a key of the runner's handlers). */
   kindOf(claim: Claim): string;
+  /**
+   * Whether a slot may claim now (default: always). When not, the slot sleeps until woken (`notify`) or the next
+   * poll: the job stays queued where every worker sees it, instead of waiting inside this one.
+   */
+  hasRoom?(): boolean;
 }
 
 export interface JobContext {
@@ -181,6 +186,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
   const runSlot = async <C>(name: string, source: JobSource<C>) => {
     while (!stopping) {
+      if (source.hasRoom && !source.hasRoom()) {
+        await sleep(name, options.pollMs);
+        continue;
+      }
       let claim: C | undefined;
       try {
         claim = await source.claim(workerId, source.leaseSeconds);

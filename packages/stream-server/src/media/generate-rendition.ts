@@ -2,9 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../storage/storage.js';
 import { checkSource } from './check-source.js';
-import {
-  DEFAULT_READ_TIMEOUT_SECONDS,
-} from './ffmpeg-args.js';
+import { DEFAULT_READ_TIMEOUT_SECONDS } from './ffmpeg-args.js';
 import { HLS_PLAYLIST_NAME, parseSegmentIndex, segmentFileName } from './hls-layout.js';
 import { MediaMessage } from './ffmpeg-failure.js';
 import { PLAYLIST_CONTENT_TYPE, SEGMENT_CONTENT_TYPE, type HlsLogger, type HlsSink } from './generate-hls.js';
@@ -24,6 +22,7 @@ import {
   renditionProfile,
   segmentMismatch,
 } from './rendition-args.js';
+import { LaunchPriority, type ProcessLauncher } from './process-launcher.js';
 import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 
 export interface GenerateRenditionProgress {
@@ -53,6 +52,8 @@ export interface GenerateRenditionOptions {
   /** Default `ffmpeg` / `ffprobe` on PATH. */
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** What starts ffmpeg and ffprobe: the worker's launcher helper, or `directLauncher` without a server. */
+  launcher: ProcessLauncher;
   /** ffmpeg's wall-clock limit; default 10 minutes + 6 s per second of video. */
   timeoutMs?: number;
   /** Limit for the source check and the probe of the output; default 60 s. */
@@ -216,10 +217,13 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
     }
     await runFfmpeg({
       bin: options.ffmpegPath ?? 'ffmpeg',
+      launcher: options.launcher,
       args,
       timeoutMs: options.timeoutMs ?? defaultTimeoutMs(expectedSeconds),
       signal: job.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
+      transcode: true,
       onProgress: (encodedSeconds) =>
         report({ encodedSeconds, fraction: Math.min(0.99, Math.max(0, encodedSeconds / expectedSeconds)) }),
     });
@@ -258,6 +262,8 @@ export async function generateRendition(options: GenerateRenditionOptions): Prom
     try {
       produced = await probeMedia(join(dir, segmentFileName(0)), {
         ffprobePath: options.ffprobePath,
+        launcher: options.launcher,
+        priority: LaunchPriority.Background,
         timeoutMs: probeTimeoutMs,
         signal: job.signal,
       });

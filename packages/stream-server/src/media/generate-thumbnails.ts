@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { HlsLogger, HlsSink } from './generate-hls.js';
+import { LaunchPriority, type ProcessLauncher } from './process-launcher.js';
 import { BACKGROUND_NICENESS, runFfmpeg } from './run-ffmpeg.js';
 import {
   buildPosterArgs,
@@ -25,6 +26,8 @@ export interface GenerateThumbnailsOptions {
   /** A per-job directory is made under it and removed on every path. */
   tempRoot: string;
   ffmpegPath?: string;
+  /** What starts ffmpeg and ffprobe: the worker's launcher helper, or `directLauncher` without a server. */
+  launcher: ProcessLauncher;
   /** Wall-clock limit for each ffmpeg run; default 2 minutes + 1 s per 10 s of video. */
   timeoutMs?: number;
   readTimeoutSeconds?: number;
@@ -77,11 +80,13 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
   const poster = async () => {
     const file = join(work, ThumbnailFile.Poster);
     await runFfmpeg({
+      launcher: options.launcher,
       bin,
       args: buildPosterArgs({ ...common, output: file, atSeconds: duration * POSTER_POSITION }),
       timeoutMs,
       signal: options.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
     });
     if (!jpegSize(await readFile(file))) throw new Error('ffmpeg wrote no JPEG poster');
     const key = options.outputPrefix + ThumbnailFile.Poster;
@@ -97,11 +102,13 @@ export async function generateThumbnails(options: GenerateThumbnailsOptions): Pr
     const layout = storyboardLayout(duration);
     const file = join(work, ThumbnailFile.Sprite);
     await runFfmpeg({
+      launcher: options.launcher,
       bin,
       args: buildStoryboardArgs({ ...common, output: file, layout }),
       timeoutMs,
       signal: options.signal,
       niceness: BACKGROUND_NICENESS,
+      priority: LaunchPriority.Background,
     });
     const size = jpegSize(await readFile(file));
     if (!size || size.width !== layout.columns * STORYBOARD_TILE_WIDTH || size.height % layout.rows !== 0) {

@@ -1,6 +1,7 @@
 import { buildProbeArgs } from './ffmpeg-args.js';
 import { describeFfmpegFailure, MediaMessage } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
+import type { LaunchPriority, ProcessLauncher } from './process-launcher.js';
 import { startMediaProcess } from './run-ffmpeg.js';
 
 export interface ProbedVideo {
@@ -58,6 +59,10 @@ export interface ProbeMediaOptions {
   signal?: AbortSignal | undefined;
   /** I/O timeout while reading the input, in seconds. */
   readTimeoutSeconds?: number | undefined;
+  /** What starts ffprobe: the worker's launcher helper, or `directLauncher` without a server. */
+  launcher: ProcessLauncher;
+  /** Its turn when the launcher bounds processes; default a first view's. */
+  priority?: LaunchPriority | undefined;
 }
 
 /** Container formats ffprobe "recognizes" in any bytes (text art); never a video. */
@@ -195,6 +200,8 @@ export async function runFfprobe(input: string, options: ProbeMediaOptions): Pro
     args: buildProbeArgs(input, { readTimeoutSeconds: options.readTimeoutSeconds }),
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    launcher: options.launcher,
+    priority: options.priority,
     collectStdout: true,
     describeFailure: (tail) => describeFfmpegFailure(tail, 'probe'),
   });
@@ -205,7 +212,7 @@ export async function runFfprobe(input: string, options: ProbeMediaOptions): Pro
  * Probes a path or URL: duration, container, the video stream (cover art ignored) and the audio stream.
  *
  * @example
- * const probe = await probeMedia(presignedUrl, { ffprobePath: '/usr/bin/ffprobe', timeoutMs: 60_000 });
+ * const probe = await probeMedia(presignedUrl, { ffprobePath: '/usr/bin/ffprobe', timeoutMs: 60_000, launcher });
  * probe.durationSeconds; // 12.0
  * @throws MediaError `invalid_input` (permanent) for empty files, random bytes and anything without a duration.
  */

@@ -21,9 +21,24 @@ export interface LaunchedProcess extends EventEmitter {
   kill(signal: NodeJS.Signals): boolean;
 }
 
+/**
+ * Who waits for a media process, in the order a process budget (`process-budget.ts`) starts queued launches:
+ * a viewer waiting for the first segments of a video, then the rest of a generation, then work after `ready`.
+ */
+export const LaunchPriority = {
+  FirstView: 0,
+  Generation: 1,
+  Background: 2,
+} as const;
+export type LaunchPriority = (typeof LaunchPriority)[keyof typeof LaunchPriority];
+
 export interface LaunchOptions {
   /** Added to this process's nice value for the child; default 0. */
   niceness?: number | undefined;
+  /** Order among launches waiting for a free process (a bounded launcher only); default `FirstView`. */
+  priority?: LaunchPriority | undefined;
+  /** An encode (x264): counted against a bounded launcher's transcode limit too. */
+  transcode?: boolean | undefined;
 }
 
 /** Starts media processes; {@link directLauncher} or a {@link createProcessLauncher} helper. */
@@ -305,36 +320,5 @@ export function createProcessLauncher(): HelperLauncher {
       else child.kill('SIGKILL');
       await exited;
     },
-  };
-}
-
-let shared: { launcher: HelperLauncher; users: number } | undefined;
-
-/** The launcher media processes use now: the shared helper while one is acquired, else a direct spawn. */
-export function currentLauncher(): ProcessLauncher {
-  return shared?.launcher ?? directLauncher;
-}
-
-/**
- * Starts (or shares) this process's launcher helper until the returned release is called; servers call it before
- * they grow. Every media process started meanwhile goes through it.
- *
- * @example
- * const release = acquireProcessLauncher();
- * try { await serve(); } finally { await release(); }
- */
-export function acquireProcessLauncher(): () => Promise<void> {
-  shared ??= { launcher: createProcessLauncher(), users: 0 };
-  const entry = shared;
-  entry.users += 1;
-  entry.launcher.prepare();
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    entry.users -= 1;
-    if (entry.users > 0) return;
-    if (shared === entry) shared = undefined;
-    await entry.launcher.close();
   };
 }

@@ -1,6 +1,7 @@
 import { describeFfmpegFailure, MediaMessage, type FailureDescription } from './ffmpeg-failure.js';
 import { MediaError } from './media-error.js';
-import { currentLauncher, type ProcessLauncher } from './process-launcher.js';
+import { getPriority, setPriority } from 'node:os';
+import type { LaunchPriority, ProcessLauncher } from './process-launcher.js';
 
 /**
  * How much lower than the service's own priority the ffmpeg runs of work after `ready` (poster, storyboard, lower
@@ -9,6 +10,13 @@ import { currentLauncher, type ProcessLauncher } from './process-launcher.js';
  * service's priority: a viewer is waiting on it.
  */
 export const BACKGROUND_NICENESS = 15;
+
+/**
+ * How much lower a generation's ffmpeg runs once its first segment is stored (the video is playable): the rest of
+ * the video yields the CPU to every other video still waiting for its first segment, and still comes before work
+ * after `ready` ({@link BACKGROUND_NICENESS}). Alone on the machine it costs nothing.
+ */
+export const GENERATION_REST_NICENESS = 10;
 
 /** How many stderr lines a failure keeps for the logs. */
 export const STDERR_TAIL_LINES = 40;
@@ -32,8 +40,15 @@ export interface MediaProcessOptions {
   describeFailure?: ((stderrTail: string) => FailureDescription) | undefined;
   /** Added to this process's nice value for the child (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
-  /** Default: the shared launcher helper while a server runs, else a direct spawn (`currentLauncher()`). */
-  launcher?: ProcessLauncher | undefined;
+  /** Its turn when the launcher bounds processes and it must wait (see `process-budget.ts`). */
+  priority?: LaunchPriority | undefined;
+  /** An encode: counted against a bounded launcher's transcode limit. */
+  transcode?: boolean | undefined;
+  /**
+   * What starts the process: the worker's launcher helper (`createProcessLauncher`, made once by the server that
+   * runs the worker) or `directLauncher` (a plain spawn, for code that runs without a server).
+   */
+  launcher: ProcessLauncher;
 }
 
 export interface MediaProcessResult {
@@ -53,6 +68,12 @@ export interface MediaProcess {
   pause(): boolean;
   /** SIGCONT after {@link MediaProcess.pause}. */
   resume(): boolean;
+  /**
+   * Adds `niceness` to the process's nice value (up to 19): it keeps running, but yields the CPU to processes
+   * of a lower nice value. Only ever lowers the priority (raising it again needs privileges). False when it
+   * has not started, has exited, or the system refused.
+   */
+  lowerPriority(niceness: number): boolean;
   readonly result: Promise<MediaProcessResult>;
 }
 
@@ -103,11 +124,13 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
     const result = Promise.reject(
       failure('aborted', MediaMessage.Aborted, false, { cause: options.signal.reason }),
     );
-    return { pid: undefined, pause: () => false, resume: () => false, result };
+    return { pid: undefined, pause: () => false, resume: () => false, lowerPriority: () => false, result };
   }
 
-  const child = (options.launcher ?? currentLauncher()).launch(options.bin, options.args, {
+  const child = options.launcher.launch(options.bin, options.args, {
     niceness: options.niceness,
+    priority: options.priority,
+    transcode: options.transcode,
   });
   const stderrLines: string[] = [];
   const stdoutChunks: string[] = [];
@@ -212,6 +235,16 @@ export function startMediaProcess(options: MediaProcessOptions): MediaProcess {
     },
     pause: () => !exited() && child.kill('SIGSTOP'),
     resume: () => !exited() && child.kill('SIGCONT'),
+    lowerPriority: (niceness) => {
+      const pid = child.pid;
+      if (pid === undefined || exited()) return false;
+      try {
+        setPriority(pid, Math.min(19, getPriority(pid) + niceness));
+        return true;
+      } catch {
+        return false;
+      }
+    },
     result,
   };
 }
@@ -252,13 +285,19 @@ export interface RunFfmpegOptions {
   onProgress?: ((outTimeSeconds: number) => void) | undefined;
   /** Added to this process's nice value for ffmpeg (e.g. {@link BACKGROUND_NICENESS}); default 0. */
   niceness?: number | undefined;
+  /** Its turn when the launcher bounds processes (see {@link MediaProcessOptions.priority}). */
+  priority?: LaunchPriority | undefined;
+  /** An encode (see {@link MediaProcessOptions.transcode}). */
+  transcode?: boolean | undefined;
+  /** What starts ffmpeg (see {@link MediaProcessOptions.launcher}). */
+  launcher: ProcessLauncher;
 }
 
 /**
  * Starts ffmpeg; see {@link runFfmpeg} for the promise-only form.
  *
  * @example
- * const ffmpeg = startFfmpeg({ bin: 'ffmpeg', args, timeoutMs: 600_000 });
+ * const ffmpeg = startFfmpeg({ bin: 'ffmpeg', args, timeoutMs: 600_000, launcher: directLauncher });
  * ffmpeg.pause(); ffmpeg.resume();
  * await ffmpeg.result;
  */
@@ -270,6 +309,9 @@ export function startFfmpeg(options: RunFfmpegOptions): MediaProcess {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     niceness: options.niceness,
+    priority: options.priority,
+    transcode: options.transcode,
+    launcher: options.launcher,
     onStdoutLine: onProgress ? createProgressParser(onProgress) : undefined,
   });
 }

@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-
 /** The service's Prometheus metrics, on a registry of their own (no global state). */
 export interface Metrics {
   readonly registry: Registry;
@@ -12,6 +11,10 @@ export interface Metrics {
   readonly generationDuration: Histogram<'mode'>;
   readonly webhookDeliveries: Counter<'event' | 'outcome'>;
   readonly videoTasks: Counter<'kind' | 'outcome'>;
+  /** Viewers' startup time (first `/stream` → first frame), one observation per ended viewing session. */
+  readonly playbackStartup: Histogram;
+  /** Viewers' rebuffer ratio (rebuffering over watching plus rebuffering), one per ended viewing session. */
+  readonly playbackRebufferRatio: Histogram;
   /** Hono middleware recording request counts and durations by route pattern (never by raw path). */
   httpMiddleware(): MiddlewareHandler;
 }
@@ -62,6 +65,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });
+  const playbackStartup = new Histogram({
+    name: 'notetaker_playback_startup_seconds',
+    help: "Viewers' startup time, first /stream request to first frame, per ended viewing session",
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 60],
+    registers: [registry],
+  });
+  const playbackRebufferRatio = new Histogram({
+    name: 'notetaker_playback_rebuffer_ratio',
+    help: "Viewers' rebuffer ratio (rebuffering / (watching + rebuffering)), per ended viewing session",
+    buckets: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+    registers: [registry],
+  });
   new Gauge({
     name: 'notetaker_generation_queue_depth',
     help: 'Videos generating, by whether a worker holds them (running) or not (waiting)',
@@ -95,6 +110,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     generationDuration,
     webhookDeliveries,
     videoTasks,
+    playbackStartup,
+    playbackRebufferRatio,
     httpMiddleware() {
       return async (c, next) => {
         const started = performance.now();

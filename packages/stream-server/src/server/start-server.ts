@@ -14,7 +14,8 @@ import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
-import { acquireProcessLauncher } from '../media/process-launcher.js';
+import { createProcessLauncher } from '../media/process-launcher.js';
+import { createProcessBudget } from '../media/process-budget.js';
 import { createGenerationJobs } from '../generation/generation-handler.js';
 import { removeOrphanedHls, removeOrphanedSources } from '../generation/cleanup.js';
 import { createJobRunner, type JobRunner } from '../jobs/job-runner.js';
@@ -28,6 +29,7 @@ import { countGeneratingVideos, startHlsGeneration } from '../videos/videos-repo
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { createStreamService, type StreamService } from '../videos/stream-service.js';
+import { backlogRetryAfter } from '../videos/generation-backlog.js';
 import { createVideoRegistry, type VideoRegistry } from '../videos/video-registry.js';
 
 export interface StartServerOptions {
@@ -50,8 +52,11 @@ export interface RunningServer {
   /** The job runner (generation, after-ready tasks, webhook deliveries); `undefined` when WORKER_ENABLED is off. */
   readonly worker: JobRunner | undefined;
   readonly serviceApiKey: string;
-  /** Mints a user token this server accepts (HS256 deployments and the embedded default only). */
-  mintUserToken(sub: string, ttlSeconds?: number): Promise<string>;
+  /**
+   * Mints a user token this server accepts (HS256 deployments and the embedded default only); `watch` grants other
+   * users' videos to play.
+   */
+  mintUserToken(sub: string, ttlSeconds?: number, watch?: readonly string[]): Promise<string>;
   /** Uploads a file from disk and registers it, through the same registry the management API uses. */
   importVideo(filePath: string, options: { ownerId: string; title?: string }): Promise<{ id: string }>;
   /** Graceful stop: no new connections, running jobs handed back, pools closed. Idempotent. */
@@ -78,17 +83,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger.warn({ dataDir: config.dataDir }, 'DATA_DIR belongs to another user and could not be made private (0700)');
   }
   const secrets = await resolveSecrets(config);
-  const mintToken = (sub: string, ttlSeconds: number) =>
+  const mintToken = (sub: string, ttlSeconds: number, watch?: readonly string[]) =>
     mintUserToken({
       secret: secrets.jwtSecret,
       sub,
       ttlSeconds,
+      watch,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     });
   // A worker's ffmpeg and ffprobe are started by a helper process started now, while this one is small: spawning
   // forks the spawner, and forking the grown server (PGlite's heap) would block every request for each spawn.
-  const releaseLauncher = config.worker.enabled ? acquireProcessLauncher() : async () => {};
+  // It is this server's one owner of media processes: made here, handed to every job kind that runs ffmpeg.
+  const launcher = config.worker.enabled ? createProcessLauncher() : undefined;
+  launcher?.prepare();
+  const releaseLauncher = async () => launcher?.close();
   const database = await createDatabase(config.database, {
     timeoutSeconds: config.databaseTimeoutSeconds,
   }).catch(async (error: unknown) => {
@@ -100,7 +109,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     await database.migrate();
     let baseUrl = config.publicUrl ?? '';
-    const storage = createStorage(config, {
+    const storage = await createStorage(config, {
       storageSecret: secrets.storageSecret,
       publicBaseUrl: () => baseUrl,
     });
@@ -112,19 +121,27 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Set once the API is built; the worker wakes its held `/stream` answers through it.
     let streams: StreamService | undefined;
     let worker: JobRunner | undefined;
-    if (config.worker.enabled) {
+    if (launcher) {
       // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
       const tempRoot = processTempRoot(config.dataDir);
+      // Every media process of this worker counts against one bound; first views go first (decision 0014).
+      const budget = createProcessBudget(launcher, {
+        maxProcesses: config.media.maxProcesses,
+        maxTranscodes: config.media.maxTranscodes,
+      });
+      budget.onRelease(() => worker?.notify('generation'));
       const generation = createGenerationJobs({
         db: database.db,
         storage,
         config,
         tempRoot,
+        launcher: budget,
+        hasRoom: () => budget.hasRoom(),
         metrics,
         webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
-      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, metrics });
+      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher: budget, metrics });
       const webhooks = config.webhooks
         ? createWebhookDeliveryJobs({
             db: database.db,
@@ -189,6 +206,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         publicUrl: () => baseUrl,
         playbackTtlSeconds: config.presignTtlSeconds,
         retryAfterSeconds: config.streamRetryAfterSeconds,
+        // Beyond the workers' bound a first view waits on its row: its viewer is told for how long (decision 0014).
+        queuedRetryAfter: (video) =>
+          backlogRetryAfter(database.db, video, {
+            slots: config.worker.concurrency,
+            retryAfterSeconds: config.streamRetryAfterSeconds,
+          }),
         onGenerationQueued: () => worker?.notify('generation'),
       });
       app = createApp({
@@ -205,6 +228,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         serviceApiKey: secrets.serviceApiKey,
         streams,
         registry,
+        userTokenMinter: config.auth.jwksUrl
+          ? undefined
+          : async ({ sub, watch, ttlSeconds }) => {
+              const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+              const token = await mintUserToken({
+                secret: secrets.jwtSecret,
+                sub,
+                watch,
+                ttlSeconds,
+                issuer: config.auth.issuer,
+                audience: config.auth.audience,
+                now,
+              });
+              return { token, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) };
+            },
         userUploads: config.userUploads,
         devTokens: config.devLogin
           ? {
@@ -225,6 +263,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         rateLimits: config.rateLimits,
         trustProxy: config.trustProxy,
         presignTtlSeconds: config.presignTtlSeconds,
+        presignWindowSeconds: config.presignWindowSeconds,
+        segmentCdnUrl: config.segmentCdnUrl,
         readiness: {
           database: () => database.ping(),
           storage: () => storage.ping(),
@@ -287,7 +327,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       registry,
       worker,
       serviceApiKey: secrets.serviceApiKey,
-      mintUserToken: (sub, ttlSeconds = 3600) => mintToken(sub, ttlSeconds),
+      mintUserToken: (sub, ttlSeconds = 3600, watch) => mintToken(sub, ttlSeconds, watch),
       async importVideo(filePath, { ownerId, title }) {
         const { video } = await registry.register({
           ownerId,

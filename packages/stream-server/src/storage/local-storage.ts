@@ -26,6 +26,8 @@ export interface LocalStorage extends LocalObjectStore {
    * else why it is refused.
    */
   verifySignature(method: 'GET' | 'PUT', key: string, query: URLSearchParams): SignatureRefusal | null;
+  /** Seconds a (verified) signed URL has left to live at this moment; 0 once expired. */
+  remainingSeconds(query: URLSearchParams): number;
   /**
    * Asks `guard` before taking a presigned whole-object PUT: `false` refuses it with 403 `upload_closed` (the
    * service answers whether the key still belongs to a pending upload, so a URL stops working once its video's
@@ -59,14 +61,20 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
   const key = signingKey(options.secret);
   const store = createLocalObjectStore({
     root: options.root,
-    signUrl: (request, expiresInSeconds) =>
-      signedUrl({ key, publicBaseUrl: options.publicBaseUrl(), routePrefix, nowMs: now() }, request, expiresInSeconds),
+    signUrl: (request, expiresInSeconds, signedAt) =>
+      signedUrl(
+        { key, publicBaseUrl: options.publicBaseUrl(), routePrefix, nowMs: signedAt?.getTime() ?? now() },
+        request,
+        expiresInSeconds,
+      ),
   });
   let uploadGuard: ((key: string) => Promise<boolean>) | undefined;
   return Object.assign(store, {
     routePrefix,
     verifySignature: (method: 'GET' | 'PUT', objectKey: string, query: URLSearchParams) =>
       verifyRequest(key, method, objectKey, query, now()),
+    remainingSeconds: (query: URLSearchParams) =>
+      Math.max(0, Math.floor(Number(query.get('X-Expires') ?? 0) - now() / 1000)),
     setUploadGuard(guard: ((key: string) => Promise<boolean>) | undefined) {
       uploadGuard = guard;
     },

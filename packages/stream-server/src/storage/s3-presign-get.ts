@@ -16,6 +16,14 @@ export interface GetPresignerOptions {
   credentials: () => Promise<SigningCredentials>;
 }
 
+/** Headers the bucket answers a presigned GET with instead of the object's own (signed into the URL). */
+export interface ResponseHeaderOverrides {
+  /** `response-cache-control` */
+  cacheControl?: string | undefined;
+  /** `response-expires` (an HTTP date) */
+  expires?: string | undefined;
+}
+
 /** RFC 3986 encoding as SigV4 wants it: everything but `A-Z a-z 0-9 - . _ ~` percent-encoded. */
 function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(
@@ -65,7 +73,12 @@ export function objectBaseUrl(options: Omit<GetPresignerOptions, 'credentials'>)
  */
 export function createGetPresigner(
   options: GetPresignerOptions,
-): (key: string, expiresInSeconds: number, now?: Date) => Promise<string> {
+): (
+  key: string,
+  expiresInSeconds: number,
+  now?: Date,
+  responseHeaders?: ResponseHeaderOverrides,
+) => Promise<string> {
   const base = objectBaseUrl(options);
   const host = base.host; // includes a non-default port, as the signed `host` header must
   const basePath = base.pathname;
@@ -80,7 +93,7 @@ export function createGetPresigner(
     return key;
   };
 
-  return async (key, expiresInSeconds, now = new Date()) => {
+  return async (key, expiresInSeconds, now = new Date(), responseHeaders = {}) => {
     const credentials = await options.credentials();
     const date = amzDate(now);
     const day = date.slice(0, 8);
@@ -96,6 +109,13 @@ export function createGetPresigner(
         ? ([['X-Amz-Security-Token', credentials.sessionToken]] as [string, string][])
         : []),
       ['X-Amz-SignedHeaders', 'host'],
+      // Lower case sorts after `X-Amz-…`, as the canonical query wants.
+      ...(responseHeaders.cacheControl === undefined
+        ? []
+        : ([['response-cache-control', responseHeaders.cacheControl]] as [string, string][])),
+      ...(responseHeaders.expires === undefined
+        ? []
+        : ([['response-expires', responseHeaders.expires]] as [string, string][])),
     ];
     const canonicalQuery = query.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join('&');
     const canonicalRequest = [

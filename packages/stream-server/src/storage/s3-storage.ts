@@ -25,6 +25,7 @@ import { StorageError, StorageErrorCode } from './storage.js';
 import type {
   CompletedPart,
   ObjectInfo,
+  PresignGetOptions,
   PresignOptions,
   PresignPutOptions,
   PutOptions,
@@ -420,10 +421,18 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       return out;
     },
 
-    async presignGet(key: string, opts: PresignOptions) {
+    async presignGet(key: string, opts: PresignGetOptions) {
       assertValidKey(key);
       assertValidExpiry(opts.expiresInSeconds);
-      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds));
+      const signedAt = opts.signedAt ?? new Date();
+      // A cache may keep the answer until the URL expires; Expires is absolute, so the URL stays the same all window.
+      const overrides = opts.sharedCache
+        ? {
+            cacheControl: 'public',
+            expires: new Date(signedAt.getTime() + opts.expiresInSeconds * 1000).toUTCString(),
+          }
+        : {};
+      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds, signedAt, overrides));
     },
 
     async presignPut(key: string, opts: PresignPutOptions) {

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { UnavailableError } from '../errors/domain-error.js';
+
 /** What a stored object looks like from the outside. */
 export interface ObjectInfo {
   key: string;
@@ -25,8 +27,22 @@ export interface PutOptions {
 }
 
 export interface PresignOptions {
-  /** Lifetime of the URL, in seconds. Never more than 7 days (S3's limit). */
+  /** Lifetime of the URL, in seconds (from `signedAt`). Never more than 7 days (S3's limit). */
   expiresInSeconds: number;
+}
+
+export interface PresignGetOptions extends PresignOptions {
+  /**
+   * Sign as of this moment instead of now (a signing window's start, see `signing-window.ts`): the same key, moment
+   * and lifetime give the same URL, byte for byte. Must not be in the future.
+   */
+  signedAt?: Date | undefined;
+  /**
+   * Let shared caches keep the answer until the URL expires: S3 signs `response-cache-control=public` and
+   * `response-expires` into the URL (the bucket answers with them); local storage always answers a signed GET with
+   * `Cache-Control: public, max-age=<the URL's remaining life>`.
+   */
+  sharedCache?: boolean | undefined;
 }
 
 export interface PresignPutOptions extends PresignOptions {
@@ -91,7 +107,7 @@ export interface Storage {
    * An absolute URL that GETs the object, honouring `Range`, until it expires. (Local storage also answers HEAD
    * on it; S3 signs the method, so HEAD needs its own signature there.)
    */
-  presignGet(key: string, options: PresignOptions): Promise<string>;
+  presignGet(key: string, options: PresignGetOptions): Promise<string>;
   /** An absolute URL a client PUTs the whole object to. */
   presignPut(key: string, options: PresignPutOptions): Promise<string>;
   createMultipartUpload(key: string, options?: { contentType?: string }): Promise<{ uploadId: string }>;
@@ -149,6 +165,20 @@ export class StorageError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code ?? (transient ? StorageErrorCode.Unavailable : StorageErrorCode.Failed);
   }
+}
+
+/** `Retry-After` of a 503 answered while the bucket is out of reach. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * `error` in the service's words when it says the storage is out of reach (a transient {@link StorageError}): an
+ * {@link UnavailableError} to be answered with 503 and `Retry-After`; `undefined` for any other error.
+ */
+export function storageUnavailableError(error: unknown): UnavailableError | undefined {
+  if (!(error instanceof StorageError) || error.code !== StorageErrorCode.Unavailable) return undefined;
+  return new UnavailableError('Storage is not answering; try again shortly.', STORAGE_RETRY_AFTER_SECONDS, {
+    cause: error,
+  });
 }
 
 export { MAX_PRESIGN_SECONDS } from '../config/presign-limit.js';

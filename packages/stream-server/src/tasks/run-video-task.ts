@@ -8,6 +8,7 @@ import { generateRendition } from '../media/generate-rendition.js';
 import { generateThumbnails } from '../media/generate-thumbnails.js';
 import { parseHlsPlaylist } from '../media/hls-playlist.js';
 import { MediaError } from '../media/media-error.js';
+import type { ProcessLauncher } from '../media/process-launcher.js';
 import type { ProbeResult } from '../media/probe-media.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
@@ -27,6 +28,8 @@ export interface VideoTaskContext {
   config: Pick<Config, 'worker' | 'media'>;
   /** A folder of this process's own; each task makes its own subfolder and removes it. */
   tempRoot: string;
+  /** Starts the task's ffmpeg and ffprobe. */
+  launcher: ProcessLauncher;
   signal: AbortSignal;
   log: Logger;
 }
@@ -80,6 +83,7 @@ async function runThumbnails(
       durationSeconds,
       sink: ctx.storage,
       tempRoot: ctx.tempRoot,
+      launcher: ctx.launcher,
       ffmpegPath: ctx.config.media.ffmpegPath,
       timeoutMs: jobTimeoutMs(ctx.config.worker, durationSeconds),
       signal: ctx.signal,
@@ -90,7 +94,8 @@ async function runThumbnails(
     });
     ctx.signal.throwIfAborted();
     if (thumbnails.posterKey === null) {
-      const reason = posterFailure instanceof Error ? posterFailure.message.split('\n')[0] : 'no poster was written';
+      const reason =
+        posterFailure instanceof Error ? posterFailure.message.split('\n')[0] : 'no poster was written';
       throw new MediaError('ffmpeg_failed', `The poster could not be made: ${reason}`, {
         permanent: false,
         cause: posterFailure,
@@ -170,6 +175,7 @@ async function runRendition(
       source,
       sink: ctx.storage,
       tempRoot: ctx.tempRoot,
+      launcher: ctx.launcher,
       ffmpegPath: ctx.config.media.ffmpegPath,
       ffprobePath: ctx.config.media.ffprobePath,
       uploadConcurrency: ctx.config.media.uploadConcurrency,

@@ -4,6 +4,7 @@ import { TaskKind } from '../db/schema.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
 import { MediaError } from '../media/media-error.js';
+import type { ProcessLauncher } from '../media/process-launcher.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
 import { runVideoTask } from './run-video-task.js';
@@ -21,6 +22,8 @@ export interface VideoTaskJobsDeps {
   config: Pick<Config, 'worker' | 'media'>;
   /** This process's temp folder (see jobs/temp-folders.ts). */
   tempRoot: string;
+  /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
+  launcher: ProcessLauncher;
   metrics?: Metrics | undefined;
 }
 
@@ -51,6 +54,7 @@ export function createVideoTaskJobs(deps: VideoTaskJobsDeps): {
       storage: deps.storage,
       config,
       tempRoot: deps.tempRoot,
+      launcher: deps.launcher,
       signal,
       log,
     });

@@ -3,11 +3,12 @@ import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors/domain-error.js';
 import { isVideoId } from './video-json.js';
-import { findOwnedVideo } from './videos-repository.js';
+import { findVideo } from './videos-repository.js';
 
 /**
  * The check every playback URL makes (`?token=` from `/stream`: playlists, poster, storyboard, captions): a token is present
- * (401), valid and unexpired (401), names this video (403), and its user still owns the video in the database (404).
+ * (401), valid and unexpired (401), names this video (403), and the video still exists (404) and its user still owns
+ * it — or the token was minted for a viewer that `/stream` let in through a `watch` grant (404 otherwise).
  * Returns the video.
  *
  * @example
@@ -23,7 +24,7 @@ export async function authorizePlayback(
   if (!isVideoId(videoId) || grant.videoId !== videoId) {
     throw new ForbiddenError('The playback token is for another video.');
   }
-  const video = await findOwnedVideo(deps.db, videoId, grant.userId);
-  if (!video) throw new NotFoundError();
+  const video = await findVideo(deps.db, videoId);
+  if (!video || (video.owner_id !== grant.userId && !grant.shared)) throw new NotFoundError();
   return video;
 }

@@ -27,6 +27,8 @@ export const PlaybackRoute = {
   Storyboard: '/:id/storyboard.vtt',
   /** `{language}.m3u8` (a subtitle playlist) or `{language}.vtt`; shares its pattern with the captions writes. */
   Caption: '/:id/captions/:language',
+  /** The video's chapters as a WebVTT `kind=chapters` track. */
+  Chapters: '/:id/chapters.vtt',
 } as const;
 
 /** One video's playback links, each carrying the same playback token. */
@@ -37,6 +39,7 @@ export interface PlaybackLinks {
   caption(language: string): string;
   poster(): string;
   storyboard(): string;
+  chapters(): string;
 }
 
 /**
@@ -60,6 +63,7 @@ export function playbackLinks(token: string, base = ''): PlaybackLinks {
     caption: (language) => link(`captions/${encodeURIComponent(language)}.m3u8`),
     poster: () => link('poster.jpg'),
     storyboard: () => link('storyboard.vtt'),
+    chapters: () => link('chapters.vtt'),
   };
 }
 

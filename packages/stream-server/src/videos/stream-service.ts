@@ -5,8 +5,14 @@ import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
-import { findOwnedVideo, hasMasterPlaylistEntries, startHlsGeneration } from './videos-repository.js';
+import {
+  findOwnedVideo,
+  hasChapters,
+  hasMasterPlaylistEntries,
+  startHlsGeneration,
+} from './videos-repository.js';
 import { isVideoId } from './video-json.js';
+import { findWatchableVideo, ownerViewer, type Viewer } from './viewer.js';
 
 /** The `/stream` answer, as the contract gives it. */
 export type StreamAnswer =
@@ -27,6 +33,8 @@ export type StreamAnswer =
       poster_url?: string;
       /** A WebVTT of thumbnails (`<sprite URL>#xywh=x,y,w,h` cues) for seek previews; absent when none. */
       storyboard_url?: string;
+      /** A WebVTT `kind=chapters` track, behind the same playback token; present when the video has chapters. */
+      chapters_url?: string;
     }
   | { status: 'failed'; error_message: string };
 
@@ -52,16 +60,25 @@ export interface StreamServiceDeps {
   holdMs?: number;
   /** Default {@link DEFAULT_STREAM_HOLD_POLL_MS}. */
   holdPollMs?: number;
+  /**
+   * The `retry_after` of a generating answer that is not playable yet, when no worker has started the video
+   * (the workers are at their bound): see `generation-backlog.ts`. Default: `retryAfterSeconds` always.
+   */
+  queuedRetryAfter?: ((video: VideoRow) => Promise<number>) | undefined;
 }
 
 export interface StreamService {
-  /** Answers `/stream` for `userId`, starting generation on the first view. */
-  getStream(userId: string, videoId: string): Promise<StreamAnswer>;
+  /**
+   * Answers `/stream` for `viewer` (the owner, or a user whose `watch` claim names the video), starting generation
+   * on the first view. The playback token records the viewer. A plain user id is a viewer without grants.
+   */
+  getStream(viewer: Viewer | string, videoId: string): Promise<StreamAnswer>;
   /** Restarts a failed (or never-started) generation; answers like `/stream`. */
-  retry(userId: string, videoId: string): Promise<StreamAnswer>;
+  retry(viewer: Viewer | string, videoId: string): Promise<StreamAnswer>;
   /** Starts generation on behalf of the service (pre-generation); answers like `/stream`. Never held. */
   pregenerate(video: VideoRow): Promise<StreamAnswer>;
-  answerFor(video: VideoRow): Promise<StreamAnswer>;
+  /** The answer for `video` as it is, for `viewer` (default: its owner). */
+  answerFor(video: VideoRow, viewer?: Viewer): Promise<StreamAnswer>;
   /**
    * Tells held answers for this video to look at the database now rather than at their next poll: a worker in
    * the same process calls it when it publishes a playlist or finishes. Answers held elsewhere still poll.
@@ -89,9 +106,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS),
   );
 
-  const owned = async (userId: string, videoId: string) => {
+  const watchable = async (viewer: Viewer, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
-    const video = await findOwnedVideo(deps.db, videoId, userId);
+    const video = await findWatchableVideo(deps.db, videoId, viewer);
     if (!video) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
       throw new ConflictError(
@@ -102,10 +119,11 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return video;
   };
 
-  /** The video's playback links (absolute) with a fresh playback token, and when they expire. */
-  const playback = async (video: VideoRow) => {
+  /** The video's playback links (absolute) with a fresh playback token for `viewer`, and when they expire. */
+  const playback = async (video: VideoRow, viewer: Viewer) => {
+    const shared = viewer.userId !== video.owner_id;
     const { token, expiresAt } = await deps.playbackTokens.mint(
-      { userId: video.owner_id, videoId: video.id },
+      { userId: viewer.userId, videoId: video.id, ...(shared ? { shared } : {}) },
       deps.playbackTtlSeconds,
     );
     return {
@@ -114,22 +132,27 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     };
   };
 
-  const generating = async (video: VideoRow, playable: boolean): Promise<StreamAnswer> => {
+  const generating = async (video: VideoRow, playable: boolean, viewer: Viewer): Promise<StreamAnswer> => {
     const progress = video.hls_progress;
     const answer: StreamAnswer = {
       status: 'generating',
       retry_after: deps.retryAfterSeconds,
       ...(progress !== null && progress > 0 ? { progress: Math.min(1, Math.max(0, progress)) } : {}),
     };
-    if (!playable) return answer;
-    const { links, expires_at } = await playback(video);
+    if (!playable) {
+      return deps.queuedRetryAfter ? { ...answer, retry_after: await deps.queuedRetryAfter(video) } : answer;
+    }
+    const { links, expires_at } = await playback(video, viewer);
     return { ...answer, hls_url: links.playlist(PlaylistType.Event), playable: true, expires_at };
   };
 
-  const ready = async (video: VideoRow): Promise<StreamAnswer> => {
-    const { links, expires_at } = await playback(video);
+  const ready = async (video: VideoRow, viewer: Viewer): Promise<StreamAnswer> => {
+    const { links, expires_at } = await playback(video, viewer);
     // The master once it has something to choose from (a lower rendition, a caption track).
-    const master = video.hls_variant !== null && (await hasMasterPlaylistEntries(deps.db, video));
+    const [master, chapters] = await Promise.all([
+      video.hls_variant !== null ? hasMasterPlaylistEntries(deps.db, video) : false,
+      hasChapters(deps.db, video.id),
+    ]);
     return {
       status: 'ready',
       hls_url: master ? links.master() : links.playlist(),
@@ -137,19 +160,20 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       // Poster and storyboard share the playlist's token (so its lifetime and its checks).
       ...(video.poster_key ? { poster_url: links.poster() } : {}),
       ...(video.storyboard_key ? { storyboard_url: links.storyboard() } : {}),
+      ...(chapters ? { chapters_url: links.chapters() } : {}),
     };
   };
 
-  const answerFor = async (video: VideoRow): Promise<StreamAnswer> => {
+  const answerFor = async (video: VideoRow, viewer: Viewer = ownerViewer(video)): Promise<StreamAnswer> => {
     switch (video.hls_status) {
       case HlsStatus.Ready:
-        return ready(video);
+        return ready(video, viewer);
       case HlsStatus.Failed:
         return { status: 'failed', error_message: video.hls_error_message ?? 'Generation failed.' };
       case HlsStatus.Generating:
-        return generating(video, isPlayable(video));
+        return generating(video, isPlayable(video), viewer);
       default:
-        return generating(video, false);
+        return generating(video, false, viewer);
     }
   };
 
@@ -158,10 +182,10 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
    * view. When the held wait saw the video finish already, its `hls_url` is an EVENT URL (answered as a complete
    * EVENT playlist); when it saw a failure, the next poll reports it.
    */
-  const firstAnswer = async (video: VideoRow): Promise<StreamAnswer> => {
-    if (video.hls_status === HlsStatus.Ready) return generating(video, true);
-    if (video.hls_status === HlsStatus.Generating) return generating(video, isPlayable(video));
-    return generating({ ...video, hls_progress: null }, false);
+  const firstAnswer = async (video: VideoRow, viewer: Viewer): Promise<StreamAnswer> => {
+    if (video.hls_status === HlsStatus.Ready) return generating(video, true, viewer);
+    if (video.hls_status === HlsStatus.Generating) return generating(video, isPlayable(video), viewer);
+    return generating({ ...video, hls_progress: null }, false, viewer);
   };
 
   /** Holds a not-yet-playable generating video for up to `holdMs`, then reads it again (ownership included). */
@@ -190,15 +214,17 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
   return {
     answerFor,
     videoChanged: (videoId) => watcher.wake(videoId),
-    async getStream(userId, videoId) {
-      const video = await owned(userId, videoId);
-      if (video.hls_status !== null) return answerFor(await held(video));
+    async getStream(caller, videoId) {
+      const viewer = asViewer(caller);
+      const video = await watchable(viewer, videoId);
+      if (video.hls_status !== null) return answerFor(await held(video), viewer);
       const result = await start(video, ['none']);
       const current = await held(result.video);
-      return result.started ? firstAnswer(current) : answerFor(current);
+      return result.started ? firstAnswer(current, viewer) : answerFor(current, viewer);
     },
-    async retry(userId, videoId) {
-      const video = await owned(userId, videoId);
+    async retry(caller, videoId) {
+      const viewer = asViewer(caller);
+      const video = await watchable(viewer, videoId);
       if (video.hls_status === HlsStatus.Ready || video.hls_status === HlsStatus.Generating) {
         throw new ConflictError(
           ErrorCode.NotFailed,
@@ -207,7 +233,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       }
       const result = await start(video, ['none', 'failed']);
       const current = await held(result.video);
-      return result.started ? firstAnswer(current) : answerFor(current);
+      return result.started ? firstAnswer(current, viewer) : answerFor(current, viewer);
     },
     async pregenerate(video) {
       if (video.upload_status !== UploadStatus.Complete) {
@@ -222,6 +248,11 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       return answerFor(video);
     },
   };
+}
+
+/** A user id alone is a viewer with no grants. */
+function asViewer(caller: Viewer | string): Viewer {
+  return typeof caller === 'string' ? { userId: caller, watch: [] } : caller;
 }
 
 /** A generating video is playable once the worker has published the playlist of its first stored segments. */

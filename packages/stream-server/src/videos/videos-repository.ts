@@ -278,6 +278,16 @@ export async function hasMasterPlaylistEntries(
   return result.rows[0]?.found === true;
 }
 
+/** Whether the video has chapters (the `/stream` answer then carries `chapters_url`). */
+export async function hasChapters(db: Db, videoId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('video_chapters')
+    .select('video_id')
+    .where('video_id', '=', videoId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** The videos generating now, by whether a worker holds them (running) or not (waiting). */
 export async function countGeneratingVideos(db: Db): Promise<{ running: number; waiting: number }> {
   const rows = await db

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import {
   generateHls,
@@ -72,6 +73,7 @@ function optionsFor(
     tempRoot: run.tempRoot,
     ffmpegPath: FFMPEG_PATH,
     ffprobePath: FFPROBE_PATH,
+    launcher: directLauncher,
     onSegmentStored: (segment) => void run.stored.push(segment),
     onProgress: (progress) => void run.progress.push(progress),
     ...extra,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import { generateHls, type GenerateHlsResult } from '../../src/media/generate-hls.js';
 import {
@@ -202,6 +203,7 @@ async function sourceRendition(c: Case, url: string, segmentSeconds: number) {
     tempRoot: c.tempRoot,
     ffmpegPath: FFMPEG_PATH,
     ffprobePath: FFPROBE_PATH,
+    launcher: directLauncher,
     segmentSeconds,
   });
   const playlist = parseHlsPlaylist(await c.sink.readText(result.playlistKey));
@@ -225,6 +227,7 @@ function rungOptions(
     tempRoot: c.tempRoot,
     ffmpegPath: FFMPEG_PATH,
     ffprobePath: FFPROBE_PATH,
+    launcher: directLauncher,
     ...extra,
   };
 }
@@ -372,7 +375,7 @@ describe('generateRendition: failures store nothing', () => {
 
   beforeAll(async () => {
     url = await urlOf('h264-aac-faststart', 8);
-    probe = await probeMedia(url, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 });
+    probe = await probeMedia(url, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000, launcher: directLauncher });
   });
 
   async function failedCase(sinkOptions: DirectorySinkOptions = {}) {
@@ -389,6 +392,7 @@ describe('generateRendition: failures store nothing', () => {
       tempRoot: c.tempRoot,
       ffmpegPath: FFMPEG_PATH,
       ffprobePath: FFPROBE_PATH,
+      launcher: directLauncher,
       ...extra,
     });
     const expectNothingStored = async () => {

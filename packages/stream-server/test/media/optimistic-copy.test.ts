@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 import { buildHlsArgs, StreamAction } from '../../src/media/ffmpeg-args.js';
 import { HLS_PLAYLIST_NAME } from '../../src/media/hls-layout.js';
 import { parseHlsPlaylist, playlistDuration } from '../../src/media/hls-playlist.js';
@@ -40,6 +41,7 @@ function start(tempRoot: string) {
     playlistName: HLS_PLAYLIST_NAME,
     start: (plan, outputDir, signal) =>
       startFfmpeg({
+        launcher: directLauncher,
         bin: FFMPEG_PATH,
         args: buildHlsArgs({ input: source, outputDir, plan, segmentSeconds: 1 }),
         timeoutMs: 60_000,
@@ -214,7 +216,9 @@ describe('copyPlanFromIndex', () => {
     ];
     for (const [name, file, vouched] of files) {
       const plan = copyPlanFromIndex(await readMp4Tracks(file));
-      const probedPlan = choosePlan(await probeMedia(file, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 }));
+      const probedPlan = choosePlan(
+        await probeMedia(file, { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000, launcher: directLauncher }),
+      );
       expect(plan !== undefined, name).toBe(vouched);
       if (plan) expect(samePlan(plan, probedPlan), name).toBe(true);
     }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 import { checkSource } from '../../src/media/check-source.js';
 import { MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import { probeMedia } from '../../src/media/probe-media.js';
@@ -32,7 +33,7 @@ async function urlOf(kind: TestMediaKind, seconds = 8): Promise<string> {
   return server.url(basename(await makeTestMedia(dir, kind, { seconds })));
 }
 
-const probeOptions = { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000 };
+const probeOptions = { ffprobePath: FFPROBE_PATH, timeoutMs: 30_000, launcher: directLauncher };
 
 describe('probeMedia over HTTP', () => {
   it.each([

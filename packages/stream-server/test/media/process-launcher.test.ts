@@ -3,9 +3,7 @@ import { createInterface } from 'node:readline';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  acquireProcessLauncher,
   createProcessLauncher,
-  currentLauncher,
   directLauncher,
   type HelperLauncher,
 } from '../../src/media/process-launcher.js';
@@ -187,14 +185,14 @@ describe('process launcher helper', () => {
   });
 });
 
-describe('acquireProcessLauncher', () => {
-  it('shares one helper between users and falls back to direct spawns once all have released it', async () => {
-    expect(currentLauncher()).toBe(directLauncher);
-    const releaseA = acquireProcessLauncher();
-    const releaseB = acquireProcessLauncher();
-    const shared = currentLauncher() as HelperLauncher;
-    expect(shared).not.toBe(directLauncher);
-    const helperPid = await waitFor('the helper to start', async () => shared.helperPid);
+describe('prepare', () => {
+  it('starts the helper before the first launch, once, and every later launch goes through that one helper', async () => {
+    const launcher = newLauncher();
+    expect(launcher.helperPid).toBeUndefined();
+    launcher.prepare();
+    const helperPid = await waitFor('the helper to start', async () => launcher.helperPid);
+    launcher.prepare(); // a second prepare keeps the running helper
+    expect(launcher.helperPid).toBe(helperPid);
 
     const controller = new AbortController();
     const run = startMediaProcess({
@@ -202,17 +200,13 @@ describe('acquireProcessLauncher', () => {
       args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
       signal: controller.signal,
+      launcher,
     });
     const pid = await waitFor('the process to start', async () => run.pid);
     expect(procStat(pid)?.[1]).toBe(String(helperPid));
     controller.abort();
     await run.result.catch(() => undefined);
-
-    await releaseA();
-    expect(currentLauncher()).toBe(shared);
-    await releaseB();
-    await releaseB(); // a second release does nothing
-    expect(currentLauncher()).toBe(directLauncher);
+    await launcher.close();
     expect(isRunning(helperPid)).toBe(false);
   });
 });

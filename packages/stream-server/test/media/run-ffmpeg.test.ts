@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 import { describeFfmpegFailure, MediaMessage } from '../../src/media/ffmpeg-failure.js';
 import {
   createProgressParser,
@@ -26,6 +27,7 @@ describe('runFfmpeg', () => {
   it('reports the output time from -progress and resolves on exit 0', async () => {
     const times: number[] = [];
     const result = await runFfmpeg({
+      launcher: directLauncher,
       bin: FFMPEG_PATH,
       args: [
         '-hide_banner',
@@ -49,7 +51,12 @@ describe('runFfmpeg', () => {
   });
 
   it('kills ffmpeg at the wall-clock timeout and leaves no process behind', async () => {
-    const ffmpeg = startFfmpeg({ bin: FFMPEG_PATH, args: SLOW_FFMPEG_ARGS, timeoutMs: 1_000 });
+    const ffmpeg = startFfmpeg({
+      launcher: directLauncher,
+      bin: FFMPEG_PATH,
+      args: SLOW_FFMPEG_ARGS,
+      timeoutMs: 1_000,
+    });
     expect(ffmpeg.pid).toBeTypeOf('number');
     const error = await failureOf(ffmpeg.result);
     expect(error).toMatchObject({ code: 'timeout', permanent: false });
@@ -60,6 +67,7 @@ describe('runFfmpeg', () => {
   it('runs ffmpeg below the service in CPU priority when asked', async () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
+      launcher: directLauncher,
       bin: FFMPEG_PATH,
       args: SLOW_FFMPEG_ARGS,
       timeoutMs: 30_000,
@@ -77,6 +85,7 @@ describe('runFfmpeg', () => {
   it('kills ffmpeg when the signal aborts and leaves no process behind', async () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
+      launcher: directLauncher,
       bin: FFMPEG_PATH,
       args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
@@ -90,6 +99,7 @@ describe('runFfmpeg', () => {
 
   it('does not start at all when the signal is already aborted', async () => {
     const ffmpeg = startFfmpeg({
+      launcher: directLauncher,
       bin: FFMPEG_PATH,
       args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
@@ -102,6 +112,7 @@ describe('runFfmpeg', () => {
   it('kills a paused ffmpeg too', async () => {
     const controller = new AbortController();
     const ffmpeg = startFfmpeg({
+      launcher: directLauncher,
       bin: FFMPEG_PATH,
       args: SLOW_FFMPEG_ARGS,
       timeoutMs: 60_000,
@@ -118,6 +129,7 @@ describe('runFfmpeg', () => {
     const input = await makeTestMedia(dir, 'random-bytes');
     const error = await failureOf(
       runFfmpeg({
+        launcher: directLauncher,
         bin: FFMPEG_PATH,
         args: ['-hide_banner', '-f', 'mp4', '-i', input, '-f', 'null', '-'],
         timeoutMs: 30_000,
@@ -132,7 +144,7 @@ describe('runFfmpeg', () => {
     // Node stands in for a chatty ffmpeg: 100 stderr lines, then exit 1.
     const script = "for (let i = 1; i <= 100; i++) console.error('line ' + i); process.exit(1)";
     const error = await failureOf(
-      runFfmpeg({ bin: process.execPath, args: ['-e', script], timeoutMs: 30_000 }),
+      runFfmpeg({ launcher: directLauncher, bin: process.execPath, args: ['-e', script], timeoutMs: 30_000 }),
     );
     const lines = error.details.stderrTail?.split('\n') ?? [];
     expect(lines).toHaveLength(STDERR_TAIL_LINES);
@@ -142,7 +154,7 @@ describe('runFfmpeg', () => {
 
   it('fails transiently when the executable is missing', async () => {
     const error = await failureOf(
-      runFfmpeg({ bin: join(dir, 'no-ffmpeg-here'), args: [], timeoutMs: 5_000 }),
+      runFfmpeg({ launcher: directLauncher, bin: join(dir, 'no-ffmpeg-here'), args: [], timeoutMs: 5_000 }),
     );
     expect(error).toMatchObject({ code: 'ffmpeg_failed', permanent: false });
   });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directLauncher } from '../../src/media/process-launcher.js';
 
 import { rewriteStoryboard } from '../../src/http/routes/playlist-routes.js';
 import { generateThumbnails } from '../../src/media/generate-thumbnails.js';
@@ -34,7 +35,11 @@ describe('storyboardLayout', () => {
 
 describe('thumbnail ffmpeg arguments', () => {
   it('seeks before the input for the poster and caps its width at 1280', () => {
-    const args = buildPosterArgs({ input: 'https://b.example/v.mp4?sig=1', output: '/tmp/p.jpg', atSeconds: 6.25 });
+    const args = buildPosterArgs({
+      input: 'https://b.example/v.mp4?sig=1',
+      output: '/tmp/p.jpg',
+      atSeconds: 6.25,
+    });
     expect(args.indexOf('-ss')).toBeLessThan(args.indexOf('-i'));
     expect(args[args.indexOf('-ss') + 1]).toBe('6.250');
     expect(args[args.indexOf('-vf') + 1]).toBe("scale='min(1280,iw)':-2");
@@ -53,7 +58,12 @@ describe('thumbnail ffmpeg arguments', () => {
 
 describe('buildStoryboardVtt', () => {
   it('writes gapless cues from 0 to the duration, row by row in the sprite', () => {
-    const vtt = buildStoryboardVtt({ layout: storyboardLayout(12.5, { columns: 5 }), durationSeconds: 12.5, tileWidth: 160, tileHeight: 90 });
+    const vtt = buildStoryboardVtt({
+      layout: storyboardLayout(12.5, { columns: 5 }),
+      durationSeconds: 12.5,
+      tileWidth: 160,
+      tileHeight: 90,
+    });
     const lines = vtt.split('\n');
     expect(lines[0]).toBe('WEBVTT');
     expect(lines.slice(2, 4)).toEqual(['00:00:00.000 --> 00:00:01.000', 'storyboard.jpg#xywh=0,0,160,90']);
@@ -66,7 +76,8 @@ describe('buildStoryboardVtt', () => {
 describe('rewriteStoryboard', () => {
   it('makes the sprite reference absolute and keeps the fragment, signing each file once', async () => {
     const signed: string[] = [];
-    const vtt = 'WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nstoryboard.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nstoryboard.jpg#xywh=160,0,160,90\n';
+    const vtt =
+      'WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nstoryboard.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nstoryboard.jpg#xywh=160,0,160,90\n';
     const out = await rewriteStoryboard(vtt, async (name) => {
       signed.push(name);
       return `https://b.example/k/${name}?sig=x`;
@@ -96,8 +107,12 @@ describe('generateThumbnails', () => {
       sink,
       tempRoot: path.join(dir, 'tmp'),
       ffmpegPath: FFMPEG_PATH,
+      launcher: directLauncher,
     });
-    expect(result).toEqual({ posterKey: 'videos/u/v_hls/poster.jpg', storyboardKey: 'videos/u/v_hls/storyboard.vtt' });
+    expect(result).toEqual({
+      posterKey: 'videos/u/v_hls/poster.jpg',
+      storyboardKey: 'videos/u/v_hls/storyboard.vtt',
+    });
     const poster = await fs.readFile(path.join(dir, 'out', 'videos/u/v_hls/poster.jpg'));
     expect(jpegSize(poster)).toEqual({ width: 320, height: 240 });
     const sprite = await fs.readFile(path.join(dir, 'out', 'videos/u/v_hls/storyboard.jpg'));
@@ -114,6 +129,7 @@ describe('generateThumbnails', () => {
       sink,
       tempRoot: path.join(dir, 'tmp'),
       ffmpegPath: FFMPEG_PATH,
+      launcher: directLauncher,
     });
     expect(result).toEqual({ posterKey: null, storyboardKey: null });
   });

@@ -209,6 +209,8 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
         HOST: '127.0.0.1',
         PORT: '0',
         PRESIGN_TTL_SECONDS: String(PRESIGN_TTL_SECONDS),
+        // Segment URLs must expire within seconds here (signed per 1-second window), to test recovery.
+        PRESIGN_WINDOW_SECONDS: '1',
         SEGMENT_SECONDS: '2',
         STREAM_RETRY_AFTER_SECONDS: '1',
         // Lower qualities are the ladder server's business; here they would only encode in the background.

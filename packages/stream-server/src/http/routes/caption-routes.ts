@@ -16,7 +16,13 @@ import {
   NotFoundError,
 } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
-import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../auth-middleware.js';
+import {
+  ownedVideo,
+  requireServiceKey,
+  requireUser,
+  watchableVideo,
+  type UserEnv,
+} from '../auth-middleware.js';
 import type { Storage } from '../../storage/storage.js';
 import { isVideoId } from '../../videos/video-json.js';
 import { findVideo } from '../../videos/videos-repository.js';
@@ -166,7 +172,8 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
   app.get(
     '/:id/captions',
     describe({
-      summary: "List your video's caption tracks",
+      summary:
+        "List the caption tracks of a video you may watch (yours, or granted by your token's watch claim)",
       tags: ['captions'],
       security: 'user',
       responses: { 200: { description: 'By language tag', schema: CaptionList } },
@@ -174,7 +181,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
     }),
     requireCaller,
     async (c) => {
-      const video = await ownedVideo(c, deps.db);
+      const video = await watchableVideo(c, deps.db);
       c.header('Cache-Control', 'no-store');
       return c.json({ captions: (await listCaptions(deps.db, video.id)).map(toCaptionJson) });
     },

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Hono, type Context } from 'hono';
 
+import { databaseUnavailableError } from '../../db/database-errors.js';
 import { DomainError, ErrorCode } from '../../errors/domain-error.js';
 import { DEFAULT_CONTENT_TYPE } from '../../storage/local/local-object-store.js';
 import { uploadConditions } from '../../storage/local/signed-urls.js';
@@ -83,6 +84,9 @@ function fileBody(handle: FileHandle, start: number, end: number): ReadableStrea
 /** A storage failure in the service's words (the app's `onError` gives it its status). */
 function storageFailure(error: unknown): unknown {
   if (error instanceof DomainError) return error;
+  // An upload URL asks the database whether its upload is still open: while it is out of reach, 503.
+  const unavailable = databaseUnavailableError(error);
+  if (unavailable) return unavailable;
   if (!(error instanceof StorageError)) {
     return new DomainError(ErrorCode.Internal, 'The storage request failed.', { cause: error });
   }
@@ -184,7 +188,11 @@ export function createLocalStorageRoutes(storage: LocalStorage): Hono {
       'Last-Modified': (info.lastModified ?? new Date()).toUTCString(),
     });
     if (info.etag) headers.set('ETag', info.etag);
-    if (cacheControl) headers.set('Cache-Control', cacheControl);
+    // A signed URL is a capability until it expires, no longer: a shared cache may keep the answer for that long.
+    headers.set(
+      'Cache-Control',
+      cacheControl ?? `public, max-age=${storage.remainingSeconds(new URL(c.req.url).searchParams)}`,
+    );
     const range = parseRangeHeader(c.req.header('range'), info.size);
     if (range === 'unsatisfiable') {
       await handle.close();
@@ -217,7 +225,10 @@ export function createLocalStorageRoutes(storage: LocalStorage): Hono {
       checkSignature(storage, c, key, 'PUT');
       const bound = uploadBounds(c);
       if (!isPart && !(await storage.acceptsUpload(key))) {
-        throw new DomainError(ErrorCode.UploadClosed, 'This upload is closed: its video was completed or deleted.');
+        throw new DomainError(
+          ErrorCode.UploadClosed,
+          'This upload is closed: its video was completed or deleted.',
+        );
       }
       const etag = isPart
         ? await storage.writePart(key, uploadId ?? '', Number(partNumber), requestBody(c), bound.length)
@@ -233,7 +244,9 @@ export function createLocalStorageRoutes(storage: LocalStorage): Hono {
       return new Response(null, { status: 200, headers: { ETag: etag } });
     } catch (error) {
       if (isPart && error instanceof StorageError && error.code === StorageErrorCode.NotFound) {
-        throw new DomainError(ErrorCode.NoSuchUpload, 'This multipart upload does not exist.', { cause: error });
+        throw new DomainError(ErrorCode.NoSuchUpload, 'This multipart upload does not exist.', {
+          cause: error,
+        });
       }
       throw storageFailure(error);
     }

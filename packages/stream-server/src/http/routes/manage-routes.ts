@@ -4,7 +4,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamService } from '../../videos/stream-service.js';
 import { toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideosByOwner } from '../../videos/videos-repository.js';
+import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   ImportBody,
@@ -15,13 +15,25 @@ import {
   StreamGenerating,
   StreamSettled,
   UploadState,
+  UserTokenAnswer,
+  UserTokenBody,
   Video,
   VideoList,
 } from '../api-schemas.js';
-import { InvalidInputError } from '../../errors/domain-error.js';
+import { ConflictError, ErrorCode, InvalidInputError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
 import { requireServiceKey } from '../auth-middleware.js';
 import { parseJsonBody } from '../request-helpers.js';
+
+/** Lifetime of a token from `POST /api/manage/tokens` without `ttl_seconds`. */
+export const DEFAULT_USER_TOKEN_TTL_SECONDS = 3600;
+
+/** Mints a user token for `sub` with an optional `watch` grant, and says when it expires. */
+export type UserTokenMinter = (request: {
+  sub: string;
+  watch: readonly string[];
+  ttlSeconds: number;
+}) => Promise<{ token: string; expiresAt: Date }>;
 
 /**
  * The management API a trusted backend calls with the service API key (never a user token): register and upload,
@@ -32,26 +44,72 @@ export function createManageRoutes(deps: {
   serviceApiKey: string;
   registry: VideoRegistry;
   streams: StreamService;
+  /** Mints user tokens the service accepts; absent when tokens come from the host's identity provider (JWKS). */
+  userTokenMinter?: UserTokenMinter | undefined;
 }) {
   const app = new Hono();
 
   app.use('*', requireServiceKey(deps.serviceApiKey));
 
+  app.post(
+    '/tokens',
+    describe({
+      summary: "Mint a user token, optionally granting other users' videos to watch",
+      description:
+        'For host apps that let this service sign their user tokens (HS256). `watch` lists video ids of other owners ' +
+        'the user may play (the `/stream` contract and every playback URL), nothing else: lists, uploads, deletes and ' +
+        'caption writes stay with the owner. A server that verifies tokens from AUTH_JWKS_URL answers 409: mint them ' +
+        'with your identity provider, adding the same `watch` claim.',
+      tags: ['management'],
+      security: 'service',
+      body: UserTokenBody,
+      responses: { 201: { description: 'The token and when it expires', schema: UserTokenAnswer } },
+      errors: [400, 401, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, UserTokenBody);
+      if (!deps.userTokenMinter) {
+        throw new ConflictError(
+          ErrorCode.Conflict,
+          'This server verifies RS256 tokens from AUTH_JWKS_URL: mint user tokens (with a watch claim) with your identity provider.',
+        );
+      }
+      const minted = await deps.userTokenMinter({
+        sub: body.sub,
+        watch: body.watch ?? [],
+        ttlSeconds: body.ttl_seconds ?? DEFAULT_USER_TOKEN_TTL_SECONDS,
+      });
+      c.header('Cache-Control', 'no-store');
+      return c.json({ token: minted.token, expires_at: minted.expiresAt.toISOString() }, 201);
+    },
+  );
+
   app.get(
     '/videos',
     describe({
-      summary: "List a user's videos",
+      summary: "List videos, a page at a time: one user's, or every owner's",
+      description:
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
       tags: ['management'],
       security: 'service',
-      parameters: [{ name: 'owner_id', in: 'query', required: true, description: 'The user' }],
+      parameters: [
+        { name: 'owner_id', in: 'query', description: "Only this user's videos (omitted: every owner)" },
+        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+      ],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
       errors: [400, 401],
     }),
     async (c) => {
       const ownerId = c.req.query('owner_id');
-      if (!ownerId) throw new InvalidInputError('owner_id is required.');
-      const videos = await listVideosByOwner(deps.db, ownerId);
-      return c.json({ videos: videos.map(toVideoJson) });
+      if (ownerId === '')
+        throw new InvalidInputError('owner_id must not be empty (omit it to list every owner).');
+      const page = await listVideoPage(deps.db, {
+        ownerId,
+        limit: parsePageSize(c.req.query('limit')),
+        cursor: c.req.query('cursor'),
+      });
+      return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
   );
 

@@ -33,8 +33,11 @@ import type { SignedRequest, UploadConditions } from './signed-urls.js';
 export interface LocalObjectStoreOptions {
   /** Folder that holds the objects (created on first write). */
   root: string;
-  /** Makes the absolute URL that allows `request` for `expiresInSeconds` (the signed-URL scheme, injected). */
-  signUrl: (request: SignedRequest, expiresInSeconds: number) => string;
+  /**
+   * Makes the absolute URL that allows `request` for `expiresInSeconds` from `signedAt` (default now) — the
+   * signed-URL scheme, injected.
+   */
+  signUrl: (request: SignedRequest, expiresInSeconds: number, signedAt?: Date) => string;
 }
 
 /** An object opened for reading: its file handle (the reader closes it), what it is, and its cache policy. */
@@ -209,10 +212,10 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
     return path.join(uploadsDir, uploadId);
   }
 
-  function presign(request: SignedRequest, expiresInSeconds: number): string {
+  function presign(request: SignedRequest, expiresInSeconds: number, signedAt?: Date): string {
     assertValidKey(request.key);
     assertValidExpiry(expiresInSeconds);
-    return options.signUrl(request, expiresInSeconds);
+    return options.signUrl(request, expiresInSeconds, signedAt);
   }
 
   async function readMeta(key: string, size: number, mtimeMs: number): Promise<ObjectMeta> {
@@ -657,7 +660,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
     },
 
     async presignGet(key, opts) {
-      return presign({ method: 'GET', key }, opts.expiresInSeconds);
+      return presign({ method: 'GET', key }, opts.expiresInSeconds, opts.signedAt);
     },
 
     async presignPut(key, opts) {

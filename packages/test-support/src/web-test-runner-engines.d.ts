@@ -1,0 +1,34 @@
+import type { BrowserLauncher } from '@web/test-runner-core';
+import type { Engine } from './engines.js';
+
+/** A web-test-runner launcher for WebKitGTK's MiniBrowser through WebKitWebDriver (`webdriver` commands work). */
+export declare class WebKitLauncher implements BrowserLauncher {
+  constructor(engine?: 'webkit' | 'webkit-mms');
+  readonly name: string;
+  readonly type: string;
+  readonly concurrency: number;
+  initialize(): Promise<void>;
+  startSession(sessionId: string, url: string): Promise<void>;
+  isActive(sessionId: string): boolean;
+  getBrowserUrl(sessionId: string): Promise<string | undefined>;
+  startDebugSession(): never;
+  stopSession(sessionId: string): Promise<{}>;
+  stop(): Promise<void>;
+  sendKeys(sessionId: string, keys: string[]): Promise<void>;
+  sendMouseMove(sessionId: string, x: number, y: number): Promise<void>;
+  sendMouseClick(
+    sessionId: string,
+    x: number,
+    y: number,
+    button?: 'left' | 'middle' | 'right',
+  ): Promise<void>;
+  sendMouseDown(sessionId: string, button?: 'left' | 'middle' | 'right'): Promise<void>;
+  sendMouseUp(sessionId: string, button?: 'left' | 'middle' | 'right'): Promise<void>;
+  resetMouse(sessionId: string): Promise<void>;
+}
+/** Firefox ESR through Puppeteer (WebDriver BiDi). */
+export declare function firefoxLauncher(): BrowserLauncher;
+/** One launcher per engine of this run, to run one after another (`concurrentBrowsers: 1`). */
+export declare function engineLaunchers(engines?: Engine[]): BrowserLauncher[];
+/** The test page of web-test-runner; in `webkit-mms` it hides the classic `MediaSource` first. */
+export declare function engineTestRunnerHtml(testFramework: string): string;

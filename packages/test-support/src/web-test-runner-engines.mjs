@@ -1,0 +1,152 @@
+// web-test-runner launchers for every engine the tests play in: the system Chromium through Playwright, Debian's
+// Firefox ESR through Puppeteer over WebDriver BiDi, and WebKitGTK through WebKitWebDriver (twice: hls.js's default
+// MediaSource path, and ManagedMediaSource forced as on an iPhone). A missing browser fails the run; it is never
+// skipped.
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import * as puppeteer from 'puppeteer-core';
+import { chromiumLaunchOptions } from './chromium.mjs';
+import {
+  ENGINE_PARAM,
+  HIDE_CLASSIC_MEDIA_SOURCE,
+  engineName,
+  firefoxLaunchOptions,
+  selectedEngines,
+} from './engines.mjs';
+import { startWebKitSession } from './webdriver.mjs';
+
+const MOUSE_BUTTONS = { left: 0, middle: 1, right: 2 };
+
+function withEngineParam(url, engine) {
+  const parsed = new URL(url);
+  parsed.searchParams.set(ENGINE_PARAM, engine);
+  return parsed.href;
+}
+
+/**
+ * A web-test-runner launcher for WebKitGTK's MiniBrowser. One window runs one test file at a time (give it
+ * `concurrency: 1`); it implements the `webdriver` launcher commands so that `sendKeys` and `sendMouse` work.
+ */
+export class WebKitLauncher {
+  type = 'webdriver';
+  concurrency = 1;
+  #engine;
+  #session;
+  #starting;
+  #active = new Map();
+
+  /** @param {'webkit' | 'webkit-mms'} engine */
+  constructor(engine = 'webkit') {
+    this.#engine = engine;
+    this.name = engineName(engine);
+  }
+
+  async initialize() {}
+
+  #browser() {
+    this.#starting ??= startWebKitSession().then(async (session) => {
+      this.#session = session;
+      await session.setWindowSize(800, 600).catch(() => {});
+      return session;
+    });
+    return this.#starting;
+  }
+
+  async startSession(sessionId, url) {
+    const session = await this.#browser();
+    this.#active.set(sessionId, url);
+    await session.navigate(withEngineParam(url, this.#engine));
+  }
+
+  isActive(sessionId) {
+    return this.#active.has(sessionId);
+  }
+
+  async getBrowserUrl(sessionId) {
+    return this.#active.has(sessionId) ? (await this.#browser()).currentUrl() : undefined;
+  }
+
+  startDebugSession() {
+    throw new Error('Debugging is not supported in WebKit here: run the tests in Chromium with --manual.');
+  }
+
+  async stopSession(sessionId) {
+    this.#active.delete(sessionId);
+    await this.#session?.navigate('about:blank');
+    return {};
+  }
+
+  async stop() {
+    const session = await this.#starting?.catch(() => undefined);
+    await session?.close();
+  }
+
+  async sendKeys(sessionId, keys) {
+    await (await this.#browser()).pressKeys(keys);
+  }
+
+  async sendMouseMove(sessionId, x, y) {
+    await (await this.#browser()).mouseMove(x, y);
+  }
+
+  async sendMouseClick(sessionId, x, y, button = 'left') {
+    const session = await this.#browser();
+    await session.mouseMove(x, y);
+    await session.mouseDown(MOUSE_BUTTONS[button]);
+    await session.mouseUp(MOUSE_BUTTONS[button]);
+  }
+
+  async sendMouseDown(sessionId, button = 'left') {
+    await (await this.#browser()).mouseDown(MOUSE_BUTTONS[button]);
+  }
+
+  async sendMouseUp(sessionId, button = 'left') {
+    await (await this.#browser()).mouseUp(MOUSE_BUTTONS[button]);
+  }
+
+  async resetMouse() {
+    const session = await this.#browser();
+    await session.releaseActions();
+    await session.mouseMove(0, 0);
+  }
+}
+
+/** Firefox ESR through Puppeteer (WebDriver BiDi): a `puppeteer` launcher, so `sendKeys`/`sendMouse` work. */
+export function firefoxLauncher() {
+  return chromeLauncher({ puppeteer, launchOptions: firefoxLaunchOptions(), concurrency: 1 });
+}
+
+/** One launcher per engine of this run (see `selectedEngines`), to run one after another (`concurrentBrowsers: 1`). */
+export function engineLaunchers(engines = selectedEngines()) {
+  return engines.map((engine) => {
+    if (engine === 'chromium') {
+      return playwrightLauncher({
+        product: 'chromium',
+        launchOptions: chromiumLaunchOptions(),
+        concurrency: 1,
+      });
+    }
+    if (engine === 'firefox') return firefoxLauncher();
+    return new WebKitLauncher(engine);
+  });
+}
+
+/**
+ * The test page of web-test-runner: in the `webkit-mms` engine it first hides the classic `MediaSource` (see
+ * `HIDE_CLASSIC_MEDIA_SOURCE`), before any test module runs.
+ */
+export function engineTestRunnerHtml(testFramework) {
+  return `<!DOCTYPE html>
+<html>
+  <head>
+    <script>
+      if (new URLSearchParams(location.search).get(${JSON.stringify(ENGINE_PARAM)}) === 'webkit-mms') {
+        ${HIDE_CLASSIC_MEDIA_SOURCE}
+      }
+    </script>
+  </head>
+  <body>
+    <script type="module" src="${testFramework}"></script>
+  </body>
+</html>`;
+}
