@@ -1,11 +1,10 @@
 /** The parts of the stream-server API the page uses: the SDK's user client with the signed-in user's token. */
 
+import type { UploadApi } from '@notetaker/client-sdk/uploader';
 import {
   createUserClient,
   isStreamError,
   type Caption,
-  type CompletedPart,
-  type PartUrl,
   type UploadInstructions,
   type UserClient,
   type Video,
@@ -14,8 +13,6 @@ import {
 
 // The API's shapes as the SDK types them (checked against the server's OpenAPI schemas in tests/integration).
 export type { Caption, UploadInstructions, Video, VideoAnalytics };
-
-export type UploadedPart = CompletedPart;
 
 /** An answer other than 2xx, with the API's error code and message (status 0: the server cannot be reached). */
 export class ApiRequestError extends Error {
@@ -35,15 +32,10 @@ export const VIDEO_PAGE_SIZE = 50;
 export interface PageApi {
   devToken(user: string): Promise<{ token: string; user: string; expires_at: string }>;
   listVideos(): Promise<Video[]>;
+  /** The calls the SDK's resumable uploader makes (register, upload state, part URLs, complete, abort). */
+  readonly uploads: UploadApi;
   /** One page of the user's videos, newest first; `next_cursor` asks for the next (`null` on the last page). */
   listVideoPage(cursor?: string): Promise<{ videos: Video[]; next_cursor: string | null }>;
-  register(file: { title: string; contentType: string; sizeBytes: number }): Promise<{
-    video: Video;
-    upload: UploadInstructions;
-  }>;
-  /** URLs for more parts of a multipart upload (at most 100 at a time). */
-  requestParts(id: string, partNumbers: number[], signal?: AbortSignal): Promise<PartUrl[]>;
-  completeUpload(id: string, parts: UploadedPart[] | undefined): Promise<Video>;
   /** Asks for the stream once: starts generation when it has not started. */
   startStream(id: string): Promise<void>;
   retry(id: string): Promise<void>;
@@ -85,18 +77,8 @@ export function createPageApi(options: { base: string; token: () => string | nul
   return {
     devToken: (user) => call(() => client.devToken(user)),
     listVideos: () => call(() => client.listVideos()),
+    uploads: client,
     listVideoPage: (cursor) => call(() => client.listVideosPage({ limit: VIDEO_PAGE_SIZE, cursor })),
-    register: (file) =>
-      call(() =>
-        client.registerVideo({
-          title: file.title,
-          content_type: file.contentType,
-          size_bytes: file.sizeBytes,
-        }),
-      ),
-    requestParts: (id, partNumbers, signal) =>
-      call(() => client.requestPartUrls(id, partNumbers, { signal })),
-    completeUpload: (id, parts) => call(() => client.completeUpload(id, parts ? { parts } : {})),
     startStream: async (id) => {
       await call(() => client.getStream(id));
     },

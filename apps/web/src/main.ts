@@ -2,7 +2,7 @@ import '@notetaker/player-element/define';
 import './styles.css';
 
 import { ApiRequestError, createPageApi, type Caption, type Video } from './api.js';
-import { uploadToStorage } from './upload.js';
+import { describeUploadError, startUpload } from './upload.js';
 import { analyticsSummary, retentionChart } from './retention-chart.js';
 
 /** What the server tells the page about itself (injected into index.html). */
@@ -611,43 +611,46 @@ function start(): void {
       'aria-label': `Uploading ${file.name}`,
     }) as HTMLProgressElement;
     const text = h('span', { class: 'percent' }, 'Starting…');
-    row.append(label, bar, text);
+    const cancel = h('button', { type: 'button', 'data-action': 'cancel-upload' }, 'Cancel');
+    row.append(label, bar, text, cancel);
     $('uploads').prepend(row);
-    const controller = new AbortController();
-    let id: string | undefined;
-    try {
-      const registered = await api.register({
-        title: file.name,
-        contentType: file.type || 'application/octet-stream',
-        sizeBytes: file.size,
-      });
-      id = registered.video.id;
-      uploading.add(id);
+    const handle = startUpload(api, file, (fraction) => {
+      bar.value = fraction;
+      text.textContent = `${Math.floor(fraction * 100)}%`;
+    });
+    row.dataset['state'] = 'uploading';
+    handle.addEventListener('registered', () => {
+      if (handle.videoId) uploading.add(handle.videoId);
       void refresh();
-      const parts = await uploadToStorage(
-        api,
-        id,
-        file,
-        registered.upload,
-        (fraction) => {
-          bar.value = fraction;
-          text.textContent = `${Math.floor(fraction * 100)}%`;
-        },
-        controller.signal,
-      );
-      text.textContent = 'Finishing…';
-      await api.completeUpload(id, parts);
+    });
+    handle.addEventListener('retrying', () => {
+      text.textContent = 'Connection lost, resuming…';
+    });
+    cancel.addEventListener('click', () => {
+      text.textContent = 'Cancelling…';
+      void handle.abort().finally(() => {
+        row.dataset['state'] = 'cancelled';
+        text.textContent = 'Cancelled';
+        window.setTimeout(() => row.remove(), 4000);
+      });
+    });
+    try {
+      const video = await handle.done;
+      cancel.remove();
       // The first /stream request starts generation; the list shows its progress.
-      await api.startStream(id);
+      await api.startStream(video.id);
       row.dataset['state'] = 'done';
       text.textContent = 'Uploaded';
       window.setTimeout(() => row.remove(), 4000);
     } catch (error) {
+      if (row.dataset['state'] === 'cancelled' || text.textContent === 'Cancelling…') return;
+      cancel.remove();
       row.dataset['state'] = 'failed';
-      text.textContent = `Failed: ${describe(error)}`;
-      if (error instanceof ApiRequestError && error.status === 401) handleError(error);
+      const failure = describeUploadError(error);
+      text.textContent = `Failed: ${describe(failure)}`;
+      if (failure instanceof ApiRequestError && failure.status === 401) handleError(failure);
     } finally {
-      if (id) uploading.delete(id);
+      if (handle.videoId) uploading.delete(handle.videoId);
       void refresh();
     }
   };

@@ -1,9 +1,7 @@
-import { isStreamError, uploadSource, xhrPut } from '@notetaker/client-sdk/user';
+import { uploadFile, xhrPut, type UploadHandle } from '@notetaker/client-sdk/uploader';
+import { isStreamError } from '@notetaker/client-sdk/user';
 
-import type { PageApi, UploadedPart, UploadInstructions } from './api.js';
-
-/** Parts in flight at once for multipart uploads. */
-const PART_CONCURRENCY = 3;
+import { ApiRequestError, type PageApi } from './api.js';
 
 /** A PUT that storage refused, or that never reached it. */
 export class UploadError extends Error {
@@ -17,36 +15,31 @@ export class UploadError extends Error {
 }
 
 /**
- * Uploads a file straight to storage following the API's instructions with the SDK's uploader: one presigned PUT,
- * or presigned parts (a few at a time, each retried after a network error or a 5xx) whose ETags the caller sends to
- * `upload/complete`; URLs of parts past the first batch come from the API as the upload goes. XMLHttpRequest sends
- * each body (fetch has no upload progress); `onProgress` gets the fraction sent (0–1).
+ * Starts the upload of a dropped file with the SDK's resumable uploader: registration, parts sent straight to
+ * storage a few at a time (XMLHttpRequest reports bytes as they go), retries, and after a lost network a resume
+ * from the parts the server holds. The video id is kept in `localStorage`, so dropping the same file again after a
+ * reload resumes it. `onProgress` gets the fraction sent (0–1).
  */
-export async function uploadToStorage(
-  api: PageApi,
-  videoId: string,
-  file: Blob,
-  upload: UploadInstructions,
-  onProgress: (fraction: number) => void,
-  signal: AbortSignal,
-): Promise<UploadedPart[] | undefined> {
-  try {
-    const done = await uploadSource(upload, file, {
-      put: xhrPut,
-      concurrency: PART_CONCURRENCY,
-      signal,
-      requestParts: (numbers, partSignal) => api.requestParts(videoId, numbers, partSignal),
-      onProgress: ({ loaded }) => onProgress(loaded / Math.max(file.size, 1)),
-    });
-    return done.parts;
-  } catch (error) {
-    // API calls fail as ApiRequestError; the SDK's own errors here are storage answering (or not) a PUT.
-    if (!isStreamError(error)) throw error;
-    if (error.code === 'missing_etag') {
-      throw new UploadError('Storage did not expose the ETag header (check the bucket CORS rule).', 0);
-    }
-    throw error.status === undefined
-      ? new UploadError('The upload did not reach storage (network error, or a bucket without CORS).', 0)
-      : new UploadError(`Storage refused the upload (HTTP ${error.status}).`, error.status);
+export function startUpload(api: PageApi, file: File, onProgress: (fraction: number) => void): UploadHandle {
+  return uploadFile({
+    api: api.uploads,
+    file,
+    register: { title: file.name, content_type: file.type || 'application/octet-stream' },
+    put: xhrPut,
+    onProgress: ({ loaded }) => onProgress(loaded / Math.max(file.size, 1)),
+  });
+}
+
+/** Words a failed upload for the page: storage's refusals and unreachable storage, or the API's answer. */
+export function describeUploadError(error: unknown): Error {
+  if (!isStreamError(error)) return error instanceof Error ? error : new Error(String(error));
+  if (error.code === 'missing_etag') {
+    return new UploadError('Storage did not expose the ETag header (check the bucket CORS rule).', 0);
   }
+  // Storage never answers 401: that is the API refusing the session (the page signs out).
+  if (error.status === 401) return new ApiRequestError(401, error.code, error.message);
+  if (error.status === undefined) {
+    return new UploadError('The upload did not reach storage (network error, or a bucket without CORS).', 0);
+  }
+  return new UploadError(error.message || `The upload was refused (HTTP ${error.status}).`, error.status);
 }

@@ -16,6 +16,7 @@ import type {
   StreamClock,
   StreamGenerating,
   StreamStatus,
+  UploadState,
   Video,
 } from './types.js';
 import {
@@ -68,6 +69,7 @@ export type {
   StreamReady,
   StreamStatus,
   UploadInstructions,
+  UploadState,
   Video,
 } from './types.js';
 
@@ -126,6 +128,10 @@ export interface ManagementClient {
   requestPartUrls(id: string, partNumbers: number[], options?: RequestOptions): Promise<PartUrl[]>;
   /** Marks the upload complete (multipart: assembles the parts). */
   completeUpload(id: string, input?: CompleteUploadInput, options?: RequestOptions): Promise<Video>;
+  /** Where a pending upload stands: the parts storage holds and fresh URLs for the rest (`GET …/upload`). */
+  uploadState(id: string, options?: RequestOptions): Promise<UploadState>;
+  /** Aborts a pending upload: storage frees its parts and the video is removed (`DELETE …/upload`). */
+  abortUpload(id: string, options?: RequestOptions): Promise<void>;
   /**
    * Register + upload + complete in one call. `size_bytes` and (for a Blob) `content_type` come from the source.
    * If the upload fails the video stays registered with `upload_status: "pending"`.
@@ -240,6 +246,10 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
       (await send('POST', path(id, '/upload/parts'), o.signal, { part_numbers: partNumbers })).data.parts,
     completeUpload: async (id, input = {}, o = {}) =>
       (await send('POST', path(id, '/upload/complete'), o.signal, input)).data,
+    uploadState: async (id, o = {}) => (await send('GET', path(id, '/upload'), o.signal)).data,
+    abortUpload: async (id, o = {}) => {
+      await send('DELETE', path(id, '/upload'), o.signal);
+    },
     async uploadVideo(input, data, o = {}) {
       const source = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
       const type = source instanceof Uint8Array ? undefined : source.type || undefined;

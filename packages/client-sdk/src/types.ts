@@ -149,3 +149,31 @@ export interface StreamClock {
   /** A number in [0, 1), used for backoff jitter. */
   random(): number;
 }
+
+/**
+ * Where a pending upload stands (`GET …/videos/{id}/upload`), for resuming it: a single PUT gets a fresh URL; a
+ * multipart upload lists the parts storage holds (with the ETags `upload/complete` needs) and fresh URLs for the
+ * first missing ones.
+ */
+export type UploadState =
+  | {
+      video_id: string;
+      status: 'pending';
+      method: 'PUT';
+      url: string;
+      headers: Record<string, string>;
+      expires_at: string;
+    }
+  | {
+      video_id: string;
+      status: 'pending';
+      method: 'multipart';
+      upload_id: string;
+      part_size: number;
+      part_count: number;
+      /** Parts storage holds, with their ETags and sizes. */
+      stored_parts: { part_number: number; etag: string; size: number }[];
+      /** Fresh URLs for the first missing parts (at most 100); ask `upload/parts` for the others. */
+      parts: { part_number: number; url: string }[];
+      expires_at: string;
+    };

@@ -94,6 +94,11 @@ export interface UploadSourceOptions extends UploadOptions {
    * ones. The clients pass one; call their `requestPartUrls` yourself when using `uploadSource` alone.
    */
   requestParts?: (partNumbers: number[], signal: AbortSignal) => Promise<PartUrl[]>;
+  /**
+   * Parts storage already holds (a resumed upload: `GET …/upload` answers them): they are not sent again, count as
+   * loaded from the start, and are returned with the others for `completeUpload`.
+   */
+  storedParts?: CompletedPart[];
 }
 
 /** Part URLs asked for at once (the server answers at most 100). */
@@ -259,6 +264,11 @@ export const uploadSource = async (
     if (count != Math.max(1, Math.ceil(total / size)))
       throw new RangeError(`Source is ${total} bytes but the upload expects ${count} parts of ${size} bytes`);
     const urls = new Map(targets.map((t) => [t.part_number, t.url]));
+    const partLength = (n: number): number => Math.min(size, total - (n - 1) * size);
+    const parts: CompletedPart[] = (options.storedParts ?? []).filter((p) => p.part_number <= count);
+    const done = new Set(parts.map((p) => p.part_number));
+    for (const n of done) stored += partLength(n);
+    if (done.size) report();
     let fetching: Promise<void> | undefined;
     // The URL of part `n`; past the first batch, the next batch is asked for (one request at a time).
     const urlOf = async (n: number): Promise<string> => {
@@ -283,18 +293,26 @@ export const uploadSource = async (
       urls.delete(n);
       return url;
     };
-    const parts: CompletedPart[] = [];
     let next = 1;
     let failure: { error: unknown } | undefined;
     const worker = async (): Promise<void> => {
       for (let number = next++; number <= count && !failure; number = next++) {
+        if (done.has(number)) continue;
         const start = (number - 1) * size;
         const body =
           source instanceof Uint8Array
             ? source.subarray(start, start + size)
             : source.slice(start, start + size);
         try {
-          const etag = await put(number, await urlOf(number), body);
+          let etag: string | null;
+          try {
+            etag = await put(number, await urlOf(number), body);
+          } catch (error) {
+            // An expired part URL (storage answers 403): ask the server for a fresh one, once.
+            if ((error as StreamHttpError).status != 403 || !options.requestParts) throw error;
+            urls.delete(number);
+            etag = await put(number, await urlOf(number), body);
+          }
           if (!etag)
             throw new StreamHttpError(200, 'missing_etag', 'Part stored but no ETag header is readable');
           parts.push({ part_number: number, etag });

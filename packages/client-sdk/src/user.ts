@@ -8,7 +8,15 @@ import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { createStreamClient, type StreamClient, type StreamClientOptions } from './stream-client.js';
-import type { Caption, Chapter, RequestOptions, UploadInstructions, Video, VideoAnalytics } from './types.js';
+import type {
+  Caption,
+  Chapter,
+  RequestOptions,
+  UploadInstructions,
+  UploadState,
+  Video,
+  VideoAnalytics,
+} from './types.js';
 import {
   byteLength,
   uploadSource,
@@ -66,6 +74,7 @@ export type {
   StreamState,
   StreamStatus,
   UploadInstructions,
+  UploadState,
   Video,
 } from './types.js';
 
@@ -102,6 +111,10 @@ export interface UserClient extends StreamClient {
   ): Promise<CompleteUploadInput>;
   /** Marks the upload complete (multipart: assembles the parts). */
   completeUpload(id: string, input?: CompleteUploadInput, options?: RequestOptions): Promise<Video>;
+  /** Where a pending upload stands: the parts storage holds and fresh URLs for the rest (`GET …/upload`). */
+  uploadState(id: string, options?: RequestOptions): Promise<UploadState>;
+  /** Aborts a pending upload: storage frees its parts and the video is removed (`DELETE …/upload`). */
+  abortUpload(id: string, options?: RequestOptions): Promise<void>;
   /**
    * Register + upload + complete in one call; `size_bytes` and (for a Blob) `content_type` come from the source.
    * If the upload fails the video stays registered with `upload_status: "pending"`.
@@ -178,6 +191,10 @@ export const createUserClient = (options: StreamClientOptions): UserClient => {
       upload(target.method === 'multipart' ? target.video_id : undefined, target, source, o),
     completeUpload: async (id, input = {}, o = {}) =>
       (await send('POST', path(id, '/upload/complete'), o.signal, input)).data,
+    uploadState: async (id, o = {}) => (await send('GET', path(id, '/upload'), o.signal)).data,
+    abortUpload: async (id, o = {}) => {
+      await send('DELETE', path(id, '/upload'), o.signal);
+    },
     async uploadVideo(input, data, o = {}) {
       const source = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
       const type = source instanceof Uint8Array ? undefined : source.type || undefined;

@@ -1,36 +1,39 @@
 import fs from 'node:fs';
 
-import {
-  fetchPut,
-  uploadSource,
-  type CompletedPart,
-  type PartUrl,
-  type UploadTarget,
-} from '@notetaker/client-sdk/server';
+import type { ManagementClient, Video } from '@notetaker/client-sdk/server';
+import { fetchPut, uploadFile as uploadResumably } from '@notetaker/client-sdk/uploader';
 
-/** Asks the API for the URLs of more parts (`POST …/videos/{id}/upload/parts`). */
-export type RequestPartUrls = (partNumbers: number[], signal: AbortSignal) => Promise<PartUrl[]>;
+export interface UploadFileInput {
+  /** The management client the registration, part URLs, resume state and completion go through. */
+  manage: ManagementClient;
+  filePath: string;
+  /** Registration fields: `owner_id`, `title`, `content_type`. */
+  register: { owner_id: string; title?: string; content_type?: string };
+  /** Bytes handed to the network so far, while each request streams. */
+  onProgress?: (uploadedBytes: number) => void;
+  /** Called when the network failed through a part's retries and the upload waits to resume. */
+  onRetry?: (attempt: number, delayMs: number) => void;
+}
 
 /**
- * Uploads a file to the instructions the API gave, with the SDK's uploader: the file is read from disk as each
- * request sends (never whole into memory), every body goes with its content-length (the URLs are signed with it),
- * and `onProgress` gets the bytes handed to the network so far, while each request streams.
- * Returns the parts `upload/complete` expects for a multipart upload, `undefined` for a single PUT.
+ * Registers a file and uploads it with the SDK's resumable uploader (the one the web page uses): parallel parts
+ * adapted to the file's size, per-part retries, and after a lost network a wait and a resume from the parts the
+ * server holds. The file is read from disk as each request sends (never whole into memory), every body goes with
+ * its content-length (the URLs are signed with it). Resolves with the completed video.
  */
-export async function uploadFile(
-  filePath: string,
-  sizeBytes: number,
-  upload: UploadTarget,
-  onProgress?: (uploadedBytes: number) => void,
-  requestParts?: RequestPartUrls,
-): Promise<CompletedPart[] | undefined> {
-  const source = await fs.openAsBlob(filePath);
-  if (source.size !== sizeBytes)
-    throw new Error(`${filePath} is ${source.size} bytes, not the ${sizeBytes} registered`);
-  const done = await uploadSource(upload, source, {
+export async function uploadFile(input: UploadFileInput): Promise<Video> {
+  const file = await fs.openAsBlob(input.filePath);
+  const upload = uploadResumably({
+    api: input.manage,
+    file,
+    register: input.register,
+    store: false,
     put: fetchPut({ stream: true }),
-    requestParts,
-    onProgress: ({ loaded }) => onProgress?.(loaded),
+    onProgress: ({ loaded }) => input.onProgress?.(loaded),
   });
-  return done.parts;
+  upload.addEventListener('retrying', (event) => {
+    const { attempt, delay_ms } = (event as CustomEvent<{ attempt: number; delay_ms: number }>).detail;
+    input.onRetry?.(attempt, delay_ms);
+  });
+  return upload.done;
 }

@@ -5,7 +5,7 @@ import { isStreamError } from '@notetaker/client-sdk/server';
 
 import { UsageError, type CliCommand } from '../command.js';
 import { createProgressBar } from '../progress-bar.js';
-import { causeOf, connectToServer, SERVER_OPTION } from '../server-client.js';
+import { connectToServer, SERVER_OPTION } from '../server-client.js';
 import { uploadFile } from '../upload-file.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -65,38 +65,30 @@ export const importCommand: CliCommand = {
     if (!owner) throw new UsageError('import needs --owner <user-id>');
     const size = await readableFileSize(file);
     const { manage, api } = await connectToServer(env, values['server'] as string | undefined);
-    const registered = await api(() =>
-      manage.registerVideo({
-        owner_id: owner,
-        title: (values['title'] as string | undefined) ?? path.basename(file),
-        content_type: contentTypeOf(file),
-        size_bytes: size,
-      }),
-    );
-    const id = registered.video.id;
     const bar = stderr.isTTY
       ? createProgressBar({ stream: stderr, total: size, label: path.basename(file) })
       : undefined;
-    let parts;
+    let video;
     try {
-      parts = await uploadFile(
-        file,
-        size,
-        registered.upload,
-        (bytes) => bar?.update(bytes),
-        (numbers, signal) => api(() => manage.requestPartUrls(id, numbers, { signal })),
-      );
+      // The SDK's resumable uploader: parallel parts, retries, and a resume after a lost network.
+      video = await uploadFile({
+        manage,
+        filePath: file,
+        register: {
+          owner_id: owner,
+          title: (values['title'] as string | undefined) ?? path.basename(file),
+          content_type: contentTypeOf(file),
+        },
+        onProgress: (bytes) => bar?.update(bytes),
+      });
     } catch (error) {
-      // The API calls above fail with their own wording; the SDK's errors here are storage answering a PUT.
-      if (!isStreamError(error)) throw error;
-      throw new Error(
-        error.status === undefined
-          ? `the upload did not reach storage: ${causeOf(error)}`
-          : `upload refused by storage: HTTP ${error.status} ${error.code}: ${error.message}`,
-      );
+      // What is left after the uploader's retries is final, from the server (worded by api) or from storage.
+      if (!isStreamError(error) || error.name === 'StreamNetworkError')
+        return api(() => Promise.reject(error));
+      throw new Error(`upload refused: HTTP ${error.status} ${error.code}: ${error.message}`);
     }
     bar?.finish();
-    const video = await api(() => manage.completeUpload(id, parts ? { parts } : {}));
+    const id = video.id;
     if (!values['wait']) {
       stdout.write(`${JSON.stringify(video)}\n`);
       return 0;
