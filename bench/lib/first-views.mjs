@@ -136,6 +136,8 @@ export async function measureFirstViews({ cliPath, serverDist, ffmpegPath, cache
   const server = await startServerProcess({
     cliPath,
     env: { DATA_DIR: dataDir, WORKER_TASK_CONCURRENCY: '0' },
+    // A fresh embedded database takes more than a minute to create on a loaded machine.
+    startTimeoutMs: 240_000,
   });
   const storage = await openStorage(serverDist, server);
   try {

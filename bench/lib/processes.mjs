@@ -91,12 +91,12 @@ export async function startS3Process({ repoRoot }) {
  * Starts `node packages/stream-server/dist/cli.js serve` with `env` (PORT 0, logs at warn) and resolves once it
  * prints its URL. `cli(args)` runs another command of the same CLI with the same environment.
  */
-export async function startServerProcess({ cliPath, env }) {
+export async function startServerProcess({ cliPath, env, startTimeoutMs }) {
   const fullEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env };
   const child = track(
     spawn(process.execPath, [cliPath, 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'inherit'] }),
   );
-  const match = await waitForLine(child, /listening on (\S+)/, 'server');
+  const match = await waitForLine(child, /listening on (\S+)/, 'server', startTimeoutMs);
   const url = match[1];
   return {
     url,

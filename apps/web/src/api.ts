@@ -9,10 +9,11 @@ import {
   type UploadInstructions,
   type UserClient,
   type Video,
+  type VideoAnalytics,
 } from '@notetaker/client-sdk/user';
 
 // The API's shapes as the SDK types them (checked against the server's OpenAPI schemas in tests/integration).
-export type { Caption, UploadInstructions, Video };
+export type { Caption, UploadInstructions, Video, VideoAnalytics };
 
 export type UploadedPart = CompletedPart;
 
@@ -28,9 +29,14 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** Videos the page shows at first, and adds with each "Load more". */
+export const VIDEO_PAGE_SIZE = 50;
+
 export interface PageApi {
   devToken(user: string): Promise<{ token: string; user: string; expires_at: string }>;
   listVideos(): Promise<Video[]>;
+  /** One page of the user's videos, newest first; `next_cursor` asks for the next (`null` on the last page). */
+  listVideoPage(cursor?: string): Promise<{ videos: Video[]; next_cursor: string | null }>;
   register(file: { title: string; contentType: string; sizeBytes: number }): Promise<{
     video: Video;
     upload: UploadInstructions;
@@ -46,6 +52,8 @@ export interface PageApi {
   /** Adds or replaces the track of `language`; the server checks the WebVTT and answers 400 naming the bad line. */
   putCaption(id: string, language: string, file: Blob, options: { isDefault: boolean }): Promise<Caption>;
   deleteCaption(id: string, language: string): Promise<void>;
+  /** The owner's watch analytics of a video. */
+  getAnalytics(id: string): Promise<VideoAnalytics>;
 }
 
 /** Runs one call of the SDK and words its failure for the page. */
@@ -77,6 +85,7 @@ export function createPageApi(options: { base: string; token: () => string | nul
   return {
     devToken: (user) => call(() => client.devToken(user)),
     listVideos: () => call(() => client.listVideos()),
+    listVideoPage: (cursor) => call(() => client.listVideosPage({ limit: VIDEO_PAGE_SIZE, cursor })),
     register: (file) =>
       call(() =>
         client.registerVideo({
@@ -102,5 +111,6 @@ export function createPageApi(options: { base: string; token: () => string | nul
         client.putCaption(id, language, new Blob([file], { type: 'text/vtt' }), { default: isDefault }),
       ),
     deleteCaption: (id, language) => call(() => client.deleteCaption(id, language)),
+    getAnalytics: (id) => call(() => client.getAnalytics(id)),
   };
 }

@@ -3,6 +3,7 @@ import './styles.css';
 
 import { ApiRequestError, createPageApi, type Caption, type Video } from './api.js';
 import { uploadToStorage } from './upload.js';
+import { analyticsSummary, retentionChart } from './retention-chart.js';
 
 /** What the server tells the page about itself (injected into index.html). */
 interface PageConfig {
@@ -110,6 +111,7 @@ function start(): void {
 
   const setSession = (next: Session | null) => {
     session = next;
+    pagesShown = 1;
     if (next) sessionStorage.setItem(SESSION_KEY, JSON.stringify(next));
     else sessionStorage.removeItem(SESSION_KEY);
     render();
@@ -176,20 +178,57 @@ function start(): void {
   /** Videos this page is uploading right now (their rows say so instead of "waiting for upload"). */
   const uploading = new Set<string>();
 
+  /** Pages of the list shown: the first, plus one per "Load more"; every refresh reloads that many. */
+  let pagesShown = 1;
+  /** Where the next page starts; `null` when every video is shown. */
+  let nextCursor: string | null = null;
+
+  /** The first `pages` pages of the list, newest first, and the cursor after them. */
+  const loadPages = async (pages: number) => {
+    const list: Video[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < pages; page += 1) {
+      const answer = await api.listVideoPage(cursor ?? undefined);
+      list.push(...answer.videos);
+      cursor = answer.next_cursor;
+      if (!cursor) break;
+    }
+    return { list, cursor };
+  };
+
+  const showList = (list: Video[], cursor: string | null) => {
+    videos = list;
+    nextCursor = cursor;
+    $('load-more').hidden = nextCursor === null;
+    renderVideos();
+  };
+
   const refresh = (): Promise<void> => {
     if (!session) return Promise.resolve();
-    loading ??= api
-      .listVideos()
-      .then((list) => {
-        videos = list;
-        renderVideos();
-      }, handleError)
+    loading ??= loadPages(pagesShown)
+      .then(({ list, cursor }) => showList(list, cursor), handleError)
       .finally(() => {
         loading = null;
         schedulePoll();
       });
     return loading;
   };
+
+  $('load-more').addEventListener('click', () => {
+    if (!nextCursor || !session) return;
+    const button = $<HTMLButtonElement>('load-more');
+    button.disabled = true;
+    api
+      .listVideoPage(nextCursor)
+      .then((page) => {
+        pagesShown += 1;
+        const shown = new Set(videos.map((video) => video.id));
+        showList([...videos, ...page.videos.filter((video) => !shown.has(video.id))], page.next_cursor);
+      }, handleError)
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
 
   const schedulePoll = () => {
     window.clearTimeout(pollTimer);
@@ -251,6 +290,22 @@ function start(): void {
       captions.addEventListener('click', () => toggleCaptions(video, captions));
       actions.append(captions);
     }
+    if (video.hls_status === 'ready') {
+      const open = analyticsPanels.has(video.id);
+      const stats = h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-action': 'analytics',
+          'aria-expanded': String(open),
+          'aria-controls': `analytics-${video.id}`,
+        },
+        'Stats',
+      );
+      stats.addEventListener('click', () => toggleAnalytics(video, stats));
+      actions.append(stats);
+    }
     if (video.hls_status === 'failed') {
       const retry = h('button', { type: 'button', 'data-action': 'retry' }, 'Retry');
       retry.addEventListener('click', () => {
@@ -299,6 +354,8 @@ function start(): void {
     // An open captions panel moves into the new row with what was typed or chosen in it.
     const panel = captionPanels.get(video.id);
     if (panel) row.append(panel);
+    const stats = analyticsPanels.get(video.id);
+    if (stats) row.append(stats);
     return row;
   };
 
@@ -327,9 +384,49 @@ function start(): void {
         entry.element.remove();
         rendered.delete(id);
         captionPanels.delete(id);
+        analyticsPanels.delete(id);
       }
     }
     $('empty').hidden = videos.length > 0;
+  };
+
+  // ---- watch analytics ------------------------------------------------------------------------------------
+
+  /** The analytics panels that are open, by video id; kept while the rows around them are rendered again. */
+  const analyticsPanels = new Map<string, HTMLElement>();
+
+  /** The retention curve of a video as a chart, and its figures, loaded when opened. */
+  const analyticsPanel = (video: Video): HTMLElement => {
+    const summary = h('p', { class: 'hint', role: 'status' }, 'Loading…');
+    const panel = h(
+      'div',
+      { class: 'analytics', id: `analytics-${video.id}`, 'data-analytics-for': video.id },
+      h('h3', {}, 'Audience retention'),
+      summary,
+    );
+    api.getAnalytics(video.id).then(
+      (analytics) => {
+        summary.textContent = analyticsSummary(analytics);
+        summary.before(retentionChart(analytics));
+      },
+      (error: unknown) => {
+        summary.textContent = error instanceof Error ? error.message : 'The figures could not be loaded.';
+      },
+    );
+    return panel;
+  };
+
+  const toggleAnalytics = (video: Video, button: HTMLElement) => {
+    const open = analyticsPanels.get(video.id);
+    if (open) {
+      open.remove();
+      analyticsPanels.delete(video.id);
+    } else {
+      const panel = analyticsPanel(video);
+      analyticsPanels.set(video.id, panel);
+      button.closest('li')?.append(panel);
+    }
+    button.setAttribute('aria-expanded', String(!open));
   };
 
   // ---- captions ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ export {
   isStreamError,
 } from './errors.js';
 export type { AnyStreamError, StreamErrorCode } from './errors.js';
+export type { PageOptions, VideoPage } from './pages.js';
 export type {
   Caption,
   Chapter,

@@ -6,6 +6,7 @@ import { captionCalls, type CaptionSource, type PutCaptionOptions } from './capt
 import { chapterCalls, type ChaptersSource } from './chapters.js';
 import { createClock } from './clock.js';
 import { createSend } from './http.js';
+import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
 import { toStreamStatus } from './stream-status.js';
 import type {
   Caption,
@@ -43,6 +44,7 @@ export type {
   UploadTarget,
 } from './upload.js';
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
+export type { PageOptions, VideoPage } from './pages.js';
 export type { ChaptersSource } from './chapters.js';
 
 export {
@@ -68,6 +70,12 @@ export type {
   UploadInstructions,
   Video,
 } from './types.js';
+
+/** Which page of the management list, and (optionally) whose videos. */
+export interface ManagePageOptions extends PageOptions {
+  /** Only this user's videos; omitted: every owner's. */
+  owner_id?: string;
+}
 
 export interface ManagementClientOptions {
   /** Origin (and optional path prefix) of the stream server. */
@@ -131,8 +139,19 @@ export interface ManagementClient {
   ): Promise<Video>;
   /** Registers an object that is already in the bucket. */
   importVideo(input: ImportVideoInput, options?: RequestOptions): Promise<Video>;
-  /** Videos of one owner. */
+  /** All videos of one owner, newest first (every page, fetched one after another). */
   listVideos(ownerId: string, options?: RequestOptions): Promise<Video[]>;
+  /**
+   * One page of videos, newest first: one owner's with `owner_id`, every owner's without
+   * (`GET /api/manage/videos?owner_id=&limit=&cursor=`).
+   */
+  listVideosPage(options?: ManagePageOptions): Promise<VideoPage>;
+  /**
+   * Videos, newest first, as an async iterator over every page: one owner's with `owner_id`, every owner's without.
+   * @example
+   * for await (const video of manage.videos({ owner_id: 'user-1' })) console.log(video.id);
+   */
+  videos(options?: ManagePageOptions): AsyncGenerator<Video, void, undefined>;
   /** Deletes the video, its source and its HLS output. */
   deleteVideo(id: string, options?: RequestOptions): Promise<void>;
   /** Starts HLS generation ahead of the first view (`generating`), or reports it `ready`. */
@@ -190,6 +209,10 @@ export interface ManagementClient {
 export const createManagementClient = (options: ManagementClientOptions): ManagementClient => {
   const clock = createClock(options.clock);
   const send = createSend(options.baseUrl, () => options.apiKey, false, options.fetch, clock.now);
+  const listVideosPage = async (o: ManagePageOptions = {}): Promise<VideoPage> => {
+    const owner = o.owner_id === undefined ? '' : '?owner_id=' + encodeURIComponent(o.owner_id);
+    return (await send('GET', '/api/manage/videos' + owner + pageQuery(o, owner ? '&' : '?'), o.signal)).data;
+  };
   const path = (id: string, rest = ''): string => `/api/manage/videos/${encodeURIComponent(id)}${rest}`;
   const uploadOptions = (
     upload: UploadTarget,
@@ -229,8 +252,9 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     },
     importVideo: async (input, o = {}) =>
       (await send('POST', '/api/manage/videos/import', o.signal, input)).data,
-    listVideos: async (ownerId, o = {}) =>
-      (await send('GET', '/api/manage/videos?owner_id=' + encodeURIComponent(ownerId), o.signal)).data.videos,
+    listVideos: (ownerId, o = {}) => collectPages(listVideosPage, { ...o, owner_id: ownerId }),
+    listVideosPage,
+    videos: (o = {}) => allPages(listVideosPage, o),
     deleteVideo: async (id, o = {}) => {
       await send('DELETE', path(id), o.signal);
     },

@@ -1,6 +1,7 @@
 import { createClock } from './clock.js';
 import { StreamFailedError, StreamTimeoutError } from './errors.js';
 import { createSend } from './http.js';
+import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
 import { backoffDelay, isComeBackLater, isRetryable } from './retry.js';
 import { toStreamStatus } from './stream-status.js';
 import type {
@@ -83,8 +84,16 @@ export interface StreamClient {
   retryStream(id: string, options?: RequestOptions): Promise<StreamGenerating>;
   /** `GET /api/videos/{id}`. */
   getVideo(id: string, options?: RequestOptions): Promise<Video>;
-  /** The caller's videos, newest first. */
+  /** All the caller's videos, newest first (every page, fetched one after another). */
   listVideos(options?: RequestOptions): Promise<Video[]>;
+  /** One page of the caller's videos, newest first (`GET /api/videos?limit=&cursor=`). */
+  listVideosPage(options?: PageOptions): Promise<VideoPage>;
+  /**
+   * The caller's videos, newest first, as an async iterator over every page.
+   * @example
+   * for await (const video of client.videos()) render(video);
+   */
+  videos(options?: PageOptions): AsyncGenerator<Video, void, undefined>;
 }
 
 const streamPath = (id: string): string => `/api/videos/${encodeURIComponent(id)}/stream`;
@@ -108,6 +117,8 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
   );
   const getStream = (id: string, o: RequestOptions = {}) =>
     toStreamStatus(send, 'GET', streamPath(id), o.signal, clock.now);
+  const listVideosPage = async (o: PageOptions = {}): Promise<VideoPage> =>
+    (await send('GET', '/api/videos' + pageQuery(o), o.signal)).data;
 
   return {
     getStream,
@@ -163,6 +174,8 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
     getVideo: async (id, o = {}) =>
       (await send('GET', '/api/videos/' + encodeURIComponent(id), o.signal)).data,
 
-    listVideos: async (o = {}) => (await send('GET', '/api/videos', o.signal)).data.videos,
+    listVideos: (o = {}) => collectPages(listVideosPage, o),
+    listVideosPage,
+    videos: (o = {}) => allPages(listVideosPage, o),
   };
 };

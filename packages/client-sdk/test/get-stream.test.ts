@@ -255,4 +255,30 @@ describe('other user calls', () => {
     server.use(http.get(`${BASE_URL}/api/videos`, () => HttpResponse.json({ videos: [VIDEO] })));
     await expect(client().listVideos()).resolves.toEqual([VIDEO]);
   });
+
+  it('videos() iterates every page, following next_cursor, with the limit asked for', async () => {
+    const seen: Array<string | null> = [];
+    const second = { ...VIDEO, id: 'second' };
+    const third = { ...VIDEO, id: 'third' };
+    server.use(
+      http.get(`${BASE_URL}/api/videos`, ({ request }) => {
+        const url = new URL(request.url);
+        seen.push(url.searchParams.get('cursor'));
+        expect(url.searchParams.get('limit')).toBe('2');
+        return HttpResponse.json(
+          url.searchParams.get('cursor') === 'c1'
+            ? { videos: [third], next_cursor: null }
+            : { videos: [VIDEO, second], next_cursor: 'c1' },
+        );
+      }),
+    );
+    const ids: string[] = [];
+    for await (const video of client().videos({ limit: 2 })) ids.push(video.id);
+    expect(ids).toEqual([VIDEO.id, 'second', 'third']);
+    expect(seen).toEqual([null, 'c1']);
+    await expect(client().listVideosPage({ limit: 2, cursor: 'c1' })).resolves.toEqual({
+      videos: [third],
+      next_cursor: null,
+    });
+  });
 });

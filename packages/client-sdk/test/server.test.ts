@@ -98,6 +98,27 @@ describe('management calls', () => {
     expect(new URL(requests[0]!.url).searchParams.get('owner_id')).toBe('user 1');
   });
 
+  it('videos() pages across every owner when owner_id is omitted, and listVideos follows next_cursor', async () => {
+    server.use(
+      http.get(MANAGE, ({ request }) => {
+        const cursor = new URL(request.url).searchParams.get('cursor');
+        return HttpResponse.json(
+          cursor
+            ? { videos: [{ ...VIDEO, id: 'b' }], next_cursor: null }
+            : { videos: [VIDEO], next_cursor: 'next' },
+        );
+      }),
+    );
+    const ids: string[] = [];
+    for await (const video of manage().videos()) ids.push(video.id);
+    expect(ids).toEqual([VIDEO.id, 'b']);
+    expect(new URL(requests[0]!.url).searchParams.has('owner_id')).toBe(false);
+    expect(new URL(requests[1]!.url).searchParams.get('cursor')).toBe('next');
+    await expect(manage().listVideos('u')).resolves.toHaveLength(2);
+    expect(new URL(requests[2]!.url).searchParams.get('owner_id')).toBe('u');
+    expect(new URL(requests[3]!.url).search).toBe('?owner_id=u&cursor=next');
+  });
+
   it('deleteVideo sends DELETE and accepts 204', async () => {
     server.use(http.delete(`${MANAGE}/${VIDEO_ID}`, () => new HttpResponse(null, { status: 204 })));
     await expect(manage().deleteVideo(VIDEO_ID)).resolves.toBeUndefined();

@@ -9,6 +9,7 @@ import {
   type PreferPlayback,
 } from './constants.js';
 import { AnalyticsController } from './analytics/analytics-controller.js';
+import { HeatmapController } from './analytics/heatmap-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
 import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
 import type { PlayerChapter } from './chapters/chapters-vtt.js';
@@ -59,6 +60,8 @@ export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
  * @csspart preview - The box over the seek bar while hovering or dragging: thumbnail and time.
  * @csspart preview-image - The storyboard thumbnail (only with a storyboard).
  * @csspart preview-time - The time under the pointer.
+ * @csspart heatmap - With `show-heatmap`, for the owner: a strip above the seek bar, darker where more of the
+ *   audience watched.
  * @csspart preview-chapter - The title of the chapter under the pointer (only with chapters).
  * @csspart chapter-marker - A chapter boundary inside the seek bar's track (one per chapter after the first).
  * @csspart marker - A note marker: a button over the seek bar, one per entry of `markers`.
@@ -127,6 +130,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     hlsConfig: { attribute: false },
     markers: { attribute: false },
     disableAnalytics: { attribute: 'disable-analytics', type: Boolean },
+    showHeatmap: { attribute: 'show-heatmap', type: Boolean },
   };
 
   /** Id (UUID) of the video to play. */
@@ -173,12 +177,18 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   declare markers: readonly PlayerMarker[];
   /** Turns off the viewing reports the player sends to the server for its owner's watch analytics. */
   declare disableAnalytics: boolean;
+  /**
+   * Shows the owner's audience heatmap above the seek bar: the player asks the server for the video's analytics with
+   * the user's token, which only the owner may read (others see no strip).
+   */
+  declare showHeatmap: boolean;
 
   #video?: HTMLVideoElement;
   #bar = new ControlBar(this);
   #captions = new CaptionsController(this, () => this.#stream.engine);
   #chapters = new ChaptersController(this);
   #analytics = new AnalyticsController(this);
+  #heatmap = new HeatmapController(this);
   #stream = new StreamController(this, {
     onLoad: () => this.#captions.reset(),
     onEngineChange: () => this.#captions.streamChanged(),
@@ -194,7 +204,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.autoplay = this.muted = this.loop = false;
     this.controls = true;
     this.markers = [];
-    this.disableAnalytics = false;
+    this.disableAnalytics = this.showHeatmap = false;
     // The first update reflects the initial state; later changes come from the stream controller.
     this.requestUpdate('state');
   }
@@ -297,6 +307,11 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   /** Index into `chapters` of the chapter playing now, or -1. */
   get currentChapter(): number {
     return this.#chapters.current;
+  }
+
+  /** The owner's audience retention per second (`show-heatmap`), as the heatmap strip shows it; empty for none. */
+  get heatmap(): readonly number[] {
+    return this.#heatmap.retention;
   }
 
   /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */

@@ -217,6 +217,12 @@ export const playerStyles = css`
     translate: -50%;
     background: var(--notetaker-player-chapter-gap-color, rgb(0 0 0 / 0.6));
   }
+  [part~='heatmap'] {
+    --_heat: 251 191 36;
+    height: 0.375em;
+    margin: 0 0.5em;
+    border-radius: 2px;
+  }
   .marks {
     position: relative;
     height: 0;

@@ -74,3 +74,49 @@ describe('viewing reports', () => {
     equal(beacons.length, 0, 'no report');
   });
 });
+
+describe('show-heatmap', () => {
+  const RETENTION = [1, 1, 1, 0.5, 0.5, 0.25, 0, 0];
+
+  async function mountWith(attributes: Record<string, string>, analytics: { status: number; body: unknown }) {
+    api = scriptApi((request) => (request.path.endsWith('/analytics') ? analytics : ready(FIXTURE_HLS_URL)));
+    const player = createPlayer({
+      'video-id': VIDEO,
+      'api-base': api.base,
+      token: 'owner-token',
+      muted: '',
+      ...attributes,
+    });
+    await waitFor(() => player.state === 'ready', 'ready', 15_000);
+    await player.updateComplete;
+    return player;
+  }
+
+  it("asks for the owner's analytics with the user's token and shows a strip above the seek bar", async () => {
+    const player = await mountWith({ 'show-heatmap': '' }, { status: 200, body: { retention: RETENTION } });
+    await waitFor(() => player.heatmap.length === RETENTION.length, 'retention loaded');
+    await player.updateComplete;
+    const request = api!.requests.find((r) => r.path === `/api/videos/${VIDEO}/analytics`);
+    equal(request?.authorization, 'Bearer owner-token', 'with the user token');
+    const strip = player.shadowRoot!.querySelector<HTMLElement>('[part~=heatmap]');
+    assert(strip, 'the strip is rendered');
+    assert(getComputedStyle(strip).backgroundImage.startsWith('linear-gradient'), 'a gradient');
+    const seek = player.shadowRoot!.querySelector('[part~=seek-bar]')!.getBoundingClientRect();
+    assert(strip.getBoundingClientRect().bottom <= seek.top + 1, 'above the seek bar');
+  });
+
+  it('shows nothing to someone who is not the owner, and asks nothing without the attribute', async () => {
+    const stranger = await mountWith(
+      { 'show-heatmap': '' },
+      { status: 404, body: { error: { code: 'not_found', message: 'x' } } },
+    );
+    await waitFor(() => api!.requests.some((r) => r.path.endsWith('/analytics')), 'asked');
+    await stranger.updateComplete;
+    equal(stranger.shadowRoot!.querySelector('[part~=heatmap]'), null, 'no strip');
+    stranger.remove();
+    api!.restore();
+    const plain = await mountWith({}, { status: 200, body: { retention: RETENTION } });
+    equal(api!.requests.filter((r) => r.path.endsWith('/analytics')).length, 0, 'no analytics request');
+    equal(plain.heatmap.length, 0, 'no heatmap');
+  });
+});

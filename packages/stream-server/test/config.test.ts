@@ -62,4 +62,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRESIGN_TTL_SECONDS: '604801' })).toThrow(ConfigError);
     expect(loadConfig({ PRESIGN_TTL_SECONDS: '604800' }).presignTtlSeconds).toBe(604800);
   });
+
+  it('bounds media processes, with generations at most half of the bound (decision 0014)', () => {
+    const defaults = loadConfig({});
+    expect(defaults.media.maxProcesses).toBe(16);
+    expect(defaults.worker.concurrency).toBe(8);
+    expect(defaults.media.maxTranscodes).toBeGreaterThanOrEqual(2);
+    expect(loadConfig({ MEDIA_MAX_PROCESSES: '6' }).worker.concurrency).toBe(3);
+    expect(loadConfig({ MEDIA_MAX_PROCESSES: '6', WORKER_CONCURRENCY: '3' }).worker.concurrency).toBe(3);
+    expect(() => loadConfig({ MEDIA_MAX_PROCESSES: '6', WORKER_CONCURRENCY: '4' })).toThrow(
+      /WORKER_CONCURRENCY: 4 generations need up to 8 processes/,
+    );
+  });
 });

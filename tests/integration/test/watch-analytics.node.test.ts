@@ -1,10 +1,11 @@
 // Watch analytics end to end: the plain HTML example (built with Vite) plays a video from a real stream server in
 // Chromium — 5 s, back to 2 s, on again —, then the page is closed: the player's last report (sendBeacon on page hide)
 // must be in the owner's analytics with the seconds watched and watched again.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStreamClient } from '@notetaker/client-sdk';
+import { createManagementClient } from '@notetaker/client-sdk/server';
 import { startServer } from '@notetaker/stream-server';
 import { chromiumLaunchOptions } from '@notetaker/test-support/chromium';
 import { runFfmpeg, testSourceArgs } from '@notetaker/test-support/media';
@@ -46,6 +47,12 @@ beforeAll(async () => {
   token = await server.mintUserToken('viewer');
   videoId = (await server.importVideo(source, { ownerId: 'viewer' })).id;
   await createStreamClient({ baseUrl: server.url, token }).waitForStream(videoId, { timeout: 120_000 });
+  // Chapters too, for the screenshot of the seek bar with chapters and the example's note markers.
+  await createManagementClient({ baseUrl: server.url, apiKey: server.serviceApiKey }).putChapters(videoId, [
+    { start_seconds: 0, title: 'Welcome' },
+    { start_seconds: 4, title: 'Budget review' },
+    { start_seconds: 8, title: 'Next steps' },
+  ]);
   const outDir = path.join(dir, 'site');
   await build({ root: exampleDir, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
   site = await preview({
@@ -71,6 +78,23 @@ const analytics = async (): Promise<Analytics> => {
   return (await response.json()) as Analytics;
 };
 
+/**
+ * The paused player with its chapters and the example's note markers, the label of one shown, written to
+ * .tmp/chapters-markers.png — and to docs/player/chapters-markers.png with UPDATE_SCREENSHOT=1.
+ */
+async function screenshotChaptersAndMarkers(page: import('playwright-core').Page): Promise<void> {
+  await page.setViewportSize({ width: 900, height: 520 });
+  await page.waitForFunction('document.querySelector("notetaker-player").chapters.length === 3');
+  await page.evaluate('document.querySelector("notetaker-player").pause()');
+  await page.locator('notetaker-player [part~=marker]').nth(1).hover();
+  const file = path.join(tmpRoot, 'chapters-markers.png');
+  await page.locator('.layout').screenshot({ path: file });
+  if (process.env['UPDATE_SCREENSHOT']) {
+    copyFileSync(file, path.resolve(here, '../../../docs/player/chapters-markers.png'));
+  }
+  await page.evaluate('document.querySelector("notetaker-player").play()');
+}
+
 describe('watch analytics in Chromium', () => {
   it('play 5 s, seek back to 2 s, play again, close the page: the session has the seconds watched and rewound', async () => {
     const page = await browser.newPage();
@@ -87,6 +111,7 @@ describe('watch analytics in Chromium', () => {
     })()`);
     await page.waitForFunction(`${player}.media.currentTime > 4.6`, undefined, { timeout: 30_000 });
     expect(await (await analytics()).views).toBe(0); // nothing reported yet: the periodic flush is every 30 s
+    await screenshotChaptersAndMarkers(page);
     await page.close({ runBeforeUnload: true });
 
     let result = await analytics();

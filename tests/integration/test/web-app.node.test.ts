@@ -1,7 +1,7 @@
 // The web page (apps/web, as built) in Chromium against a real stream server serving it from WEB_DIR: sign in, upload
 // with progress (one PUT and multipart), play, delete, a failed video and Retry, captions, and a pasted user token.
 // The server's own side (the user API, serving a page folder, the 503 without one) is tested in the server package.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -192,6 +192,29 @@ describe('the web page on a video that fails, and with captions', () => {
 
   const getServer = () => server;
 
+  it('shows the first 50 videos and Load more adds the next page, then hides itself', async () => {
+    const server = getServer();
+    for (let i = 0; i < 55; i += 1) {
+      const response = await fetch(`${server.url}/api/manage/videos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.serviceApiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ owner_id: 'henry', title: `Meeting ${i}`, size_bytes: 1000 }),
+      });
+      expect(response.status).toBe(201);
+    }
+    const page = await signIn(server, 'henry');
+    await expect.poll(() => page.locator('#videos > li').count()).toBe(50);
+    expect(await page.isVisible('#load-more')).toBe(true);
+    // Newest first: the last registered is on top.
+    expect(await page.locator('#videos > li').first().textContent()).toContain('Meeting 54');
+    await page.click('#load-more');
+    await expect.poll(() => page.locator('#videos > li').count()).toBe(55);
+    expect(await page.locator('#videos > li').last().textContent()).toContain('Meeting 0');
+    expect(await page.isVisible('#load-more')).toBe(false);
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a failed video with its message, and Retry starts it again', async () => {
     const server = getServer();
     const file = path.join(mediaDir, 'not-media.mp4');
@@ -283,6 +306,53 @@ describe('the web page on a video that fails, and with captions', () => {
     await track.locator('[data-action=delete-caption]').click();
     await expect.poll(() => panel.locator('.caption-list').textContent()).toContain('No captions yet.');
     expect(await json(await gina(`/api/videos/${id}/captions`))).toEqual({ captions: [] });
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the retention curve of a watched video under its row', async () => {
+    const server = getServer();
+    const { id } = await server.importVideo(await makeMp4(4), { ownerId: 'hana', title: 'Watched' });
+    const hana = api(server, await server.mintUserToken('hana'));
+    await hana(`/api/videos/${id}/stream`);
+    const ready = await waitForStream(hana, id);
+    expect(ready['status']).toBe('ready');
+    // A viewing session as the player reports it: seconds 0–3 watched, 1–2 again.
+    const report = await fetch(
+      new URL('analytics', ready['hls_url'] as string).href +
+        '?token=' +
+        new URL(ready['hls_url'] as string).searchParams.get('token'),
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          session_id: randomUUID(),
+          startup_ms: 800,
+          watched: [[0, 3]],
+          rewatched: [[1, 2]],
+          final: true,
+        }),
+      },
+    );
+    expect(report.status).toBe(204);
+    const page = await signIn(server, 'hana');
+    const row = page.locator(`#videos li[data-video-id="${id}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('ready');
+    await row.locator('[data-action=analytics]').click();
+    const panel = row.locator('.analytics');
+    await expect.poll(() => panel.locator('[role=status]').textContent()).toContain('1 view (1 viewer)');
+    const chart = panel.locator('svg.retention-chart');
+    expect(await chart.getAttribute('aria-label')).toMatch(
+      /^Retention over [45] seconds: 100 % at the start, 0 % at the end/,
+    );
+    const points = (await chart.locator('polyline').getAttribute('points'))!.split(' ');
+    expect(points.length).toBeGreaterThanOrEqual(4);
+    if (process.env['UPDATE_SCREENSHOT']) {
+      await panel.screenshot({
+        path: path.resolve(import.meta.dirname, '../../../docs/player/retention.png'),
+      });
+    }
+    await row.locator('[data-action=analytics]').click();
+    expect(await panel.count()).toBe(0);
     expect((page as Page & { errors?: string[] }).errors).toEqual([]);
     await page.close();
   });

@@ -5,6 +5,7 @@ import type { PlayerControlsHost } from './player-controls-host.js';
 import { findStoryboardCue, loadStoryboard, type StoryboardCue } from './storyboard.js';
 import { chapterIndexAt } from '../chapters/chapters-vtt.js';
 import { renderChapterMarkers, renderMarkers } from '../markers/timeline-marks.js';
+import { renderHeatmap } from '../analytics/heatmap-controller.js';
 
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
 /** Seconds moved by ←/→ (and by the arrow keys on the seek bar). */
@@ -167,6 +168,7 @@ export class ControlBar implements ReactiveController {
       aria-label="Video controls"
       ?data-idle=${hidden}
     >
+      ${renderHeatmap(host.heatmap)}
       <div
         part="seek-bar"
         class="slider seek"

@@ -41,6 +41,8 @@ export interface PlayerControlsHost extends ReactiveControllerHost, HTMLElement 
   readonly currentChapter: number;
   /** The host page's note markers. */
   readonly markers: readonly PlayerMarker[];
+  /** The owner's audience retention per second for the heatmap strip (`show-heatmap`); empty for none. */
+  readonly heatmap: readonly number[];
   /** Seeks to a marker and tells the page (`notetaker-markerclick`). */
   selectMarker(marker: PlayerMarker): void;
 }

@@ -100,6 +100,11 @@ const envSchema = z
     MAX_PIXELS: positiveInt(4096 * 2304),
     MIN_FREE_DISK_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
     DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+    EMBEDDED_DB_SHARED_BUFFERS: z
+      .string()
+      .trim()
+      .regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB')
+      .default('16MB'),
     STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
     UPLOAD_CONCURRENCY: positiveInt(4),
     PREGENERATE: booleanString.default(false),
@@ -141,7 +146,14 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      /** PGlite's `shared_buffers` (`EMBEDDED_DB_SHARED_BUFFERS`); PostgreSQL's own default (128MB) when absent. */
+      sharedBuffers?: string | undefined;
+    };
 
 export type StorageConfig =
   | { kind: 'local'; root: string }
@@ -310,7 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite'), sharedBuffers: e.EMBEDDED_DB_SHARED_BUFFERS },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',

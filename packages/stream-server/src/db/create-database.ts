@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { Kysely, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
@@ -11,6 +15,8 @@ import { PGlitePool } from './pglite-pool.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type Db = Kysely<DatabaseSchema>;
+
+const execFileAsync = promisify(execFile);
 
 export interface Database {
   readonly kind: DatabaseConfig['kind'];
@@ -71,10 +77,13 @@ export async function createDatabase(
     pool = discardingUnreachableClients(pgPool);
   } else {
     await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await initEmbeddedInChild(config.dataDir);
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(config.dataDir).catch((error: unknown) => {
-      throw embeddedDatabaseError(error, config.dataDir);
-    });
+    const pglite = await PGlite.create(config.dataDir, embeddedOptions(PGlite, config.sharedBuffers)).catch(
+      (error: unknown) => {
+        throw embeddedDatabaseError(error, config.dataDir);
+      },
+    );
     // PGlite unpacks a fresh database with its files at 0666, whatever the umask: take group and other access away
     // (also from a data folder made by an older version). Files PostgreSQL makes later are 0600 already.
     await removeGroupAndOtherAccess(config.dataDir);
@@ -103,6 +112,38 @@ export async function createDatabase(
       await db.destroy();
     },
   };
+}
+
+/**
+ * PGlite's start-up parameters with `shared_buffers` set: PostgreSQL's default (128MB) is allocated, and touched, in
+ * PGlite's WebAssembly heap, the largest part of the embedded server's memory. Left alone when PGlite does not
+ * expose its defaults (they carry `--single` and other flags it needs).
+ */
+function embeddedOptions(pglite: unknown, sharedBuffers: string | undefined): { startParams?: string[] } {
+  const defaults = (pglite as { defaultStartParams?: unknown }).defaultStartParams;
+  if (!sharedBuffers || !Array.isArray(defaults)) return {};
+  return { startParams: [...(defaults as string[]), '-c', `shared_buffers=${sharedBuffers}`] };
+}
+
+/**
+ * Runs initdb for a new embedded database in a child process (src/db/init-embedded.ts): initdb grows PGlite's
+ * WebAssembly heap to ~800 MB, which a process never gives back, so the server would idle at that size forever
+ * after its first start. Only for a folder that is empty; when the child fails, what it left is removed and the
+ * caller's own `PGlite.create` runs initdb in-process (and reports its error in the usual words).
+ */
+async function initEmbeddedInChild(dataDir: string): Promise<void> {
+  if ((await fs.readdir(dataDir)).length > 0) return;
+  const built = fileURLToPath(new URL('./init-embedded.js', import.meta.url));
+  const args = existsSync(built)
+    ? [built]
+    : ['--import', 'tsx', fileURLToPath(new URL('./init-embedded.ts', import.meta.url))];
+  try {
+    await execFileAsync(process.execPath, [...args, dataDir], { timeout: 5 * 60_000 });
+  } catch {
+    for (const name of await fs.readdir(dataDir)) {
+      await fs.rm(path.join(dataDir, name), { recursive: true, force: true });
+    }
+  }
 }
 
 /** Takes group and other permissions away from `dir` and everything beneath it (symbolic links are left alone). */
@@ -156,7 +197,8 @@ function discardingUnreachableClients(pool: pg.Pool): PostgresPool {
 
 /** Brings the schema up to date. Safe to run from several processes at once (PostgreSQL advisory lock). */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Migration numbers are reserved per change, so one may land before a lower-numbered one: run those too.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     throw new Error(`Database migration failed: ${error instanceof Error ? error.message : String(error)}`, {

@@ -30,7 +30,15 @@ export const Video = z
   })
   .meta({ id: 'Video' });
 
-export const VideoList = z.object({ videos: z.array(Video) }).meta({ id: 'VideoList' });
+export const VideoList = z
+  .object({
+    videos: z.array(Video),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ id: 'VideoList' });
 
 export const StreamGenerating = z
   .object({

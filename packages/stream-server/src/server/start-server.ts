@@ -109,7 +109,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     await database.migrate();
     let baseUrl = config.publicUrl ?? '';
-    const storage = createStorage(config, {
+    const storage = await createStorage(config, {
       storageSecret: secrets.storageSecret,
       publicBaseUrl: () => baseUrl,
     });

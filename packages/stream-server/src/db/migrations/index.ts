@@ -8,6 +8,7 @@ import * as m0005 from './0005-video-tasks.js';
 import * as m0006 from './0006-video-captions.js';
 import * as m0007 from './0007-source-variant.js';
 import * as m0008 from './0008-orphaned-sources.js';
+import * as m0010 from './0010-video-list-keyset.js';
 import * as m0011 from './0011-video-chapters.js';
 import * as m0012 from './0012-watch-sessions.js';
 
@@ -23,6 +24,7 @@ export const migrationProvider: MigrationProvider = {
       '0006-video-captions': m0006,
       '0007-source-variant': m0007,
       '0008-orphaned-sources': m0008,
+      '0010-video-list-keyset': m0010,
       '0011-video-chapters': m0011,
       '0012-watch-sessions': m0012,
     };

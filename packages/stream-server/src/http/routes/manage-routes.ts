@@ -4,7 +4,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamService } from '../../videos/stream-service.js';
 import { toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideosByOwner } from '../../videos/videos-repository.js';
+import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   ImportBody,
@@ -87,18 +87,29 @@ export function createManageRoutes(deps: {
   app.get(
     '/videos',
     describe({
-      summary: "List a user's videos",
+      summary: "List videos, a page at a time: one user's, or every owner's",
+      description:
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
       tags: ['management'],
       security: 'service',
-      parameters: [{ name: 'owner_id', in: 'query', required: true, description: 'The user' }],
+      parameters: [
+        { name: 'owner_id', in: 'query', description: "Only this user's videos (omitted: every owner)" },
+        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+      ],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
       errors: [400, 401],
     }),
     async (c) => {
       const ownerId = c.req.query('owner_id');
-      if (!ownerId) throw new InvalidInputError('owner_id is required.');
-      const videos = await listVideosByOwner(deps.db, ownerId);
-      return c.json({ videos: videos.map(toVideoJson) });
+      if (ownerId === '')
+        throw new InvalidInputError('owner_id must not be empty (omit it to list every owner).');
+      const page = await listVideoPage(deps.db, {
+        ownerId,
+        limit: parsePageSize(c.req.query('limit')),
+        cursor: c.req.query('cursor'),
+      });
+      return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
   );
 

@@ -5,7 +5,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamAnswer, StreamService } from '../../videos/stream-service.js';
 import { isOwnerId, toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideosByOwner } from '../../videos/videos-repository.js';
+import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   PartUrls,
@@ -55,15 +55,25 @@ export function createUserRoutes(deps: UserRoutesDeps) {
   app.get(
     '/',
     describe({
-      summary: 'List your videos',
+      summary: 'List your videos, a page at a time',
+      description:
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
       tags: ['videos'],
       security: 'user',
+      parameters: [
+        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+      ],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
-      errors: [401],
+      errors: [400, 401],
     }),
     async (c) => {
-      const videos = await listVideosByOwner(deps.db, c.get('userId'));
-      return c.json({ videos: videos.map(toVideoJson) });
+      const page = await listVideoPage(deps.db, {
+        ownerId: c.get('userId'),
+        limit: parsePageSize(c.req.query('limit')),
+        cursor: c.req.query('cursor'),
+      });
+      return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
   );
 
