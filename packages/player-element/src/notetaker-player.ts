@@ -66,7 +66,6 @@ export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
  * @csspart chapter-marker - A chapter boundary inside the seek bar's track (one per chapter after the first).
  * @csspart marker - A note marker: a button over the seek bar, one per entry of `markers`.
  * @csspart marker-label - A marker's label (time and text), shown on hover and keyboard focus.
- * @csspart chapters-button - The chapters menu button (only with chapters).
  * @csspart button - Every button of the bar (also the menu buttons).
  * @csspart play-button - The play/pause button.
  * @csspart mute-button - The mute button.
