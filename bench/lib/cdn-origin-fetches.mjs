@@ -78,7 +78,8 @@ http {
   );
   const child = spawn(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf], { stdio: 'ignore' });
   for (let i = 0; ; i += 1) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode} (see ${dir}/error.log)`);
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited with ${child.exitCode} (see ${dir}/error.log)`);
     const up = await new Promise((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() && true));
       socket.on('error', () => resolve(false));
@@ -149,7 +150,8 @@ export async function cdnOriginFetchesPerObject({
         headers: { authorization: `Bearer ${token}` },
       });
       const body = await answer.json();
-      if (answer.status !== 200 || body.status !== 'ready') throw new Error(`/stream answered ${answer.status}`);
+      if (answer.status !== 200 || body.status !== 'ready')
+        throw new Error(`/stream answered ${answer.status}`);
       const playlist = await (await fetch(body.hls_url)).text();
       const uris = playlist
         .split('\n')

@@ -13,7 +13,9 @@ describe('player errors', () => {
     expect(streamErrorCode(new StreamHttpError(404, 'not_found', 'Video not found'))).toBe('not_found');
     expect(streamErrorCode(new StreamHttpError(401, 'unauthorized', 'Invalid token'))).toBe('unauthorized');
     expect(streamErrorCode(new StreamHttpError(401, 'http_401', 'Unauthorized'))).toBe('unauthorized');
-    expect(streamErrorCode(new StreamHttpError(409, 'upload_incomplete', 'No source'))).toBe('upload_incomplete');
+    expect(streamErrorCode(new StreamHttpError(409, 'upload_incomplete', 'No source'))).toBe(
+      'upload_incomplete',
+    );
     expect(streamErrorCode(new StreamFailedError('Invalid data found when processing input'))).toBe(
       'generation_failed',
     );

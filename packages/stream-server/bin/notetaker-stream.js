@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write('notetaker-stream: not built yet; run `npm run build` at the repository root first.\n');
+  process.stderr.write(
+    'notetaker-stream: not built yet; run `npm run build` at the repository root first.\n',
+  );
   process.exit(1);
 }
 await import(cli.href);

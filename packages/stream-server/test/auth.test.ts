@@ -46,25 +46,46 @@ describe('user authentication and ownership', () => {
   });
 
   it('answers 401 to a malformed Authorization header', async () => {
-    const response = await fetch(`${server.url}/api/videos/${videoId}/stream`, { headers: { authorization: 'Basic abc' } });
+    const response = await fetch(`${server.url}/api/videos/${videoId}/stream`, {
+      headers: { authorization: 'Basic abc' },
+    });
     await expectJsonError(response, 401, 'unauthorized');
   });
 
   it('answers 401 to an expired token', async () => {
-    const token = await mintUserToken({ secret: SECRET, sub: 'alice', ttlSeconds: 60, now: new Date(Date.now() - 3600_000) });
+    const token = await mintUserToken({
+      secret: SECRET,
+      sub: 'alice',
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 3600_000),
+    });
     const response = await streamWith(token);
     await expectJsonError(response, 401, 'unauthorized');
   });
 
   it('tolerates bounded clock skew but not more', async () => {
-    const skewed = await mintUserToken({ secret: SECRET, sub: 'alice', ttlSeconds: 60, now: new Date(Date.now() - 75_000) });
+    const skewed = await mintUserToken({
+      secret: SECRET,
+      sub: 'alice',
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 75_000),
+    });
     expect((await streamWith(skewed)).status).not.toBe(401);
-    const tooOld = await mintUserToken({ secret: SECRET, sub: 'alice', ttlSeconds: 60, now: new Date(Date.now() - 120_000) });
+    const tooOld = await mintUserToken({
+      secret: SECRET,
+      sub: 'alice',
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 120_000),
+    });
     expect((await streamWith(tooOld)).status).toBe(401);
   });
 
   it('answers 401 to a token signed with another secret', async () => {
-    const token = await mintUserToken({ secret: 'another-secret-that-is-also-32-characters-long!', sub: 'alice', ttlSeconds: 60 });
+    const token = await mintUserToken({
+      secret: 'another-secret-that-is-also-32-characters-long!',
+      sub: 'alice',
+      ttlSeconds: 60,
+    });
     await expectJsonError(await streamWith(token), 401, 'unauthorized');
   });
 
@@ -84,7 +105,10 @@ describe('user authentication and ownership', () => {
   });
 
   it('answers 401 to a token without an expiry', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .sign(new TextEncoder().encode(SECRET));
     await expectJsonError(await streamWith(token), 401, 'unauthorized');
   });
 
@@ -141,7 +165,9 @@ describe('RS256 user tokens verified against a JWKS', () => {
     privateKey = pair.privateKey;
     otherKey = (await generateKeyPair('RS256')).privateKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = http.createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    jwks = http.createServer((_, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
     server = await startTestServer('embedded', { AUTH_JWKS_URL: url, AUTH_ISSUER: 'https://id.example' });
@@ -153,7 +179,10 @@ describe('RS256 user tokens verified against a JWKS', () => {
   });
 
   const sign = (key: CryptoKey, claims: { iss?: string } = { iss: 'https://id.example' }) => {
-    let jwt = new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('carol').setExpirationTime('5m');
+    let jwt = new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('carol')
+      .setExpirationTime('5m');
     if (claims.iss) jwt = jwt.setIssuer(claims.iss);
     return jwt.sign(key);
   };
@@ -165,11 +194,17 @@ describe('RS256 user tokens verified against a JWKS', () => {
 
   it('refuses a token signed by another key, or from another issuer', async () => {
     expect((await api(server, await sign(otherKey))('/api/videos')).status).toBe(401);
-    expect((await api(server, await sign(privateKey, { iss: 'https://evil.example' }))('/api/videos')).status).toBe(401);
+    expect(
+      (await api(server, await sign(privateKey, { iss: 'https://evil.example' }))('/api/videos')).status,
+    ).toBe(401);
   });
 
   it('refuses an HS256 token (algorithm confusion)', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('carol')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
     expect((await api(server, token)('/api/videos')).status).toBe(401);
   });
 });

@@ -111,11 +111,15 @@ describe('a full disk', () => {
 
     // Room again: the next attempt makes it.
     await fs.rm(filler);
-    const ready = await waitFor('the video to be ready', async () => {
-      const current = await row();
-      if (current.hls_status === 'failed') throw new Error(`failed: ${current.hls_error_message}`);
-      return current.hls_status === 'ready' ? current : undefined;
-    }, 90_000);
+    const ready = await waitFor(
+      'the video to be ready',
+      async () => {
+        const current = await row();
+        if (current.hls_status === 'failed') throw new Error(`failed: ${current.hls_error_message}`);
+        return current.hls_status === 'ready' ? current : undefined;
+      },
+      90_000,
+    );
     expect(ready.hls_error_message).toBeNull();
   }, 120_000);
 

@@ -76,7 +76,8 @@ describe('MAX_DURATION_SECONDS and MAX_PIXELS', () => {
     const { body } = await generate(server, file);
     expect(body).toMatchObject({
       status: 'failed',
-      error_message: 'The video is 1 min 30 s long; this server accepts at most 1 min (MAX_DURATION_SECONDS).',
+      error_message:
+        'The video is 1 min 30 s long; this server accepts at most 1 min (MAX_DURATION_SECONDS).',
     });
   });
 
@@ -130,7 +131,8 @@ describe('what browsers cannot play is not copied', () => {
     const variant = JSON.parse(video.hls_variant ?? '{}') as { frameRate?: number | null };
     expect(variant.frameRate ?? 0).toBeLessThanOrEqual(60);
     const master = await (await fetch(body['hls_url'] as string)).text();
-    for (const match of master.matchAll(/FRAME-RATE=([\d.]+)/g)) expect(Number(match[1])).toBeLessThanOrEqual(60);
+    for (const match of master.matchAll(/FRAME-RATE=([\d.]+)/g))
+      expect(Number(match[1])).toBeLessThanOrEqual(60);
   });
 });
 
@@ -145,7 +147,11 @@ describe('a poster that cannot be made', () => {
       `#!/bin/sh\nfor a in "$@"; do case "$a" in *poster.jpg) echo "poster refused for this test" >&2; exit 1;; esac; done\nexec ffmpeg "$@"\n`,
       { mode: 0o755 },
     );
-    server = await startTestServer('embedded', { FFMPEG_PATH: wrapper, JOB_MAX_ATTEMPTS: '1', RENDITIONS: 'off' });
+    server = await startTestServer('embedded', {
+      FFMPEG_PATH: wrapper,
+      JOB_MAX_ATTEMPTS: '1',
+      RENDITIONS: 'off',
+    });
   });
 
   afterAll(async () => {

@@ -32,7 +32,15 @@ describe('the OpenAPI document', () => {
 
   it('is OpenAPI 3.1 with the shared schemas', () => {
     expect(doc.openapi).toBe('3.1.0');
-    for (const name of ['Video', 'VideoList', 'StreamReady', 'StreamGenerating', 'StreamFailed', 'Error', 'UploadInstructions']) {
+    for (const name of [
+      'Video',
+      'VideoList',
+      'StreamReady',
+      'StreamGenerating',
+      'StreamFailed',
+      'Error',
+      'UploadInstructions',
+    ]) {
       expect(doc.components.schemas, name).toHaveProperty(name);
     }
   });

@@ -37,7 +37,10 @@ describe.each(VARIANTS)('playback in Chromium with hls.js (%s)', (variant) => {
     server = await startTestServer(variant);
     host = await serveFiles({
       '/': { type: 'text/html', body: PAGE },
-      '/hls.js': { type: 'text/javascript', body: await fs.readFile(require.resolve('hls.js/dist/hls.min.js')) },
+      '/hls.js': {
+        type: 'text/javascript',
+        body: await fs.readFile(require.resolve('hls.js/dist/hls.min.js')),
+      },
     });
     browser = await launchChromium();
   });

@@ -104,7 +104,9 @@ describe.each(VARIANTS)('private playback (%s)', (variant) => {
     const url = new URL(body['hls_url'] as string);
     const token = url.searchParams.get('token')!;
     const third = (await server.importVideo(file, { ownerId: 'alice' })).id;
-    const response = await fetch(`${server.url}/api/videos/${third}/playlist.m3u8?token=${encodeURIComponent(token)}`);
+    const response = await fetch(
+      `${server.url}/api/videos/${third}/playlist.m3u8?token=${encodeURIComponent(token)}`,
+    );
     expect(response.status).toBe(403);
   });
 });

@@ -31,8 +31,9 @@ async function imageSize(bytes: Uint8Array): Promise<{ width: number; height: nu
       ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name'],
       ...['-of', 'json', file],
     ]);
-    const stream = (JSON.parse(stdout) as { streams: Array<{ width: number; height: number; codec_name: string }> })
-      .streams[0]!;
+    const stream = (
+      JSON.parse(stdout) as { streams: Array<{ width: number; height: number; codec_name: string }> }
+    ).streams[0]!;
     expect(stream.codec_name).toBe('mjpeg');
     return { width: stream.width, height: stream.height };
   } finally {
@@ -86,8 +87,14 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     // `ready` comes first (the video plays at once); poster and storyboard follow from a task of their own.
     const first = await waitForStream(alice, videoId);
     expect(first.body['status']).toBe('ready');
-    expect((await listVideoTasks(server.database.db, videoId)).map((task) => task.kind)).toContain('thumbnails');
-    ready = await waitForReadyWith(alice, videoId, (body) => 'poster_url' in body && 'storyboard_url' in body);
+    expect((await listVideoTasks(server.database.db, videoId)).map((task) => task.kind)).toContain(
+      'thumbnails',
+    );
+    ready = await waitForReadyWith(
+      alice,
+      videoId,
+      (body) => 'poster_url' in body && 'storyboard_url' in body,
+    );
   });
 
   afterAll(async () => {
@@ -132,7 +139,9 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     const bytes = new Uint8Array(await sprite.arrayBuffer());
     expect(isJpeg(bytes)).toBe(true);
     const size = await imageSize(bytes);
-    for (const { xywh: [x, y, w, h] } of cues) {
+    for (const {
+      xywh: [x, y, w, h],
+    } of cues) {
       expect(w).toBe(160);
       expect(h).toBe(120);
       expect(x + w).toBeLessThanOrEqual(size.width);
@@ -159,9 +168,12 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     // A correctly signed token for bob naming alice's video: ownership is checked in the database on every request.
     const { token } = await createPlaybackTokens(playbackSecret).mint({ userId: 'bob', videoId }, 300);
     for (const file of ['poster.jpg', 'storyboard.vtt']) {
-      const response = await fetch(`${server.url}/api/videos/${videoId}/${file}?token=${encodeURIComponent(token)}`, {
-        redirect: 'manual',
-      });
+      const response = await fetch(
+        `${server.url}/api/videos/${videoId}/${file}?token=${encodeURIComponent(token)}`,
+        {
+          redirect: 'manual',
+        },
+      );
       expect(response.status, file).toBe(404);
       expect(await response.json()).toMatchObject({ error: { code: 'not_found' } });
     }
@@ -179,9 +191,12 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     // Not "not yet": no thumbnails task was queued at all.
     expect(await listVideoTasks(server.database.db, id)).toEqual([]);
     const token = new URL(body['hls_url'] as string).searchParams.get('token')!;
-    const poster = await fetch(`${server.url}/api/videos/${id}/poster.jpg?token=${encodeURIComponent(token)}`, {
-      redirect: 'manual',
-    });
+    const poster = await fetch(
+      `${server.url}/api/videos/${id}/poster.jpg?token=${encodeURIComponent(token)}`,
+      {
+        redirect: 'manual',
+      },
+    );
     expect(poster.status).toBe(404);
   });
 
@@ -190,7 +205,9 @@ describe.each(VARIANTS)('posters and storyboards (%s)', (variant) => {
     const id = (await server.importVideo(file, { ownerId: 'alice' })).id;
     await alice(`/api/videos/${id}/stream`);
     const body = await waitForReadyWith(alice, id, (answer) => 'poster_url' in answer);
-    const posterLocation = (await fetch(body['poster_url'] as string, { redirect: 'manual' })).headers.get('location')!;
+    const posterLocation = (await fetch(body['poster_url'] as string, { redirect: 'manual' })).headers.get(
+      'location',
+    )!;
     expect((await fetch(posterLocation)).status).toBe(200);
     const manage = api(server, server.serviceApiKey);
     expect((await manage(`/api/manage/videos/${id}`, { method: 'DELETE' })).status).toBe(204);

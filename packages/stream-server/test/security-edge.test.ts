@@ -30,7 +30,11 @@ function rawRequest(
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
       );
     });
     request.on('error', reject);
@@ -58,7 +62,8 @@ async function* chunks(total: number, size = 64 * 1024): AsyncIterable<Buffer> {
 
 describe('the local sign-in (dev token) on a default server', () => {
   let server: TestServer;
-  const devToken = (init: RequestInit = {}) => fetch(`${server.url}/api/dev/token`, { method: 'POST', ...init });
+  const devToken = (init: RequestInit = {}) =>
+    fetch(`${server.url}/api/dev/token`, { method: 'POST', ...init });
 
   beforeAll(async () => {
     server = await startTestServer('embedded');
@@ -69,7 +74,10 @@ describe('the local sign-in (dev token) on a default server', () => {
 
   it('is on by default on loopback and mints a token for a JSON request without Origin (curl, the CLI)', async () => {
     expect(server.config.devLogin).toBe(true);
-    const answer = await devToken({ headers: { 'content-type': 'application/json' }, body: '{"user":"carol"}' });
+    const answer = await devToken({
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"carol"}',
+    });
     expect(answer.status).toBe(200);
     expect(await json(answer)).toMatchObject({ user: 'carol', token: expect.any(String) });
     expect(corsHeaders(answer)).toEqual([]);
@@ -95,7 +103,11 @@ describe('the local sign-in (dev token) on a default server', () => {
   });
 
   it('refuses a body that is not declared JSON with 415, before minting anything', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
       const answer = await devToken({ headers: { 'content-type': type }, body: '{"user":"bob"}' });
       expect(answer.status, type).toBe(415);
       expect(await json(answer)).toMatchObject({
@@ -108,7 +120,12 @@ describe('the local sign-in (dev token) on a default server', () => {
   });
 
   it('refuses a request from another origin with 403, and accepts its own origin', async () => {
-    for (const origin of ['https://evil.example', 'http://127.0.0.1:1', 'null', `http://localhost:${new URL(server.url).port}`]) {
+    for (const origin of [
+      'https://evil.example',
+      'http://127.0.0.1:1',
+      'null',
+      `http://localhost:${new URL(server.url).port}`,
+    ]) {
       const answer = await devToken({
         headers: { 'content-type': 'application/json', origin },
         body: '{"user":"bob"}',
@@ -146,7 +163,9 @@ describe('the local sign-in (dev token) on a default server', () => {
     expect((await from('http://127.0.0.1:4000')).headers.get('access-control-allow-origin')).toBe(
       'http://127.0.0.1:4000',
     );
-    expect((await from('http://localhost.evil.example:5173')).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await from('http://localhost.evil.example:5173')).headers.get('access-control-allow-origin'),
+    ).toBeNull();
     const preflight = await fetch(`${server.url}/api/videos`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
@@ -167,7 +186,11 @@ describe('dev login and CORS settings', () => {
   });
 
   it('answer CORS for every origin by default only while dev login is off', () => {
-    expect(loadConfig({}).corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']);
+    expect(loadConfig({}).corsOrigins).toEqual([
+      'http://localhost:*',
+      'http://127.0.0.1:*',
+      'http://[::1]:*',
+    ]);
     expect(loadConfig({ HOST: '0.0.0.0' }).corsOrigins).toBe('*');
     expect(loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) }).corsOrigins).toBe('*');
     expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
@@ -179,7 +202,13 @@ describe('dev login and CORS settings', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-any-host-'));
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const env = { DATA_DIR: dataDir, PORT: '0', HOST: '0.0.0.0', WORKER: 'false', DATABASE_URL: database.url };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '0.0.0.0',
+      WORKER: 'false',
+      DATABASE_URL: database.url,
+    };
     try {
       const off = await startServer({ env, logger });
       try {
@@ -273,7 +302,8 @@ describe('JSON bodies, text and ids', () => {
 
   it('leaves caption files to their own, larger limit', async () => {
     const { id } = await server.importVideo(await makeTinyFile(), { ownerId: 'alice' });
-    const cue = (i: number) => `${String(i).padStart(2, '0')}:00.000 --> ${String(i).padStart(2, '0')}:01.000\n`;
+    const cue = (i: number) =>
+      `${String(i).padStart(2, '0')}:00.000 --> ${String(i).padStart(2, '0')}:01.000\n`;
     let vtt = 'WEBVTT\n\n';
     for (let i = 0; vtt.length < 100 * 1024; i++) vtt += `${cue(i % 60)}${'caption text '.repeat(20)}\n\n`;
     const answer = await alice(`/api/videos/${id}/captions/en`, {
@@ -285,19 +315,36 @@ describe('JSON bodies, text and ids', () => {
   });
 
   it('refuses titles with NUL, control characters and bidirectional overrides with a readable 400', async () => {
-    for (const title of ['a\u0000b', 'bell\u0007', 'esc\u001b[31m', 'line\r\nbreak', 'tab\there', 'del\u007f', 'c1\u0085', 'evil\u202egpj.exe', 'iso\u2066x\u2069']) {
+    for (const title of [
+      'a\u0000b',
+      'bell\u0007',
+      'esc\u001b[31m',
+      'line\r\nbreak',
+      'tab\there',
+      'del\u007f',
+      'c1\u0085',
+      'evil\u202egpj.exe',
+      'iso\u2066x\u2069',
+    ]) {
       const registered = await service('/api/manage/videos', {
         method: 'POST',
         body: JSON.stringify({ owner_id: 'alice', title }),
       });
       expect(registered.status, JSON.stringify(title)).toBe(400);
       const body = await json(registered);
-      expect(body).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('title') } });
+      expect(body).toMatchObject({
+        error: { code: 'bad_request', message: expect.stringContaining('title') },
+      });
       expect(body['error']['message']).toMatch(/control characters/);
 
-      const own = await alice('/api/videos', { method: 'POST', body: JSON.stringify({ title, size_bytes: 1000 }) });
+      const own = await alice('/api/videos', {
+        method: 'POST',
+        body: JSON.stringify({ title, size_bytes: 1000 }),
+      });
       expect(own.status, JSON.stringify(title)).toBe(400);
-      expect(await json(own)).toMatchObject({ error: { message: expect.stringMatching(/title.*control characters/) } });
+      expect(await json(own)).toMatchObject({
+        error: { message: expect.stringMatching(/title.*control characters/) },
+      });
     }
     const fine = await service('/api/manage/videos', {
       method: 'POST',
@@ -311,7 +358,9 @@ describe('JSON bodies, text and ids', () => {
     for (const owner of ['al%00ice', '%00', 'a%1Bb', 'a%E2%80%AEb']) {
       const listed = await service(`/api/manage/videos?owner_id=${owner}`);
       expect(listed.status, owner).toBe(400);
-      expect(await json(listed)).toMatchObject({ error: { code: 'bad_request', message: expect.stringMatching(/control characters/) } });
+      expect(await json(listed)).toMatchObject({
+        error: { code: 'bad_request', message: expect.stringMatching(/control characters/) },
+      });
     }
     const registered = await service('/api/manage/videos', {
       method: 'POST',
@@ -359,7 +408,9 @@ describe('rate limits', () => {
     const seconds = Number(answer.headers.get('retry-after'));
     expect(seconds).toBeGreaterThanOrEqual(1);
     expect(seconds).toBeLessThanOrEqual(60);
-    expect(await json(answer)).toMatchObject({ error: { code: 'rate_limited', message: expect.any(String) } });
+    expect(await json(answer)).toMatchObject({
+      error: { code: 'rate_limited', message: expect.any(String) },
+    });
   };
 
   it('limits dev-token minting per client address', async () => {
@@ -402,7 +453,9 @@ describe('rate limits', () => {
     });
     try {
       const wrong = (address: string) =>
-        api(proxied, 'not-a-jwt')('/api/videos', { headers: { 'x-forwarded-for': `203.0.113.9, ${address}` } });
+        api(proxied, 'not-a-jwt')('/api/videos', {
+          headers: { 'x-forwarded-for': `203.0.113.9, ${address}` },
+        });
       expect((await wrong('198.51.100.1')).status).toBe(401);
       expect((await wrong('198.51.100.1')).status).toBe(401);
       await expectLimited(await wrong('198.51.100.1'));

@@ -27,7 +27,8 @@ describe('generation under storage faults (PostgreSQL + S3)', () => {
     await fs.rm(mediaDir, { recursive: true, force: true });
   });
 
-  const isSegmentPut = (r: { method: string; path: string }) => r.method === 'PUT' && /_hls\/segment\d+\.ts$/.test(r.path);
+  const isSegmentPut = (r: { method: string; path: string }) =>
+    r.method === 'PUT' && /_hls\/segment\d+\.ts$/.test(r.path);
 
   it('retries through 500s and dropped connections, then ends ready with a complete stream', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 12 });
@@ -48,7 +49,9 @@ describe('generation under storage faults (PostgreSQL + S3)', () => {
   it('fails after the attempt limit with a readable message and nothing half-published', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 12 });
     const { id } = await server.importVideo(file, { ownerId: 'alice' });
-    server.s3!.setFaults((request) => (isSegmentPut(request) ? { status: 503, code: 'SlowDown' } : undefined));
+    server.s3!.setFaults((request) =>
+      isSegmentPut(request) ? { status: 503, code: 'SlowDown' } : undefined,
+    );
     await alice(`/api/videos/${id}/stream`);
     const { body } = await waitForStream(alice, id, 120_000);
     expect(body['status']).toBe('failed');

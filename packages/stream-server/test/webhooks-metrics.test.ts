@@ -185,14 +185,18 @@ describe('webhook redirects', () => {
     await alice(`/api/videos/${id}/stream`);
     expect((await waitForStream(alice, id)).body['status']).toBe('ready');
 
-    const row = await waitFor('the delivery to be settled', async () => {
-      const delivery = await server.database.db
-        .selectFrom('webhook_deliveries')
-        .selectAll()
-        .where('event', '=', 'video.hls.ready')
-        .executeTakeFirst();
-      return delivery?.failed_at || delivery?.delivered_at ? delivery : undefined;
-    }, 20_000);
+    const row = await waitFor(
+      'the delivery to be settled',
+      async () => {
+        const delivery = await server.database.db
+          .selectFrom('webhook_deliveries')
+          .selectAll()
+          .where('event', '=', 'video.hls.ready')
+          .executeTakeFirst();
+        return delivery?.failed_at || delivery?.delivered_at ? delivery : undefined;
+      },
+      20_000,
+    );
     expect(answered).toEqual([302, 307]);
     expect(row.delivered_at).toBeNull();
     expect(row.attempts).toBe(2);

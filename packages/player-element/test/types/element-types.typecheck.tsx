@@ -37,6 +37,10 @@ export const wrongAttribute = <notetaker-player video="id" />;
 // Vue GlobalComponents: the element is a known component with typed props.
 type VuePlayer = GlobalComponents['notetaker-player'];
 type VueProps = InstanceType<VuePlayer>['$props'];
-export const vueProps: VueProps = { 'video-id': 'id', 'api-base': 'https://video.example.com', autoplay: 'any' };
+export const vueProps: VueProps = {
+  'video-id': 'id',
+  'api-base': 'https://video.example.com',
+  autoplay: 'any',
+};
 // @ts-expect-error autoplay takes true, '', 'muted' or 'any'
 export const wrongVueProps: VueProps = { autoplay: 'sometimes' };

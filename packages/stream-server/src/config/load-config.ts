@@ -16,104 +16,125 @@ const optionalString = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const envSchema = z
-  .object({
-    HOST: z.string().trim().min(1).default('127.0.0.1'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-    PUBLIC_URL: optionalString.pipe(z.url().optional()),
-    DATA_DIR: z.string().trim().min(1).default('./.data'),
-    DATABASE_URL: optionalString,
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+const envSchema = z.object({
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  DATA_DIR: z.string().trim().min(1).default('./.data'),
+  DATABASE_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-    S3_BUCKET: optionalString,
-    S3_ENDPOINT: optionalString.pipe(z.url().optional()),
-    S3_REGION: z.string().trim().min(1).default('us-east-1'),
-    S3_ACCESS_KEY_ID: optionalString,
-    S3_SECRET_ACCESS_KEY: optionalString,
-    S3_FORCE_PATH_STYLE: booleanString.default(false),
+  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+  S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: booleanString.default(false),
 
-    AUTH_JWT_SECRET: optionalString,
-    AUTH_JWKS_URL: optionalString.pipe(z.url().optional()),
-    AUTH_ISSUER: optionalString,
-    AUTH_AUDIENCE: optionalString,
-    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-    SERVICE_API_KEY: optionalString,
-    PLAYBACK_SECRET: optionalString,
+  AUTH_JWT_SECRET: optionalString,
+  AUTH_JWKS_URL: optionalString.pipe(z.url().optional()),
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  SERVICE_API_KEY: optionalString,
+  PLAYBACK_SECRET: optionalString,
 
-    PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_SECONDS).default(6 * 60 * 60),
-    UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(60 * 60),
-    PRESIGN_WINDOW_SECONDS: z.coerce.number().int().min(0).max(24 * 60 * 60).default(60 * 60),
-    SEGMENT_CDN_URL: optionalString.pipe(z.url().optional()),
-    MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
-    MULTIPART_PART_BYTES: z.coerce
-      .number()
-      .int()
-      .min(5 * 1024 * 1024)
-      .default(16 * 1024 * 1024),
-    MAX_UPLOAD_BYTES: positiveInt(20 * 1000 ** 3),
-    UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
-    CORS_ORIGINS: optionalString,
-    WEB_APP: booleanString.default(true),
-    WEB_DIR: optionalString,
-    DEV_LOGIN: booleanString.optional(),
-    USER_UPLOADS: booleanString.optional(),
-    MAX_JSON_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1024)
-      .max(16 * 1024 * 1024)
-      .default(64 * 1024),
-    TRUST_PROXY: booleanString.default(false),
-    RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(0).default(30),
-    RATE_LIMIT_DEV_TOKENS: z.coerce.number().int().min(0).default(30),
-    RATE_LIMIT_UPLOAD_REGISTRATIONS: z.coerce.number().int().min(0).default(60),
+  PRESIGN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PRESIGN_SECONDS)
+    .default(6 * 60 * 60),
+  UPLOAD_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(MAX_PRESIGN_SECONDS)
+    .default(60 * 60),
+  PRESIGN_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60 * 60)
+    .default(60 * 60),
+  SEGMENT_CDN_URL: optionalString.pipe(z.url().optional()),
+  MULTIPART_THRESHOLD_BYTES: positiveInt(64 * 1024 * 1024),
+  MULTIPART_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  MAX_UPLOAD_BYTES: positiveInt(20 * 1000 ** 3),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
+  CORS_ORIGINS: optionalString,
+  WEB_APP: booleanString.default(true),
+  WEB_DIR: optionalString,
+  DEV_LOGIN: booleanString.optional(),
+  USER_UPLOADS: booleanString.optional(),
+  MAX_JSON_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  TRUST_PROXY: booleanString.default(false),
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_DEV_TOKENS: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_UPLOAD_REGISTRATIONS: z.coerce.number().int().min(0).default(60),
 
-    FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
-    FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
-    SEGMENT_SECONDS: z.coerce.number().int().min(1).max(30).default(6),
-    WORKER: booleanString.default(true),
-    // Generations at once; default half of MEDIA_MAX_PROCESSES (a generation runs at most two processes at once).
-    WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
-    MEDIA_MAX_PROCESSES: positiveInt(16),
-    MEDIA_MAX_TRANSCODES: positiveInt(Math.max(2, os.availableParallelism() * 2)),
-    WORKER_POLL_MS: positiveInt(500),
-    WORKER_TASK_CONCURRENCY: z.coerce.number().int().min(0).default(1),
-    RENDITIONS: z
-      .string()
-      .trim()
-      .default('720,360')
-      .transform((value, ctx) => {
-        if (['', 'off', 'none', 'false', '0'].includes(value.toLowerCase())) return [];
-        const heights = value.split(',').map((part) => Number(part.trim().replace(/p$/i, '')));
-        if (heights.some((h) => !Number.isInteger(h) || h < 144 || h > 4320 || h % 2 !== 0)) {
-          ctx.addIssue({ code: 'custom', message: 'a comma-separated list of even heights such as "720,360", or "off"' });
-          return z.NEVER;
-        }
-        return [...new Set(heights)].sort((a, b) => b - a);
-      }),
-    JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
-    JOB_MAX_ATTEMPTS: positiveInt(5),
-    JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
-    JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
-    JOB_TIMEOUT_MAX_SECONDS: positiveInt(4 * 60 * 60),
-    MAX_DURATION_SECONDS: positiveInt(6 * 60 * 60),
-    MAX_PIXELS: positiveInt(4096 * 2304),
-    MIN_FREE_DISK_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
-    DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
-    EMBEDDED_DB_SHARED_BUFFERS: z
-      .string()
-      .trim()
-      .regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB')
-      .default('16MB'),
-    STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
-    UPLOAD_CONCURRENCY: positiveInt(4),
-    PREGENERATE: booleanString.default(false),
-    WEBHOOK_URL: optionalString.pipe(z.url().optional()),
-    WEBHOOK_SECRET: optionalString,
-    WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
-    CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
-    METRICS: booleanString.default(true),
-  });
+  FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
+  SEGMENT_SECONDS: z.coerce.number().int().min(1).max(30).default(6),
+  WORKER: booleanString.default(true),
+  // Generations at once; default half of MEDIA_MAX_PROCESSES (a generation runs at most two processes at once).
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  MEDIA_MAX_PROCESSES: positiveInt(16),
+  MEDIA_MAX_TRANSCODES: positiveInt(Math.max(2, os.availableParallelism() * 2)),
+  WORKER_POLL_MS: positiveInt(500),
+  WORKER_TASK_CONCURRENCY: z.coerce.number().int().min(0).default(1),
+  RENDITIONS: z
+    .string()
+    .trim()
+    .default('720,360')
+    .transform((value, ctx) => {
+      if (['', 'off', 'none', 'false', '0'].includes(value.toLowerCase())) return [];
+      const heights = value.split(',').map((part) => Number(part.trim().replace(/p$/i, '')));
+      if (heights.some((h) => !Number.isInteger(h) || h < 144 || h > 4320 || h % 2 !== 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a comma-separated list of even heights such as "720,360", or "off"',
+        });
+        return z.NEVER;
+      }
+      return [...new Set(heights)].sort((a, b) => b - a);
+    }),
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
+  JOB_MAX_ATTEMPTS: positiveInt(5),
+  JOB_TIMEOUT_BASE_SECONDS: positiveInt(120),
+  JOB_TIMEOUT_PER_MEDIA_SECOND: z.coerce.number().min(0).default(3),
+  JOB_TIMEOUT_MAX_SECONDS: positiveInt(4 * 60 * 60),
+  MAX_DURATION_SECONDS: positiveInt(6 * 60 * 60),
+  MAX_PIXELS: positiveInt(4096 * 2304),
+  MIN_FREE_DISK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024),
+  DATABASE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+  EMBEDDED_DB_SHARED_BUFFERS: z
+    .string()
+    .trim()
+    .regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB')
+    .default('16MB'),
+  STREAM_RETRY_AFTER_SECONDS: positiveInt(2),
+  UPLOAD_CONCURRENCY: positiveInt(4),
+  PREGENERATE: booleanString.default(false),
+  WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+  WEBHOOK_SECRET: optionalString,
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
+  CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  METRICS: booleanString.default(true),
+});
 
 /** Rules across variables, checked on the raw strings so they are reported together with field errors. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
@@ -280,7 +301,8 @@ export interface Config {
   readonly streamRetryAfterSeconds: number;
   /** Generate HLS as soon as a source is uploaded or imported, instead of on first view. */
   readonly pregenerate: boolean;
-  readonly webhooks: { readonly url: string; readonly secret: string; readonly maxAttempts: number } | undefined;
+  readonly webhooks:
+    { readonly url: string; readonly secret: string; readonly maxAttempts: number } | undefined;
   /** Seconds between cleanup runs (orphaned HLS objects, dead workers' temp folders); 0 disables. */
   readonly cleanupIntervalSeconds: number;
   readonly metricsEnabled: boolean;
@@ -303,7 +325,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
     ...crossFieldProblems(env),
   ];
   if (parsed.success) problems.push(...generationSlotProblems(parsed.data));
@@ -322,7 +346,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite'), sharedBuffers: e.EMBEDDED_DB_SHARED_BUFFERS },
+      : {
+          kind: 'pglite',
+          dataDir: path.join(dataDir, 'pglite'),
+          sharedBuffers: e.EMBEDDED_DB_SHARED_BUFFERS,
+        },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',
@@ -418,7 +446,10 @@ const LOOPBACK_ORIGINS: readonly string[] = Object.freeze([
 
 /** `localhost`, `::1` or an address in 127.0.0.0/8: only this machine can connect. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
   const parts = v4.split('.');

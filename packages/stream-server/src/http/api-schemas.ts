@@ -188,11 +188,9 @@ export const UploadState = z
       stored_parts: z
         .array(z.object({ part_number: z.number().int(), etag: z.string(), size: z.number().int() }))
         .meta({ description: 'Parts storage holds, with the ETags `upload/complete` needs' }),
-      parts: z
-        .array(z.object({ part_number: z.number().int(), url: z.url() }))
-        .meta({
-          description: 'Fresh URLs for the first missing parts (at most 100); `upload/parts` gives more',
-        }),
+      parts: z.array(z.object({ part_number: z.number().int(), url: z.url() })).meta({
+        description: 'Fresh URLs for the first missing parts (at most 100); `upload/parts` gives more',
+      }),
       expires_at: z.iso.datetime(),
     }),
   ])

@@ -226,7 +226,14 @@ export function corsRules(origins: '*' | readonly string[]): {
       origin,
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
-      exposeHeaders: ['Retry-After', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'X-Request-Id'],
+      exposeHeaders: [
+        'Retry-After',
+        'Content-Length',
+        'Content-Range',
+        'Accept-Ranges',
+        'ETag',
+        'X-Request-Id',
+      ],
       maxAge: 600,
     }),
     objects: cors({
@@ -265,7 +272,10 @@ export function answerError(logger: Logger): ErrorHandler {
     const unavailable = database ?? storageUnavailableError(error);
     if (unavailable) {
       const what = database ? 'database unavailable' : 'storage unavailable';
-      logger.warn({ err: error, method: c.req.method, path: c.req.path, requestId: c.get('requestId') }, what);
+      logger.warn(
+        { err: error, method: c.req.method, path: c.req.path, requestId: c.get('requestId') },
+        what,
+      );
       return answerDomainError(unavailable, c);
     }
     logger.error(

@@ -47,7 +47,8 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler {
 export function requireJsonContentType(c: Context): void {
   const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new DomainError(ErrorCode.UnsupportedMediaType,
+    throw new DomainError(
+      ErrorCode.UnsupportedMediaType,
       `Send the body as JSON with Content-Type: application/json (got ${type ? type : 'none'}).`,
     );
   }

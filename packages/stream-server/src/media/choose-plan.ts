@@ -80,7 +80,8 @@ export function choosePlan(probe: ProbeResult, options: ChoosePlanOptions = {}):
       const sideways = video.rotation === 90 || video.rotation === 270;
       const [width, height] = sideways ? [video.height, video.width] : [video.width, video.height];
       if (width > 0 && height > 0) Object.assign(plan, transcodeSize(width, height, options));
-      if (video.fps !== undefined && video.fps > COPY_MAX_FRAME_RATE) plan.maxFrameRate = TRANSCODE_MAX_FRAME_RATE;
+      if (video.fps !== undefined && video.fps > COPY_MAX_FRAME_RATE)
+        plan.maxFrameRate = TRANSCODE_MAX_FRAME_RATE;
     }
   }
   if (audio) {

@@ -446,7 +446,8 @@ export function parseMoov(moov: Uint8Array): Mp4Track[] | undefined {
         tracks.push(parseTrak(moov, box, tracks.length, movieMatrix));
       }
     }
-    if (movieDurationSeconds !== undefined) for (const track of tracks) track.movieDurationSeconds = movieDurationSeconds;
+    if (movieDurationSeconds !== undefined)
+      for (const track of tracks) track.movieDurationSeconds = movieDurationSeconds;
     return movieMatrix ? tracks : undefined;
   });
 }

@@ -80,7 +80,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // Everything this process (and the ffmpeg it starts) writes is private to its user: database, sources, segments.
   usePrivateUmask();
   if (!(await ensurePrivateDir(config.dataDir))) {
-    logger.warn({ dataDir: config.dataDir }, 'DATA_DIR belongs to another user and could not be made private (0700)');
+    logger.warn(
+      { dataDir: config.dataDir },
+      'DATA_DIR belongs to another user and could not be made private (0700)',
+    );
   }
   const secrets = await resolveSecrets(config);
   const mintToken = (sub: string, ttlSeconds: number, watch?: readonly string[]) =>
@@ -141,7 +144,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
-      const tasks = createVideoTaskJobs({ db: database.db, storage, config, tempRoot, launcher: budget, metrics });
+      const tasks = createVideoTaskJobs({
+        db: database.db,
+        storage,
+        config,
+        tempRoot,
+        launcher: budget,
+        metrics,
+      });
       const webhooks = config.webhooks
         ? createWebhookDeliveryJobs({
             db: database.db,
@@ -368,9 +378,8 @@ function listen(app: Hono, hostname: string, port: number, idleTimeoutMs: number
   return new Promise((resolve, reject) => {
     // No limit on a whole request (Node's default cuts any request after 300 s, a slow upload included):
     // a request body that sends nothing for `idleTimeoutMs` is cut instead.
-    const server = serve(
-      { fetch: app.fetch, hostname, port, serverOptions: { requestTimeout: 0 } },
-      () => resolve(server),
+    const server = serve({ fetch: app.fetch, hostname, port, serverOptions: { requestTimeout: 0 } }, () =>
+      resolve(server),
     );
     cutIdleRequestBodies(server as Server, idleTimeoutMs);
     server.once('error', reject);
@@ -384,7 +393,8 @@ function listen(app: Hono, hostname: string, port: number, idleTimeoutMs: number
 function cutIdleRequestBodies(server: Server, idleMs: number): void {
   const watched = new WeakSet<Socket>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasBody || req.complete) return;
     const socket = req.socket;
     if (!watched.has(socket)) {

@@ -432,7 +432,9 @@ export function createS3Storage(options: S3StorageOptions): Storage {
             expires: new Date(signedAt.getTime() + opts.expiresInSeconds * 1000).toUTCString(),
           }
         : {};
-      return run(`presign get ${key}`, () => presignObjectGet(key, opts.expiresInSeconds, signedAt, overrides));
+      return run(`presign get ${key}`, () =>
+        presignObjectGet(key, opts.expiresInSeconds, signedAt, overrides),
+      );
     },
 
     async presignPut(key: string, opts: PresignPutOptions) {

@@ -3,7 +3,10 @@
  * everything else byte for byte. Used to turn relative segment names into absolute presigned URLs, which is what
  * makes a private bucket playable: a player resolves relative URIs against the playlist URL, without its signature.
  */
-export async function rewritePlaylist(text: string, resolve: (uri: string) => Promise<string>): Promise<string> {
+export async function rewritePlaylist(
+  text: string,
+  resolve: (uri: string) => Promise<string>,
+): Promise<string> {
   const lines = text.split(/\r?\n/);
   const jobs: Array<Promise<void>> = [];
   lines.forEach((line, index) => {

@@ -15,8 +15,18 @@ export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
  * Queues a delivery. Call it with the transaction that changes the video's state, so the event exists exactly when
  * the state change does.
  */
-export async function enqueueWebhook(db: Db, event: WebhookEvent, video: VideoRow, now = new Date()): Promise<void> {
+export async function enqueueWebhook(
+  db: Db,
+  event: WebhookEvent,
+  video: VideoRow,
+  now = new Date(),
+): Promise<void> {
   const id = randomUUID();
-  const payload = JSON.stringify({ id, type: event, created_at: now.toISOString(), data: { video: toVideoJson(video) } });
+  const payload = JSON.stringify({
+    id,
+    type: event,
+    created_at: now.toISOString(),
+    data: { video: toVideoJson(video) },
+  });
   await db.insertInto('webhook_deliveries').values({ id, event, payload }).execute();
 }

@@ -22,7 +22,9 @@ export function verifyWebhook(
   options: { toleranceSeconds?: number; nowSeconds?: number } = {},
 ): boolean {
   if (!header) return false;
-  const parts = Object.fromEntries(header.split(',').map((kv) => kv.trim().split('=', 2) as [string, string]));
+  const parts = Object.fromEntries(
+    header.split(',').map((kv) => kv.trim().split('=', 2) as [string, string]),
+  );
   const t = Number(parts['t']);
   const v1 = parts['v1'];
   if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;

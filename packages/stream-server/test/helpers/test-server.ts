@@ -9,7 +9,8 @@ import { inject } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { startTestS3, type TestS3 } from './s3.js';
 
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A fresh, empty database on the test PostgreSQL server, dropped by `drop()`. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -46,7 +47,10 @@ export interface TestServer extends RunningServer {
  * Starts a real server for a test: `embedded` = PGlite + local signed storage (the defaults);
  * `postgres-s3` = the local PostgreSQL + an S3-protocol server behind a SigV4-verifying proxy.
  */
-export async function startTestServer(variant: Variant, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  variant: Variant,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-test-'));
   const cleanups: Array<() => Promise<unknown>> = [() => fs.rm(dataDir, { recursive: true, force: true })];
   const fullEnv: Record<string, string> = {

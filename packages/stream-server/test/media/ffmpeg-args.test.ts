@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildHlsArgs,
-  buildInputArgs,
-  buildProbeArgs,
-  type HlsPlan,
-} from '../../src/media/ffmpeg-args.js';
+import { buildHlsArgs, buildInputArgs, buildProbeArgs, type HlsPlan } from '../../src/media/ffmpeg-args.js';
 import { parseSegmentIndex, segmentFileName } from '../../src/media/hls-layout.js';
 
 const copyPlan: HlsPlan = { video: 'copy', audio: 'copy', videoStreamIndex: 0, audioStreamIndex: 1 };

@@ -33,9 +33,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('videos_upload_status_check', sql`upload_status in ('pending', 'complete')`)
     .execute();
 
-  await db.schema.createIndex('videos_owner_created_idx').on('videos').columns(['owner_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('videos_owner_created_idx')
+    .on('videos')
+    .columns(['owner_id', 'created_at'])
+    .execute();
   await db.schema.createIndex('videos_hls_status_idx').on('videos').column('hls_status').execute();
-  await db.schema.createIndex('videos_hls_playlist_key_idx').on('videos').column('hls_playlist_key').execute();
+  await db.schema
+    .createIndex('videos_hls_playlist_key_idx')
+    .on('videos')
+    .column('hls_playlist_key')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -49,7 +49,7 @@ export function createDevTokenRoutes(deps: DevTokenRoutesDeps) {
     async (c) => {
       if (!isOwnOrigin(c, deps.publicUrl)) {
         throw new ForbiddenError(
-          'The local sign-in answers only the server\'s own page (the Origin header names another site).',
+          "The local sign-in answers only the server's own page (the Origin header names another site).",
         );
       }
       requireJsonContentType(c);

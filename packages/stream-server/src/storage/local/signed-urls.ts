@@ -80,7 +80,8 @@ export function verifyRequest(
   const uploadId = query.get('uploadId');
   const partNumber = query.get('partNumber');
   const signed = [method, objectKey, expires];
-  if (method === 'PUT' && (uploadId !== null || partNumber !== null)) signed.push(uploadId ?? '', partNumber ?? '');
+  if (method === 'PUT' && (uploadId !== null || partNumber !== null))
+    signed.push(uploadId ?? '', partNumber ?? '');
   for (const name of UPLOAD_CONDITIONS) {
     const value = query.get(name);
     if (value !== null) signed.push(`${name}=${value}`);
