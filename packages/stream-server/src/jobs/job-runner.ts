@@ -20,7 +20,12 @@ export interface JobSource<Claim> {
   /** How many jobs of this source run at once: separate slots, so one source never waits behind another. */
   slots: number;
   leaseSeconds: number;
-  claim(workerId: string, leaseSeconds: number): Promise<Claim | undefined>;
+  /**
+   * Leases the next job to `leaseOwner`: the worker's id plus a number of its own for this one claim, so that two
+   * claims of one job by the same worker (a slot taking it over after the lease ran out while another slot still
+   * ran it) never pass for each other when they renew, complete or fail it.
+   */
+  claim(leaseOwner: string, leaseSeconds: number): Promise<Claim | undefined>;
   /** Extends the lease; `false` when the job is no longer ours (or no longer wanted): it is then aborted. */
   renew(claim: Claim, leaseSeconds: number): Promise<boolean>;
   /** Hands the job back at once, untouched, for another worker (on shutdown). */
@@ -96,6 +101,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const clock = options.clock ?? systemClock;
   let stopping = false;
   let started = false;
+  let claims = 0;
   const wakers = new Map<string, Set<() => void>>();
   const running = new Map<string, Set<AbortController>>();
   const loops: Array<Promise<void>> = [];
@@ -192,7 +198,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       }
       let claim: C | undefined;
       try {
-        claim = await source.claim(workerId, source.leaseSeconds);
+        claims += 1;
+        claim = await source.claim(`${workerId}#${claims}`, source.leaseSeconds);
       } catch (error) {
         if (!stopping) logger.error({ err: error }, `claiming a ${source.what} failed`);
       }
