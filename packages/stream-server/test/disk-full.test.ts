@@ -106,8 +106,11 @@ describe('a full disk', () => {
     // Retried, not failed: the video waits for room.
     const row = async () =>
       server.database.db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    // The attempt ends as a transient failure (logged just after the "disk full" line) and the video keeps waiting.
+    await waitFor('the retry to be scheduled', async () =>
+      logs.find((line) => line.msg === 'transient failure; generation will be retried'),
+    );
     expect((await row()).hls_status).toBe('generating');
-    expect(logs.some((line) => line.msg === 'transient failure; generation will be retried')).toBe(true);
 
     // Room again: the next attempt makes it.
     await fs.rm(filler);
