@@ -178,10 +178,18 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
       logger: 'silent',
     });
     const token = await growingServer.mintUserToken(OWNER, 3 * 3600);
-    // Never viewed: the first /stream request starts its generation.
-    const video = await growingServer.importVideo(source, { ownerId: OWNER, title: 'growing' });
+    return { server: growingServer, source, token };
+  };
+
+  /**
+   * A never-viewed video on the growing-playlist server, one per request (each engine's run asks once), so every
+   * engine sees its first /stream request start the generation.
+   */
+  const growingFixtures = async () => {
+    const { server, source, token } = await growingStarted;
+    const video = await server.importVideo(source, { ownerId: OWNER, title: 'growing' });
     return {
-      apiBase: growingServer.url,
+      apiBase: server.url,
       token,
       videoId: video.id,
       seconds: GROWING_SECONDS,
@@ -219,11 +227,9 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
       logger: 'silent',
     });
     const token = await server.mintUserToken(OWNER, 3 * 3600);
-    const [ready, longVideo, fresh, corruptVideo] = await Promise.all([
+    const [ready, longVideo] = await Promise.all([
       server.importVideo(short, { ownerId: OWNER, title: 'ready' }),
       server.importVideo(long, { ownerId: OWNER, title: 'long' }),
-      server.importVideo(heavy, { ownerId: OWNER, title: 'never viewed' }),
-      server.importVideo(corrupt, { ownerId: OWNER, title: 'corrupt' }),
     ]);
     const client = createStreamClient({ baseUrl: server.url, token });
     await client.waitForStream(ready.id, { timeout: 180_000 });
@@ -232,9 +238,23 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
       apiBase: server.url,
       token,
       presignTtlSeconds: PRESIGN_TTL_SECONDS,
-      videos: { ready: ready.id, long: longVideo.id, fresh: fresh.id, corrupt: corruptVideo.id },
+      videos: { ready: ready.id, long: longVideo.id },
       shortMp4: short,
+      sources: { heavy, corrupt },
     };
+  };
+
+  /**
+   * The shared ready videos, plus a never-viewed and a corrupt one of this request's own (each engine's run asks
+   * once): the tests change those two (generate, fix and retry), and every engine must find them untouched.
+   */
+  const fixturesForRun = async () => {
+    const { sources, ...fixtures } = await started;
+    const [fresh, corruptVideo] = await Promise.all([
+      server.importVideo(sources.heavy, { ownerId: OWNER, title: 'never viewed' }),
+      server.importVideo(sources.corrupt, { ownerId: OWNER, title: 'corrupt' }),
+    ]);
+    return { ...fixtures, videos: { ...fixtures.videos, fresh: fresh.id, corrupt: corruptVideo.id } };
   };
 
   return {
@@ -257,15 +277,14 @@ export function streamServerFixtures({ rootDir = process.cwd() } = {}) {
     async serve(context) {
       if (context.path === '/growing-fixtures.json') {
         growingStarted ??= startGrowing();
-        return { body: JSON.stringify(await growingStarted), type: 'json' };
+        return { body: JSON.stringify(await growingFixtures()), type: 'json' };
       }
       if (context.path === '/ladder-fixtures.json') {
         ladderStarted ??= startLadder();
         return { body: JSON.stringify(await ladderStarted), type: 'json' };
       }
       if (context.path !== '/fixtures.json') return undefined;
-      const fixtures = await started;
-      return { body: JSON.stringify(fixtures), type: 'json' };
+      return { body: JSON.stringify(await fixturesForRun()), type: 'json' };
     },
     async executeCommand({ command, payload }) {
       if (command !== 'replace-video-source') return undefined;
