@@ -6,7 +6,7 @@ import type { UserTokenVerifier } from '../auth/user-tokens.js';
 import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { isVideoId } from '../videos/video-json.js';
-import { findOwnedVideo } from '../videos/videos-repository.js';
+import { findOwnedVideo, findVideo } from '../videos/videos-repository.js';
 import { findWatchableVideo, type Viewer } from '../videos/viewer.js';
 import { NotFoundError, UnauthenticatedError } from '../errors/domain-error.js';
 import { bearerToken } from './request-helpers.js';
@@ -59,6 +59,14 @@ export async function watchableVideo(c: Context<UserEnv>, db: Db): Promise<Video
 }
 
 /** The `:id` video when the calling user owns it; 404 otherwise (unknown and not-yours look the same). */
+/** The video named by the path's `:id`, whoever owns it (for management routes); 404 when there is none. */
+export async function videoOfPath(c: Context, db: Db): Promise<VideoRow> {
+  const id = c.req.param('id') ?? '';
+  const video = isVideoId(id) ? await findVideo(db, id) : undefined;
+  if (!video) throw new NotFoundError();
+  return video;
+}
+
 export async function ownedVideo(c: Context<UserEnv>, db: Db): Promise<VideoRow> {
   const id = c.req.param('id') ?? '';
   const video = isVideoId(id) ? await findOwnedVideo(db, id, c.get('userId')) : undefined;

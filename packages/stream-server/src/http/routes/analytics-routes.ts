@@ -6,14 +6,12 @@ import { MAX_REPORT_BYTES } from '../../analytics/watch-report.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { UserTokenVerifier } from '../../auth/user-tokens.js';
 import type { Db } from '../../db/create-database.js';
-import { DomainError, ErrorCode, InvalidInputError, NotFoundError } from '../../errors/domain-error.js';
+import { DomainError, ErrorCode, InvalidInputError } from '../../errors/domain-error.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { authorizePlayback } from '../../videos/playback-access.js';
 import { PLAYBACK_TOKEN_PARAM } from '../../videos/playback-urls.js';
-import { isVideoId } from '../../videos/video-json.js';
-import { findVideo } from '../../videos/videos-repository.js';
 import { ErrorBody, VideoAnalytics, WatchReportBody } from '../api-schemas.js';
-import { ownedVideo, requireServiceKey, requireUser, type UserEnv } from '../auth-middleware.js';
+import { ownedVideo, requireServiceKey, videoOfPath, requireUser, type UserEnv } from '../auth-middleware.js';
 import { describe } from '../openapi.js';
 
 export interface AnalyticsRoutesDeps {
@@ -132,10 +130,7 @@ export function createAnalyticsManageRoutes(deps: { db: Db; serviceApiKey: strin
     }),
     requireServiceKey(deps.serviceApiKey),
     async (c) => {
-      const id = c.req.param('id') ?? '';
-      const video = isVideoId(id) ? await findVideo(deps.db, id) : undefined;
-      if (!video) throw new NotFoundError();
-      return c.json(await videoAnalytics(deps.db, video));
+      return c.json(await videoAnalytics(deps.db, await videoOfPath(c, deps.db)));
     },
   );
   return app;

@@ -22,10 +22,9 @@ import {
   requireUser,
   watchableVideo,
   type UserEnv,
+  videoOfPath,
 } from '../auth-middleware.js';
 import type { Storage } from '../../storage/storage.js';
-import { isVideoId } from '../../videos/video-json.js';
-import { findVideo } from '../../videos/videos-repository.js';
 import { findCaption, listCaptions } from '../../captions/captions-repository.js';
 import {
   captionTooLarge,
@@ -294,12 +293,7 @@ export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serv
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);
-  const video = async (c: Context) => {
-    const id = c.req.param('id') ?? '';
-    const found = isVideoId(id) ? await findVideo(deps.db, id) : undefined;
-    if (!found) throw new NotFoundError();
-    return found;
-  };
+  const video = (c: Context) => videoOfPath(c, deps.db);
 
   app.get(
     '/videos/:id/captions',

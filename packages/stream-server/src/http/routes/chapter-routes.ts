@@ -15,17 +15,9 @@ import {
 } from '../../chapters/chapters-service.js';
 import type { Db } from '../../db/create-database.js';
 import type { VideoRow } from '../../db/schema.js';
-import {
-  DomainError,
-  ErrorCode,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-} from '../../errors/domain-error.js';
+import { DomainError, ErrorCode, ForbiddenError, InvalidInputError } from '../../errors/domain-error.js';
 import { authorizePlayback } from '../../videos/playback-access.js';
 import { PLAYBACK_TOKEN_PARAM, PlaybackRoute } from '../../videos/playback-urls.js';
-import { isVideoId } from '../../videos/video-json.js';
-import { findVideo } from '../../videos/videos-repository.js';
 import { ChapterList, ChaptersBody, ErrorBody } from '../api-schemas.js';
 import {
   ownedVideo,
@@ -33,6 +25,7 @@ import {
   requireUser,
   watchableVideo,
   type UserEnv,
+  videoOfPath,
 } from '../auth-middleware.js';
 import { describe } from '../openapi.js';
 import { parseJsonBody } from '../request-helpers.js';
@@ -245,12 +238,7 @@ export function createChapterManageRoutes(deps: { db: Db; serviceApiKey: string 
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);
-  const video = async (c: Context) => {
-    const id = c.req.param('id') ?? '';
-    const found = isVideoId(id) ? await findVideo(deps.db, id) : undefined;
-    if (!found) throw new NotFoundError();
-    return found;
-  };
+  const video = (c: Context) => videoOfPath(c, deps.db);
 
   app.get(
     '/videos/:id/chapters',
