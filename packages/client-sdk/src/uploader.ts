@@ -205,7 +205,11 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
   };
 
   /** Sends what is missing; resolves with what `completeUpload` needs. */
-  const send = async (state: UploadState, resumed: boolean): Promise<CompleteUploadInput> => {
+  const send = async (
+    state: UploadState,
+    resumed: boolean,
+    renewed = false,
+  ): Promise<CompleteUploadInput> => {
     if (state.method == 'PUT' && !state.url) return {}; // Completed before: nothing to send.
     const put = options.put ?? (typeof XMLHttpRequest == 'function' ? xhrPut : undefined);
     const id = state.video_id;
@@ -229,6 +233,11 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
     } catch (error) {
       // A resumed single PUT whose object arrived before the reload: create-only storage answers 412.
       if (resumed && isStreamError(error) && error.status == 412) return {};
+      // A single PUT's URL that expired (storage answers 403): a fresh one from `GET …/upload`, once. (Parts renew
+      // their own URLs in `uploadSource`.)
+      if (state.method == 'PUT' && !renewed && isStreamError(error) && error.status == 403) {
+        return send(await stateOf(id), resumed, true);
+      }
       throw error;
     }
   };
