@@ -100,7 +100,7 @@ describe.each(VARIANTS)('a large upload through the SDK over a network that drop
   let apiLink: CuttableProxy;
   /** Between the client (and the server) and S3, on the S3 variant. */
   let storageLink: CuttableProxy | undefined;
-  let children: ChildProcess[] = [];
+  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-large-upload-'));
@@ -186,8 +186,8 @@ describe.each(VARIANTS)('a large upload through the SDK over a network that drop
       const videoId = registered!.video_id;
       // It rode out the first drop by itself (it asked where the upload stood, and sent more).
       expect(only(firstRun, 'retrying').map((m) => m.attempt)).toEqual([1]);
-      const progressAfterFirstDrop = only(firstRun, 'progress').map((m) => m.loaded / m.total);
-      expect(Math.max(...progressAfterFirstDrop)).toBeGreaterThanOrEqual(0.65);
+      const fractions = only(firstRun, 'progress').map((m) => m.loaded / m.total);
+      expect(Math.max(...fractions)).toBeGreaterThanOrEqual(0.65);
 
       // The network is back; the caller kept the video id. What storage holds is where the next process starts.
       await restore();
