@@ -1,6 +1,7 @@
 // A user's machine uploading a file with the SDK's resumable uploader, in a process of its own (so its memory is
 // its own to measure, apart from the server's). Started by `fork()` with one JSON argument; it reports what happens
-// to its parent over IPC and exits when the upload is done or has failed for good.
+// to its parent over IPC and exits when the upload is done or has failed for good. It runs the SDK as built
+// (`packages/client-sdk/dist`, which the test command builds first), as a user's machine would.
 //
 // Argument: { baseUrl, apiKey, file, ownerId, videoId?, resumes? }. Messages: { type: 'registered', video_id,
 // resumed }, { type: 'put', part, size, file_slice }, { type: 'progress', loaded, total }, { type: 'retrying',
