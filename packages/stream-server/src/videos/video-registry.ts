@@ -11,6 +11,9 @@ import { StorageError, StorageErrorCode, type Storage } from '../storage/storage
 import { isGeneratedKey, storageKeys } from '../media/hls-layout.js';
 import { isOwnerId, isVideoId } from './video-json.js';
 import { describeUnrecognised, detectContainer, SIGNATURE_BYTES } from '../media/container-signature.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import { toVideoJson } from './video-json.js';
 import {
   deleteVideoRow,
   findVideo,
@@ -86,6 +89,11 @@ export interface VideoRegistryDeps {
   /** Largest source a registration, upload or import may have (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
   clock?: () => Date;
+  /**
+   * Announces registrations, completed uploads and deletions (`video.created`, `video.upload.completed`,
+   * `video.deleted`), each in the transaction of its change; default: registered endpoints only.
+   */
+  events?: WebhookEvents;
   /** Called when a video's source is in storage (upload completed, object imported): pre-generation hooks in here. */
   onSourceReady?: (video: VideoRow) => Promise<VideoRow>;
 }
@@ -182,6 +190,7 @@ const formatBytes = (bytes: number) =>
 
 export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
   const clock = deps.clock ?? (() => new Date());
+  const events = deps.events ?? createWebhookEvents();
   const maxUploadBytes = deps.maxUploadBytes ?? Number.MAX_SAFE_INTEGER;
   const get = async (videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
@@ -373,16 +382,21 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
           expires_at: expiresAt(),
         };
       }
-      const video = await insertVideo(deps.db, {
-        id,
-        owner_id: input.ownerId,
-        title: input.title ?? null,
-        source_key: sourceKey,
-        content_type: contentType,
-        size_bytes: input.sizeBytes ?? null,
-        upload_status: UploadStatus.Pending,
-        upload_id: uploadId,
+      const video = await deps.db.transaction().execute(async (trx) => {
+        const row = await insertVideo(trx, {
+          id,
+          owner_id: input.ownerId,
+          title: input.title ?? null,
+          source_key: sourceKey,
+          content_type: contentType,
+          size_bytes: input.sizeBytes ?? null,
+          upload_status: UploadStatus.Pending,
+          upload_id: uploadId,
+        });
+        await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+        return row;
       });
+      events.wake();
       return { video, upload };
     },
 
@@ -477,8 +491,14 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         );
       }
       if (options?.checkContainer !== false) await refuseUnreadable(video, head.size);
-      const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
-      if (!updated) throw new NotFoundError();
+      // Only the request that makes the transition announces it; a concurrent second one answers the video.
+      const updated = await deps.db.transaction().execute(async (trx) => {
+        const row = await markUploadComplete(trx, video.id, { sizeBytes: head.size });
+        if (row) await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+        return row;
+      });
+      if (!updated) return get(video.id);
+      events.wake();
       return deps.onSourceReady ? deps.onSourceReady(updated) : updated;
     },
 
@@ -503,15 +523,22 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       if (head.size > maxUploadBytes) throw tooLarge(head.size);
       let video: VideoRow;
       try {
-        video = await insertVideo(deps.db, {
-          id: randomUUID(),
-          owner_id: input.ownerId,
-          title: input.title ?? null,
-          source_key: input.sourceKey,
-          content_type: head.contentType ?? null,
-          size_bytes: head.size,
-          upload_status: UploadStatus.Complete,
+        // Imported means created with its source already stored: both events, in order.
+        video = await deps.db.transaction().execute(async (trx) => {
+          const row = await insertVideo(trx, {
+            id: randomUUID(),
+            owner_id: input.ownerId,
+            title: input.title ?? null,
+            source_key: input.sourceKey,
+            content_type: head.contentType ?? null,
+            size_bytes: head.size,
+            upload_status: UploadStatus.Complete,
+          });
+          await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+          await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+          return row;
         });
+        events.wake();
       } catch (error) {
         if ((error as { code?: string }).code === '23505') {
           throw new ConflictError(ErrorCode.Conflict, 'That object is already registered as a video.');
@@ -526,8 +553,9 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const ownSource = video.source_key === storageKeys.source(video.owner_id, video.id);
       // The row goes first: a worker still generating loses its lease and cleans up after itself. A source the
       // service named is watched by cleanup as long as its upload URL may still be used (a late PUT stores it).
-      await deps.db.transaction().execute(async (trx) => {
-        await deleteVideoRow(trx, video.id);
+      const deleted = await deps.db.transaction().execute(async (trx) => {
+        const row = await deleteVideoRow(trx, video.id);
+        if (row) await events.publish(trx, WebhookEventType.VideoDeleted, { video: toVideoJson(row) });
         if (ownSource) {
           const until = new Date(
             Math.max(
@@ -543,7 +571,9 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
             )
             .execute();
         }
+        return row;
       });
+      if (deleted) events.wake();
       if (video.upload_id)
         await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
       // Only this video's own objects: an imported source is deleted unless it lies under generated prefixes

@@ -31,6 +31,7 @@ import {
   readCaptionText,
   removeCaption,
   saveCaption,
+  type CaptionDeps,
   toCaptionJson,
 } from '../../captions/captions-service.js';
 import { canonicalLanguage } from '../../captions/language-tag.js';
@@ -43,6 +44,7 @@ import {
 } from '../../videos/playback-urls.js';
 import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from '../../captions/subtitle-playlist.js';
 import { MAX_CAPTION_BYTES, withTimestampMap } from '../../captions/webvtt.js';
+import type { WebhookEvents } from '../../webhooks/events/publish-event.js';
 
 export interface CaptionRoutesDeps {
   db: Db;
@@ -51,6 +53,8 @@ export interface CaptionRoutesDeps {
   playbackTokens: PlaybackTokens;
   /** Users may add and delete captions of their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
   userUploads?: boolean | undefined;
+  /** Announces caption changes (`video.captions.updated`); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
 }
 
 /** Content types a caption upload may have (none is accepted too); the charset, if given, must be UTF-8. */
@@ -131,7 +135,7 @@ const putDescription =
   "naming the line — and stored with LF line ends and no BOM. Cue times are relative to the video's start.";
 
 /** Reads a caption upload's body (after the size limit) and stores it for `video`. */
-async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video: VideoRow) {
+async function putCaption(c: Context, deps: CaptionDeps, video: VideoRow) {
   checkContentType(c);
   const body = new Uint8Array(await c.req.arrayBuffer());
   const { created, caption } = await saveCaption(deps, video, {
@@ -289,7 +293,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
  * `GET /videos/{id}/captions`, `PUT` and `DELETE /videos/{id}/captions/{language}`. It checks the key itself, so it
  * is safe wherever it is mounted.
  */
-export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serviceApiKey: string }) {
+export function createCaptionManageRoutes(deps: CaptionDeps & { serviceApiKey: string }) {
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);
