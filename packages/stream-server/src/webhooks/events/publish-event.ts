@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { sql } from 'kysely';
+
 import type { Db } from '../../db/create-database.js';
 import { filterAccepts, type WebhookEventType } from './event-types.js';
 
@@ -65,6 +67,8 @@ export function createWebhookEvents(options: WebhookEventsOptions = {}): Webhook
             endpoint_id: endpointId,
             event: type,
             payload,
+            // The statement's own time, not the transaction's: two events of one change go out in their order.
+            next_attempt_at: sql<Date>`clock_timestamp()`,
           })),
         )
         .execute();
