@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { verifyWebhook } from '@notetaker/client-sdk/server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -314,7 +315,7 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
     expect(rows.filter((row) => row.endpoint_id === gone.id || row.endpoint_id === off.id)).toEqual([]);
   });
 
-  it('delivers each event once to the endpoint that takes every event, signed with its own secret', () => {
+  it('delivers each event once to the endpoint that takes every event, signed with its own secret', async () => {
     const { deliveries } = receivers.all;
     const typesOf = (videoId: string) =>
       deliveries.filter((d) => d.event.data['video']['id'] === videoId).map((d) => d.event.type);
@@ -334,6 +335,8 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
       expect(delivery.headers['webhook-id']).toBe(delivery.event.id);
       expect(delivery.headers['notetaker-event']).toBe(delivery.event.type);
       expect(verifyStandard(secrets.all, delivery)).toEqual(delivery.event);
+      // The SDK's own verifier agrees.
+      await expect(verifyWebhook(secrets.all, delivery.body, delivery.headers)).resolves.toEqual(delivery.event);
       // Another endpoint's secret does not verify it, nor does a changed body.
       expect(() => verifyStandard(secrets.filtered, delivery)).toThrow(/signature/);
       expect(() =>
