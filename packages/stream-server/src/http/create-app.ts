@@ -224,7 +224,7 @@ export function corsRules(origins: '*' | readonly string[]): {
   return {
     api: cors({
       origin,
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
       exposeHeaders: [
         'Retry-After',

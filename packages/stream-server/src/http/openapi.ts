@@ -21,6 +21,22 @@ const ERRORS: Record<number, string> = {
   429: 'Too many requests from this address; see Retry-After',
 };
 
+/** The query parameters of both video lists (the management list adds `owner_id`). */
+export const VIDEO_LIST_PARAMETERS = [
+  { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+  { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+  {
+    name: 'external_id',
+    in: 'query',
+    description: 'Only the videos with this external id (for one owner: at most one)',
+  },
+  {
+    name: 'q',
+    in: 'query',
+    description: 'Only titles that contain this text, ignoring case (1–200 characters; blank: no search)',
+  },
+] as const;
+
 /**
  * Describes one route for the generated OpenAPI document: `describe({ summary, tags, body, responses, errors })`
  * placed before the handler. Error responses all share the `Error` schema.
