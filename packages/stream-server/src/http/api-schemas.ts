@@ -347,6 +347,7 @@ export const VideoAnalytics = z
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
+  VideoPatch: z.infer<typeof VideoPatchBody>;
   VideoList: z.infer<typeof VideoList>;
   StreamReady: z.infer<typeof StreamReady>;
   StreamGenerating: z.infer<typeof StreamGenerating>;
