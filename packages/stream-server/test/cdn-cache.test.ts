@@ -5,24 +5,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { eachLimited, freePort, startNginxCache, type NginxCache } from '@notetaker/test-support/nginx-cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { segmentUris } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';
-import { freePort, startNginxCache, type NginxCache } from './helpers/nginx-cache.js';
 import { api, startTestServer, VARIANTS, waitForStream, type TestServer } from './helpers/test-server.js';
 
 const SESSIONS = 50;
 const OWNER_SESSIONS = 10;
-
-/** Runs `task` for every item with at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[(next += 1) - 1] as T);
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-}
 
 describe.each(VARIANTS)('a CDN (nginx proxy_cache) in front of %s storage', (variant) => {
   let server: TestServer;
