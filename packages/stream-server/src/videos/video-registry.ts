@@ -610,17 +610,13 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const video = await get(videoId);
       const ownSource = video.source_key === storageKeys.source(video.owner_id, video.id);
       // The row goes first: a worker still generating loses its lease and cleans up after itself. A source the
-      // service named is watched by cleanup as long as its upload URL may still be used (a late PUT stores it).
+      // service named is watched by cleanup as long as an upload URL may still be used (a late PUT stores it):
+      // `GET …/upload` renews URLs until now, so the last one handed out lives until now plus the TTL.
       const deleted = await deps.db.transaction().execute(async (trx) => {
         const row = await deleteVideoRow(trx, video.id);
         if (row) await events.publish(trx, WebhookEventType.VideoDeleted, { video: toVideoJson(row) });
         if (ownSource) {
-          const until = new Date(
-            Math.max(
-              clock().getTime(),
-              new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000,
-            ) + ORPHAN_GRACE_MS,
-          );
+          const until = new Date(clock().getTime() + deps.uploadUrlTtlSeconds * 1000 + ORPHAN_GRACE_MS);
           await trx
             .insertInto('orphaned_sources')
             .values({ source_key: video.source_key, remove_until: until })
