@@ -187,7 +187,8 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
     const known = options.videoId ?? store?.getItem(key) ?? undefined;
     if (known) {
       try {
-        const state = await stateOf(known);
+        // Retried while the network (or the server's storage) is still coming back, as after a drop.
+        const state = await retryable(() => stateOf(known));
         videoId = known;
         emit('registered', { video_id: known, resumed: true });
         return state;
