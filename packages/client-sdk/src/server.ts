@@ -25,6 +25,7 @@ import type {
   StreamStatus,
   UploadState,
   Video,
+  VideoPatch,
 } from './types.js';
 import {
   byteLength,
@@ -88,6 +89,7 @@ export type {
   UploadInstructions,
   UploadState,
   Video,
+  VideoPatch,
 } from './types.js';
 
 /** Which page of the management list, and (optionally) whose videos. */
@@ -114,6 +116,10 @@ export interface RegisterVideoInput {
   content_type?: string;
   /** Size of the source; above the server's multipart threshold the upload target is multipart. */
   size_bytes?: number;
+  /** Your own id for the video (e.g. your recording's id), unique per owner: a taken one rejects with 409. */
+  external_id?: string;
+  /** A JSON object of your own (e.g. `{ meeting_id }`), at most 4 KB; it comes back in every video and webhook. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface ImportVideoInput {
@@ -121,6 +127,10 @@ export interface ImportVideoInput {
   /** Key of an object already in the bucket, e.g. `videos/{owner}/{id}.mp4`. */
   source_key: string;
   title?: string;
+  /** Your own id for the video, unique per owner. */
+  external_id?: string;
+  /** A JSON object of your own, at most 4 KB. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface RegisteredVideo {
@@ -177,6 +187,23 @@ export interface ManagementClient {
   videos(options?: ManagePageOptions): AsyncGenerator<Video, void, undefined>;
   /** Deletes the video, its source and its HLS output. */
   deleteVideo(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Changes a video's title, external id or metadata; fields not given stay, `null` removes, `metadata` replaces the
+   * whole object. An external id another of the owner's videos has rejects with `StreamHttpError` 409.
+   * @example
+   * await manage.updateVideo(video.id, { title: 'Weekly sync', metadata: { meeting_id: 'm-42' } });
+   */
+  updateVideo(id: string, patch: VideoPatch, options?: RequestOptions): Promise<Video>;
+  /**
+   * The owner's video with this external id, or `undefined` when they have none.
+   * @example
+   * const video = await manage.videoByExternalId('user-1', recording.id);
+   */
+  videoByExternalId(
+    ownerId: string,
+    externalId: string,
+    options?: RequestOptions,
+  ): Promise<Video | undefined>;
   /** Starts HLS generation ahead of the first view (`generating`), or reports it `ready`. */
   generateStream(id: string, options?: RequestOptions): Promise<StreamStatus>;
   /** Deletes the HLS output (the next view generates it again). */
@@ -309,6 +336,9 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     deleteVideo: async (id, o = {}) => {
       await send('DELETE', path(id), o.signal);
     },
+    updateVideo: async (id, patch, o = {}) => (await send('PATCH', path(id), o.signal, patch)).data,
+    videoByExternalId: async (ownerId, externalId, o = {}) =>
+      (await listVideosPage({ ...o, owner_id: ownerId, external_id: externalId, limit: 1 })).videos[0],
     generateStream: (id, o = {}) => toStreamStatus(send, 'POST', path(id, '/hls'), o.signal, clock.now),
     deleteStream: async (id, o = {}) => {
       await send('DELETE', path(id, '/hls'), o.signal);

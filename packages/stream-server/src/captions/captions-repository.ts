@@ -36,7 +36,8 @@ export async function findCaption(
 
 /** What {@link upsertCaption} does when the video is at its track limit or gone. */
 export type UpsertCaptionResult =
-  | { outcome: 'created' | 'replaced'; caption: VideoCaptionRow }
+  | { outcome: 'created'; caption: VideoCaptionRow }
+  | { outcome: 'replaced'; caption: VideoCaptionRow; previousStorageKey: string }
   | { outcome: 'no_video' }
   | { outcome: 'too_many' };
 
@@ -105,7 +106,7 @@ export async function upsertCaption(
         .where('language', '=', input.language)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return written(trx, { outcome: 'replaced', caption });
+      return written(trx, { outcome: 'replaced', caption, previousStorageKey: existing.storage_key });
     }
     const caption = await trx
       .insertInto('video_captions')
@@ -120,6 +121,27 @@ export async function upsertCaption(
       .executeTakeFirstOrThrow();
     return written(trx, { outcome: 'created', caption });
   });
+}
+
+/**
+ * Points a track at another stored file, if it still points at `fromKey` (a replacement or deletion in between
+ * wins); returns the updated row, or `undefined` when nothing changed.
+ */
+export async function moveCaptionFile(
+  db: Db,
+  videoId: string,
+  language: string,
+  fromKey: string,
+  toKey: string,
+): Promise<VideoCaptionRow | undefined> {
+  return db
+    .updateTable('video_captions')
+    .set({ storage_key: toKey })
+    .where('video_id', '=', videoId)
+    .where('language', '=', language)
+    .where('storage_key', '=', fromKey)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Deletes one caption row; returns it, or `undefined` when there was none. */

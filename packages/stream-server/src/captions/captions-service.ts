@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { Db } from '../db/create-database.js';
 import type { VideoCaptionRow, VideoRow } from '../db/schema.js';
 import {
@@ -8,13 +10,20 @@ import {
   NotFoundError,
 } from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
-import { storageKeys } from '../media/hls-layout.js';
+import { isContentNamedCaptionKey, storageKeys } from '../media/hls-layout.js';
 import { toVideoJson } from '../videos/video-json.js';
 import { WebhookEventType } from '../webhooks/events/event-types.js';
 import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
-import { deleteCaption, findCaption, listCaptions, upsertCaption } from './captions-repository.js';
+import {
+  deleteCaption,
+  findCaption,
+  listCaptions,
+  moveCaptionFile,
+  upsertCaption,
+} from './captions-repository.js';
 import { canonicalLanguage, languageLabel } from './language-tag.js';
-import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError } from './webvtt.js';
+import { SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
+import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError, withTimestampMap } from './webvtt.js';
 
 /** Most caption tracks one video may have. */
 export const MAX_CAPTION_TRACKS = 50;
@@ -98,10 +107,27 @@ export function captionTooLarge(): DomainError {
 }
 
 /**
+ * A normalised WebVTT as players read it, and where it is stored: the `X-TIMESTAMP-MAP` that lines its cues up with
+ * the segments added, at a key named by the content (`<language>.<hash>.vtt`). Players fetch it from storage with a
+ * URL every viewer of a signing window shares, so a new version must never reuse an old version's key.
+ */
+function playerFile(video: VideoRow, language: string, normalised: string): { key: string; text: string } {
+  const text = withTimestampMap(normalised, SEGMENT_TIMELINE_START_MPEGTS);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { key: storageKeys.captions(video.owner_id, video.id, language, hash), text };
+}
+
+const putVtt = (storage: Storage, key: string, text: string) =>
+  storage.putObject(key, text, {
+    contentType: 'text/vtt; charset=utf-8',
+    contentLength: Buffer.byteLength(text),
+  });
+
+/**
  * Checks, stores and records one caption track of `video`: the WebVTT is validated (400 naming the line that is
- * wrong), stored normalised at `videos/<owner>/<id>_captions/<language>.vtt`, then the row is created or replaced.
- * The object is written first and the row second; if the video was deleted meanwhile (or the track limit is reached)
- * the object is removed again, so nothing is left behind.
+ * wrong), normalised and stored as players read it (see {@link playerFile}), then the row is created or replaced and
+ * a replaced version's file removed. The object is written first and the row second; if the video was deleted
+ * meanwhile (or the track limit is reached) the object is removed again, so nothing is left behind.
  *
  * @example
  * await saveCaption({ db, storage }, video, { language: 'pt-br', body, isDefault: true });
@@ -124,12 +150,10 @@ export async function saveCaption(
     throw error;
   }
 
-  const key = storageKeys.captions(video.owner_id, video.id, language);
+  const file = playerFile(video, language, text);
+  const key = file.key;
   const existed = (await findCaption(deps.db, video.id, language)) !== undefined;
-  await deps.storage.putObject(key, text, {
-    contentType: 'text/vtt; charset=utf-8',
-    contentLength: Buffer.byteLength(text),
-  });
+  await putVtt(deps.storage, key, file.text);
   const events = deps.events ?? createWebhookEvents();
   const result = await upsertCaption(
     deps.db,
@@ -153,7 +177,43 @@ export async function saveCaption(
     );
   }
   events.wake();
+  if (result.outcome === 'replaced' && result.previousStorageKey !== key) {
+    // A player that already holds the old file's URL keeps what it loaded; new playlists name the new file.
+    await deps.storage.deleteObject(result.previousStorageKey).catch(() => {});
+  }
   return { created: result.outcome === 'created', caption: result.caption };
+}
+
+/**
+ * The track with its file as players read it. A track stored before files were content-named (`<language>.vtt`,
+ * without the timestamp map) is rewritten once, on its first playback: the new file is written, the row moved to it
+ * if no replacement came in between, and the old file removed. 404 when the track is gone meanwhile.
+ */
+export async function playableCaption(
+  deps: { db: Db; storage: Storage },
+  video: VideoRow,
+  caption: VideoCaptionRow,
+): Promise<VideoCaptionRow> {
+  if (isContentNamedCaptionKey(caption.storage_key)) return caption;
+  const file = playerFile(video, caption.language, await readCaptionText(deps.storage, caption));
+  await putVtt(deps.storage, file.key, file.text);
+  const moved = await moveCaptionFile(deps.db, video.id, caption.language, caption.storage_key, file.key);
+  if (moved) {
+    await deps.storage.deleteObject(caption.storage_key).catch(() => {});
+    return moved;
+  }
+  const current = await findCaption(deps.db, video.id, caption.language);
+  if (current?.storage_key !== file.key) await deps.storage.deleteObject(file.key).catch(() => {});
+  if (!current) throw new NotFoundError('The video has no captions in that language.');
+  return playableCaption(deps, video, current);
+}
+
+/** A track's file as players read it: stored that way, or (a track stored before) with the timestamp map added. */
+export async function readPlayableCaptionText(storage: Storage, caption: VideoCaptionRow): Promise<string> {
+  const text = await readCaptionText(storage, caption);
+  return isContentNamedCaptionKey(caption.storage_key)
+    ? text
+    : withTimestampMap(text, SEGMENT_TIMELINE_START_MPEGTS);
 }
 
 /** Deletes one caption track (row, then file); 404 when the video has none in that language. */

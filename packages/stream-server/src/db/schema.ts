@@ -41,6 +41,10 @@ export interface VideosTable {
   hls_lease_owner: string | null;
   hls_lease_expires_at: Timestamp | null;
   hls_next_attempt_at: Timestamp | null;
+  /** The host app's JSON object for this video (at most 4 KB, see src/videos/video-details.ts); `{}` when none. */
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** The host app's own id for this video, unique per owner; `null` when none. */
+  external_id: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -12,6 +12,7 @@ import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isLocalStorage } from '../storage/local-storage.js';
 import { storageUnavailableError, type Storage } from '../storage/storage.js';
+import { createObjectUrls } from '../videos/object-urls.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
@@ -163,9 +164,11 @@ export function createApp(deps: AppDeps): Hono {
     },
   );
 
-  app.route('/api/videos', createPlaylistRoutes(deps));
+  // One set of object URLs for playlists and caption tracks alike: one URL per object and signing window.
+  const objectUrls = createObjectUrls(deps);
+  app.route('/api/videos', createPlaylistRoutes({ ...deps, objectUrls }));
   // Before the user routes: the caption playback URLs carry a playback token, not a bearer token.
-  app.route('/api/videos', createCaptionRoutes(deps));
+  app.route('/api/videos', createCaptionRoutes({ ...deps, objectUrls }));
   // Before the user routes too: chapters.vtt carries a playback token.
   app.route('/api/videos', createChapterRoutes(deps));
   // And the player's viewing reports, which carry a playback token.
