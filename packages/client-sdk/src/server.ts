@@ -8,6 +8,13 @@ import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
 import { toStreamStatus } from './stream-status.js';
+import {
+  webhookCalls,
+  type RotatedWebhookSecret,
+  type WebhookEndpoint,
+  type WebhookEndpointInput,
+  type WebhookEndpointWithSecret,
+} from './webhooks.js';
 import type {
   Caption,
   Chapter,
@@ -48,6 +55,16 @@ export type {
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
 export type { PageOptions, VideoPage } from './pages.js';
 export type { ChaptersSource } from './chapters.js';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
+export type {
+  RotatedWebhookSecret,
+  VerifyWebhookOptions,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+  WebhookEndpointWithSecret,
+  WebhookEvent,
+  WebhookEventType,
+} from './webhooks.js';
 
 export {
   StreamError,
@@ -230,6 +247,30 @@ export interface ManagementClient {
    * const { retention, completion_rate } = await manage.getAnalytics(video.id);
    */
   getAnalytics(videoId: string, options?: RequestOptions): Promise<VideoAnalytics>;
+  /**
+   * Registers a webhook endpoint with an event filter (`events`, omitted for every event). The answer carries its
+   * signing secret (`whsec_…`) this once: store it, and verify deliveries with `verifyWebhook`.
+   * @example
+   * const { id, secret } = await manage.createWebhook({ url: 'https://app.example.com/hooks', events: ['video.hls.ready'] });
+   */
+  createWebhook(input: WebhookEndpointInput, options?: RequestOptions): Promise<WebhookEndpointWithSecret>;
+  /** Every registered webhook endpoint, oldest first (without secrets). */
+  listWebhooks(options?: RequestOptions): Promise<WebhookEndpoint[]>;
+  /** One webhook endpoint (without its secret). */
+  getWebhook(id: string, options?: RequestOptions): Promise<WebhookEndpoint>;
+  /**
+   * Changes an endpoint's URL, events, description or `enabled`; only the fields given change. Disabling it gives up
+   * its pending deliveries.
+   */
+  updateWebhook(
+    id: string,
+    changes: Partial<WebhookEndpointInput>,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpoint>;
+  /** Deletes an endpoint; its pending deliveries are never sent. */
+  deleteWebhook(id: string, options?: RequestOptions): Promise<void>;
+  /** A new secret for the endpoint (answered once); the old one keeps signing beside it for 24 hours. */
+  rotateWebhookSecret(id: string, options?: RequestOptions): Promise<RotatedWebhookSecret>;
 }
 
 /**
@@ -306,6 +347,7 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
       toStreamStatus(send, 'POST', path(id, '/hls/retry'), o.signal, clock.now) as Promise<StreamGenerating>,
     ...captionCalls(send, path),
     ...chapterCalls(send, path),
+    ...webhookCalls(send),
   };
   return client;
 };

@@ -59,7 +59,13 @@ export async function upsertCaption(
     isDefault: boolean | undefined;
     maxTracks: number;
   },
+  /** Runs in the same transaction once the row is written (e.g. to queue the event that announces it). */
+  afterWrite?: (trx: Db, result: Extract<UpsertCaptionResult, { caption: unknown }>) => Promise<void>,
 ): Promise<UpsertCaptionResult> {
+  const written = async (trx: Db, result: Extract<UpsertCaptionResult, { caption: unknown }>) => {
+    await afterWrite?.(trx, result);
+    return result;
+  };
   return db.transaction().execute(async (trx) => {
     const video = await trx
       .selectFrom('videos')
@@ -100,7 +106,7 @@ export async function upsertCaption(
         .where('language', '=', input.language)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { outcome: 'replaced', caption, previousStorageKey: existing.storage_key } as const;
+      return written(trx, { outcome: 'replaced', caption, previousStorageKey: existing.storage_key });
     }
     const caption = await trx
       .insertInto('video_captions')
@@ -113,7 +119,7 @@ export async function upsertCaption(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { outcome: 'created', caption } as const;
+    return written(trx, { outcome: 'created', caption });
   });
 }
 

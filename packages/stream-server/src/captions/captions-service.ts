@@ -11,7 +11,16 @@ import {
 } from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
 import { isContentNamedCaptionKey, storageKeys } from '../media/hls-layout.js';
-import { deleteCaption, findCaption, moveCaptionFile, upsertCaption } from './captions-repository.js';
+import { toVideoJson } from '../videos/video-json.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import {
+  deleteCaption,
+  findCaption,
+  listCaptions,
+  moveCaptionFile,
+  upsertCaption,
+} from './captions-repository.js';
 import { canonicalLanguage, languageLabel } from './language-tag.js';
 import { SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
 import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError, withTimestampMap } from './webvtt.js';
@@ -41,6 +50,29 @@ export function toCaptionJson(row: VideoCaptionRow): CaptionJson {
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
+}
+
+/** What caption writes need: the database, the bucket, and (default: registered endpoints only) the events. */
+export interface CaptionDeps {
+  db: Db;
+  storage: Storage;
+  events?: WebhookEvents | undefined;
+}
+
+/** Queues `video.captions.updated` in the write's transaction: the change and every track the video has now. */
+async function announce(
+  events: WebhookEvents,
+  trx: Db,
+  video: VideoRow,
+  language: string,
+  change: 'created' | 'replaced' | 'deleted',
+): Promise<void> {
+  const captions = (await listCaptions(trx, video.id)).map(toCaptionJson);
+  await events.publish(trx, WebhookEventType.CaptionsUpdated, {
+    video: toVideoJson(video),
+    change: { language, action: change },
+    captions,
+  });
 }
 
 /** The canonical tag of a language given in a URL; a 400 naming the problem otherwise. */
@@ -102,7 +134,7 @@ const putVtt = (storage: Storage, key: string, text: string) =>
  * // { created: true, caption: { language: 'pt-BR', label: 'Portuguese (Brazil)', is_default: true, … } }
  */
 export async function saveCaption(
-  deps: { db: Db; storage: Storage },
+  deps: CaptionDeps,
   video: VideoRow,
   input: { language: string; body: Uint8Array; label?: string | undefined; isDefault?: boolean | undefined },
 ): Promise<{ created: boolean; caption: VideoCaptionRow }> {
@@ -122,15 +154,20 @@ export async function saveCaption(
   const key = file.key;
   const existed = (await findCaption(deps.db, video.id, language)) !== undefined;
   await putVtt(deps.storage, key, file.text);
-  const result = await upsertCaption(deps.db, {
-    videoId: video.id,
-    language,
-    storageKey: key,
-    label,
-    defaultLabel: languageLabel(language),
-    isDefault: input.isDefault,
-    maxTracks: MAX_CAPTION_TRACKS,
-  });
+  const events = deps.events ?? createWebhookEvents();
+  const result = await upsertCaption(
+    deps.db,
+    {
+      videoId: video.id,
+      language,
+      storageKey: key,
+      label,
+      defaultLabel: languageLabel(language),
+      isDefault: input.isDefault,
+      maxTracks: MAX_CAPTION_TRACKS,
+    },
+    (trx, written) => announce(events, trx, video, language, written.outcome),
+  );
   if (result.outcome === 'no_video' || result.outcome === 'too_many') {
     if (!existed) await deps.storage.deleteObject(key).catch(() => {});
     if (result.outcome === 'no_video') throw new NotFoundError();
@@ -139,6 +176,7 @@ export async function saveCaption(
       `A video may have at most ${MAX_CAPTION_TRACKS} caption tracks; delete one first.`,
     );
   }
+  events.wake();
   if (result.outcome === 'replaced' && result.previousStorageKey !== key) {
     // A player that already holds the old file's URL keeps what it loaded; new playlists name the new file.
     await deps.storage.deleteObject(result.previousStorageKey).catch(() => {});
@@ -179,14 +217,16 @@ export async function readPlayableCaptionText(storage: Storage, caption: VideoCa
 }
 
 /** Deletes one caption track (row, then file); 404 when the video has none in that language. */
-export async function removeCaption(
-  deps: { db: Db; storage: Storage },
-  video: VideoRow,
-  tag: string,
-): Promise<void> {
+export async function removeCaption(deps: CaptionDeps, video: VideoRow, tag: string): Promise<void> {
   const language = requireLanguage(tag);
-  const removed = await deleteCaption(deps.db, video.id, language);
+  const events = deps.events ?? createWebhookEvents();
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    const row = await deleteCaption(trx, video.id, language);
+    if (row) await announce(events, trx, video, language, 'deleted');
+    return row;
+  });
   if (!removed) throw new NotFoundError('The video has no captions in that language.');
+  events.wake();
   await deps.storage.deleteObject(removed.storage_key);
 }
 

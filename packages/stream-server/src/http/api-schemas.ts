@@ -386,3 +386,57 @@ export const UserTokenAnswer = z
     expires_at: z.iso.datetime(),
   })
   .meta({ id: 'UserToken' });
+
+const webhookEventNames = z.array(z.string().max(100)).max(50).nullable().meta({
+  description:
+    'Event types this endpoint receives, e.g. `["video.hls.ready", "video.deleted"]`; `null` (or omitted on create) for every event',
+});
+
+export const WebhookEndpoint = z
+  .object({
+    id: z.uuid(),
+    url: z.url(),
+    description: z.string().nullable(),
+    events: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: 'Event types it receives; `null` for every event' }),
+    enabled: z.boolean().meta({ description: 'A disabled endpoint receives nothing' }),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const WebhookEndpointList = z
+  .object({ webhooks: z.array(WebhookEndpoint) })
+  .meta({ id: 'WebhookEndpointList' });
+
+const webhookSecret = z.string().meta({
+  description:
+    'The signing secret, `whsec_` + base64 of the key (Standard Webhooks). Answered only here: store it now',
+});
+
+export const WebhookEndpointCreated = WebhookEndpoint.extend({ secret: webhookSecret }).meta({
+  id: 'WebhookEndpointCreated',
+});
+
+export const WebhookSecretRotated = WebhookEndpoint.extend({
+  secret: webhookSecret,
+  previous_secret_expires_at: z.iso.datetime().meta({
+    description: 'Until then deliveries carry a signature with the old secret too',
+  }),
+}).meta({ id: 'WebhookSecretRotated' });
+
+export const WebhookEndpointBody = z.strictObject({
+  url: z.string().max(4096).meta({ description: 'Where events are POSTed: an absolute http(s) URL' }),
+  events: webhookEventNames.optional(),
+  description: z.string().max(1000).nullable().optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const WebhookEndpointPatch = z.strictObject({
+  url: z.string().max(4096).optional(),
+  events: webhookEventNames.optional(),
+  description: z.string().max(1000).nullable().optional(),
+  enabled: z.boolean().optional(),
+});

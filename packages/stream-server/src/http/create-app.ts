@@ -23,6 +23,8 @@ import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
 import { requestIds } from './request-id.js';
 import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
+import { createWebhookRoutes } from './routes/webhook-routes.js';
+import type { WebhookEvents } from '../webhooks/events/publish-event.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
@@ -40,6 +42,8 @@ export interface AppDeps {
   serviceApiKey: string;
   streams: StreamService;
   registry: VideoRegistry;
+  /** Queues the webhook events of changes made through the API (captions, chapters); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
   /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
   userUploads?: boolean | undefined;
   /** When given, `POST /api/manage/tokens` mints user tokens (HS256 deployments; absent with AUTH_JWKS_URL). */
@@ -184,9 +188,18 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route(
     '/api/manage',
-    createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
+    createCaptionManageRoutes({
+      db: deps.db,
+      storage: deps.storage,
+      serviceApiKey: deps.serviceApiKey,
+      events: deps.events,
+    }),
   );
-  app.route('/api/manage', createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
+  app.route(
+    '/api/manage',
+    createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey, events: deps.events }),
+  );
+  app.route('/api/manage/webhooks', createWebhookRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   app.route('/api/manage', createAnalyticsManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   if (localStorage) app.route(localStorage.routePrefix, createLocalStorageRoutes(localStorage));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);

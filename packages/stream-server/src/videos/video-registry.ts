@@ -11,6 +11,9 @@ import { StorageError, StorageErrorCode, type Storage } from '../storage/storage
 import { isGeneratedKey, storageKeys } from '../media/hls-layout.js';
 import { isOwnerId, isVideoId } from './video-json.js';
 import { describeUnrecognised, detectContainer, SIGNATURE_BYTES } from '../media/container-signature.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import { toVideoJson } from './video-json.js';
 import {
   deleteVideoRow,
   findVideo,
@@ -90,6 +93,11 @@ export interface VideoRegistryDeps {
   /** Largest source a registration, upload or import may have (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
   clock?: () => Date;
+  /**
+   * Announces registrations, completed uploads and deletions (`video.created`, `video.upload.completed`,
+   * `video.deleted`), each in the transaction of its change; default: registered endpoints only.
+   */
+  events?: WebhookEvents;
   /** Called when a video's source is in storage (upload completed, object imported): pre-generation hooks in here. */
   onSourceReady?: (video: VideoRow) => Promise<VideoRow>;
 }
@@ -194,6 +202,7 @@ const formatBytes = (bytes: number) =>
 
 export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
   const clock = deps.clock ?? (() => new Date());
+  const events = deps.events ?? createWebhookEvents();
   const maxUploadBytes = deps.maxUploadBytes ?? Number.MAX_SAFE_INTEGER;
   const get = async (videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
@@ -420,23 +429,28 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       }
       let video: VideoRow;
       try {
-        video = await insertVideo(deps.db, {
-          id,
-          owner_id: input.ownerId,
-          title: input.title ?? null,
-          metadata,
-          external_id: input.externalId ?? null,
-          source_key: sourceKey,
-          content_type: contentType,
-          size_bytes: input.sizeBytes ?? null,
-          upload_status: UploadStatus.Pending,
-          upload_id: uploadId,
+        video = await deps.db.transaction().execute(async (trx) => {
+          const row = await insertVideo(trx, {
+            id,
+            owner_id: input.ownerId,
+            title: input.title ?? null,
+            metadata,
+            external_id: input.externalId ?? null,
+            source_key: sourceKey,
+            content_type: contentType,
+            size_bytes: input.sizeBytes ?? null,
+            upload_status: UploadStatus.Pending,
+            upload_id: uploadId,
+          });
+          await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+          return row;
         });
       } catch (error) {
         // Another registration took the external id meanwhile: free the multipart upload made for this one.
         if (uploadId) await deps.storage.abortMultipartUpload(sourceKey, uploadId).catch(() => {});
         throw externalIdConflict(error, input.externalId);
       }
+      events.wake();
       return { video, upload };
     },
 
@@ -531,8 +545,14 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         );
       }
       if (options?.checkContainer !== false) await refuseUnreadable(video, head.size);
-      const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
-      if (!updated) throw new NotFoundError();
+      // Only the request that makes the transition announces it; a concurrent second one answers the video.
+      const updated = await deps.db.transaction().execute(async (trx) => {
+        const row = await markUploadComplete(trx, video.id, { sizeBytes: head.size });
+        if (row) await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+        return row;
+      });
+      if (!updated) return get(video.id);
+      events.wake();
       return deps.onSourceReady ? deps.onSourceReady(updated) : updated;
     },
 
@@ -558,17 +578,24 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const metadata = metadataJson(input.metadata ?? null);
       let video: VideoRow;
       try {
-        video = await insertVideo(deps.db, {
-          id: randomUUID(),
-          owner_id: input.ownerId,
-          title: input.title ?? null,
-          metadata,
-          external_id: input.externalId ?? null,
-          source_key: input.sourceKey,
-          content_type: head.contentType ?? null,
-          size_bytes: head.size,
-          upload_status: UploadStatus.Complete,
+        // Imported means created with its source already stored: both events, in order.
+        video = await deps.db.transaction().execute(async (trx) => {
+          const row = await insertVideo(trx, {
+            id: randomUUID(),
+            owner_id: input.ownerId,
+            title: input.title ?? null,
+            metadata,
+            external_id: input.externalId ?? null,
+            source_key: input.sourceKey,
+            content_type: head.contentType ?? null,
+            size_bytes: head.size,
+            upload_status: UploadStatus.Complete,
+          });
+          await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+          await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+          return row;
         });
+        events.wake();
       } catch (error) {
         if (isExternalIdTaken(error)) throw externalIdConflict(error, input.externalId);
         if ((error as { code?: string }).code === '23505') {
@@ -583,16 +610,13 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const video = await get(videoId);
       const ownSource = video.source_key === storageKeys.source(video.owner_id, video.id);
       // The row goes first: a worker still generating loses its lease and cleans up after itself. A source the
-      // service named is watched by cleanup as long as its upload URL may still be used (a late PUT stores it).
-      await deps.db.transaction().execute(async (trx) => {
-        await deleteVideoRow(trx, video.id);
+      // service named is watched by cleanup as long as an upload URL may still be used (a late PUT stores it):
+      // `GET …/upload` renews URLs until now, so the last one handed out lives until now plus the TTL.
+      const deleted = await deps.db.transaction().execute(async (trx) => {
+        const row = await deleteVideoRow(trx, video.id);
+        if (row) await events.publish(trx, WebhookEventType.VideoDeleted, { video: toVideoJson(row) });
         if (ownSource) {
-          const until = new Date(
-            Math.max(
-              clock().getTime(),
-              new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000,
-            ) + ORPHAN_GRACE_MS,
-          );
+          const until = new Date(clock().getTime() + deps.uploadUrlTtlSeconds * 1000 + ORPHAN_GRACE_MS);
           await trx
             .insertInto('orphaned_sources')
             .values({ source_key: video.source_key, remove_until: until })
@@ -601,7 +625,9 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
             )
             .execute();
         }
+        return row;
       });
+      if (deleted) events.wake();
       if (video.upload_id)
         await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
       // Only this video's own objects: an imported source is deleted unless it lies under generated prefixes

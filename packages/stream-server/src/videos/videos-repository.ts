@@ -99,6 +99,7 @@ export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): P
     .execute();
 }
 
+/** The pending → complete transition of an upload; `undefined` when the video is gone or was already complete. */
 export async function markUploadComplete(
   db: Db,
   id: string,
@@ -114,6 +115,7 @@ export async function markUploadComplete(
       updated_at: sql`now()`,
     })
     .where('id', '=', id)
+    .where('upload_status', '=', UploadStatus.Pending)
     .returningAll()
     .executeTakeFirst();
 }

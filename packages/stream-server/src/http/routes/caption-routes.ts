@@ -32,6 +32,7 @@ import {
   readPlayableCaptionText,
   removeCaption,
   saveCaption,
+  type CaptionDeps,
   toCaptionJson,
 } from '../../captions/captions-service.js';
 import { canonicalLanguage } from '../../captions/language-tag.js';
@@ -40,6 +41,7 @@ import { captionFileOf, PLAYBACK_TOKEN_PARAM, PlaybackRoute } from '../../videos
 import type { ObjectUrls } from '../../videos/object-urls.js';
 import { buildSubtitlePlaylist } from '../../captions/subtitle-playlist.js';
 import { MAX_CAPTION_BYTES } from '../../captions/webvtt.js';
+import type { WebhookEvents } from '../../webhooks/events/publish-event.js';
 
 export interface CaptionRoutesDeps {
   db: Db;
@@ -50,6 +52,8 @@ export interface CaptionRoutesDeps {
   objectUrls: ObjectUrls;
   /** Users may add and delete captions of their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
   userUploads?: boolean | undefined;
+  /** Announces caption changes (`video.captions.updated`); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
 }
 
 /** Content types a caption upload may have (none is accepted too); the charset, if given, must be UTF-8. */
@@ -130,7 +134,7 @@ const putDescription =
   "naming the line — and stored with LF line ends and no BOM. Cue times are relative to the video's start.";
 
 /** Reads a caption upload's body (after the size limit) and stores it for `video`. */
-async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video: VideoRow) {
+async function putCaption(c: Context, deps: CaptionDeps, video: VideoRow) {
   checkContentType(c);
   const body = new Uint8Array(await c.req.arrayBuffer());
   const { created, caption } = await saveCaption(deps, video, {
@@ -291,7 +295,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
  * `GET /videos/{id}/captions`, `PUT` and `DELETE /videos/{id}/captions/{language}`. It checks the key itself, so it
  * is safe wherever it is mounted.
  */
-export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serviceApiKey: string }) {
+export function createCaptionManageRoutes(deps: CaptionDeps & { serviceApiKey: string }) {
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);
