@@ -336,7 +336,9 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
       expect(delivery.headers['notetaker-event']).toBe(delivery.event.type);
       expect(verifyStandard(secrets.all, delivery)).toEqual(delivery.event);
       // The SDK's own verifier agrees.
-      await expect(verifyWebhook(secrets.all, delivery.body, delivery.headers)).resolves.toEqual(delivery.event);
+      await expect(verifyWebhook(secrets.all, delivery.body, delivery.headers)).resolves.toEqual(
+        delivery.event,
+      );
       // Another endpoint's secret does not verify it, nor does a changed body.
       expect(() => verifyStandard(secrets.filtered, delivery)).toThrow(/signature/);
       expect(() =>
