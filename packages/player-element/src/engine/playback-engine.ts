@@ -44,6 +44,14 @@ export interface PlaybackEngineOptions {
   onChange?(): void;
 }
 
+/** What `PlaybackEngine.update` found different in a fresh playlist of the same video. */
+export interface SourceChanges {
+  /** Renditions (`levels`). */
+  levels: boolean;
+  /** Subtitle renditions (`subtitles`). */
+  subtitles: boolean;
+}
+
 export interface EngineSource {
   url: string;
   /** Seconds; where to start loading. */
@@ -55,6 +63,12 @@ export interface PlaybackEngine {
   readonly kind: 'mse' | 'native';
   /** Tears down whatever is loaded, then loads `source`. */
   load(source: EngineSource): Promise<void>;
+  /**
+   * Compares `url` (a fresh `hls_url` of the video playing) with what plays and, when its renditions or subtitle
+   * renditions differ, plays from it without a restart: hls.js takes over the same media source and buffer (native
+   * HLS reloads in place). Position, paused state, the chosen rendition and the captions shown are kept.
+   */
+  update(url: string): Promise<SourceChanges>;
   /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
   destroy(): void;
   /** Renditions the viewer can choose from: hls.js levels; empty with native HLS, which always chooses itself. */
@@ -80,7 +94,41 @@ export interface RecoveryLimits {
   mediaRecoveries?: number;
 }
 
+type HlsClass = typeof Hls;
+
 const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
+
+/** What a playlist offers, as comparable strings: its renditions and its subtitle renditions. */
+type SourceShape = Record<keyof SourceChanges, string>;
+
+const unchanged: SourceChanges = { levels: false, subtitles: false };
+
+const compare = (a: SourceShape, b: SourceShape): SourceChanges => ({
+  levels: a.levels !== b.levels,
+  subtitles: a.subtitles !== b.subtitles,
+});
+
+/** The shape of what an hls.js instance parsed (its own URLs and their tokens left out). */
+const shapeOf = (hls: Hls): SourceShape => ({
+  levels: hls.levels.map((level) => `${level.width}x${level.height}@${level.bitrate}`).join(),
+  subtitles: hls.allSubtitleTracks.map((track) => `${track.lang}:${track.name}`).join(),
+});
+
+/** The shape of the playlist at `url` read as text (for native HLS), or null when it cannot be read. */
+async function shapeOfPlaylist(url: string): Promise<SourceShape | null> {
+  try {
+    const text = await (await fetch(url)).text();
+    const lines = (tag: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(tag))
+        .join()
+        .replace(/URI="[^"]*"/g, '');
+    return { levels: lines('#EXT-X-STREAM-INF'), subtitles: lines('#EXT-X-MEDIA:TYPE=SUBTITLES') };
+  } catch {
+    return null;
+  }
+}
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
@@ -94,6 +142,8 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onNativeError: (() => void) | undefined;
   let live = false;
+  let HlsCtor: HlsClass | undefined;
+  let nativeShape: Promise<SourceShape | null> | undefined;
   const changed = () => options.onChange?.();
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
@@ -138,13 +188,12 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     };
     video.addEventListener('error', onNativeError);
     video.src = source.url;
+    // What `update` compares a fresh playlist with (the browser keeps its own copy to itself).
+    nativeShape = shapeOfPlaylist(source.url);
   };
 
-  const loadMse = async (source: EngineSource, run: number) => {
-    const Hls = await (options.loadHls ?? defaultLoadHls)();
-    if (run !== generation) return;
-    const instance = new Hls(createHlsConfig(source.startPosition, options.hlsConfig));
-    hls = instance;
+  /** Listens to `instance` as the engine's hls.js, playing `source`: changes, errors and their recovery. */
+  const wire = (Hls: HlsClass, instance: Hls, source: EngineSource) => {
     let networkRetries = 0;
     let mediaRecoveries = 0;
     let lastRecovery = -Infinity;
@@ -197,8 +246,95 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
         giveUp('media_decode', `The media could not be played (${data.details}).`, data.error);
       }
     });
+  };
+
+  const loadMse = async (source: EngineSource, run: number) => {
+    const Hls = (HlsCtor ??= await (options.loadHls ?? defaultLoadHls)());
+    if (run !== generation) return;
+    const instance = (hls = new Hls(createHlsConfig(source.startPosition, options.hlsConfig)));
+    wire(Hls, instance, source);
     instance.attachMedia(video);
     instance.loadSource(source.url);
+  };
+
+  /**
+   * hls.js keeps a master playlist for the whole load, and `loadSource` again would recreate the media source (a
+   * restart). So a second instance reads the fresh playlist without media; when its renditions or subtitle renditions
+   * differ, the first one hands it the media source with its buffer (`transferMedia`, as hls.js does for
+   * interstitials) and goes; the second goes on loading from where the buffer ends.
+   */
+  const updateMse = async (url: string, run: number): Promise<SourceChanges> => {
+    const current = hls;
+    const Hls = HlsCtor;
+    if (!current || !Hls) return unchanged;
+    const next = new Hls({ ...createHlsConfig(video.currentTime, options.hlsConfig), autoStartLoad: false });
+    let onError: ((event: unknown, data: ErrorData) => void) | undefined;
+    const parsed = await new Promise<boolean>((resolve) => {
+      next.once(Hls.Events.MANIFEST_PARSED, () => resolve(true));
+      next.on(Hls.Events.ERROR, (onError = (_event, data) => data.fatal && resolve(false)));
+      next.loadSource(url);
+    });
+    next.off(Hls.Events.ERROR, onError);
+    const changes =
+      parsed && run === generation && hls === current ? compare(shapeOf(current), shapeOf(next)) : unchanged;
+    if (!changes.levels && !changes.subtitles) {
+      next.destroy();
+      return changes;
+    }
+    const same = (a: { height: number; bitrate: number }) => (b: typeof a) =>
+      a.height === b.height && a.bitrate === b.bitrate;
+    const chosen = current.levels[current.manualLevel];
+    const shown = current.subtitleDisplay ? current.subtitleTracks[current.subtitleTrack] : undefined;
+    const position = video.currentTime;
+    const media = current.transferMedia();
+    current.destroy();
+    hls = next;
+    next.config.autoStartLoad = true;
+    wire(Hls, next, { url, startPosition: position });
+    // The subtitle renditions of the playing rendition's group are listed once its playlist loads.
+    const grouped = new Promise((resolve) => {
+      next.once(Hls.Events.SUBTITLE_TRACKS_UPDATED, resolve);
+      next.once(Hls.Events.DESTROYING, resolve);
+    });
+    next.attachMedia(media ?? video);
+    next.startLoad(position, true);
+    if (next.allSubtitleTracks.length && !next.subtitleTracks.length) await grouped;
+    if (chosen) next.nextLevel = next.levels.findIndex(same(chosen));
+    showSubtitle(
+      shown ? next.subtitleTracks.findIndex((t) => t.lang === shown.lang && t.name === shown.name) : -1,
+    );
+    changed();
+    return changes;
+  };
+
+  /** Native HLS: when the fresh playlist lists other renditions or subtitles, loads it in place and goes on there. */
+  const updateNative = async (url: string, run: number): Promise<SourceChanges> => {
+    const [before, after] = await Promise.all([nativeShape, shapeOfPlaylist(url)]);
+    const changes = before && after && run === generation ? compare(before, after) : unchanged;
+    if (changes.levels || changes.subtitles) {
+      nativeShape = Promise.resolve(after);
+      const position = video.currentTime;
+      const playing = !video.paused;
+      video.src = url;
+      video.addEventListener(
+        'loadedmetadata',
+        () => {
+          video.currentTime = position;
+          if (playing) video.play().catch(() => undefined);
+        },
+        { once: true },
+      );
+    }
+    return changes;
+  };
+
+  const showSubtitle = (index: number) => {
+    if (kind === 'native') {
+      nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+    } else if (hls) {
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+    }
   };
 
   return {
@@ -207,6 +343,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       teardown();
       if (kind === 'native') loadNative(source);
       else await loadMse(source, generation);
+    },
+    update(url) {
+      return kind === 'native' ? updateNative(url, generation) : updateMse(url, generation);
     },
     destroy: teardown,
     get levels() {
@@ -231,12 +370,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       return hls?.subtitleDisplay ? hls.subtitleTrack : -1;
     },
     set subtitle(index) {
-      if (kind === 'native') {
-        nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
-      } else if (hls) {
-        hls.subtitleDisplay = index >= 0;
-        hls.subtitleTrack = index;
-      }
+      showSubtitle(index);
     },
     get live() {
       return kind === 'native' ? video.duration === Infinity : live;

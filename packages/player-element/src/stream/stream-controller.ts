@@ -16,6 +16,7 @@ import {
   type PlaybackEngine,
   type PlaybackSnapshot,
   type ReloadReason,
+  type SourceChanges,
 } from '../engine/playback-engine.js';
 import { SeekWatchdog } from '../engine/seek-watchdog.js';
 import type { PlayerStreamClient, StreamStatus, TokenProvider } from '../stream-client.js';
@@ -107,6 +108,9 @@ export class StreamController implements ReactiveController {
   /** The current load started from a `generating` answer and the end of its playlist was not seen yet. */
   #generating = false;
   #quality = -1;
+  /** The engine is switching to a fresh playlist: its rendition indexes are about to change. */
+  #updating = false;
+  #refreshing: Promise<SourceChanges | null> | null = null;
 
   constructor(host: StreamHost, options: StreamControllerOptions = {}) {
     this.#host = host;
@@ -178,6 +182,44 @@ export class StreamController implements ReactiveController {
   retry(): void {
     this.#reloads.reset();
     void this.#load(this.currentTime, this.#playOnReady, this.#view.error?.code === 'generation_failed');
+  }
+
+  /**
+   * Asks `/stream` again for the video playing and applies the answer without a restart: the engine switches to the
+   * fresh playlist when its renditions or subtitle renditions differ (the chosen rendition kept), and the poster,
+   * storyboard and chapters URLs are taken. Resolves with what the engine found changed, or `null` when there was
+   * nothing to check: no ready video playing, a playlist still growing, or no ready answer.
+   */
+  refresh(): Promise<SourceChanges | null> {
+    return (this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = null)));
+  }
+
+  async #refresh(): Promise<SourceChanges | null> {
+    const engine = this.#engine;
+    const run = this.#run;
+    const id = this.#host.videoId;
+    const client = this.#client();
+    if (!engine || !run || !id || !client || engine.live || this.#view.state !== 'ready') return null;
+    const answer = await client.getStream(id, { signal: run.signal }).catch(() => null);
+    if (answer?.status !== 'ready' || this.#engine !== engine) return null;
+    this.#options.onStream?.(answer.hls_url);
+    const view = this.#view;
+    this.#show({
+      storyboardUrl: sameUrl(view.storyboardUrl, answer.storyboard_url),
+      posterUrl: sameUrl(view.posterUrl, answer.poster_url),
+      chaptersUrl: answer.chapters_url ?? null,
+    });
+    this.#updating = true;
+    try {
+      const changes = await engine.update(answer.hls_url);
+      if (this.#engine !== engine) return null;
+      // The engine kept the chosen rendition (or went back to automatic when it is gone) under its new index.
+      if (changes.levels) this.#quality = engine.level;
+      return changes;
+    } finally {
+      this.#updating = false;
+      this.#onEngineChange();
+    }
   }
 
   /** The host's properties changed (from its `updated`): forgets what depended on them, loads again if needed. */
@@ -389,7 +431,9 @@ export class StreamController implements ReactiveController {
   #onEngineChange = (): void => {
     const engine = this.#engine;
     if (!engine) return;
-    if (engine.levels.length > this.#quality && engine.level !== this.#quality) engine.level = this.#quality;
+    if (!this.#updating && engine.levels.length > this.#quality && engine.level !== this.#quality) {
+      engine.level = this.#quality;
+    }
     this.#checkComplete();
     this.#options.onEngineChange?.();
     this.#applyPendingSeek();
@@ -416,4 +460,9 @@ export class StreamController implements ReactiveController {
       await video.play().catch(() => undefined);
     }
   }
+}
+
+/** `url`, or `old` when both are the same resource (only their playback tokens differ): nothing to load again. */
+function sameUrl(old: string | null, url: string | undefined): string | null {
+  return url && old?.split('?')[0] === url.split('?')[0] ? old : (url ?? null);
 }
