@@ -373,16 +373,20 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
 
   /** One re-check: whether something changed, or null when there was nothing to check. */
   async #recheck(): Promise<boolean | null> {
-    const before = JSON.stringify(this.chapters);
-    const changes = await this.#stream.refresh().catch(() => null);
-    if (changes) await this.#chapters.load(this.#stream.view.chaptersUrl);
-    const chapters = JSON.stringify(this.chapters) !== before;
-    const changed = changes && (changes.levels || changes.subtitles || chapters);
+    const lists = () =>
+      [this.qualityLevels, this.captionTracks, this.chapters].map((list) => JSON.stringify(list));
+    const before = lists();
+    const checked = await this.#stream.refresh().catch(() => null);
+    if (checked !== null) await this.#chapters.load(this.#stream.view.chaptersUrl);
+    const [qualityLevels = false, captionTracks = false, chapters = false] = lists().map(
+      (list, i) => list !== before[i],
+    );
+    const changed = checked === null ? null : qualityLevels || captionTracks || chapters;
     this.#schedule.checked(changed);
     if (changed) {
       const detail: NotetakerTracksChangeDetail = {
-        qualityLevels: changes.levels,
-        captionTracks: changes.subtitles,
+        qualityLevels,
+        captionTracks,
         chapters,
       };
       this.dispatchEvent(

@@ -44,14 +44,6 @@ export interface PlaybackEngineOptions {
   onChange?(): void;
 }
 
-/** What `PlaybackEngine.update` found different in a fresh playlist of the same video. */
-export interface SourceChanges {
-  /** Renditions (`levels`). */
-  levels: boolean;
-  /** Subtitle renditions (`subtitles`). */
-  subtitles: boolean;
-}
-
 export interface EngineSource {
   url: string;
   /** Seconds; where to start loading. */
@@ -65,10 +57,12 @@ export interface PlaybackEngine {
   load(source: EngineSource): Promise<void>;
   /**
    * Compares `url` (a fresh `hls_url` of the video playing) with what plays and, when its renditions or subtitle
-   * renditions differ, plays from it without a restart: hls.js takes over the same media source and buffer (native
-   * HLS reloads in place). Position, paused state, the chosen rendition and the captions shown are kept.
+   * renditions differ, plays from it without a restart: hls.js takes over the same media source and buffer.
+   * Position, paused state, the chosen rendition and the captions shown are kept. Resolves once `levels` and
+   * `subtitles` list the new ones, to whether it switched. Native HLS cannot take another playlist without a reload:
+   * it never switches, and plays the new playlist from its next load.
    */
-  update(url: string): Promise<SourceChanges>;
+  update(url: string): Promise<boolean>;
   /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
   destroy(): void;
   /** Renditions the viewer can choose from: hls.js levels; empty with native HLS, which always chooses itself. */
@@ -98,37 +92,11 @@ type HlsClass = typeof Hls;
 
 const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
 
-/** What a playlist offers, as comparable strings: its renditions and its subtitle renditions. */
-type SourceShape = Record<keyof SourceChanges, string>;
-
-const unchanged: SourceChanges = { levels: false, subtitles: false };
-
-const compare = (a: SourceShape, b: SourceShape): SourceChanges => ({
-  levels: a.levels !== b.levels,
-  subtitles: a.subtitles !== b.subtitles,
-});
-
-/** The shape of what an hls.js instance parsed (its own URLs and their tokens left out). */
-const shapeOf = (hls: Hls): SourceShape => ({
-  levels: hls.levels.map((level) => `${level.width}x${level.height}@${level.bitrate}`).join(),
-  subtitles: hls.allSubtitleTracks.map((track) => `${track.lang}:${track.name}`).join(),
-});
-
-/** The shape of the playlist at `url` read as text (for native HLS), or null when it cannot be read. */
-async function shapeOfPlaylist(url: string): Promise<SourceShape | null> {
-  try {
-    const text = await (await fetch(url)).text();
-    const lines = (tag: string) =>
-      text
-        .split('\n')
-        .filter((line) => line.startsWith(tag))
-        .join()
-        .replace(/URI="[^"]*"/g, '');
-    return { levels: lines('#EXT-X-STREAM-INF'), subtitles: lines('#EXT-X-MEDIA:TYPE=SUBTITLES') };
-  } catch {
-    return null;
-  }
-}
+/** What an hls.js instance offers, comparable: its renditions and subtitle renditions (not their URLs or tokens). */
+const shapeOf = (hls: Hls): string =>
+  hls.levels.map((level) => `${level.width}x${level.height}@${level.bitrate}`) +
+  '|' +
+  hls.allSubtitleTracks.map((track) => `${track.lang}:${track.name}`);
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
@@ -143,7 +111,6 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let onNativeError: (() => void) | undefined;
   let live = false;
   let HlsCtor: HlsClass | undefined;
-  let nativeShape: Promise<SourceShape | null> | undefined;
   const changed = () => options.onChange?.();
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
@@ -188,8 +155,6 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     };
     video.addEventListener('error', onNativeError);
     video.src = source.url;
-    // What `update` compares a fresh playlist with (the browser keeps its own copy to itself).
-    nativeShape = shapeOfPlaylist(source.url);
   };
 
   /** Listens to `instance` as the engine's hls.js, playing `source`: changes, errors and their recovery. */
@@ -263,10 +228,10 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
    * differ, the first one hands it the media source with its buffer (`transferMedia`, as hls.js does for
    * interstitials) and goes; the second goes on loading from where the buffer ends.
    */
-  const updateMse = async (url: string, run: number): Promise<SourceChanges> => {
+  const update = async (url: string, run: number): Promise<boolean> => {
     const current = hls;
     const Hls = HlsCtor;
-    if (!current || !Hls) return unchanged;
+    if (!current || !Hls) return false;
     const next = new Hls({ ...createHlsConfig(video.currentTime, options.hlsConfig), autoStartLoad: false });
     let onError: ((event: unknown, data: ErrorData) => void) | undefined;
     const parsed = await new Promise<boolean>((resolve) => {
@@ -275,11 +240,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       next.loadSource(url);
     });
     next.off(Hls.Events.ERROR, onError);
-    const changes =
-      parsed && run === generation && hls === current ? compare(shapeOf(current), shapeOf(next)) : unchanged;
-    if (!changes.levels && !changes.subtitles) {
+    if (!parsed || run !== generation || hls !== current || shapeOf(current) === shapeOf(next)) {
       next.destroy();
-      return changes;
+      return false;
     }
     const same = (a: { height: number; bitrate: number }) => (b: typeof a) =>
       a.height === b.height && a.bitrate === b.bitrate;
@@ -304,28 +267,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       shown ? next.subtitleTracks.findIndex((t) => t.lang === shown.lang && t.name === shown.name) : -1,
     );
     changed();
-    return changes;
-  };
-
-  /** Native HLS: when the fresh playlist lists other renditions or subtitles, loads it in place and goes on there. */
-  const updateNative = async (url: string, run: number): Promise<SourceChanges> => {
-    const [before, after] = await Promise.all([nativeShape, shapeOfPlaylist(url)]);
-    const changes = before && after && run === generation ? compare(before, after) : unchanged;
-    if (changes.levels || changes.subtitles) {
-      nativeShape = Promise.resolve(after);
-      const position = video.currentTime;
-      const playing = !video.paused;
-      video.src = url;
-      video.addEventListener(
-        'loadedmetadata',
-        () => {
-          video.currentTime = position;
-          if (playing) video.play().catch(() => undefined);
-        },
-        { once: true },
-      );
-    }
-    return changes;
+    return true;
   };
 
   const showSubtitle = (index: number) => {
@@ -345,7 +287,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       else await loadMse(source, generation);
     },
     update(url) {
-      return kind === 'native' ? updateNative(url, generation) : updateMse(url, generation);
+      return update(url, generation);
     },
     destroy: teardown,
     get levels() {

@@ -4,56 +4,46 @@ import { playerTiming } from '../player-timing.js';
 /** The element whose re-checks of `/stream` this controller schedules. */
 export interface RefreshScheduleHost extends ReactiveControllerHost {
   readonly media: HTMLVideoElement;
+  readonly isConnected: boolean;
 }
 
 /**
  * Re-checks `/stream` on its own while the video plays, so that renditions, captions and chapters that arrive after
- * `ready` (see docs/decisions/0028) show without a reload: first 30 s after playback starts, then after twice as long
- * each time nothing was new (up to 5 min), again soon after something was. Nothing while paused, ended or hidden.
- * After six re-checks in a row found nothing new the stream is taken as final and it stops until the next load.
+ * `ready` show without a reload (docs/decisions/0028): 30 s after the load, then after twice as long each time
+ * nothing was new (up to 5 min), again after 30 s once something was. Nothing is asked while paused, ended or hidden.
+ * After six re-checks in a row found nothing new, the stream is taken as final: no more until the next load.
  */
 export class RefreshSchedule implements ReactiveController {
   #host: RefreshScheduleHost;
-  /** One re-check: whether something changed, or null when there was nothing to check (not counted). */
-  #check: () => Promise<boolean | null>;
+  /** One re-check; it reports its result through `checked`. */
+  #check: () => Promise<unknown>;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** A re-check is in flight. */
-  #busy = false;
   #delay = 0;
   /** Re-checks in a row that found nothing new. */
   #quiet = 0;
 
-  constructor(host: RefreshScheduleHost, check: () => Promise<boolean | null>) {
+  constructor(host: RefreshScheduleHost, check: () => Promise<unknown>) {
     this.#host = host;
     this.#check = check;
     host.addController(this);
-    this.reset();
-  }
-
-  /** The stream is taken as final: no more re-checks until the next load. */
-  get settled(): boolean {
-    return this.#quiet >= playerTiming.refreshSettleChecks;
   }
 
   hostConnected(): void {
-    for (const type of EVENTS) this.#host.media.addEventListener(type, this.#update);
-    document.addEventListener('visibilitychange', this.#update);
+    this.reset();
   }
 
   hostDisconnected(): void {
-    for (const type of EVENTS) this.#host.media.removeEventListener(type, this.#update);
-    document.removeEventListener('visibilitychange', this.#update);
-    this.#stop();
+    clearTimeout(this.#timer);
   }
 
   /** A new load: its stream may change again, look from the start. */
   reset(): void {
     this.#delay = playerTiming.refreshFirstMs;
     this.#quiet = 0;
-    this.#stop();
+    this.#arm();
   }
 
-  /** A re-check (scheduled or the host's) found something new, or nothing. */
+  /** A re-check (the schedule's or the host's) found something new (`true`), nothing (`false`), or could not look. */
   checked(changed: boolean | null): void {
     if (changed) this.reset();
     else if (changed === false) {
@@ -62,24 +52,13 @@ export class RefreshSchedule implements ReactiveController {
     }
   }
 
-  #stop(): void {
+  #arm(): void {
     clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (!this.#host.isConnected || this.#quiet >= playerTiming.refreshSettleChecks) return;
+    this.#timer = setTimeout(async () => {
+      const video = this.#host.media;
+      if (!video.paused && !video.ended && !document.hidden) await this.#check();
+      this.#arm();
+    }, this.#delay);
   }
-
-  #update = (): void => {
-    const video = this.#host.media;
-    if (video.paused || video.ended || document.visibilityState === 'hidden' || this.settled) this.#stop();
-    else if (!this.#timer && !this.#busy) {
-      this.#timer = setTimeout(async () => {
-        this.#timer = undefined;
-        this.#busy = true;
-        await this.#check();
-        this.#busy = false;
-        this.#update();
-      }, this.#delay);
-    }
-  };
 }
-
-const EVENTS = ['playing', 'pause', 'ended'] as const;

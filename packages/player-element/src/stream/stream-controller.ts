@@ -16,7 +16,6 @@ import {
   type PlaybackEngine,
   type PlaybackSnapshot,
   type ReloadReason,
-  type SourceChanges,
 } from '../engine/playback-engine.js';
 import { SeekWatchdog } from '../engine/seek-watchdog.js';
 import type { PlayerStreamClient, StreamStatus, TokenProvider } from '../stream-client.js';
@@ -110,7 +109,7 @@ export class StreamController implements ReactiveController {
   #quality = -1;
   /** The engine is switching to a fresh playlist: its rendition indexes are about to change. */
   #updating = false;
-  #refreshing: Promise<SourceChanges | null> | null = null;
+  #refreshing: Promise<boolean | null> | null = null;
 
   constructor(host: StreamHost, options: StreamControllerOptions = {}) {
     this.#host = host;
@@ -187,14 +186,14 @@ export class StreamController implements ReactiveController {
   /**
    * Asks `/stream` again for the video playing and applies the answer without a restart: the engine switches to the
    * fresh playlist when its renditions or subtitle renditions differ (the chosen rendition kept), and the poster,
-   * storyboard and chapters URLs are taken. Resolves with what the engine found changed, or `null` when there was
-   * nothing to check: no ready video playing, a playlist still growing, or no ready answer.
+   * storyboard and chapters URLs are taken. Resolves to whether the engine switched, or `null` when there was nothing
+   * to check: no ready video playing, a playlist still growing, or no ready answer.
    */
-  refresh(): Promise<SourceChanges | null> {
+  refresh(): Promise<boolean | null> {
     return (this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = null)));
   }
 
-  async #refresh(): Promise<SourceChanges | null> {
+  async #refresh(): Promise<boolean | null> {
     const engine = this.#engine;
     const run = this.#run;
     const id = this.#host.videoId;
@@ -204,18 +203,19 @@ export class StreamController implements ReactiveController {
     if (answer?.status !== 'ready' || this.#engine !== engine) return null;
     this.#options.onStream?.(answer.hls_url);
     const view = this.#view;
+    // Poster and storyboard only when they arrived (a fresh token alone would load their images again).
     this.#show({
-      storyboardUrl: sameUrl(view.storyboardUrl, answer.storyboard_url),
-      posterUrl: sameUrl(view.posterUrl, answer.poster_url),
+      storyboardUrl: view.storyboardUrl ?? answer.storyboard_url ?? null,
+      posterUrl: view.posterUrl ?? answer.poster_url ?? null,
       chaptersUrl: answer.chapters_url ?? null,
     });
     this.#updating = true;
     try {
-      const changes = await engine.update(answer.hls_url);
+      const switched = await engine.update(answer.hls_url);
       if (this.#engine !== engine) return null;
       // The engine kept the chosen rendition (or went back to automatic when it is gone) under its new index.
-      if (changes.levels) this.#quality = engine.level;
-      return changes;
+      if (switched) this.#quality = engine.level;
+      return switched;
     } finally {
       this.#updating = false;
       this.#onEngineChange();
@@ -460,9 +460,4 @@ export class StreamController implements ReactiveController {
       await video.play().catch(() => undefined);
     }
   }
-}
-
-/** `url`, or `old` when both are the same resource (only their playback tokens differ): nothing to load again. */
-function sameUrl(old: string | null, url: string | undefined): string | null {
-  return url && old?.split('?')[0] === url.split('?')[0] ? old : (url ?? null);
 }
