@@ -9,6 +9,7 @@ import { playerTiming } from '../src/player-timing.js';
 import {
   assert,
   createPlayer,
+  currentEngine,
   equal,
   nextEvent,
   ready,
@@ -51,7 +52,11 @@ function answer(path: string, extra: Record<string, unknown> = {}): ApiAnswer {
 const streamRequests = () => api!.requests.filter((request) => request.path.endsWith('/stream')).length;
 
 /** Mounts a player playing (muted) what `current()` answers, and waits until it played past `seconds`. */
-async function playing(current: () => ApiAnswer, seconds = 1): Promise<NotetakerPlayerElement> {
+async function playing(
+  current: () => ApiAnswer,
+  seconds = 1,
+  attributes: Record<string, string> = {},
+): Promise<NotetakerPlayerElement> {
   api = scriptApi(current);
   const player = createPlayer({
     'video-id': VIDEO,
@@ -59,6 +64,7 @@ async function playing(current: () => ApiAnswer, seconds = 1): Promise<Notetaker
     muted: '',
     autoplay: 'muted',
     'disable-analytics': '',
+    ...attributes,
   });
   await waitFor(() => player.media.currentTime > seconds, `played past ${seconds} s`, 20_000);
   return player;
@@ -134,6 +140,28 @@ describe('refresh()', () => {
     equal(player.captionTrack, de, 'captions still shown');
     equal(player.qualityLevel, level360, 'quality still chosen');
     equal(await player.refresh(), false, 'a second refresh finds nothing new');
+  });
+});
+
+describe('refresh() with native HLS', () => {
+  it('keeps the playlist native HLS plays and still takes the chapters (hls.js where there is no native HLS)', async () => {
+    let current = answer('360p/playlist.m3u8');
+    const player = await playing(() => current, 1, { 'prefer-playback': 'native' });
+    // Only Chromium has native HLS here; Firefox and WebKitGTK fall back to hls.js (a blob: media source).
+    const native = !player.media.src.startsWith('blob:');
+    equal(native, currentEngine() === 'chromium', 'native HLS in Chromium only');
+    const restarts = watchRestarts(player);
+    current = answer('master.m3u8', { chapters_url: `data:text/vtt,${encodeURIComponent(CHAPTERS_VTT)}` });
+    equal(await player.refresh(), true, 'the chapters are new');
+    equal(player.chapters.length, 2, 'chapters');
+    equal(player.qualityLevels.length, native ? 0 : 2, 'renditions: native HLS chooses itself');
+    equal(
+      player.captionTracks.length,
+      native ? 0 : 1,
+      'captions: native HLS keeps its playlist until the next load',
+    );
+    equal(player.paused, false, 'still playing');
+    equal(restarts().join(', '), '', 'no restart');
   });
 });
 

@@ -57,7 +57,8 @@ const MEDIA = ['loadeddata', 'playing', 'timeupdate', 'seeking', 'waiting', 'pau
  * Watch analytics of `<notetaker-player>`: measures one session per video load (startup time from asking `/stream`
  * to the first frame, rebuffering, the error it stopped on, the seconds watched and watched again, rendition
  * switches, whether it reached 90 %) and reports it to the server as one JSON document that each report replaces:
- * every 30 s while visible, with `navigator.sendBeacon` when the page is hidden or closed, and when the video changes.
+ * every 30 s when something happened since the last one (`fetch` with `keepalive`), with `navigator.sendBeacon` when
+ * the page is hidden or closed, and when the video changes or the element goes away.
  * No cookie; the report goes to the playback URL, with the playback token. `disable-analytics` turns it off.
  */
 export class AnalyticsController implements ReactiveController {

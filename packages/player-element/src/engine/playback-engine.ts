@@ -250,6 +250,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     const shown = current.subtitleDisplay ? current.subtitleTracks[current.subtitleTrack] : undefined;
     const position = video.currentTime;
     const media = current.transferMedia();
+    clearTimeout(timer); // a retry of the instance that goes
     current.destroy();
     hls = next;
     next.config.autoStartLoad = true;
@@ -262,6 +263,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     next.attachMedia(media ?? video);
     next.startLoad(position, true);
     if (next.allSubtitleTracks.length && !next.subtitleTracks.length) await grouped;
+    if (hls !== next) return false; // torn down meanwhile
     if (chosen) next.nextLevel = next.levels.findIndex(same(chosen));
     showSubtitle(
       shown ? next.subtitleTracks.findIndex((t) => t.lang === shown.lang && t.name === shown.name) : -1,
