@@ -93,7 +93,7 @@ describe('refresh()', () => {
     const player = await playing(() => current);
     equal(player.qualityLevels.length, 1, 'one rendition at first');
     equal(player.captionTracks.length, 0, 'no captions at first');
-    const source = player.media.src;
+    const source = player.media.currentSrc;
     const restarts = watchRestarts(player);
 
     current = answer('master.m3u8');
@@ -109,7 +109,7 @@ describe('refresh()', () => {
     await waitFor(() => player.media.currentTime > from + 1.5, 'played on after the refresh', 15_000);
     await waitFor(() => player.activeQualityLevel >= 0, 'a rendition of the new playlist plays');
     equal(restarts().join(', '), '', 'no restart');
-    equal(player.media.src, source, 'the same media source');
+    equal(player.media.currentSrc, source, 'the same media source');
     equal(hls.live.size, 1, 'one hls.js instance');
 
     player.captionTrack = 0;
@@ -147,8 +147,9 @@ describe('refresh() with native HLS', () => {
   it('keeps the playlist native HLS plays and still takes the chapters (hls.js where there is no native HLS)', async () => {
     let current = answer('360p/playlist.m3u8');
     const player = await playing(() => current, 1, { 'prefer-playback': 'native' });
-    // Only Chromium has native HLS here; Firefox and WebKitGTK fall back to hls.js (a blob: media source).
-    const native = !player.media.src.startsWith('blob:');
+    // Only Chromium has native HLS here; Firefox and WebKitGTK fall back to hls.js (a blob: media source, set as a
+    // <source> child with ManagedMediaSource).
+    const native = !player.media.currentSrc.startsWith('blob:');
     equal(native, currentEngine() === 'chromium', 'native HLS in Chromium only');
     const restarts = watchRestarts(player);
     current = answer('master.m3u8', { chapters_url: `data:text/vtt,${encodeURIComponent(CHAPTERS_VTT)}` });
