@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { startServer } from '../src/server/start-server.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -36,6 +37,57 @@ describe('loadConfig', () => {
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@db/x' });
     expect(config.storage).toMatchObject({ kind: 's3', bucket: 'media', forcePathStyle: true });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it("reads the environment's webhook endpoint, its event filter and the signature format", () => {
+    expect(loadConfig({})).toMatchObject({
+      webhooks: undefined,
+      webhookMaxAttempts: 8,
+      webhookSignatureFormat: 'standard',
+    });
+    const config = loadConfig({
+      WEBHOOK_URL: 'https://app.example/hooks',
+      WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(24, 7).toString('base64'),
+      WEBHOOK_EVENTS: 'video.hls.ready, video.deleted,video.hls.ready',
+      WEBHOOK_SIGNATURE_FORMAT: 'both',
+    });
+    expect(config.webhooks).toMatchObject({ events: ['video.hls.ready', 'video.deleted'] });
+    expect(config.webhookSignatureFormat).toBe('both');
+    expect(
+      loadConfig({
+        WEBHOOK_URL: 'https://a.example/h',
+        WEBHOOK_SECRET: 'x'.repeat(16),
+        WEBHOOK_EVENTS: 'all',
+      }).webhooks?.events,
+    ).toBeNull();
+    let error: unknown;
+    try {
+      loadConfig({
+        WEBHOOK_URL: 'https://app.example/hooks',
+        WEBHOOK_SECRET: 'whsec_c2hvcnQ=',
+        WEBHOOK_EVENTS: 'hls ready',
+        WEBHOOK_SIGNATURE_FORMAT: 'svix',
+      });
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/WEBHOOK_SECRET: a whsec_ secret/);
+    expect(problems).toMatch(/WEBHOOK_EVENTS/);
+    expect(problems).toMatch(/WEBHOOK_SIGNATURE_FORMAT/);
+  });
+
+  it('refuses to start with an event type it does not know in WEBHOOK_EVENTS, naming the known ones', async () => {
+    await expect(
+      startServer({
+        env: {
+          WEBHOOK_URL: 'https://app.example/hooks',
+          WEBHOOK_SECRET: 'x'.repeat(16),
+          WEBHOOK_EVENTS: 'video.hls.ready,video.exploded',
+        },
+        logger: 'silent',
+      }),
+    ).rejects.toThrow(/WEBHOOK_EVENTS: unknown event type "video.exploded"; known: video.created/);
   });
 
   it('lists every problem in one error', () => {

@@ -273,11 +273,15 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
     expect((await json(`/api/manage/videos/${played}/upload/complete`, { method: 'POST' })).status).toBe(200);
     // Generated, then its 180p rung made after ready.
     expect([200, 202]).toContain((await json(`/api/manage/videos/${played}/hls`, { method: 'POST' })).status);
-    await waitFor('the video to be ready', async () =>
-      (await videoStatus(played)).hls_status === 'ready' ? true : undefined,
+    await waitFor(
+      'the video to be ready',
+      async () => ((await videoStatus(played)).hls_status === 'ready' ? true : undefined),
+      120_000,
     );
-    await waitFor('the rendition event', async () =>
-      receivers.all.deliveries.find((d) => d.event.type === 'video.rendition.ready'),
+    await waitFor(
+      'the rendition event',
+      async () => receivers.all.deliveries.find((d) => d.event.type === 'video.rendition.ready'),
+      120_000,
     );
     // Captions and chapters set, then the video deleted.
     const captions = await manage(`/api/manage/videos/${played}/captions/en`, {
@@ -297,8 +301,10 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
     const junk = await makeTestMedia(mediaDir, 'random-bytes', { seconds: 4 });
     corrupt = (await server.importVideo(junk, { ownerId: 'alice' })).id;
     await json(`/api/manage/videos/${corrupt}/hls`, { method: 'POST' });
-    await waitFor('the corrupt video to fail', async () =>
-      (await videoStatus(corrupt)).hls_status === 'failed' ? true : undefined,
+    await waitFor(
+      'the corrupt video to fail',
+      async () => ((await videoStatus(corrupt)).hls_status === 'failed' ? true : undefined),
+      120_000,
     );
 
     // Every delivery settles: delivered (the flaky receiver after its retries), none abandoned.
@@ -308,12 +314,13 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
         const all = await server.database.db.selectFrom('webhook_deliveries').selectAll().execute();
         return all.length > 0 && all.every((row) => row.delivered_at !== null) ? all : undefined;
       },
-      60_000,
+      120_000,
     );
     expect(rows.filter((row) => row.failed_at !== null)).toEqual([]);
     // Nothing was queued for the deleted or the disabled endpoint.
     expect(rows.filter((row) => row.endpoint_id === gone.id || row.endpoint_id === off.id)).toEqual([]);
-  });
+    // A whole video's life with ffmpeg on a shared machine: generous, each wait bounded on its own.
+  }, 300_000);
 
   it('delivers each event once to the endpoint that takes every event, signed with its own secret', async () => {
     const { deliveries } = receivers.all;
@@ -336,7 +343,9 @@ describe.each(VARIANTS)('webhook endpoints (%s)', (variant) => {
       expect(delivery.headers['notetaker-event']).toBe(delivery.event.type);
       expect(verifyStandard(secrets.all, delivery)).toEqual(delivery.event);
       // The SDK's own verifier agrees.
-      await expect(verifyWebhook(secrets.all, delivery.body, delivery.headers)).resolves.toEqual(delivery.event);
+      await expect(verifyWebhook(secrets.all, delivery.body, delivery.headers)).resolves.toEqual(
+        delivery.event,
+      );
       // Another endpoint's secret does not verify it, nor does a changed body.
       expect(() => verifyStandard(secrets.filtered, delivery)).toThrow(/signature/);
       expect(() =>

@@ -13,7 +13,14 @@ import type {
   Video,
   VideoPatch,
 } from '@notetaker/client-sdk';
-import type { RegisteredVideo, UploadTarget } from '@notetaker/client-sdk/server';
+import type {
+  RegisteredVideo,
+  RotatedWebhookSecret,
+  UploadTarget,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+  WebhookEndpointWithSecret,
+} from '@notetaker/client-sdk/server';
 
 // The server generates /openapi.json from the same schemas these types come from, so the SDK's hand-written types
 // are checked against the document at compile time (`npm run typecheck` fails on a drift). Each SDK type must accept
@@ -68,5 +75,19 @@ describe('SDK types against the OpenAPI schemas', () => {
 
   it('RegisteredVideo (management register answer)', () => {
     expectTypeOf<ApiSchemaTypes['Registered']>().toExtend<RegisteredVideo>();
+  });
+
+  it('WebhookEndpoint, its answers with a secret, and the create body', () => {
+    expectTypeOf<ApiSchemaTypes['WebhookEndpoint']>().toExtend<WebhookEndpoint>();
+    expectTypeOf<keyof WebhookEndpoint>().toEqualTypeOf<keyof ApiSchemaTypes['WebhookEndpoint']>();
+    expectTypeOf<ApiSchemaTypes['WebhookEndpointCreated']>().toExtend<WebhookEndpointWithSecret>();
+    expectTypeOf<keyof WebhookEndpointWithSecret>().toEqualTypeOf<
+      keyof ApiSchemaTypes['WebhookEndpointCreated']
+    >();
+    expectTypeOf<ApiSchemaTypes['WebhookSecretRotated']>().toExtend<RotatedWebhookSecret>();
+    expectTypeOf<keyof RotatedWebhookSecret>().toEqualTypeOf<keyof ApiSchemaTypes['WebhookSecretRotated']>();
+    // What the SDK sends, the server takes.
+    expectTypeOf<WebhookEndpointInput>().toExtend<ApiSchemaTypes['WebhookEndpointInput']>();
+    expectTypeOf<keyof WebhookEndpointInput>().toEqualTypeOf<keyof ApiSchemaTypes['WebhookEndpointInput']>();
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { MAX_EXTERNAL_ID_LENGTH, MAX_METADATA_BYTES, MAX_TITLE_LENGTH } from '../videos/video-details.js';
 import { hasUnsafeText, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhooks/events/event-types.js';
 
 // The shapes the HTTP API takes and answers. Routes validate requests with them and describe themselves with them,
 // so the OpenAPI document at /openapi.json is generated from the same definitions the code runs.
@@ -360,6 +361,11 @@ export interface ApiSchemaTypes {
   Chapter: z.infer<typeof Chapter>;
   ChapterList: z.infer<typeof ChapterList>;
   VideoAnalytics: z.infer<typeof VideoAnalytics>;
+  WebhookEndpoint: z.infer<typeof WebhookEndpoint>;
+  WebhookEndpointCreated: z.infer<typeof WebhookEndpointCreated>;
+  WebhookSecretRotated: z.infer<typeof WebhookSecretRotated>;
+  /** The body of `POST /api/manage/webhooks`. */
+  WebhookEndpointInput: z.input<typeof WebhookEndpointBody>;
   Error: z.infer<typeof ErrorBody>;
 }
 
@@ -398,7 +404,7 @@ export const WebhookEndpoint = z
     url: z.url(),
     description: z.string().nullable(),
     events: z
-      .array(z.string())
+      .array(z.enum(WEBHOOK_EVENT_TYPES as [WebhookEventType, ...WebhookEventType[]]))
       .nullable()
       .meta({ description: 'Event types it receives; `null` for every event' }),
     enabled: z.boolean().meta({ description: 'A disabled endpoint receives nothing' }),

@@ -14,7 +14,7 @@ const ERRORS: Record<number, string> = {
   400: 'Malformed request',
   401: 'Missing or invalid credentials',
   403: 'Not allowed',
-  404: 'No such video (or not yours)',
+  404: 'No such video or webhook endpoint (a video that is not yours looks the same)',
   409: 'Conflicting state',
   413: 'The JSON body is over MAX_JSON_BODY_BYTES',
   415: 'The body is not declared as application/json',
