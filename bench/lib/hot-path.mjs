@@ -43,6 +43,19 @@ export const HOT_PATH_ROWS = [
   ['stream_ready_rps_ratio_embedded', '… ÷ the floor (target ≥ 0.5)', 'hot-path'],
 ];
 
+/**
+ * The Node options `npm start` gives the embedded server (the root package.json's `start` script): the idle-RSS
+ * rows measure the server as a self-hoster starts it.
+ */
+export function npmStartNodeArgs() {
+  const rootPackage = JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8'));
+  const match = /\bnode((?: --[\w-]+(?:=\S+)?)*) packages\/stream-server\/dist\/cli\.js serve\b/.exec(
+    rootPackage.scripts.start,
+  );
+  if (!match) throw new Error('the start script no longer runs packages/stream-server/dist/cli.js serve');
+  return match[1].trim().split(/\s+/).filter(Boolean);
+}
+
 /** RSS (MB) of `pid` from /proc. */
 function rssMb(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -50,7 +63,8 @@ function rssMb(pid) {
 }
 
 /**
- * The embedded server (`serve` with its defaults, a new data folder): its RSS 5 s after it answers `/healthz`
+ * The embedded server (`serve` with its defaults, a new data folder, the Node options of `npm start`): its RSS 5 s
+ * after it answers `/healthz`
  * (`idle_rss_embedded_mb`), then its peak RSS, sampled every 20 ms, while the first view of a 30-second 720p
  * H.264/AAC video generates until `ready` (`generating_rss_embedded_mb`).
  */
@@ -62,13 +76,16 @@ export async function idleRssEmbedded({ cliPath, startServerProcess, dataDir, ff
     ...['-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '30', '-c:v', 'libx264', '-preset', 'ultrafast'],
     ...['-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', clip],
   ]);
+  const nodeArgs = npmStartNodeArgs();
   const server = await startServerProcess({
     cliPath,
     env: { DATA_DIR: dataDir },
+    nodeArgs,
     // A fresh embedded database takes more than a minute to create on a loaded machine.
     startTimeoutMs: 240_000,
   });
   try {
+    log?.(`hot path: the embedded server started as npm start does (node ${nodeArgs.join(' ')})`);
     await waitForHealthy(server.url);
     await sleep(5000);
     const idle = rssMb(server.pid);
@@ -190,6 +207,8 @@ export async function streamReadyRatios({
     const embedded = await startServerProcess({
       cliPath,
       env: { DATA_DIR: embeddedDir, RENDITIONS: 'off', WORKER_TASK_CONCURRENCY: '0' },
+      // As `npm start` runs it.
+      nodeArgs: npmStartNodeArgs(),
       // A fresh embedded database takes more than a minute to create on a loaded machine.
       startTimeoutMs: 240_000,
     });
