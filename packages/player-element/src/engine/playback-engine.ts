@@ -55,6 +55,14 @@ export interface PlaybackEngine {
   readonly kind: 'mse' | 'native';
   /** Tears down whatever is loaded, then loads `source`. */
   load(source: EngineSource): Promise<void>;
+  /**
+   * Compares `url` (a fresh `hls_url` of the video playing) with what plays and, when its renditions or subtitle
+   * renditions differ, plays from it without a restart: hls.js takes over the same media source and buffer.
+   * Position, paused state, the chosen rendition and the captions shown are kept. Resolves once `levels` and
+   * `subtitles` list the new ones, to whether it switched. Native HLS cannot take another playlist without a reload:
+   * it never switches, and plays the new playlist from its next load.
+   */
+  update(url: string): Promise<boolean>;
   /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
   destroy(): void;
   /** Renditions the viewer can choose from: hls.js levels; empty with native HLS, which always chooses itself. */
@@ -80,7 +88,15 @@ export interface RecoveryLimits {
   mediaRecoveries?: number;
 }
 
+type HlsClass = typeof Hls;
+
 const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
+
+/** What an hls.js instance offers, comparable: its renditions and subtitle renditions (not their URLs or tokens). */
+const shapeOf = (hls: Hls): string =>
+  hls.levels.map((level) => `${level.width}x${level.height}@${level.bitrate}`) +
+  '|' +
+  hls.allSubtitleTracks.map((track) => `${track.lang}:${track.name}`);
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
@@ -94,6 +110,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onNativeError: (() => void) | undefined;
   let live = false;
+  let HlsCtor: HlsClass | undefined;
   const changed = () => options.onChange?.();
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
@@ -140,11 +157,8 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     video.src = source.url;
   };
 
-  const loadMse = async (source: EngineSource, run: number) => {
-    const Hls = await (options.loadHls ?? defaultLoadHls)();
-    if (run !== generation) return;
-    const instance = new Hls(createHlsConfig(source.startPosition, options.hlsConfig));
-    hls = instance;
+  /** Listens to `instance` as the engine's hls.js, playing `source`: changes, errors and their recovery. */
+  const wire = (Hls: HlsClass, instance: Hls, source: EngineSource) => {
     let networkRetries = 0;
     let mediaRecoveries = 0;
     let lastRecovery = -Infinity;
@@ -197,8 +211,74 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
         giveUp('media_decode', `The media could not be played (${data.details}).`, data.error);
       }
     });
+  };
+
+  const loadMse = async (source: EngineSource, run: number) => {
+    const Hls = (HlsCtor ??= await (options.loadHls ?? defaultLoadHls)());
+    if (run !== generation) return;
+    const instance = (hls = new Hls(createHlsConfig(source.startPosition, options.hlsConfig)));
+    wire(Hls, instance, source);
     instance.attachMedia(video);
     instance.loadSource(source.url);
+  };
+
+  /**
+   * hls.js keeps a master playlist for the whole load, and `loadSource` again would recreate the media source (a
+   * restart). So a second instance reads the fresh playlist without media; when its renditions or subtitle renditions
+   * differ, the first one hands it the media source with its buffer (`transferMedia`, as hls.js does for
+   * interstitials) and goes; the second goes on loading from where the buffer ends.
+   */
+  const update = async (url: string, run: number): Promise<boolean> => {
+    const current = hls;
+    const Hls = HlsCtor;
+    if (!current || !Hls) return false;
+    const next = new Hls({ ...createHlsConfig(video.currentTime, options.hlsConfig), autoStartLoad: false });
+    let onError: ((event: unknown, data: ErrorData) => void) | undefined;
+    const parsed = await new Promise<boolean>((resolve) => {
+      next.once(Hls.Events.MANIFEST_PARSED, () => resolve(true));
+      next.on(Hls.Events.ERROR, (onError = (_event, data) => data.fatal && resolve(false)));
+      next.loadSource(url);
+    });
+    next.off(Hls.Events.ERROR, onError);
+    if (!parsed || run !== generation || hls !== current || shapeOf(current) === shapeOf(next)) {
+      next.destroy();
+      return false;
+    }
+    const same = (a: { height: number; bitrate: number }) => (b: typeof a) =>
+      a.height === b.height && a.bitrate === b.bitrate;
+    const chosen = current.levels[current.manualLevel];
+    const shown = current.subtitleDisplay ? current.subtitleTracks[current.subtitleTrack] : undefined;
+    const position = video.currentTime;
+    const media = current.transferMedia();
+    clearTimeout(timer); // a retry of the instance that goes
+    current.destroy();
+    hls = next;
+    next.config.autoStartLoad = true;
+    wire(Hls, next, { url, startPosition: position });
+    // The subtitle renditions of the playing rendition's group are listed once its playlist loads.
+    const grouped = new Promise((resolve) => {
+      next.once(Hls.Events.SUBTITLE_TRACKS_UPDATED, resolve);
+      next.once(Hls.Events.DESTROYING, resolve);
+    });
+    next.attachMedia(media ?? video);
+    next.startLoad(position, true);
+    if (next.allSubtitleTracks.length && !next.subtitleTracks.length) await grouped;
+    if (hls !== next) return false; // torn down meanwhile
+    if (chosen) next.nextLevel = next.levels.findIndex(same(chosen));
+    showSubtitle(
+      shown ? next.subtitleTracks.findIndex((t) => t.lang === shown.lang && t.name === shown.name) : -1,
+    );
+    changed();
+    return true;
+  };
+
+  const showSubtitle = (index: number) => {
+    if (kind === 'native') {
+      nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+    } else if (hls) {
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+    }
   };
 
   return {
@@ -207,6 +287,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       teardown();
       if (kind === 'native') loadNative(source);
       else await loadMse(source, generation);
+    },
+    update(url) {
+      return update(url, generation);
     },
     destroy: teardown,
     get levels() {
@@ -231,12 +314,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       return hls?.subtitleDisplay ? hls.subtitleTrack : -1;
     },
     set subtitle(index) {
-      if (kind === 'native') {
-        nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
-      } else if (hls) {
-        hls.subtitleDisplay = index >= 0;
-        hls.subtitleTrack = index;
-      }
+      showSubtitle(index);
     },
     get live() {
       return kind === 'native' ? video.duration === Infinity : live;
