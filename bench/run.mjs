@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 
 import { startBrowser } from './lib/browser.mjs';
-import { HOT_PATH_TARGETS, idleRssEmbedded, streamReadyRatios } from './lib/hot-path.mjs';
+import { HOT_PATH_ROWS, HOT_PATH_TARGETS, idleRssEmbedded, streamReadyRatios } from './lib/hot-path.mjs';
 import { measureFirstViews } from './lib/first-views.mjs';
 import { prepareMedia } from './lib/media.mjs';
 import { cdnOriginFetchesPerObject } from './lib/cdn-origin-fetches.mjs';
@@ -496,36 +496,41 @@ const FIRST_VIEW_TARGETS = [
   ['first_views_transcode_4_p100_s ≤ 3 s', (r) => r.first_views_transcode_4_p100_s <= 3],
 ];
 
-function printTable(results) {
-  const variants = ['embedded', 's3'];
+function printTable(results, wanted) {
+  const variants = ['embedded', 's3'].filter((v) => results.variants[v]);
   const lines = [];
-  const header = ['metric', ...variants];
-  const body = ROWS.map(([key, label]) => [
-    label,
-    ...variants.map((v) => {
-      const value = results.variants[v]?.[key];
-      return Array.isArray(value) ? value.join(' / ') : String(value ?? '–');
-    }),
-  ]);
-  body.push(['player bundle, min+gzip (kB)', String(results.player_kb_gz ?? '–'), '']);
-  body.push(['client SDK bundle, min+gzip (kB)', String(results.sdk_kb_gz), '']);
-  for (const [key, label] of FIRST_VIEW_ROWS) {
-    const value = results[key];
-    body.push([`${label} [${key}]`, Array.isArray(value) ? value.join(' / ') : String(value ?? '–'), '']);
+  const header = ['metric', ...variants, ...(variants.length === 0 ? ['value'] : [])];
+  const blank = Array.from({ length: Math.max(0, header.length - 2) }, () => '');
+  const body = variants.length
+    ? ROWS.map(([key, label]) => [
+        label,
+        ...variants.map((v) => {
+          const value = results.variants[v]?.[key];
+          return Array.isArray(value) ? value.join(' / ') : String(value ?? '–');
+        }),
+      ])
+    : [];
+  const add = (label, value) => body.push([label, value, ...blank]);
+  if (wanted('sizes')) {
+    add('player bundle, min+gzip (kB)', String(results.player_kb_gz ?? '–'));
+    add('client SDK bundle, min+gzip (kB)', String(results.sdk_kb_gz));
+  }
+  if (wanted('first-views')) {
+    for (const [key, label] of FIRST_VIEW_ROWS) {
+      const value = results[key];
+      add(`${label} [${key}]`, Array.isArray(value) ? value.join(' / ') : String(value ?? '–'));
+    }
   }
   const spawn = results.spawn_cost;
-  body.push([
-    `starting ffprobe blocks a ${spawn.rss_mb} MB process, directly (ms)`,
-    `${spawn.direct_median_ms} (max ${spawn.direct_max_ms})`,
-    '',
-  ]);
-  body.push([
-    '… through the launcher helper (ms)',
-    `${spawn.launcher_median_ms} (max ${spawn.launcher_max_ms})`,
-    '',
-  ]);
-  for (const key of Object.keys(results.hot_path_targets ?? {}).map((label) => label.split(' ')[0])) {
-    body.push([key, String(results[key] ?? '–'), '']);
+  if (spawn) {
+    add(
+      `starting ffprobe blocks a ${spawn.rss_mb} MB process, directly (ms)`,
+      `${spawn.direct_median_ms} (max ${spawn.direct_max_ms})`,
+    );
+    add('… through the launcher helper (ms)', `${spawn.launcher_median_ms} (max ${spawn.launcher_max_ms})`);
+  }
+  for (const [key, label, section] of HOT_PATH_ROWS) {
+    if (wanted(section)) add(`${label} [${key}]`, String(results[key] ?? '–'));
   }
   const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((row) => row[i].length)));
   const fmt = (row) =>
@@ -536,21 +541,50 @@ function printTable(results) {
   );
   for (const row of body) lines.push(fmt(row));
   lines.push('');
-  for (const [label, check] of TARGETS) {
-    const marks = variants.map((v) =>
-      results.variants[v] ? (check(results.variants[v]) ? 'met' : 'MISSED') : '–',
-    );
-    lines.push(`target ${label}: ${variants.map((v, i) => `${v} ${marks[i]}`).join(', ')}`);
+  if (variants.length > 0) {
+    for (const [label, check] of TARGETS) {
+      const marks = variants.map((v) => (check(results.variants[v]) ? 'met' : 'MISSED'));
+      lines.push(`target ${label}: ${variants.map((v, i) => `${v} ${marks[i]}`).join(', ')}`);
+    }
   }
   for (const [label, met] of Object.entries(results.hot_path_targets ?? {})) {
-    lines.push(`target ${label}: ${met ? 'met' : 'MISSED'} (a shared machine: rps figures are noisy)`);
+    lines.push(`target ${label}: ${met ? 'met' : 'MISSED'}`);
   }
-  for (const [label, check] of FIRST_VIEW_TARGETS)
-    lines.push(`target ${label}: embedded ${check(results) ? 'met' : 'MISSED'}`);
+  if (wanted('first-views')) {
+    for (const [label, check] of FIRST_VIEW_TARGETS)
+      lines.push(`target ${label}: embedded ${check(results) ? 'met' : 'MISSED'}`);
+  }
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
 
+/**
+ * Sections of the bench, in the order they run. `--only a,b` runs those alone (e.g. the hot-path rows on a quiet
+ * machine); the default runs them all.
+ */
+const SECTIONS = ['spawn-cost', 'first-views', 'idle-rss', 'hot-path', 'embedded', 's3', 'sizes'];
+
+/** The sections `--only` (or `--only=`) names, or every section. Unknown names are refused with the list. */
+function selectedSections(argv) {
+  const at = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at === -1) return new Set(SECTIONS);
+  const value = argv[at].startsWith('--only=') ? argv[at].slice('--only='.length) : argv[at + 1];
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !SECTIONS.includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `--only takes a comma-separated list of sections: ${SECTIONS.join(', ')}` +
+        (unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''),
+    );
+  }
+  return new Set(names);
+}
+
 async function main() {
+  const sections = selectedSections(process.argv.slice(2));
+  const wanted = (section) => sections.has(section);
   if (!existsSync(cliPath))
     throw new Error('Build the server first: npm run build -w @notetaker/stream-server');
   const { stdout: ffmpegVersion } = await exec(FFMPEG, ['-version']);
@@ -558,46 +592,66 @@ async function main() {
   const dataRoot = await mkdtemp(join(os.tmpdir(), 'notetaker-bench-'));
   const loadBefore = await loadAverage();
   log(`load average before: ${loadBefore.join(' ')} on ${os.availableParallelism()} cores`);
-  const media = await prepareMedia({ dir: cacheDir, ffmpegPath: FFMPEG, log });
-  log('how long starting ffprobe blocks an 800 MB process, directly and through the launcher helper…');
-  const spawnCost = JSON.parse(
-    (await exec(process.execPath, [join(repoRoot, 'bench', 'spawn-cost.mjs'), serverDist, '800'])).stdout,
-  );
-  log('simultaneous first views of distinct videos…');
-  const firstViews = await measureFirstViews({
-    cliPath,
-    serverDist,
-    ffmpegPath: FFMPEG,
-    cacheDir,
-    dataRoot,
-    log,
-  });
-  const browser = await startBrowser({ chromiumPath: CHROMIUM });
-  const variants = {};
-  let s3;
-  const hotPath = {};
-  try {
-    log('hot path: idle RSS of the embedded server, then /stream against its floor…');
-    hotPath.idle_rss_embedded_mb = await idleRssEmbedded({
-      cliPath,
-      startServerProcess,
-      dataDir: join(dataRoot, 'idle-rss'),
-    });
-    Object.assign(
-      hotPath,
-      await streamReadyRatios({ cliPath, startServerProcess, dataRoot, ffmpegPath: FFMPEG, log }),
+  if (sections.size < SECTIONS.length) log(`sections: ${[...sections].join(', ')}`);
+  let spawnCost;
+  if (wanted('spawn-cost')) {
+    log('how long starting ffprobe blocks an 800 MB process, directly and through the launcher helper…');
+    spawnCost = JSON.parse(
+      (await exec(process.execPath, [join(repoRoot, 'bench', 'spawn-cost.mjs'), serverDist, '800'])).stdout,
     );
-    variants.embedded = await runVariant({ name: 'embedded', browser, media, baseEnv: {}, dataRoot });
-    s3 = await startS3Process({ repoRoot });
-    variants.s3 = await runVariant({ name: 's3', browser, media, baseEnv: s3.env, dataRoot });
+  }
+  let firstViews = {};
+  if (wanted('first-views')) {
+    log('simultaneous first views of distinct videos…');
+    firstViews = await measureFirstViews({
+      cliPath,
+      serverDist,
+      ffmpegPath: FFMPEG,
+      cacheDir,
+      dataRoot,
+      log,
+    });
+  }
+  const variants = {};
+  const hotPath = {};
+  let browser;
+  let s3;
+  let media;
+  try {
+    if (wanted('idle-rss')) {
+      log('hot path: idle RSS of the embedded server…');
+      Object.assign(
+        hotPath,
+        await idleRssEmbedded({ cliPath, startServerProcess, dataDir: join(dataRoot, 'idle-rss'), log }),
+      );
+    }
+    if (wanted('hot-path')) {
+      log('hot path: /stream against its floor…');
+      Object.assign(
+        hotPath,
+        await streamReadyRatios({ cliPath, startServerProcess, dataRoot, ffmpegPath: FFMPEG, log }),
+      );
+    }
+    if (wanted('embedded') || wanted('s3')) {
+      media = await prepareMedia({ dir: cacheDir, ffmpegPath: FFMPEG, log });
+      browser = await startBrowser({ chromiumPath: CHROMIUM });
+      if (wanted('embedded')) {
+        variants.embedded = await runVariant({ name: 'embedded', browser, media, baseEnv: {}, dataRoot });
+      }
+      if (wanted('s3')) {
+        s3 = await startS3Process({ repoRoot });
+        variants.s3 = await runVariant({ name: 's3', browser, media, baseEnv: s3.env, dataRoot });
+      }
+    }
   } finally {
-    await browser.close();
+    await browser?.close();
     await s3?.stop();
     await rm(dataRoot, { recursive: true, force: true });
   }
-  const sizes = await bundleSizes();
-  const embedded = variants.embedded;
+  const sizes = wanted('sizes') ? await bundleSizes() : {};
+  const embedded = variants.embedded ?? {};
   const results = {
+    sections: [...sections],
     // The headline numbers are the embedded defaults'; `variants` holds both setups, measured in this same run.
     ttff_1min_s: embedded.ttff_1min_s,
     ttff_60min_s: embedded.ttff_60min_s,
@@ -611,9 +665,14 @@ async function main() {
     stream_ready_p99_ms: embedded.stream_ready_p99_ms,
     ...sizes,
     ...hotPath,
-    hot_path_targets: Object.fromEntries(HOT_PATH_TARGETS.map(([label, check]) => [label, check(hotPath)])),
-    spawn_block_direct_ms: spawnCost.direct_median_ms,
-    spawn_block_launcher_ms: spawnCost.launcher_median_ms,
+    hot_path_targets: Object.fromEntries(
+      HOT_PATH_TARGETS.filter(([, , section]) => wanted(section)).map(([label, check]) => [
+        label,
+        check(hotPath),
+      ]),
+    ),
+    spawn_block_direct_ms: spawnCost?.direct_median_ms,
+    spawn_block_launcher_ms: spawnCost?.launcher_median_ms,
     spawn_cost: spawnCost,
     ...firstViews,
     targets: Object.fromEntries(
@@ -631,12 +690,12 @@ async function main() {
       load_average_before: loadBefore,
       load_average_after: await loadAverage(),
     },
-    media_bytes: media.sizes,
+    media_bytes: media?.sizes,
     duration_s: round((Date.now() - began) / 1000, 1),
     measured_at: new Date().toISOString(),
   };
   await writeFile(join(repoRoot, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results);
+  printTable(results, wanted);
   log(`done; results in bench/results.json`);
 }
 

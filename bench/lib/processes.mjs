@@ -88,13 +88,16 @@ export async function startS3Process({ repoRoot }) {
 }
 
 /**
- * Starts `node packages/stream-server/dist/cli.js serve` with `env` (PORT 0, logs at warn) and resolves once it
- * prints its URL. `cli(args)` runs another command of the same CLI with the same environment.
+ * Starts `node [nodeArgs] packages/stream-server/dist/cli.js serve` with `env` (PORT 0, logs at warn) and resolves
+ * once it prints its URL. `cli(args)` runs another command of the same CLI with the same environment.
  */
-export async function startServerProcess({ cliPath, env, startTimeoutMs }) {
+export async function startServerProcess({ cliPath, env, startTimeoutMs, nodeArgs = [] }) {
   const fullEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env };
   const child = track(
-    spawn(process.execPath, [cliPath, 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...nodeArgs, cliPath, 'serve'], {
+      env: fullEnv,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   const match = await waitForLine(child, /listening on (\S+)/, 'server', startTimeoutMs);
   const url = match[1];

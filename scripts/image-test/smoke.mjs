@@ -36,6 +36,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
+import { waitForStreamReady } from '@notetaker/test-support/server-waits';
+
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_PACKAGE = path.join(REPO, 'packages/stream-server/package.json');
 const requireFromServer = createRequire(SERVER_PACKAGE);
@@ -391,23 +393,6 @@ async function getJson(url, headers = {}) {
   return { status: response.status, body, headers: response.headers };
 }
 
-async function waitForReady(base, token, id, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  let first;
-  for (;;) {
-    const answer = await getJson(`${base}/api/videos/${id}/stream`, { authorization: `Bearer ${token}` });
-    first ??= answer.status;
-    if (answer.status === 200 && answer.body.status === 'ready') return { first, body: answer.body };
-    check(
-      answer.status === 202,
-      `/stream answers 202 while generating, got ${answer.status} ${JSON.stringify(answer.body)}`,
-    );
-    if (Date.now() > deadline)
-      throw new Error(`/stream not ready within ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** Fetches a playlist, every playlist it names and every segment (and init segment); returns the media seconds. */
 async function fetchPlaylist(url, seen = { segments: 0, seconds: 0, bytes: 0 }) {
   const response = await fetch(url);
@@ -482,7 +467,12 @@ async function importAndPlay(container, base, { owner }) {
   );
   const token = minted.stdout.trim();
   const t0 = Date.now();
-  const { first, body } = await waitForReady(base, token, video.id);
+  const { first, body } = await waitForStreamReady({
+    baseUrl: base,
+    token,
+    videoId: video.id,
+    timeoutMs: 90_000,
+  });
   const readyMs = Date.now() - t0;
   const seen = await fetchPlaylist(body.hls_url);
   check(seen.segments >= 2, 'the playlist names several segments');

@@ -2,7 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { isDatabaseUnavailable } from '../src/db/database-errors.js';
+import { TaskStatus } from '../src/db/schema.js';
+import type { ProcessLauncher } from '../src/media/process-launcher.js';
+import { createVideoTaskJobs } from '../src/tasks/video-task-handler.js';
+import { claimNextTask } from '../src/tasks/video-tasks-repository.js';
 
 import { probeHlsDuration } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';
@@ -30,6 +37,10 @@ describe('a database outage during a generation', () => {
   let proxy: CuttableProxy;
   let server: TestServer;
   let alice: ReturnType<typeof api>;
+  /** The server's log, one parsed JSON line each. */
+  const logs: Array<{ level: number; msg: string; outageMs?: number; component?: string }> = [];
+  const logged = (text: string) => logs.filter((line) => line.msg.startsWith(text));
+  let readyId: string;
 
   beforeAll(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-outage-'));
@@ -38,16 +49,24 @@ describe('a database outage during a generation', () => {
     proxy = await startCuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    server = await startTestServer('embedded', {
-      DATABASE_URL: url.toString(),
-      // ffmpeg reads at twice real time, so the outage falls in the middle of the generation.
-      FFMPEG_PATH: await writeSlowFfmpeg(tmp, 2),
-      SEGMENT_SECONDS: '2',
-      // Shorter than the outage: the lease runs out while the database is away.
-      JOB_LEASE_SECONDS: '5',
-      DATABASE_TIMEOUT_SECONDS: '2',
-      RENDITIONS: 'off',
-    });
+    server = await startTestServer(
+      'embedded',
+      {
+        DATABASE_URL: url.toString(),
+        // ffmpeg reads at twice real time, so the outage falls in the middle of the generation.
+        FFMPEG_PATH: await writeSlowFfmpeg(tmp, 2),
+        SEGMENT_SECONDS: '2',
+        // Shorter than the outage: the lease runs out while the database is away.
+        JOB_LEASE_SECONDS: '5',
+        DATABASE_TIMEOUT_SECONDS: '2',
+        RENDITIONS: 'off',
+        // Tasks after ready (the poster) are run by hand below, against an outage of their own.
+        WORKER_TASK_CONCURRENCY: '0',
+      },
+      {
+        logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+      },
+    );
     alice = api(server, await server.mintUserToken('alice'));
   });
 
@@ -108,6 +127,8 @@ describe('a database outage during a generation', () => {
 
     // Longer than the job lease, and long enough for ffmpeg to finish while the database is still away.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutAt + 9000 - Date.now())));
+    // The worker polled for new jobs all along (every 200 ms, in 8 slots) and said so once.
+    await waitFor('the worker to log the outage', async () => logged('database unavailable: no new jobs')[0]);
     await proxy.restore();
 
     const ready = await waitFor(
@@ -134,6 +155,17 @@ describe('a database outage during a generation', () => {
     expect(Number(row.duration_seconds)).toBeGreaterThan(SOURCE_SECONDS - 0.5);
     expect(await probeHlsDuration(ready.hls_url!)).toBeGreaterThan(SOURCE_SECONDS - 0.5);
 
+    // Claims work again: said once, with how long they did not.
+    const resumed = await waitFor('the worker to log the end of the outage', async () => {
+      const lines = logged('database available again: claiming jobs resumed');
+      return lines.length > 0 ? lines : undefined;
+    });
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]!.outageMs).toBeGreaterThan(1000);
+    expect(logged('database unavailable: no new jobs')).toHaveLength(1);
+    expect(logged('claiming a')).toEqual([]);
+    readyId = id;
+
     // The upload URL refused during the outage works now.
     const put = await fetch(pending.upload.url, {
       method: 'PUT',
@@ -142,4 +174,45 @@ describe('a database outage during a generation', () => {
     });
     expect(put.status).toBe(200);
   }, 180_000);
+
+  it('hands a video task that meets an outage back without counting its attempt', async () => {
+    // The ready video's poster task, queued when it became ready; no slot runs tasks here.
+    const claim = await claimNextTask(server.database.db, 'outage-test', 60);
+    expect(claim?.task.video_id).toBe(readyId);
+    expect(claim!.task.attempts).toBe(1);
+    const jobs = createVideoTaskJobs({
+      db: server.database.db,
+      storage: server.storage,
+      config: server.config,
+      tempRoot: path.join(tmp, 'task-temp'),
+      // Never reached: the task stops at its first database read.
+      launcher: {} as ProcessLauncher,
+    });
+    const handler = jobs.handlers[claim!.task.kind];
+    const controller = new AbortController();
+    const ctx = { signal: controller.signal, log: pino({ level: 'silent' }) };
+
+    await proxy.cut();
+    const failure = await handler.run(claim!, ctx).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isDatabaseUnavailable(failure)).toBe(true);
+    // The hand-back waits for the database; it comes back while it waits.
+    const handedBack = handler.onFailure(claim!, failure, ctx);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await proxy.restore();
+    await handedBack;
+
+    const task = await server.database.db
+      .selectFrom('video_tasks')
+      .selectAll()
+      .where('id', '=', claim!.id)
+      .executeTakeFirstOrThrow();
+    expect(task.status).toBe(TaskStatus.Pending);
+    expect(task.attempts).toBe(0);
+    expect(task.lease_owner).toBeNull();
+    expect(task.error_message).toBeNull();
+    expect(new Date(task.next_attempt_at!).getTime()).toBeGreaterThan(Date.now());
+  }, 120_000);
 });

@@ -22,6 +22,7 @@ import { hasUnsafeText, jsonBodyLimit, UNSAFE_TEXT_MESSAGE } from './request-hel
 import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
 import { requestIds } from './request-id.js';
+import { setAnswerHeader } from './response-headers.js';
 import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
 import { createWebhookRoutes } from './routes/webhook-routes.js';
 import type { WebhookEvents } from '../webhooks/events/publish-event.js';
@@ -237,28 +238,46 @@ export function corsRules(origins: '*' | readonly string[]): {
   objects: MiddlewareHandler;
 } {
   const origin = origins === '*' ? '*' : corsOriginMatcher(origins);
-  return {
-    api: cors({
-      origin,
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
-      exposeHeaders: [
-        'Retry-After',
-        'Content-Length',
-        'Content-Range',
-        'Accept-Ranges',
-        'ETag',
-        'X-Request-Id',
-      ],
-      maxAge: 600,
-    }),
-    objects: cors({
-      origin,
-      allowMethods: ['GET', 'HEAD', 'PUT'],
-      allowHeaders: ['Range', 'Authorization', 'Content-Type', 'If-None-Match'],
-      exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
-      maxAge: 600,
-    }),
+  const api = {
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
+    exposeHeaders: [
+      'Retry-After',
+      'Content-Length',
+      'Content-Range',
+      'Accept-Ranges',
+      'ETag',
+      'X-Request-Id',
+    ],
+    maxAge: 600,
+  };
+  const objects = {
+    allowMethods: ['GET', 'HEAD', 'PUT'],
+    allowHeaders: ['Range', 'Authorization', 'Content-Type', 'If-None-Match'],
+    exposeHeaders: ['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag'],
+    maxAge: 600,
+  };
+  return { api: corsAnswers(origin, api), objects: corsAnswers(origin, objects) };
+}
+
+/**
+ * Hono's `cors` for preflights; on every other request the same headers added to the answer on its way out.
+ * (Hono's `cors` sets them on a response made before the handler runs, and every answer is then rebuilt around
+ * it — a second Response and a stream made of its body on each request of the hot routes.)
+ */
+function corsAnswers(
+  origin: '*' | ((origin: string) => string | null),
+  options: { allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; maxAge: number },
+): MiddlewareHandler {
+  const preflight = cors({ origin, ...options });
+  const expose = options.exposeHeaders.join(',');
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, next);
+    await next();
+    const allowed = origin === '*' ? '*' : origin(c.req.header('origin') ?? '');
+    if (allowed) setAnswerHeader(c, 'Access-Control-Allow-Origin', allowed);
+    setAnswerHeader(c, 'Access-Control-Expose-Headers', expose);
+    if (origin !== '*') setAnswerHeader(c, 'Vary', 'Origin', { append: true });
   };
 }
 
@@ -361,8 +380,10 @@ function apiGuard(deps: AppDeps): MiddlewareHandler {
         );
       }
     }
+    // Requests that carry no body skip the limit (reading `body` would build a whole Request on the hot routes).
+    const bodiless = c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS';
     const ownLimit = CAPTION_FILE.test(c.req.path) || CHAPTERS_BODY.test(c.req.path);
-    const run = c.req.method === 'PUT' && ownLimit ? next : () => limitBody(c, next);
+    const run = bodiless || (c.req.method === 'PUT' && ownLimit) ? next : () => limitBody(c, next);
     // The body limit answers by returning its 413 rather than setting it.
     const refused = await run();
     if (refused instanceof Response) c.res = refused;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+
+import { setAnswerHeader } from './response-headers.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -32,16 +34,6 @@ export function requestIds(): MiddlewareHandler {
     const id = requestIdOf(c.req.header(REQUEST_ID_HEADER));
     c.set('requestId', id);
     await next();
-    setResponseHeader(c, id);
+    setAnswerHeader(c, REQUEST_ID_HEADER, id);
   };
-}
-
-/** Sets the header on the response, copying it first when its headers are immutable (a fetched or static body). */
-function setResponseHeader(c: Context, id: string): void {
-  try {
-    c.res.headers.set(REQUEST_ID_HEADER, id);
-  } catch {
-    c.res = new Response(c.res.body, c.res);
-    c.res.headers.set(REQUEST_ID_HEADER, id);
-  }
 }

@@ -73,6 +73,11 @@ export interface JobRunnerOptions {
   /** Handlers by job kind: `generation`, `thumbnails`, `rendition`, `webhook`. */
   handlers: Record<string, AnyHandler>;
   clock?: Clock;
+  /**
+   * Whether a failed claim means the database is out of reach (an outage, not a bug): such failures are logged
+   * once when the outage starts and once when claims work again, with its duration, instead of on every poll.
+   */
+  isUnavailable?: (error: unknown) => boolean;
 }
 
 export interface JobRunner {
@@ -105,6 +110,28 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const wakers = new Map<string, Set<() => void>>();
   const running = new Map<string, Set<AbortController>>();
   const loops: Array<Promise<void>> = [];
+  /** When claims started failing because the database is away (shared by every slot); `undefined` otherwise. */
+  let outageSince: number | undefined;
+
+  const claimFailed = (what: string, error: unknown) => {
+    if (!options.isUnavailable?.(error)) {
+      logger.error({ err: error }, `claiming a ${what} failed`);
+      return;
+    }
+    if (outageSince !== undefined) return;
+    outageSince = clock.now();
+    logger.warn(
+      { err: error },
+      'database unavailable: no new jobs are claimed until it answers (logged once; running jobs keep their work)',
+    );
+  };
+
+  const claimWorked = () => {
+    if (outageSince === undefined) return;
+    const outageMs = clock.now() - outageSince;
+    outageSince = undefined;
+    logger.info({ outageMs }, 'database available again: claiming jobs resumed');
+  };
 
   const sleep = (source: string, ms: number) =>
     new Promise<void>((resolve) => {
@@ -200,8 +227,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       try {
         claims += 1;
         claim = await source.claim(`${workerId}#${claims}`, source.leaseSeconds);
+        claimWorked();
       } catch (error) {
-        if (!stopping) logger.error({ err: error }, `claiming a ${source.what} failed`);
+        if (!stopping) claimFailed(source.what, error);
       }
       if (stopping) {
         if (claim !== undefined) await source.release(claim).catch(() => {});

@@ -14,6 +14,7 @@ import { defaultWebDir } from '../http/routes/web-app-routes.js';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 import { createProcessLauncher } from '../media/process-launcher.js';
 import { createProcessBudget } from '../media/process-budget.js';
 import { createGenerationJobs } from '../generation/generation-handler.js';
@@ -186,6 +187,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         workerId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
         logger: logger.child({ component: 'worker' }),
         pollMs: config.worker.pollMs,
+        isUnavailable: isDatabaseUnavailable,
         sources: {
           generation: generation.source,
           tasks: tasks.source,

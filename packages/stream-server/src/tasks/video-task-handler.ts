@@ -1,12 +1,14 @@
 import type { Config } from '../config/load-config.js';
 import type { Db } from '../db/create-database.js';
 import { TaskKind } from '../db/schema.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
+import { retryWhileUnavailable } from '../db/retry-while-unavailable.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
 import { MediaError } from '../media/media-error.js';
 import type { ProcessLauncher } from '../media/process-launcher.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Storage } from '../storage/storage.js';
+import { storageUnavailableError, type Storage } from '../storage/storage.js';
 import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
 import { runVideoTask } from './run-video-task.js';
 import {
@@ -67,8 +69,23 @@ export function createVideoTaskJobs(deps: VideoTaskJobsDeps): {
     deps.metrics?.videoTasks.inc({ kind: claim.task.kind, outcome });
   };
 
-  const onFailure = async (claim: ClaimedTask, error: unknown, { log }: JobContext) => {
+  const onFailure = async (claim: ClaimedTask, error: unknown, { log, signal }: JobContext) => {
     const { task } = claim;
+    const database = isDatabaseUnavailable(error);
+    if (database || storageUnavailableError(error)) {
+      // Not the task's fault: handed back without counting the attempt (its claim counted one), to be taken up
+      // again once the dependency answers. The hand-back itself waits for the database, so that an outage longer
+      // than the lease does not count the attempt through a lapsed lease either.
+      log.warn(
+        { err: error, retryInSeconds: DATABASE_RETRY_AFTER_SECONDS },
+        `${database ? 'database' : 'storage'} unavailable; the video task will be taken up again (not counted as an attempt)`,
+      );
+      await retryWhileUnavailable(
+        () => releaseTask(deps.db, claim, DATABASE_RETRY_AFTER_SECONDS, undefined, { uncountAttempt: true }),
+        { signal },
+      ).catch(() => {});
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     const permanent = error instanceof MediaError && error.permanent;
     if (permanent || task.attempts >= config.worker.maxAttempts) {

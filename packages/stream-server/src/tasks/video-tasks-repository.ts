@@ -118,14 +118,21 @@ export async function failTask(db: Db, claim: ClaimedTask, message: string): Pro
   await taskQueue.fail(db, claim, { status: TaskStatus.Failed, error_message: message });
 }
 
-/** Gives the task back to be claimed again after `delaySeconds` (transient failure or shutdown). */
+/**
+ * Gives the task back to be claimed again after `delaySeconds` (transient failure or shutdown). With
+ * `uncountAttempt` the attempt its claim counted is taken back (the failure was an outage, not the task's).
+ */
 export async function releaseTask(
   db: Db,
   claim: ClaimedTask,
   delaySeconds: number,
   message?: string,
+  options: { uncountAttempt?: boolean } = {},
 ): Promise<void> {
-  await taskQueue.release(db, claim, delaySeconds, { error_message: message });
+  await taskQueue.release(db, claim, delaySeconds, {
+    error_message: message,
+    ...(options.uncountAttempt ? { attempts: sql`greatest(attempts - 1, 0)` } : {}),
+  });
 }
 
 /** Drops a task whose run is over (the video was regenerated, reset or failed since it was queued). */

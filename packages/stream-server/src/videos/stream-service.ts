@@ -7,12 +7,14 @@ import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
 import {
   findOwnedVideo,
+  findVideoForStream,
   hasChapters,
   hasMasterPlaylistEntries,
   startHlsGeneration,
+  type StreamVideoRow,
 } from './videos-repository.js';
 import { isVideoId } from './video-json.js';
-import { findWatchableVideo, ownerViewer, type Viewer } from './viewer.js';
+import { canWatch, ownerViewer, type Viewer } from './viewer.js';
 
 /** The `/stream` answer, as the contract gives it. */
 export type StreamAnswer =
@@ -108,8 +110,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
 
   const watchable = async (viewer: Viewer, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
-    const video = await findWatchableVideo(deps.db, videoId, viewer);
-    if (!video) throw new NotFoundError();
+    // One query: the row, and what a ready answer needs besides it (master entries, chapters).
+    const video = await findVideoForStream(deps.db, videoId);
+    if (!video || !canWatch(viewer, video)) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
       throw new ConflictError(
         ErrorCode.UploadIncomplete,
@@ -146,13 +149,15 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     return { ...answer, hls_url: links.playlist(PlaylistType.Event), playable: true, expires_at };
   };
 
-  const ready = async (video: VideoRow, viewer: Viewer): Promise<StreamAnswer> => {
+  const ready = async (video: VideoRow | StreamVideoRow, viewer: Viewer): Promise<StreamAnswer> => {
     const { links, expires_at } = await playback(video, viewer);
-    // The master once it has something to choose from (a lower rendition, a caption track).
-    const [master, chapters] = await Promise.all([
-      video.hls_variant !== null ? hasMasterPlaylistEntries(deps.db, video) : false,
-      hasChapters(deps.db, video.id),
-    ]);
+    // The master once it has something to choose from (a lower rendition, a caption track). A row read for
+    // `/stream` knows both already; any other (after a hold, pre-generation) asks.
+    const known = 'has_chapters' in video ? video : undefined;
+    const [entries, chapters] = known
+      ? [known.has_master_entries, known.has_chapters]
+      : await Promise.all([hasMasterPlaylistEntries(deps.db, video), hasChapters(deps.db, video.id)]);
+    const master = video.hls_variant !== null && entries;
     return {
       status: 'ready',
       hls_url: master ? links.master() : links.playlist(),

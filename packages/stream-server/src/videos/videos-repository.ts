@@ -23,6 +23,44 @@ export async function findVideo(db: Db, id: string): Promise<VideoRow | undefine
   return db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** A video row with what a ready `/stream` answer needs besides it (see {@link findVideoForStream}). */
+export type StreamVideoRow = VideoRow & {
+  /** A finished lower rendition of the current run, or a caption track: the answer points at the master. */
+  has_master_entries: boolean;
+  /** The answer carries `chapters_url`. */
+  has_chapters: boolean;
+};
+
+/**
+ * The video with whether it has master playlist entries and chapters, in one round trip: everything a `/stream`
+ * answer for a ready video reads from the database (the hot path; two index lookups ride along with the row).
+ *
+ * @example
+ * const video = await findVideoForStream(db, id); // { ...row, has_master_entries: false, has_chapters: true }
+ */
+export async function findVideoForStream(db: Db, id: string): Promise<StreamVideoRow | undefined> {
+  return db
+    .selectFrom('videos')
+    .selectAll('videos')
+    .select(
+      sql<boolean>`(
+        exists (
+          select 1 from video_tasks
+          where video_tasks.video_id = videos.id and video_tasks.hls_run_id = videos.hls_run_id
+            and video_tasks.kind = ${TaskKind.Rendition} and video_tasks.status = ${TaskStatus.Done}
+        )
+        or exists (select 1 from video_captions where video_captions.video_id = videos.id)
+      )`.as('has_master_entries'),
+    )
+    .select(
+      sql<boolean>`exists (select 1 from video_chapters where video_chapters.video_id = videos.id)`.as(
+        'has_chapters',
+      ),
+    )
+    .where('videos.id', '=', id)
+    .executeTakeFirst();
+}
+
 /** The video when `ownerId` owns it; `undefined` otherwise (unknown and not-yours look the same). */
 export async function findOwnedVideo(db: Db, id: string, ownerId: string): Promise<VideoRow | undefined> {
   return db

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
@@ -50,6 +51,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   variant: Variant,
   env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
 ): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-test-'));
   const cleanups: Array<() => Promise<unknown>> = [() => fs.rm(dataDir, { recursive: true, force: true })];
@@ -80,7 +82,7 @@ export async function startTestServer(
         ...env,
       });
     }
-    const server = await startServer({ env: fullEnv, logger: 'silent' });
+    const server = await startServer({ env: fullEnv, logger: options.logger ?? 'silent' });
     cleanups.unshift(() => server.stop());
     return Object.assign(Object.create(server) as RunningServer, {
       dataDir,
