@@ -1,6 +1,7 @@
 import type Hls from 'hls.js';
 import type { ErrorData, HlsConfig } from 'hls.js';
 import { createHlsConfig } from './hls-config.js';
+import { subtitleTextTracks } from './subtitle-text-tracks.js';
 
 /** Why the engine needs a fresh `hls_url` (or a reload) to go on. */
 export type ReloadReason = 'forbidden' | 'network' | 'decode';
@@ -95,6 +96,14 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let onNativeError: (() => void) | undefined;
   let live = false;
   const changed = () => options.onChange?.();
+  /** hls.js: the text tracks of the stream's subtitle renditions, filled from its parsed cues. */
+  const subtitleTracks = subtitleTextTracks(video);
+  const rendition = (index: number) => {
+    const track = hls?.subtitleTracks[index];
+    return track ? { label: track.name, language: track.lang ?? '' } : null;
+  };
+  /** Shows the text track of hls.js's subtitle rendition when it displays one. */
+  const showSubtitle = () => subtitleTracks.show(hls?.subtitleDisplay ? rendition(hls.subtitleTrack) : null);
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
     const own = new Set([...video.querySelectorAll('track')].map((element) => element.track));
@@ -109,6 +118,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     if (hls) {
       hls.destroy();
       hls = null;
+      subtitleTracks.clear();
     }
     if (onNativeError) {
       video.removeEventListener('error', onNativeError);
@@ -163,6 +173,12 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     ] as const) {
       instance.on(name, changed);
     }
+    // The cues of a subtitle fragment go to that rendition's track (see subtitle-text-tracks.ts).
+    instance.on(Hls.Events.CUES_PARSED, (_event, { type, cues, subtitleTrack }) => {
+      if (type !== 'subtitles' || !subtitleTrack) return;
+      subtitleTracks.add({ label: subtitleTrack.name, language: subtitleTrack.lang ?? '' }, cues);
+    });
+    instance.on(Hls.Events.SUBTITLE_TRACK_SWITCH, showSubtitle);
     instance.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
       const status = data.response?.code;
       if (status === 401 || status === 403) {
@@ -236,6 +252,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       } else if (hls) {
         hls.subtitleDisplay = index >= 0;
         hls.subtitleTrack = index;
+        showSubtitle();
       }
     },
     get live() {
