@@ -110,9 +110,29 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     return [...video.textTracks].filter((track) => !own.has(track) && /^(sub|cap)/.test(track.kind));
   };
 
+  // WebKit with ManagedMediaSource (an iPhone's path) ends playback when the playhead reaches the duration of a
+  // playlist that is still growing, although that duration is only what exists so far: play on once it grows.
+  let endedWhileGrowing = false;
+  const onEnded = () => {
+    endedWhileGrowing = live;
+  };
+  const onPlay = () => {
+    endedWhileGrowing = false;
+  };
+  const onDurationChange = () => {
+    if (endedWhileGrowing && video.duration - video.currentTime > 0.1) {
+      endedWhileGrowing = false;
+      video.play().catch(() => undefined);
+    }
+  };
+
   const teardown = () => {
     generation++;
     live = false;
+    endedWhileGrowing = false;
+    video.removeEventListener('ended', onEnded);
+    video.removeEventListener('play', onPlay);
+    video.removeEventListener('durationchange', onDurationChange);
     clearTimeout(timer);
     timer = undefined;
     if (hls) {
@@ -213,6 +233,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
         giveUp('media_decode', `The media could not be played (${data.details}).`, data.error);
       }
     });
+    video.addEventListener('ended', onEnded);
+    video.addEventListener('play', onPlay);
+    video.addEventListener('durationchange', onDurationChange);
     instance.attachMedia(video);
     instance.loadSource(source.url);
   };
