@@ -619,8 +619,13 @@ function start(): void {
       text.textContent = `${Math.floor(fraction * 100)}%`;
     });
     row.dataset['state'] = 'uploading';
-    handle.addEventListener('registered', () => {
+    handle.addEventListener('registered', (event) => {
       if (handle.videoId) uploading.add(handle.videoId);
+      // The same file picked again after a reload or a failure: the upload goes on from the parts storage holds.
+      if ((event as CustomEvent<{ resumed: boolean }>).detail.resumed) {
+        row.dataset['resumed'] = 'true';
+        text.textContent = 'Resuming…';
+      }
       void refresh();
     });
     handle.addEventListener('retrying', () => {

@@ -49,6 +49,11 @@ export class StreamHttpError extends StreamError {
     message: string,
     /** Delay the server asked for in its `Retry-After` header, in milliseconds. */
     readonly retryAfterMs?: number,
+    /**
+     * The server's id of the request (its `X-Request-Id` answer), which its logs carry: quote it when you report the
+     * problem. `undefined` when the answer had none (a storage URL, a proxy's error page, a CORS setup hiding it).
+     */
+    readonly requestId?: string,
   ) {
     super(message, code, status);
   }

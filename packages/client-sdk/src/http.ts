@@ -73,6 +73,7 @@ export const createSend =
           error?.code ?? 'http_' + res.status,
           error?.message ?? 'HTTP ' + res.status,
           retryAfterMs(res.headers, now),
+          res.headers.get('x-request-id') ?? undefined,
         );
       }
       return { status: res.status, headers: res.headers, data };

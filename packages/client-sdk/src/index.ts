@@ -31,4 +31,5 @@ export type {
   StreamStatus,
   UploadInstructions,
   Video,
+  VideoPatch,
 } from './types.js';

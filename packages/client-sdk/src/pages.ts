@@ -6,18 +6,28 @@ export interface VideoPage {
   next_cursor: string | null;
 }
 
-/** Which page of a list: at most `limit` videos (1–200, the server's default 50) after `cursor`. */
+/**
+ * Which page of a list: at most `limit` videos (1–200, the server's default 50) after `cursor`, optionally only the
+ * videos with an `external_id` or whose title contains `q`. Keep the filters the same while following a cursor.
+ */
 export interface PageOptions extends RequestOptions {
   limit?: number;
   /** The previous page's `next_cursor`; omitted for the first page. */
   cursor?: string | undefined;
+  /** Only the videos with this external id (one owner has at most one). */
+  external_id?: string | undefined;
+  /** Only videos whose title contains this text, ignoring case (1–200 characters). */
+  q?: string | undefined;
 }
 
-/** `?limit=…&cursor=…` for a list route (empty when neither is given), appended after `prefix` (`?` or `&`). */
+/** `?limit=…&cursor=…&external_id=…&q=…` for a list route (empty when none is given), after `prefix` (`?` or `&`). */
 export const pageQuery = (options: PageOptions, prefix: '?' | '&' = '?'): string => {
   const query = new URLSearchParams();
   if (options.limit !== undefined) query.set('limit', String(options.limit));
-  if (options.cursor) query.set('cursor', options.cursor);
+  for (const name of ['cursor', 'external_id', 'q'] as const) {
+    const value = options[name];
+    if (value) query.set(name, value);
+  }
   const text = query.toString();
   return text ? prefix + text : '';
 };

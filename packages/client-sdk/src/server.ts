@@ -8,6 +8,13 @@ import { createClock } from './clock.js';
 import { createSend } from './http.js';
 import { allPages, collectPages, pageQuery, type PageOptions, type VideoPage } from './pages.js';
 import { toStreamStatus } from './stream-status.js';
+import {
+  webhookCalls,
+  type RotatedWebhookSecret,
+  type WebhookEndpoint,
+  type WebhookEndpointInput,
+  type WebhookEndpointWithSecret,
+} from './webhooks.js';
 import type {
   Caption,
   Chapter,
@@ -18,6 +25,7 @@ import type {
   StreamStatus,
   UploadState,
   Video,
+  VideoPatch,
 } from './types.js';
 import {
   byteLength,
@@ -47,6 +55,16 @@ export type {
 export type { CaptionSource, PutCaptionOptions } from './captions.js';
 export type { PageOptions, VideoPage } from './pages.js';
 export type { ChaptersSource } from './chapters.js';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
+export type {
+  RotatedWebhookSecret,
+  VerifyWebhookOptions,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+  WebhookEndpointWithSecret,
+  WebhookEvent,
+  WebhookEventType,
+} from './webhooks.js';
 
 export {
   StreamError,
@@ -71,6 +89,7 @@ export type {
   UploadInstructions,
   UploadState,
   Video,
+  VideoPatch,
 } from './types.js';
 
 /** Which page of the management list, and (optionally) whose videos. */
@@ -97,6 +116,10 @@ export interface RegisterVideoInput {
   content_type?: string;
   /** Size of the source; above the server's multipart threshold the upload target is multipart. */
   size_bytes?: number;
+  /** Your own id for the video (e.g. your recording's id), unique per owner: a taken one rejects with 409. */
+  external_id?: string;
+  /** A JSON object of your own (e.g. `{ meeting_id }`), at most 4 KB; it comes back in every video and webhook. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface ImportVideoInput {
@@ -104,6 +127,10 @@ export interface ImportVideoInput {
   /** Key of an object already in the bucket, e.g. `videos/{owner}/{id}.mp4`. */
   source_key: string;
   title?: string;
+  /** Your own id for the video, unique per owner. */
+  external_id?: string;
+  /** A JSON object of your own, at most 4 KB. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface RegisteredVideo {
@@ -160,6 +187,23 @@ export interface ManagementClient {
   videos(options?: ManagePageOptions): AsyncGenerator<Video, void, undefined>;
   /** Deletes the video, its source and its HLS output. */
   deleteVideo(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Changes a video's title, external id or metadata; fields not given stay, `null` removes, `metadata` replaces the
+   * whole object. An external id another of the owner's videos has rejects with `StreamHttpError` 409.
+   * @example
+   * await manage.updateVideo(video.id, { title: 'Weekly sync', metadata: { meeting_id: 'm-42' } });
+   */
+  updateVideo(id: string, patch: VideoPatch, options?: RequestOptions): Promise<Video>;
+  /**
+   * The owner's video with this external id, or `undefined` when they have none.
+   * @example
+   * const video = await manage.videoByExternalId('user-1', recording.id);
+   */
+  videoByExternalId(
+    ownerId: string,
+    externalId: string,
+    options?: RequestOptions,
+  ): Promise<Video | undefined>;
   /** Starts HLS generation ahead of the first view (`generating`), or reports it `ready`. */
   generateStream(id: string, options?: RequestOptions): Promise<StreamStatus>;
   /** Deletes the HLS output (the next view generates it again). */
@@ -203,6 +247,30 @@ export interface ManagementClient {
    * const { retention, completion_rate } = await manage.getAnalytics(video.id);
    */
   getAnalytics(videoId: string, options?: RequestOptions): Promise<VideoAnalytics>;
+  /**
+   * Registers a webhook endpoint with an event filter (`events`, omitted for every event). The answer carries its
+   * signing secret (`whsec_…`) this once: store it, and verify deliveries with `verifyWebhook`.
+   * @example
+   * const { id, secret } = await manage.createWebhook({ url: 'https://app.example.com/hooks', events: ['video.hls.ready'] });
+   */
+  createWebhook(input: WebhookEndpointInput, options?: RequestOptions): Promise<WebhookEndpointWithSecret>;
+  /** Every registered webhook endpoint, oldest first (without secrets). */
+  listWebhooks(options?: RequestOptions): Promise<WebhookEndpoint[]>;
+  /** One webhook endpoint (without its secret). */
+  getWebhook(id: string, options?: RequestOptions): Promise<WebhookEndpoint>;
+  /**
+   * Changes an endpoint's URL, events, description or `enabled`; only the fields given change. Disabling it gives up
+   * its pending deliveries.
+   */
+  updateWebhook(
+    id: string,
+    changes: Partial<WebhookEndpointInput>,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpoint>;
+  /** Deletes an endpoint; its pending deliveries are never sent. */
+  deleteWebhook(id: string, options?: RequestOptions): Promise<void>;
+  /** A new secret for the endpoint (answered once); the old one keeps signing beside it for 24 hours. */
+  rotateWebhookSecret(id: string, options?: RequestOptions): Promise<RotatedWebhookSecret>;
 }
 
 /**
@@ -268,6 +336,9 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
     deleteVideo: async (id, o = {}) => {
       await send('DELETE', path(id), o.signal);
     },
+    updateVideo: async (id, patch, o = {}) => (await send('PATCH', path(id), o.signal, patch)).data,
+    videoByExternalId: async (ownerId, externalId, o = {}) =>
+      (await listVideosPage({ ...o, owner_id: ownerId, external_id: externalId, limit: 1 })).videos[0],
     generateStream: (id, o = {}) => toStreamStatus(send, 'POST', path(id, '/hls'), o.signal, clock.now),
     deleteStream: async (id, o = {}) => {
       await send('DELETE', path(id, '/hls'), o.signal);
@@ -276,6 +347,7 @@ export const createManagementClient = (options: ManagementClientOptions): Manage
       toStreamStatus(send, 'POST', path(id, '/hls/retry'), o.signal, clock.now) as Promise<StreamGenerating>,
     ...captionCalls(send, path),
     ...chapterCalls(send, path),
+    ...webhookCalls(send),
   };
   return client;
 };

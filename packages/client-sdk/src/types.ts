@@ -48,6 +48,10 @@ export interface Video {
   id: string;
   owner_id: string;
   title: string | null;
+  /** Your own id for the video (unique per owner), to find it again with `{ external_id }` in a list. */
+  external_id: string | null;
+  /** Your JSON object for the video (at most 4 KB), as you last set it; `{}` when none. */
+  metadata: Record<string, unknown>;
   upload_status: 'pending' | 'complete';
   size_bytes: number | null;
   duration_seconds: number | null;
@@ -56,6 +60,18 @@ export interface Video {
   hls_error_message: string | null;
   hls_generated_at: string | null;
   created_at: string;
+}
+
+/**
+ * What `updateVideo` changes (`PATCH …/videos/{id}`): only the fields given; `null` removes a title or external id
+ * and empties the metadata. `metadata` replaces the whole object (no merge).
+ */
+export interface VideoPatch {
+  title?: string | null;
+  /** 1–200 characters, unique per owner (a taken one rejects with `StreamHttpError` 409). */
+  external_id?: string | null;
+  /** A JSON object of at most 4 KB (compact JSON, UTF-8) and 8 levels. */
+  metadata?: Record<string, unknown> | null;
 }
 
 /** A caption track of a video (`PUT`/`GET /api/manage/videos/{id}/captions…`). */

@@ -71,7 +71,10 @@ export interface UploadFileOptions {
   resumeKey?: string;
   /** Resume the pending upload of this video (state kept by the caller) instead of looking in the store. */
   videoId?: string;
-  /** Parts sent at once. Default: adapted to the file (2 for small files, up to 6 for large ones). */
+  /**
+   * Parts sent at once. Default: adapted to the file (2 for small files, up to 6 for large ones), and at most
+   * `BROWSER_CONCURRENCY` in browsers.
+   */
   concurrency?: number;
   /** Retries of one part after a network error or 5xx (each with backoff). Default 3. */
   retries?: number;
@@ -111,6 +114,13 @@ const MB = 1_000_000;
 
 /** Parts in flight for a file of `size` bytes: more for large files, where many parts keep a long link busy. */
 export const concurrencyFor = (size: number): number => (size < 50 * MB ? 2 : size < 500 * MB ? 4 : 6);
+
+/**
+ * Parts in flight at most in a browser by default. Browsers open at most six HTTP/1.1 connections per host: when
+ * storage shares the page's origin (the embedded server's local storage, without HTTP/2), six parts would take them
+ * all, and the page's own requests, its player's, and even a reload would wait for a part to finish.
+ */
+export const BROWSER_CONCURRENCY = 4;
 
 /** The default store key of a file: its name, size and last modification (the same file after a reload). */
 const keyOf = (file: Blob): string => {
@@ -205,7 +215,11 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
   };
 
   /** Sends what is missing; resolves with what `completeUpload` needs. */
-  const send = async (state: UploadState, resumed: boolean): Promise<CompleteUploadInput> => {
+  const send = async (
+    state: UploadState,
+    resumed: boolean,
+    renewed = false,
+  ): Promise<CompleteUploadInput> => {
     if (state.method == 'PUT' && !state.url) return {}; // Completed before: nothing to send.
     const put = options.put ?? (typeof XMLHttpRequest == 'function' ? xhrPut : undefined);
     const id = state.video_id;
@@ -213,7 +227,9 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
       return await uploadSource(state.method == 'PUT' ? state : { ...state, video_id: id }, file, {
         signal,
         clock: options.clock,
-        concurrency: options.concurrency ?? concurrencyFor(file.size),
+        concurrency:
+          options.concurrency ??
+          Math.min(concurrencyFor(file.size), put == xhrPut ? BROWSER_CONCURRENCY : Infinity),
         retries: options.retries ?? 3,
         ...(put ? { put } : {}),
         requestParts: (numbers, s) => api.requestPartUrls(id, numbers, { signal: s }),
@@ -229,6 +245,15 @@ export const uploadFile = (options: UploadFileOptions): UploadHandle => {
     } catch (error) {
       // A resumed single PUT whose object arrived before the reload: create-only storage answers 412.
       if (resumed && isStreamError(error) && error.status == 412) return {};
+      // A single PUT's URL that expired (storage answers 403): a fresh one from `GET …/upload`, once. (Parts renew
+      // their own URLs in `uploadSource`.)
+      if (state.method == 'PUT' && !renewed && isStreamError(error) && error.status == 403) {
+        // Storage's refusal stays the answer when there is nothing to renew (the video was deleted meanwhile).
+        const fresh = await stateOf(id).catch(() => {
+          throw error;
+        });
+        return send(fresh, resumed, true);
+      }
       throw error;
     }
   };

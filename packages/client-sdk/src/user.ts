@@ -16,6 +16,7 @@ import type {
   UploadState,
   Video,
   VideoAnalytics,
+  VideoPatch,
 } from './types.js';
 import {
   byteLength,
@@ -76,6 +77,7 @@ export type {
   UploadInstructions,
   UploadState,
   Video,
+  VideoPatch,
 } from './types.js';
 
 /** Body of `POST /api/videos`: the size is required (the upload URL takes exactly that many bytes). */
@@ -83,6 +85,10 @@ export interface RegisterUploadInput {
   title?: string;
   content_type?: string;
   size_bytes: number;
+  /** Your own id for the video, unique per owner (a taken one rejects with 409). */
+  external_id?: string;
+  /** A JSON object of your own, at most 4 KB. */
+  metadata?: Record<string, unknown>;
 }
 
 /** What `POST /api/videos` answers: the pending video and where to send its source. */
@@ -128,6 +134,14 @@ export interface UserClient extends StreamClient {
   ): Promise<Video>;
   /** Deletes one of the caller's videos (`USER_UPLOADS`), its source and its HLS output. */
   deleteVideo(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Changes the title, external id or metadata of the caller's video (`USER_UPLOADS`); fields not given stay.
+   * @example
+   * await user.updateVideo(video.id, { metadata: { meeting_id: 'm-42' } });
+   */
+  updateVideo(id: string, patch: VideoPatch, options?: RequestOptions): Promise<Video>;
+  /** The caller's video with this external id, or `undefined` when they have none. */
+  videoByExternalId(externalId: string, options?: RequestOptions): Promise<Video | undefined>;
   /** Adds or replaces a caption track of the caller's video (`USER_UPLOADS`); 400 names a malformed line. */
   putCaption(id: string, language: string, vtt: CaptionSource, options?: PutCaptionOptions): Promise<Caption>;
   /** The video's caption tracks. */
@@ -207,6 +221,9 @@ export const createUserClient = (options: StreamClientOptions): UserClient => {
     deleteVideo: async (id, o = {}) => {
       await send('DELETE', path(id), o.signal);
     },
+    updateVideo: async (id, patch, o = {}) => (await send('PATCH', path(id), o.signal, patch)).data,
+    videoByExternalId: async (externalId, o = {}) =>
+      (await client.listVideosPage({ ...o, external_id: externalId, limit: 1 })).videos[0],
     ...captionCalls(send, path),
     ...chapterCalls(send, path),
     devToken: async (user, o = {}) => (await send('POST', '/api/dev/token', o.signal, { user })).data,

@@ -99,6 +99,21 @@ describe('getStream', () => {
     expect(error).toMatchObject({ name: 'StreamHttpError', status, code, message });
   });
 
+  it("carries the server's X-Request-Id as requestId, so a host can quote it", async () => {
+    server.use(
+      http.get(STREAM_URL, () =>
+        HttpResponse.json(
+          { error: { code: 'internal_error', message: 'Something went wrong on our side.' } },
+          { status: 500, headers: { 'X-Request-Id': 'req-42' } },
+        ),
+      ),
+    );
+    const error = await rejection(client().getStream(VIDEO_ID));
+    expect(error).toMatchObject({ name: 'StreamHttpError', status: 500, requestId: 'req-42' });
+    server.use(http.get(STREAM_URL, () => HttpResponse.json({ error: { code: 'x' } }, { status: 404 })));
+    expect(await rejection(client().getStream(VIDEO_ID))).toMatchObject({ requestId: undefined });
+  });
+
   it('names the code after the status when an error body is not JSON', async () => {
     server.use(http.get(STREAM_URL, () => new HttpResponse('<html>Bad gateway</html>', { status: 502 })));
     await expect(client().getStream(VIDEO_ID)).rejects.toMatchObject({
@@ -217,6 +232,8 @@ describe('other user calls', () => {
     id: VIDEO_ID,
     owner_id: 'user-1',
     title: 'Demo',
+    external_id: 'rec-1',
+    metadata: { meeting_id: 'm-1' },
     upload_status: 'complete',
     size_bytes: 1234,
     duration_seconds: 3,
@@ -249,6 +266,20 @@ describe('other user calls', () => {
   it('getVideo returns the video JSON', async () => {
     server.use(http.get(`${BASE_URL}/api/videos/${VIDEO_ID}`, () => HttpResponse.json(VIDEO)));
     await expect(client().getVideo(VIDEO_ID)).resolves.toEqual(VIDEO);
+  });
+
+  it('listVideosPage sends the external_id and q filters with the page', async () => {
+    server.use(
+      http.get(`${BASE_URL}/api/videos`, () => HttpResponse.json({ videos: [VIDEO], next_cursor: null })),
+    );
+    await client().listVideosPage({ external_id: 'rec 1', q: '50% off', limit: 5, cursor: 'c1' });
+    const url = new URL(requests[0]!.url);
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      limit: '5',
+      cursor: 'c1',
+      external_id: 'rec 1',
+      q: '50% off',
+    });
   });
 
   it('listVideos unwraps the videos array', async () => {

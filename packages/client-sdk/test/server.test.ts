@@ -19,6 +19,8 @@ const VIDEO: Video = {
   id: VIDEO_ID,
   owner_id: 'user-1',
   title: 'Demo',
+  external_id: null,
+  metadata: {},
   upload_status: 'pending',
   size_bytes: 10,
   duration_seconds: null,

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 /** The element with its controls (the `./define` entry), without hls.js. */
-const BUDGET_BYTES = 22 * 1024;
+const BUDGET_BYTES = 23 * 1024;
 const entry = fileURLToPath(new URL('../dist/define.js', import.meta.url));
 
 const result = await build({

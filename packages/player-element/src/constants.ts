@@ -16,6 +16,11 @@ export const PlayerEventName = {
   chapterChange: 'notetaker-chapterchange',
   /** `CustomEvent<NotetakerMarkerClickDetail>`: a note marker was clicked; the player seeks to it. */
   markerClick: 'notetaker-markerclick',
+  /**
+   * `CustomEvent<NotetakerTracksChangeDetail>`: a re-check of the stream (`refresh()`, or the player's own while
+   * playing) brought other renditions, caption tracks or chapters.
+   */
+  tracksChange: 'notetaker-trackschange',
 } as const;
 export type PlayerEventName = (typeof PlayerEventName)[keyof typeof PlayerEventName];
 
@@ -105,6 +110,16 @@ export type NotetakerStatusDetail =
   | { status: 'preparing'; progress: number | null }
   | { status: 'ready'; generating: boolean }
   | { status: 'failed'; message: string };
+
+/** Detail of `notetaker-trackschange`: which of the player's lists changed (read the properties for the new ones). */
+export interface NotetakerTracksChangeDetail {
+  /** `qualityLevels`: a rendition arrived (or went). */
+  qualityLevels: boolean;
+  /** `captionTracks`: a caption track of the stream arrived, went or was renamed. */
+  captionTracks: boolean;
+  /** `chapters`. */
+  chapters: boolean;
+}
 
 /** Detail of `notetaker-error`. */
 export interface NotetakerErrorDetail {

@@ -16,4 +16,6 @@ export interface NotetakerPlayerAttributes {
   controls?: boolean | 'native' | 'none' | 'false';
   storyboard?: string;
   'default-captions'?: string;
+  'disable-analytics'?: boolean;
+  'show-heatmap'?: boolean;
 }

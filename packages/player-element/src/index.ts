@@ -22,6 +22,7 @@ export type {
   MediaEventName,
   NotetakerErrorDetail,
   NotetakerStatusDetail,
+  NotetakerTracksChangeDetail,
   PreferPlayback,
 } from './constants.js';
 export type { CaptionTrack, ControlsMode, NotetakerPlayerElement } from './notetaker-player.js';

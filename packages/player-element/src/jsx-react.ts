@@ -17,7 +17,7 @@ export type NotetakerPlayerJsxProps = DetailedHTMLProps<
   NotetakerPlayerElement
 > &
   NotetakerPlayerAttributes &
-  Partial<Pick<NotetakerPlayerElement, 'getToken' | 'client' | 'hlsConfig'>>;
+  Partial<Pick<NotetakerPlayerElement, 'getToken' | 'client' | 'hlsConfig' | 'markers'>>;
 
 declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -13,7 +13,7 @@ import type { NotetakerPlayerAttributes } from './element-attributes.js';
 
 /** The props of `<notetaker-player>` in a Vue template. */
 export type NotetakerPlayerVueProps = NotetakerPlayerAttributes &
-  Partial<Pick<NotetakerPlayerElement, 'getToken' | 'client' | 'hlsConfig'>>;
+  Partial<Pick<NotetakerPlayerElement, 'getToken' | 'client' | 'hlsConfig' | 'markers'>>;
 
 declare module 'vue' {
   interface GlobalComponents {

@@ -5,6 +5,7 @@ import {
   type AutoplayPolicy,
   type NotetakerErrorDetail,
   type NotetakerStatusDetail,
+  type NotetakerTracksChangeDetail,
   type PlayerState,
   type PreferPlayback,
 } from './constants.js';
@@ -18,6 +19,7 @@ import { ControlBar } from './controls/control-bar.js';
 import type { ControlsMode, PlayerControlsHost } from './controls/player-controls-host.js';
 import type { QualityLevel } from './engine/playback-engine.js';
 import { playerStyles } from './player-styles.js';
+import { RefreshSchedule } from './stream/refresh-schedule.js';
 import { StreamController, type StreamHost } from './stream/stream-controller.js';
 import type { PlayerStreamClient, TokenProvider } from './stream-client.js';
 
@@ -41,6 +43,8 @@ export type { CaptionTrack, ControlsMode, PlayerChapter, PlayerMarker };
  * @fires notetaker-chapterchange - `CustomEvent<NotetakerChapterChangeDetail>`: playback entered another chapter.
  * @fires notetaker-markerclick - `CustomEvent<NotetakerMarkerClickDetail>`: a marker was clicked (the player seeks
  *   there).
+ * @fires notetaker-trackschange - `CustomEvent<NotetakerTracksChangeDetail>`: a re-check of the stream (`refresh()`,
+ *   or the player's own while playing) brought other renditions, caption tracks or chapters; playback went on.
  * @fires error - `Event`, as `<video>` fires it: playback stopped on an error; `element.error` holds the detail.
  * @slot preparing - replaces the default "Preparing video" content.
  * @slot error - replaces the default error message (the Retry button stays).
@@ -189,8 +193,12 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   #chapters = new ChaptersController(this);
   #analytics = new AnalyticsController(this);
   #heatmap = new HeatmapController(this);
+  #schedule = new RefreshSchedule(this, () => this.#recheck());
   #stream = new StreamController(this, {
-    onLoad: () => this.#captions.reset(),
+    onLoad: () => {
+      this.#captions.reset();
+      this.#schedule.reset();
+    },
     onEngineChange: () => this.#captions.streamChanged(),
     onStream: (url) => this.#analytics.streamStarted(url),
   });
@@ -352,6 +360,42 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     if (focused) void this.updateComplete.then(() => this.media.focus({ preventScroll: true }));
   }
 
+  /**
+   * Asks the server again about the video playing and picks up what arrived since it loaded — another rendition
+   * (quality), caption tracks, chapters — without a restart: position, paused state, the chosen quality and the
+   * captions shown are kept. Fires `notetaker-trackschange` when something changed, and resolves to whether it did.
+   * Call it when your server tells you (e.g. the `video.rendition.ready` or `video.captions.updated` webhook); while
+   * playing, the player also looks on its own (see the reference).
+   */
+  async refresh(): Promise<boolean> {
+    return !!(await this.#recheck());
+  }
+
+  /** One re-check: whether something changed, or null when there was nothing to check. */
+  async #recheck(): Promise<boolean | null> {
+    const lists = () =>
+      [this.qualityLevels, this.captionTracks, this.chapters].map((list) => JSON.stringify(list));
+    const before = lists();
+    const checked = await this.#stream.refresh().catch(() => null);
+    if (checked !== null) await this.#chapters.load(this.#stream.view.chaptersUrl);
+    const [qualityLevels = false, captionTracks = false, chapters = false] = lists().map(
+      (list, i) => list !== before[i],
+    );
+    const changed = checked === null ? null : qualityLevels || captionTracks || chapters;
+    this.#schedule.checked(changed);
+    if (changed) {
+      const detail: NotetakerTracksChangeDetail = {
+        qualityLevels,
+        captionTracks,
+        chapters,
+      };
+      this.dispatchEvent(
+        new CustomEvent('notetaker-trackschange', { detail, bubbles: true, composed: true }),
+      );
+    }
+    return changed;
+  }
+
   protected override render() {
     const { state, progress, buffering, error } = this.#stream.view;
     return html`${this.media}
@@ -443,5 +487,6 @@ declare global {
     'notetaker-error': CustomEvent<NotetakerErrorDetail>;
     'notetaker-chapterchange': CustomEvent<NotetakerChapterChangeDetail>;
     'notetaker-markerclick': CustomEvent<NotetakerMarkerClickDetail>;
+    'notetaker-trackschange': CustomEvent<NotetakerTracksChangeDetail>;
   }
 }

@@ -10,7 +10,12 @@
  */
 import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
-import { NOTETAKER_PLAYER_TAG, type NotetakerErrorDetail, type NotetakerStatusDetail } from './constants.js';
+import {
+  NOTETAKER_PLAYER_TAG,
+  type NotetakerErrorDetail,
+  type NotetakerStatusDetail,
+  type NotetakerTracksChangeDetail,
+} from './constants.js';
 import type { NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
 import type { NotetakerMarkerClickDetail } from './markers/timeline-marks.js';
 import { NotetakerPlayerElement } from './define.js';
@@ -27,6 +32,7 @@ export const NotetakerPlayer = createComponent({
       CustomEvent<NotetakerChapterChangeDetail>
     >,
     onNotetakerMarkerClick: 'notetaker-markerclick' as EventName<CustomEvent<NotetakerMarkerClickDetail>>,
+    onNotetakerTracksChange: 'notetaker-trackschange' as EventName<CustomEvent<NotetakerTracksChangeDetail>>,
     onPlay: 'play',
     onPause: 'pause',
     onPlaying: 'playing',

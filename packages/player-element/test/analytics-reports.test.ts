@@ -1,6 +1,9 @@
-// The player's viewing reports in Chromium: what it sends when it is removed, and nothing with disable-analytics.
+// The player's viewing reports in every engine: what it sends when it is removed, the periodic reports while playing
+// (with a shortened interval) and the last one on page hide, rendition switches on the two-rendition fixture, and
+// nothing with disable-analytics.
 import '../src/define.js';
 import type { NotetakerPlayerElement } from '../src/notetaker-player.js';
+import { playerTiming } from '../src/player-timing.js';
 import {
   assert,
   createPlayer,
@@ -16,6 +19,35 @@ const VIDEO = '0f6b8a52-3c1d-4e7f-9a2b-6c5d4e3f2a10';
 /** The fixture's playlist with a playback token, as the server hands it out; reports go beside it. */
 const HLS_URL = `${FIXTURE_HLS_URL}?token=playback-token`;
 const REPORT_URL = new URL('analytics?token=playback-token', FIXTURE_HLS_URL).href;
+const QUALITY_HLS_URL = new URL('/.tmp/fixtures/quality/master.m3u8?token=playback-token', location.href)
+  .href;
+const timing = { ...playerTiming };
+
+interface Report {
+  session_id: string;
+  watched: Array<[number, number]>;
+  rendition_switches: number;
+  final: boolean;
+  [key: string]: unknown;
+}
+
+/** Reports sent with `fetch` (the periodic ones), answered 204 as the server does. */
+let fetched: Array<{ url: string; body: string }> = [];
+let restoreFetch: (() => void) | undefined;
+
+function captureFetchedReports(): void {
+  const original = window.fetch;
+  window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    if (init?.method === 'POST' && String(input).includes('/analytics?token=')) {
+      fetched.push({ url: String(input), body: String(init.body) });
+      return Promise.resolve(new Response(null, { status: 204 }));
+    }
+    return original(input, init);
+  };
+  restoreFetch = () => {
+    window.fetch = original;
+  };
+}
 
 let api: ScriptedApi | undefined;
 let beacons: Array<{ url: string; body: string }> = [];
@@ -30,6 +62,10 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  restoreFetch?.();
+  restoreFetch = undefined;
+  fetched = [];
+  Object.assign(playerTiming, timing);
   navigator.sendBeacon = originalBeacon;
   api?.restore();
   api = undefined;
@@ -72,6 +108,72 @@ describe('viewing reports', () => {
     player.remove();
     document.dispatchEvent(new Event('visibilitychange'));
     equal(beacons.length, 0, 'no report');
+  });
+});
+
+describe('viewing reports over time', () => {
+  it('reports the session periodically while playing, then finally on page hide and removal, under one session id', async () => {
+    playerTiming.analyticsFlushMs = 250;
+    const player = await playAWhile();
+    captureFetchedReports();
+    await waitFor(() => fetched.length >= 2, 'two periodic reports', 10_000);
+    const periodic = fetched.map(({ body }) => JSON.parse(body) as Report);
+    equal(fetched[0]!.url, REPORT_URL, 'beside the playlist, with its playback token');
+    assert(
+      periodic.every((report) => report.final === false),
+      'periodic reports are not final',
+    );
+    const id = periodic[0]!.session_id;
+    assert(/^[0-9a-f-]{36}$/.test(id), 'a session id');
+    assert(
+      periodic.every((report) => report.session_id === id),
+      'one session id',
+    );
+    const watchedEnd = (report: Report) => report.watched[report.watched.length - 1]?.[1] ?? 0;
+    await waitFor(
+      () => watchedEnd(JSON.parse(fetched[fetched.length - 1]!.body) as Report) > watchedEnd(periodic[0]!),
+      'a later report covers more of the video',
+      10_000,
+    );
+    equal(beacons.length, 0, 'no beacon while the page is shown');
+
+    window.dispatchEvent(new Event('pagehide'));
+    equal(beacons.length, 1, 'a beacon on page hide');
+    const hidden = JSON.parse(beacons[0]!.body) as Report;
+    equal(hidden.final, true, 'final on page hide');
+    equal(hidden.session_id, id, 'the same session');
+
+    player.remove();
+    equal(beacons.length, 2, 'and one when the player goes away');
+    const last = JSON.parse(beacons[1]!.body) as Report;
+    equal(last.session_id, id, 'still the same session');
+    equal(last.final, true, 'final');
+    assert(watchedEnd(last) >= watchedEnd(hidden), 'the last report covers at least as much');
+  });
+
+  it('counts a forced rendition switch', async () => {
+    api = scriptApi(() => ready(QUALITY_HLS_URL));
+    const player = createPlayer({
+      'video-id': VIDEO,
+      'api-base': api.base,
+      muted: '',
+      autoplay: 'muted',
+    });
+    // A small forward buffer, so that a switch reaches the screen within a second or two; no automatic switches.
+    player.hlsConfig = { maxBufferLength: 2, maxMaxBufferLength: 2, capLevelToPlayerSize: false };
+    player.qualityLevel = 0;
+    await waitFor(
+      () => player.media.currentTime > 0.5 && player.activeQualityLevel === 0,
+      'playing the lowest',
+    );
+    equal(player.qualityLevels[0]!.height, 180, 'the lowest rendition first');
+    player.qualityLevel = 1;
+    await waitFor(() => player.activeQualityLevel === 1, 'the 360p rendition plays', 15_000);
+    const at = player.media.currentTime;
+    await waitFor(() => player.media.currentTime > at + 0.5 || player.ended, 'played on in 360p', 15_000);
+    player.remove();
+    const report = JSON.parse(beacons[beacons.length - 1]!.body) as Report;
+    equal(report.rendition_switches, 1, 'one rendition switch');
   });
 });
 

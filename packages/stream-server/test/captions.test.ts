@@ -23,6 +23,10 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 
 const VTT = 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n\n00:02.500 --> 00:03.000 align:start\nWorld\n';
 
+/** `text` as players read it: the timestamp map that lines cue time 0 up with the segments added. */
+const asPlayed = (text: string) =>
+  text.replace('WEBVTT\n', 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n');
+
 /** The `Line N: …` problem `checkWebVtt` reports for `text`. */
 function problem(text: string | Uint8Array): { line: number; message: string } {
   try {
@@ -192,6 +196,9 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
     return ((await response.json()) as { captions: Array<Record<string, unknown>> }).captions;
   };
   const newVideo = async () => (await server.importVideo(mediaFile, { ownerId: 'alice' })).id;
+  /** The keys of a video's caption files in storage. */
+  const captionKeys = async (id: string) =>
+    (await server.storage.listObjects(`videos/alice/${id}_captions/`)).map((object) => object.key).sort();
 
   beforeAll(async () => {
     mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
@@ -220,8 +227,11 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
     expect(caption).toMatchObject({ language: 'pt-BR', label: 'Portuguese (Brazil)', default: false });
     expect(caption).not.toHaveProperty('url');
 
-    const key = `videos/alice/${id}_captions/pt-BR.vtt`;
-    expect(await server.storage.getObjectText(key)).toBe(VTT);
+    // Stored as players read it, under a name that changes with the content.
+    const [key, ...others] = await captionKeys(id);
+    expect(others).toEqual([]);
+    expect(key).toMatch(new RegExp(`^videos/alice/${id}_captions/pt-BR\\.[0-9a-f]{16}\\.vtt$`));
+    expect(await server.storage.getObjectText(key!)).toBe(asPlayed(VTT));
     expect(await list(alice, id)).toEqual([caption]);
 
     // Replacing keeps the label unless a new one is given; text/plain is accepted too.
@@ -235,8 +245,15 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
     );
     expect(replaced.status).toBe(200);
     expect(await replaced.json()).toMatchObject({ language: 'pt-BR', label: 'Português (CC)' });
-    expect(await server.storage.getObjectText(key)).toContain('Olá');
+    // A new version gets a new file; the old one is gone.
+    const [newKey, ...rest] = await captionKeys(id);
+    expect(rest).toEqual([]);
+    expect(newKey).not.toBe(key);
+    expect(await server.storage.getObjectText(newKey!)).toContain('Olá');
     expect(await list(alice, id)).toHaveLength(1);
+    // The same content again keeps its name.
+    expect((await put(alice, id, 'pt-BR', VTT.replace('Hello', 'Olá'))).status).toBe(200);
+    expect(await captionKeys(id)).toEqual([newKey]);
   });
 
   it('refuses an invalid language tag with a 400 JSON error', async () => {
@@ -272,7 +289,7 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
     expect(json.status).toBe(400);
     expect(((await json.json()) as { error: { message: string } }).error.message).toMatch(/text\/vtt/);
     expect(await list(alice, id)).toEqual([]);
-    expect(await server.storage.headObject(`videos/alice/${id}_captions/en.vtt`)).toBeNull();
+    expect(await captionKeys(id)).toEqual([]);
   });
 
   it('refuses a file over 1 MiB with 413', async () => {
@@ -321,10 +338,9 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
   it('deletes a track and its file', async () => {
     const id = await newVideo();
     expect((await put(alice, id, 'en-us', VTT)).status).toBe(201);
-    const key = `videos/alice/${id}_captions/en-US.vtt`;
-    expect(await server.storage.headObject(key)).not.toBeNull();
+    expect(await captionKeys(id)).toHaveLength(1);
     expect((await alice(`/api/videos/${id}/captions/EN-US`, { method: 'DELETE' })).status).toBe(204);
-    expect(await server.storage.headObject(key)).toBeNull();
+    expect(await captionKeys(id)).toEqual([]);
     expect(await list(alice, id)).toEqual([]);
     expect((await alice(`/api/videos/${id}/captions/en-US`, { method: 'DELETE' })).status).toBe(404);
   });
@@ -385,7 +401,7 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
       expect((await put(alice, readyId, 'en', VTT, '?default=true')).status).toBeLessThan(300);
     });
 
-    it('answers a subtitle playlist spanning the video whose one URI is the VTT with a timestamp map', async () => {
+    it('answers a subtitle playlist spanning the video whose one URI is the VTT in storage, with a timestamp map', async () => {
       const token = tokenOf(hlsUrl);
       const url = `${server.url}/api/videos/${readyId}/captions/en.m3u8?token=${encodeURIComponent(token)}`;
       const response = await fetch(url, { headers: { origin: 'https://host.example' } });
@@ -399,14 +415,67 @@ describe.each(VARIANTS)('captions API (%s)', (variant) => {
       expect(playlist.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
       const uris = segmentUris(playlist);
       expect(uris).toHaveLength(1);
+      // Straight from storage with a presigned URL, like the segments: no playback token in it.
+      expect(uris[0]).not.toContain('/api/videos/');
+      expect(uris[0]).not.toContain('token=');
+      expect(uris[0]).toMatch(/X-Amz-Signature=|X-Signature=/);
 
-      const vtt = await fetch(new URL(uris[0]!, url), { headers: { origin: 'https://host.example' } });
+      const vtt = await fetch(uris[0]!, { headers: { origin: 'https://host.example' } });
       expect(vtt.status).toBe(200);
       expect(vtt.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
-      expect(vtt.headers.get('access-control-allow-origin')).toBe('*');
-      expect(await vtt.text()).toBe(
-        VTT.replace('WEBVTT\n', 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n'),
-      );
+      if (variant === 'embedded') expect(vtt.headers.get('access-control-allow-origin')).toBe('*');
+      // A shared cache may keep it for the rest of the URL's life (S3: an absolute Expires signed into the URL).
+      if (variant === 'embedded') expect(vtt.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+      else {
+        expect(vtt.headers.get('cache-control')).toBe('public');
+        expect(Date.parse(vtt.headers.get('expires') ?? '')).toBeGreaterThan(Date.now());
+      }
+      expect(await vtt.text()).toBe(asPlayed(VTT));
+    });
+
+    it('hands every viewer of a signing window the same caption file URL (owner and grantee alike)', async () => {
+      const viewers = [
+        await server.mintUserToken('alice'),
+        await server.mintUserToken('alice'),
+        await server.mintUserToken('carol', 3600, [readyId]),
+      ];
+      const urls = new Set<string>();
+      for (const userToken of viewers) {
+        const { body } = await waitForStream(api(server, userToken), readyId);
+        const token = encodeURIComponent(tokenOf(body['hls_url'] as string));
+        const response = await fetch(`${server.url}/api/videos/${readyId}/captions/en.m3u8?token=${token}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('cache-control')).toBe('private, no-store');
+        urls.add(segmentUris(await response.text())[0]!);
+      }
+      expect(urls.size).toBe(1);
+    });
+
+    it('rewrites a track stored before caption files were content-named on its first playback', async () => {
+      const id = await newVideo();
+      const { body } = await waitForStream(alice, id);
+      expect(body['status']).toBe('ready');
+      // As an older version stored it: the normalised file without a timestamp map, at <language>.vtt.
+      const legacyKey = `videos/alice/${id}_captions/de.vtt`;
+      await server.storage.putObject(legacyKey, VTT, { contentType: 'text/vtt; charset=utf-8' });
+      await server.database.db
+        .insertInto('video_captions')
+        .values({ video_id: id, language: 'de', label: 'German', storage_key: legacyKey })
+        .execute();
+      const token = encodeURIComponent(tokenOf(body['hls_url'] as string));
+      const base = `${server.url}/api/videos/${id}/captions`;
+      // The route of older playlists adds the map to the old file.
+      expect(await (await fetch(`${base}/de.vtt?token=${token}`)).text()).toBe(asPlayed(VTT));
+
+      const uri = segmentUris(await (await fetch(`${base}/de.m3u8?token=${token}`)).text())[0]!;
+      expect(uri).toMatch(/_captions\/de\.[0-9a-f]{16}\.vtt\?/);
+      expect(await (await fetch(uri)).text()).toBe(asPlayed(VTT));
+      const [key, ...others] = await captionKeys(id);
+      expect(others).toEqual([]);
+      expect(uri).toContain(key!.split('/').pop());
+      // The old route still answers the file once, map included once.
+      expect(await (await fetch(`${base}/de.vtt?token=${token}`)).text()).toBe(asPlayed(VTT));
+      expect(segmentUris(await (await fetch(`${base}/de.m3u8?token=${token}`)).text())[0]).toBe(uri);
     });
 
     it('maps cue time 0 to where the generated segments start (MPEGTS 126000)', async () => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createPresignCache, toEventPlaylist } from '../src/http/routes/playlist-routes.js';
+import { toEventPlaylist } from '../src/http/routes/playlist-routes.js';
+import { createPresignCache } from '../src/videos/object-urls.js';
 import { buildHlsPlaylist, parseHlsPlaylist, playlistDuration } from '../src/media/hls-playlist.js';
 import { segmentUris } from './helpers/hls.js';
 import { makeTestMedia } from './helpers/media.js';

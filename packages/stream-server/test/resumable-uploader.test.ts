@@ -13,8 +13,10 @@ import {
   uploadFile,
   type PutTransport,
   type ResumeStore,
+  type UploadApi,
 } from '../../client-sdk/src/uploader.js';
-import { partSizeFor } from '../src/videos/video-registry.js';
+import type { Video } from '../../client-sdk/src/types.js';
+import { createVideoRegistry, partSizeFor } from '../src/videos/video-registry.js';
 import { videoLikeBytes } from './helpers/media.js';
 import { startTestServer, VARIANTS, type TestServer } from './helpers/test-server.js';
 
@@ -176,6 +178,86 @@ describe.each(VARIANTS)('the resumable uploader (%s)', (variant) => {
     expect(progress[0]).toBeGreaterThanOrEqual(2 * PART);
     expect(sha256(await stored(`videos/alice/${video.id}.mp4`))).toBe(sha256(bytes));
     expect(store.map.has('reload.mp4')).toBe(false);
+  });
+
+  /**
+   * The management client, except that registration goes through a registry whose URLs live one second, and the
+   * upload starts only once they have expired: an upload that outlived UPLOAD_URL_TTL_SECONDS (at least 60 s in
+   * the configuration) between being handed its URLs and sending with them.
+   */
+  const withExpiredUrls = (): UploadApi => {
+    const shortLived = createVideoRegistry({
+      db: server.database.db,
+      storage: server.storage,
+      uploadUrlTtlSeconds: 1,
+      multipartThresholdBytes: 6 * MiB,
+      multipartPartBytes: PART,
+    });
+    return {
+      ...manage,
+      registerVideo: async (input) => {
+        const { video, upload } = await shortLived.register({
+          ownerId: input.owner_id!,
+          sizeBytes: input.size_bytes,
+          contentType: input.content_type,
+        });
+        const expired = Date.parse(upload.expires_at) + 1500;
+        while (Date.now() < expired) await new Promise((resolve) => setTimeout(resolve, 250));
+        return { video: { id: video.id } as Video, upload };
+      },
+    };
+  };
+
+  it('renews expired part URLs and goes on, with the same bytes', async () => {
+    const { bytes, blob } = await fileOf('expired.mp4', 3 * PART + 777);
+    const answers: string[] = [];
+    const partUrlRequests: number[][] = [];
+    const api = withExpiredUrls();
+    const video = await uploadFile({
+      api: {
+        ...api,
+        requestPartUrls: (id, numbers, o) => {
+          partUrlRequests.push(numbers);
+          return api.requestPartUrls(id, numbers, o);
+        },
+      },
+      file: blob,
+      register: { owner_id: 'alice', content_type: 'video/mp4' },
+      store: false,
+      concurrency: 1,
+      clock: noWait,
+      put: async (request) => {
+        const answer = await fetchPut()(request);
+        answers.push(`${partOf(request.url)}:${answer.status}`);
+        return answer;
+      },
+    }).done;
+    expect(video).toMatchObject({ upload_status: 'complete', size_bytes: bytes.length });
+    // Part 1's URL had expired (storage refused it); fresh URLs for parts 1–4 came in one request, and every part
+    // went through with them.
+    expect(answers).toEqual(['1:403', '1:200', '2:200', '3:200', '4:200']);
+    expect(partUrlRequests).toEqual([[1, 2, 3, 4]]);
+    expect(sha256(await stored(`videos/alice/${video.id}.mp4`))).toBe(sha256(bytes));
+  });
+
+  it('renews an expired single-PUT URL through GET …/upload and goes on', async () => {
+    const { bytes, blob } = await fileOf('expired-small.mp4', 256 * 1024);
+    const answers: number[] = [];
+    const video = await uploadFile({
+      api: withExpiredUrls(),
+      file: blob,
+      register: { owner_id: 'alice', content_type: 'video/mp4' },
+      store: false,
+      clock: noWait,
+      put: async (request) => {
+        const answer = await fetchPut()(request);
+        answers.push(answer.status);
+        return answer;
+      },
+    }).done;
+    expect(answers).toEqual([403, 200]);
+    expect(video).toMatchObject({ upload_status: 'complete', size_bytes: bytes.length });
+    expect(sha256(await stored(`videos/alice/${video.id}.mp4`))).toBe(sha256(bytes));
   });
 
   it('aborts: the parts are freed on the server and the video removed', async () => {

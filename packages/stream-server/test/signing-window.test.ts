@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createPresignCache } from '../src/http/routes/playlist-routes.js';
+import { createPresignCache } from '../src/videos/object-urls.js';
 import { createGetPresigner } from '../src/storage/s3-presign-get.js';
 import { signingWindow } from '../src/storage/signing-window.js';
 import { signedUrl, signingKey, verifyRequest } from '../src/storage/local/signed-urls.js';

@@ -228,6 +228,32 @@ describe.each(VARIANTS)('resumable uploads and the fail-fast check (%s)', (varia
     expect(sha256(await stored(video.source_key))).toBe(sha256(bytes));
   });
 
+  it('watches a deleted video’s source until the last upload URL it renewed has expired', async () => {
+    const DAY = 24 * 3600 * 1000;
+    let now = Date.now();
+    // Three-day URLs (the configuration allows up to seven), renewed five days after the registration.
+    const registry = createVideoRegistry({
+      db: server.database.db,
+      storage: server.storage,
+      uploadUrlTtlSeconds: 3 * 24 * 3600,
+      multipartThresholdBytes: 6 * MiB,
+      multipartPartBytes: PART,
+      clock: () => new Date(now),
+    });
+    const { video } = await registry.register({ ownerId: 'alice', sizeBytes: 1000 });
+    now += 5 * DAY;
+    const renewed = await registry.uploadState(video.id);
+    expect(Date.parse(renewed.expires_at)).toBe(now + 3 * DAY);
+    await registry.remove(video.id);
+    const watched = await server.database.db
+      .selectFrom('orphaned_sources')
+      .select('remove_until')
+      .where('source_key', '=', video.source_key)
+      .executeTakeFirstOrThrow();
+    // A PUT with the renewed URL after the deletion is still cleaned up (plus a day for one still sending).
+    expect(new Date(watched.remove_until).getTime()).toBeGreaterThanOrEqual(now + 4 * DAY);
+  });
+
   it('aborts an upload: its parts are freed, its URLs refused and the video removed', async () => {
     const bytes = videoLikeBytes(PART + 2 * MiB);
     const { video, upload } = await register(bytes.length);

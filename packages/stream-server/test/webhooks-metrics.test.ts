@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { verifyWebhook } from '../src/webhooks/webhook-signature.js';
+import { verifyLegacyWebhook as verifyWebhook } from '../src/webhooks/signatures/legacy-signature.js';
 import { makeTestMedia } from './helpers/media.js';
 import { waitFor } from './helpers/processes.js';
 import { api, startTestServer, waitForStream, type TestServer } from './helpers/test-server.js';
@@ -16,6 +16,7 @@ const SECRET = 'webhook-secret-for-tests-0123456789';
 interface Received {
   body: string;
   signature: string | undefined;
+  standardSignature: string | undefined;
   event: string | undefined;
   answered: number;
 }
@@ -35,6 +36,7 @@ async function startReceiver(failFirst: number) {
       received.push({
         body,
         signature: req.headers['notetaker-signature'] as string | undefined,
+        standardSignature: req.headers['webhook-signature'] as string | undefined,
         event: req.headers['notetaker-event'] as string | undefined,
         answered: status,
       });
@@ -58,7 +60,13 @@ describe('webhooks and metrics', () => {
   beforeAll(async () => {
     mediaDir = await fs.mkdtemp(path.join(os.tmpdir(), 'notetaker-media-'));
     receiver = await startReceiver(2);
-    server = await startTestServer('embedded', { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET });
+    // The deprecated signature, kept behind WEBHOOK_SIGNATURE_FORMAT for one release; the generation events only.
+    server = await startTestServer('embedded', {
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_SIGNATURE_FORMAT: 'legacy',
+      WEBHOOK_EVENTS: 'video.hls.ready,video.hls.failed',
+    });
     alice = api(server, await server.mintUserToken('alice'));
   });
 
@@ -68,7 +76,7 @@ describe('webhooks and metrics', () => {
     await fs.rm(mediaDir, { recursive: true, force: true });
   });
 
-  it('delivers video.hls.ready, signed, to a receiver that fails twice first', async () => {
+  it('delivers video.hls.ready, with the legacy signature, to a receiver that fails twice first', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
     const { id } = await server.importVideo(file, { ownerId: 'alice' });
     await alice(`/api/videos/${id}/stream`);
@@ -81,6 +89,7 @@ describe('webhooks and metrics', () => {
     expect(delivered.map((r) => r.answered)).toEqual([500, 500, 200]);
     for (const attempt of delivered) {
       expect(attempt.event).toBe('video.hls.ready');
+      expect(attempt.standardSignature).toBeUndefined();
       expect(verifyWebhook(SECRET, attempt.body, attempt.signature)).toBe(true);
       expect(verifyWebhook('another-secret-0123456789', attempt.body, attempt.signature)).toBe(false);
       expect(verifyWebhook(SECRET, attempt.body.replace('ready', 'failed'), attempt.signature)).toBe(false);
@@ -177,6 +186,7 @@ describe('webhook redirects', () => {
     server = await startTestServer('embedded', {
       WEBHOOK_URL: `${receiverUrl}/hooks`,
       WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: 'video.hls.ready',
       WEBHOOK_MAX_ATTEMPTS: '2',
     });
     const alice = api(server, await server.mintUserToken('alice'));

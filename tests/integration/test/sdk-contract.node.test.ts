@@ -12,6 +12,7 @@ import { startServer } from '@notetaker/stream-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStreamClient, isStreamError, type StreamStatus } from '@notetaker/client-sdk';
 import { createManagementClient } from '@notetaker/client-sdk/server';
+import { createUserClient } from '@notetaker/client-sdk/user';
 
 // Real server start (PGlite + migrations) and ffmpeg runs: slower than unit tests on a busy machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -132,6 +133,13 @@ describe('user API', () => {
     }
   });
 
+  it("hands the server's request id to the host on an error, as its logs record it", async () => {
+    const client = await userClient();
+    const error = await client.getVideo(randomUUID()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'StreamHttpError', status: 404 });
+    expect((error as { requestId?: string }).requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('refreshes a rejected token once through getToken', async () => {
     const { id } = await server.importVideo(validMp4, { ownerId: OWNER });
     const good = await server.mintUserToken(OWNER);
@@ -224,6 +232,52 @@ describe('management API', () => {
     const client = await userClient();
     await expect(client.waitForStream(imported.id, { timeout: 60_000 })).resolves.toMatchObject({
       status: 'ready',
+    });
+  });
+
+  it("keeps the host's external_id and metadata, finds a video by them and by title, and changes them", async () => {
+    const owner = `user-details-${randomUUID().slice(0, 8)}`;
+    const { video } = await manage().registerVideo({
+      owner_id: owner,
+      title: 'Weekly sync',
+      size_bytes: 1000,
+      external_id: 'rec-1',
+      metadata: { meeting_id: 'm-1', attendees: ['ana', 'bo'] },
+    });
+    expect(video).toMatchObject({
+      external_id: 'rec-1',
+      metadata: { meeting_id: 'm-1', attendees: ['ana', 'bo'] },
+    });
+    await manage().registerVideo({ owner_id: owner, title: 'Retro', size_bytes: 1000 });
+
+    expect((await manage().videoByExternalId(owner, 'rec-1'))?.id).toBe(video.id);
+    expect(await manage().videoByExternalId(owner, 'rec-2')).toBeUndefined();
+    const titles = [];
+    for await (const found of manage().videos({ owner_id: owner, q: 'SYNC' })) titles.push(found.title);
+    expect(titles).toEqual(['Weekly sync']);
+
+    const updated = await manage().updateVideo(video.id, {
+      metadata: { meeting_id: 'm-2' },
+      external_id: 'rec-2',
+    });
+    expect(updated).toMatchObject({
+      title: 'Weekly sync',
+      external_id: 'rec-2',
+      metadata: { meeting_id: 'm-2' },
+    });
+    const user = createUserClient({ baseUrl: server.url, token: await server.mintUserToken(owner) });
+    expect((await user.videoByExternalId('rec-2'))?.id).toBe(video.id);
+    expect(await user.updateVideo(video.id, { title: null })).toMatchObject({
+      title: null,
+      external_id: 'rec-2',
+    });
+
+    const other = await manage().registerVideo({ owner_id: owner, size_bytes: 1000 });
+    await expect(manage().updateVideo(other.video.id, { external_id: 'rec-2' })).rejects.toMatchObject({
+      name: 'StreamHttpError',
+      status: 409,
+      code: 'conflict',
+      requestId: expect.any(String),
     });
   });
 

@@ -11,6 +11,7 @@ import type {
   StreamReady,
   UploadInstructions,
   Video,
+  VideoPatch,
 } from '@notetaker/client-sdk';
 import type { RegisteredVideo, UploadTarget } from '@notetaker/client-sdk/server';
 
@@ -37,6 +38,10 @@ describe('SDK types against the OpenAPI schemas', () => {
   it('Video', () => {
     expectTypeOf<ApiSchemaTypes['Video']>().toExtend<Video>();
     expectTypeOf<keyof Video>().toEqualTypeOf<keyof ApiSchemaTypes['Video']>();
+  });
+
+  it('VideoPatch (the body of PATCH …/videos/{id} in both APIs)', () => {
+    expectTypeOf<ApiSchemaTypes['VideoPatch']>().toEqualTypeOf<VideoPatch>();
   });
 
   it('Caption', () => {

@@ -1,9 +1,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { NotetakerErrorDetail, PlayerState } from '../constants.js';
+import type { QualityLevel } from '../engine/playback-engine.js';
+import { playerTiming } from '../player-timing.js';
 import { rangesOf, WatchedSeconds } from './watch-session.js';
-
-/** Milliseconds between reports while the page is visible. */
-const FLUSH_MS = 30_000;
 
 /** The element whose viewing sessions this controller reports. */
 export interface AnalyticsHost extends ReactiveControllerHost, HTMLElement {
@@ -12,6 +11,7 @@ export interface AnalyticsHost extends ReactiveControllerHost, HTMLElement {
   readonly state: PlayerState;
   readonly disableAnalytics: boolean;
   readonly activeQualityLevel: number;
+  readonly qualityLevels: readonly QualityLevel[];
 }
 
 /**
@@ -44,7 +44,8 @@ interface Session {
   errorCode: string | null;
   watched: WatchedSeconds;
   switches: number;
-  level: number;
+  /** The rendition seen playing last (its size and bit rate: indexes change when new renditions arrive). */
+  rendition: string | null;
   reached90: boolean;
   /** Something happened since the last report. */
   dirty: boolean;
@@ -56,7 +57,8 @@ const MEDIA = ['loadeddata', 'playing', 'timeupdate', 'seeking', 'waiting', 'pau
  * Watch analytics of `<notetaker-player>`: measures one session per video load (startup time from asking `/stream`
  * to the first frame, rebuffering, the error it stopped on, the seconds watched and watched again, rendition
  * switches, whether it reached 90 %) and reports it to the server as one JSON document that each report replaces:
- * every 30 s while visible, with `navigator.sendBeacon` when the page is hidden or closed, and when the video changes.
+ * every 30 s when something happened since the last one (`fetch` with `keepalive`), with `navigator.sendBeacon` when
+ * the page is hidden or closed, and when the video changes or the element goes away.
  * No cookie; the report goes to the playback URL, with the playback token. `disable-analytics` turns it off.
  */
 export class AnalyticsController implements ReactiveController {
@@ -94,7 +96,7 @@ export class AnalyticsController implements ReactiveController {
       errorCode: null,
       watched: new WatchedSeconds(),
       switches: 0,
-      level: -1,
+      rendition: null,
       reached90: false,
       dirty: false,
     };
@@ -106,7 +108,7 @@ export class AnalyticsController implements ReactiveController {
     host.addEventListener('notetaker-error', this.#onError);
     document.addEventListener('visibilitychange', this.#onVisibility);
     window.addEventListener('pagehide', this.#onPageHide);
-    this.#timer = setInterval(() => this.#send(false), FLUSH_MS);
+    this.#timer = setInterval(() => this.#send(false), playerTiming.analyticsFlushMs);
   }
 
   hostDisconnected(): void {
@@ -159,9 +161,12 @@ export class AnalyticsController implements ReactiveController {
         this.#stopRebuffer(now);
         if (video.paused || video.seeking) break;
         session.watched.playedAt(video.currentTime);
-        const level = this.#host.activeQualityLevel;
-        if (level >= 0 && session.level >= 0 && level !== session.level) session.switches += 1;
-        if (level >= 0) session.level = level;
+        const level = this.#host.qualityLevels[this.#host.activeQualityLevel];
+        const rendition = level ? `${level.width}x${level.height}@${level.bitrate}` : null;
+        if (rendition) {
+          if (session.rendition && rendition !== session.rendition) session.switches += 1;
+          session.rendition = rendition;
+        }
         const { duration } = video;
         if (Number.isFinite(duration) && duration > 0 && video.currentTime >= duration * 0.9)
           session.reached90 = true;

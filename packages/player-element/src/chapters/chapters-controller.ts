@@ -28,6 +28,8 @@ export class ChaptersController implements ReactiveController {
   #host: ChaptersHost;
   #url: string | null = null;
   #load: AbortController | null = null;
+  /** The load of `#url`. */
+  #loading = Promise.resolve();
   #chapters: PlayerChapter[] = [];
   #current = -1;
 
@@ -48,21 +50,26 @@ export class ChaptersController implements ReactiveController {
 
   /** The chapters track's URL; loads it when it changes. A new load of the same video keeps the chapters. */
   set url(url: string | null) {
-    if (url === this.#url) return;
+    void this.load(url);
+  }
+
+  /** Loads the chapters of `url` (null: none), unless it is the URL already loaded or loading; resolves when done. */
+  load(url: string | null): Promise<void> {
+    if (url === this.#url) return this.#loading;
     const sameVideo = !!url && !!this.#url && sameResource(url, this.#url);
     this.#url = url;
     this.#load?.abort();
     if (!sameVideo) this.#set([]);
-    if (!url) return;
+    if (!url) return (this.#loading = Promise.resolve());
     const load = (this.#load = new AbortController());
-    fetch(url, { signal: load.signal })
+    return (this.#loading = fetch(url, { signal: load.signal })
       .then((response) =>
         response.ok ? response.text() : Promise.reject(new Error(String(response.status))),
       )
       .then(
         (text) => this.#set(parseChapters(text)),
         () => undefined,
-      );
+      ));
   }
 
   hostConnected(): void {

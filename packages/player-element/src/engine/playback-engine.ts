@@ -56,6 +56,14 @@ export interface PlaybackEngine {
   readonly kind: 'mse' | 'native';
   /** Tears down whatever is loaded, then loads `source`. */
   load(source: EngineSource): Promise<void>;
+  /**
+   * Compares `url` (a fresh `hls_url` of the video playing) with what plays and, when its renditions or subtitle
+   * renditions differ, plays from it without a restart: hls.js takes over the same media source and buffer.
+   * Position, paused state, the chosen rendition and the captions shown are kept. Resolves once `levels` and
+   * `subtitles` list the new ones, to whether it switched. Native HLS cannot take another playlist without a reload:
+   * it never switches, and plays the new playlist from its next load.
+   */
+  update(url: string): Promise<boolean>;
   /** Destroys the hls.js instance, clears timers, detaches the media. Safe to call again. */
   destroy(): void;
   /** Renditions the viewer can choose from: hls.js levels; empty with native HLS, which always chooses itself. */
@@ -81,7 +89,15 @@ export interface RecoveryLimits {
   mediaRecoveries?: number;
 }
 
+type HlsClass = typeof Hls;
+
 const defaultLoadHls = async (): Promise<typeof Hls> => (await import('hls.js')).default;
+
+/** What an hls.js instance offers, comparable: its renditions and subtitle renditions (not their URLs or tokens). */
+const shapeOf = (hls: Hls): string =>
+  hls.levels.map((level) => `${level.width}x${level.height}@${level.bitrate}`) +
+  '|' +
+  hls.allSubtitleTracks.map((track) => `${track.lang}:${track.name}`);
 
 export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEngine {
   const { video, kind } = options;
@@ -95,6 +111,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onNativeError: (() => void) | undefined;
   let live = false;
+  let HlsCtor: HlsClass | undefined;
   const changed = () => options.onChange?.();
   /** hls.js: the text tracks of the stream's subtitle renditions, filled from its parsed cues. */
   const subtitleTracks = subtitleTextTracks(video);
@@ -103,7 +120,8 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     return track ? { label: track.name, language: track.lang ?? '' } : null;
   };
   /** Shows the text track of hls.js's subtitle rendition when it displays one. */
-  const showSubtitle = () => subtitleTracks.show(hls?.subtitleDisplay ? rendition(hls.subtitleTrack) : null);
+  const showOwnSubtitle = () =>
+    subtitleTracks.show(hls?.subtitleDisplay ? rendition(hls.subtitleTrack) : null);
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
     const own = new Set([...video.querySelectorAll('track')].map((element) => element.track));
@@ -170,11 +188,8 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     video.src = source.url;
   };
 
-  const loadMse = async (source: EngineSource, run: number) => {
-    const Hls = await (options.loadHls ?? defaultLoadHls)();
-    if (run !== generation) return;
-    const instance = new Hls(createHlsConfig(source.startPosition, options.hlsConfig));
-    hls = instance;
+  /** Listens to `instance` as the engine's hls.js, playing `source`: changes, errors and their recovery. */
+  const wire = (Hls: HlsClass, instance: Hls, source: EngineSource) => {
     let networkRetries = 0;
     let mediaRecoveries = 0;
     let lastRecovery = -Infinity;
@@ -198,7 +213,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       if (type !== 'subtitles' || !subtitleTrack) return;
       subtitleTracks.add({ label: subtitleTrack.name, language: subtitleTrack.lang ?? '' }, cues);
     });
-    instance.on(Hls.Events.SUBTITLE_TRACK_SWITCH, showSubtitle);
+    instance.on(Hls.Events.SUBTITLE_TRACK_SWITCH, showOwnSubtitle);
     instance.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
       const status = data.response?.code;
       if (status === 401 || status === 403) {
@@ -233,11 +248,78 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
         giveUp('media_decode', `The media could not be played (${data.details}).`, data.error);
       }
     });
+  };
+
+  const loadMse = async (source: EngineSource, run: number) => {
+    const Hls = (HlsCtor ??= await (options.loadHls ?? defaultLoadHls)());
+    if (run !== generation) return;
+    const instance = (hls = new Hls(createHlsConfig(source.startPosition, options.hlsConfig)));
+    wire(Hls, instance, source);
     video.addEventListener('ended', onEnded);
     video.addEventListener('play', onPlay);
     video.addEventListener('durationchange', onDurationChange);
     instance.attachMedia(video);
     instance.loadSource(source.url);
+  };
+
+  /**
+   * hls.js keeps a master playlist for the whole load, and `loadSource` again would recreate the media source (a
+   * restart). So a second instance reads the fresh playlist without media; when its renditions or subtitle renditions
+   * differ, the first one hands it the media source with its buffer (`transferMedia`, as hls.js does for
+   * interstitials) and goes; the second goes on loading from where the buffer ends.
+   */
+  const update = async (url: string, run: number): Promise<boolean> => {
+    const current = hls;
+    const Hls = HlsCtor;
+    if (!current || !Hls) return false;
+    const next = new Hls({ ...createHlsConfig(video.currentTime, options.hlsConfig), autoStartLoad: false });
+    let onError: ((event: unknown, data: ErrorData) => void) | undefined;
+    const parsed = await new Promise<boolean>((resolve) => {
+      next.once(Hls.Events.MANIFEST_PARSED, () => resolve(true));
+      next.on(Hls.Events.ERROR, (onError = (_event, data) => data.fatal && resolve(false)));
+      next.loadSource(url);
+    });
+    next.off(Hls.Events.ERROR, onError);
+    if (!parsed || run !== generation || hls !== current || shapeOf(current) === shapeOf(next)) {
+      next.destroy();
+      return false;
+    }
+    const same = (a: { height: number; bitrate: number }) => (b: typeof a) =>
+      a.height === b.height && a.bitrate === b.bitrate;
+    const chosen = current.levels[current.manualLevel];
+    const shown = current.subtitleDisplay ? current.subtitleTracks[current.subtitleTrack] : undefined;
+    const position = video.currentTime;
+    const media = current.transferMedia();
+    clearTimeout(timer); // a retry of the instance that goes
+    current.destroy();
+    hls = next;
+    next.config.autoStartLoad = true;
+    wire(Hls, next, { url, startPosition: position });
+    // The subtitle renditions of the playing rendition's group are listed once its playlist loads.
+    const grouped = new Promise((resolve) => {
+      next.once(Hls.Events.SUBTITLE_TRACKS_UPDATED, resolve);
+      next.once(Hls.Events.DESTROYING, resolve);
+    });
+    next.attachMedia(media ?? video);
+    next.startLoad(position, true);
+    if (next.allSubtitleTracks.length && !next.subtitleTracks.length) await grouped;
+    if (hls !== next) return false; // torn down meanwhile
+    if (chosen) next.nextLevel = next.levels.findIndex(same(chosen));
+    showSubtitle(
+      shown ? next.subtitleTracks.findIndex((t) => t.lang === shown.lang && t.name === shown.name) : -1,
+    );
+    changed();
+    return true;
+  };
+
+  const showSubtitle = (index: number) => {
+    if (kind === 'native') {
+      nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
+    } else if (hls) {
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+      showOwnSubtitle();
+    }
   };
 
   return {
@@ -246,6 +328,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       teardown();
       if (kind === 'native') loadNative(source);
       else await loadMse(source, generation);
+    },
+    update(url) {
+      return update(url, generation);
     },
     destroy: teardown,
     get levels() {
@@ -270,13 +355,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
       return hls?.subtitleDisplay ? hls.subtitleTrack : -1;
     },
     set subtitle(index) {
-      if (kind === 'native') {
-        nativeSubtitles().forEach((track, i) => (track.mode = i === index ? 'showing' : 'disabled'));
-      } else if (hls) {
-        hls.subtitleDisplay = index >= 0;
-        hls.subtitleTrack = index;
-        showSubtitle();
-      }
+      showSubtitle(index);
     },
     get live() {
       return kind === 'native' ? video.duration === Infinity : live;

@@ -107,6 +107,9 @@ export class StreamController implements ReactiveController {
   /** The current load started from a `generating` answer and the end of its playlist was not seen yet. */
   #generating = false;
   #quality = -1;
+  /** The engine is switching to a fresh playlist: its rendition indexes are about to change. */
+  #updating = false;
+  #refreshing: Promise<boolean | null> | null = null;
 
   constructor(host: StreamHost, options: StreamControllerOptions = {}) {
     this.#host = host;
@@ -178,6 +181,45 @@ export class StreamController implements ReactiveController {
   retry(): void {
     this.#reloads.reset();
     void this.#load(this.currentTime, this.#playOnReady, this.#view.error?.code === 'generation_failed');
+  }
+
+  /**
+   * Asks `/stream` again for the video playing and applies the answer without a restart: the engine switches to the
+   * fresh playlist when its renditions or subtitle renditions differ (the chosen rendition kept), and the poster,
+   * storyboard and chapters URLs are taken. Resolves to whether the engine switched, or `null` when there was nothing
+   * to check: no ready video playing, a playlist still growing, or no ready answer.
+   */
+  refresh(): Promise<boolean | null> {
+    return (this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = null)));
+  }
+
+  async #refresh(): Promise<boolean | null> {
+    const engine = this.#engine;
+    const run = this.#run;
+    const id = this.#host.videoId;
+    const client = this.#client();
+    if (!engine || !run || !id || !client || engine.live || this.#view.state !== 'ready') return null;
+    const answer = await client.getStream(id, { signal: run.signal }).catch(() => null);
+    if (answer?.status !== 'ready' || this.#engine !== engine) return null;
+    this.#options.onStream?.(answer.hls_url);
+    const view = this.#view;
+    // Poster and storyboard only when they arrived (a fresh token alone would load their images again).
+    this.#show({
+      storyboardUrl: view.storyboardUrl ?? answer.storyboard_url ?? null,
+      posterUrl: view.posterUrl ?? answer.poster_url ?? null,
+      chaptersUrl: answer.chapters_url ?? null,
+    });
+    this.#updating = true;
+    try {
+      const switched = await engine.update(answer.hls_url);
+      if (this.#engine !== engine) return null;
+      // The engine kept the chosen rendition (or went back to automatic when it is gone) under its new index.
+      if (switched) this.#quality = engine.level;
+      return switched;
+    } finally {
+      this.#updating = false;
+      this.#onEngineChange();
+    }
   }
 
   /** The host's properties changed (from its `updated`): forgets what depended on them, loads again if needed. */
@@ -389,7 +431,9 @@ export class StreamController implements ReactiveController {
   #onEngineChange = (): void => {
     const engine = this.#engine;
     if (!engine) return;
-    if (engine.levels.length > this.#quality && engine.level !== this.#quality) engine.level = this.#quality;
+    if (!this.#updating && engine.levels.length > this.#quality && engine.level !== this.#quality) {
+      engine.level = this.#quality;
+    }
     this.#checkComplete();
     this.#options.onEngineChange?.();
     this.#applyPendingSeek();

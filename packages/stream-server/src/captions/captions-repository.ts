@@ -36,7 +36,8 @@ export async function findCaption(
 
 /** What {@link upsertCaption} does when the video is at its track limit or gone. */
 export type UpsertCaptionResult =
-  | { outcome: 'created' | 'replaced'; caption: VideoCaptionRow }
+  | { outcome: 'created'; caption: VideoCaptionRow }
+  | { outcome: 'replaced'; caption: VideoCaptionRow; previousStorageKey: string }
   | { outcome: 'no_video' }
   | { outcome: 'too_many' };
 
@@ -58,7 +59,13 @@ export async function upsertCaption(
     isDefault: boolean | undefined;
     maxTracks: number;
   },
+  /** Runs in the same transaction once the row is written (e.g. to queue the event that announces it). */
+  afterWrite?: (trx: Db, result: Extract<UpsertCaptionResult, { caption: unknown }>) => Promise<void>,
 ): Promise<UpsertCaptionResult> {
+  const written = async (trx: Db, result: Extract<UpsertCaptionResult, { caption: unknown }>) => {
+    await afterWrite?.(trx, result);
+    return result;
+  };
   return db.transaction().execute(async (trx) => {
     const video = await trx
       .selectFrom('videos')
@@ -99,7 +106,7 @@ export async function upsertCaption(
         .where('language', '=', input.language)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { outcome: 'replaced', caption } as const;
+      return written(trx, { outcome: 'replaced', caption, previousStorageKey: existing.storage_key });
     }
     const caption = await trx
       .insertInto('video_captions')
@@ -112,8 +119,29 @@ export async function upsertCaption(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { outcome: 'created', caption } as const;
+    return written(trx, { outcome: 'created', caption });
   });
+}
+
+/**
+ * Points a track at another stored file, if it still points at `fromKey` (a replacement or deletion in between
+ * wins); returns the updated row, or `undefined` when nothing changed.
+ */
+export async function moveCaptionFile(
+  db: Db,
+  videoId: string,
+  language: string,
+  fromKey: string,
+  toKey: string,
+): Promise<VideoCaptionRow | undefined> {
+  return db
+    .updateTable('video_captions')
+    .set({ storage_key: toKey })
+    .where('video_id', '=', videoId)
+    .where('language', '=', language)
+    .where('storage_key', '=', fromKey)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Deletes one caption row; returns it, or `undefined` when there was none. */

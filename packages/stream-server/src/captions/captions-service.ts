@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { Db } from '../db/create-database.js';
 import type { VideoCaptionRow, VideoRow } from '../db/schema.js';
 import {
@@ -8,10 +10,20 @@ import {
   NotFoundError,
 } from '../errors/domain-error.js';
 import { StorageError, StorageErrorCode, type Storage } from '../storage/storage.js';
-import { storageKeys } from '../media/hls-layout.js';
-import { deleteCaption, findCaption, upsertCaption } from './captions-repository.js';
+import { isContentNamedCaptionKey, storageKeys } from '../media/hls-layout.js';
+import { toVideoJson } from '../videos/video-json.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import {
+  deleteCaption,
+  findCaption,
+  listCaptions,
+  moveCaptionFile,
+  upsertCaption,
+} from './captions-repository.js';
 import { canonicalLanguage, languageLabel } from './language-tag.js';
-import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError } from './webvtt.js';
+import { SEGMENT_TIMELINE_START_MPEGTS } from './subtitle-playlist.js';
+import { checkWebVtt, MAX_CAPTION_BYTES, WebVttError, withTimestampMap } from './webvtt.js';
 
 /** Most caption tracks one video may have. */
 export const MAX_CAPTION_TRACKS = 50;
@@ -38,6 +50,29 @@ export function toCaptionJson(row: VideoCaptionRow): CaptionJson {
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
+}
+
+/** What caption writes need: the database, the bucket, and (default: registered endpoints only) the events. */
+export interface CaptionDeps {
+  db: Db;
+  storage: Storage;
+  events?: WebhookEvents | undefined;
+}
+
+/** Queues `video.captions.updated` in the write's transaction: the change and every track the video has now. */
+async function announce(
+  events: WebhookEvents,
+  trx: Db,
+  video: VideoRow,
+  language: string,
+  change: 'created' | 'replaced' | 'deleted',
+): Promise<void> {
+  const captions = (await listCaptions(trx, video.id)).map(toCaptionJson);
+  await events.publish(trx, WebhookEventType.CaptionsUpdated, {
+    video: toVideoJson(video),
+    change: { language, action: change },
+    captions,
+  });
 }
 
 /** The canonical tag of a language given in a URL; a 400 naming the problem otherwise. */
@@ -72,17 +107,34 @@ export function captionTooLarge(): DomainError {
 }
 
 /**
+ * A normalised WebVTT as players read it, and where it is stored: the `X-TIMESTAMP-MAP` that lines its cues up with
+ * the segments added, at a key named by the content (`<language>.<hash>.vtt`). Players fetch it from storage with a
+ * URL every viewer of a signing window shares, so a new version must never reuse an old version's key.
+ */
+function playerFile(video: VideoRow, language: string, normalised: string): { key: string; text: string } {
+  const text = withTimestampMap(normalised, SEGMENT_TIMELINE_START_MPEGTS);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { key: storageKeys.captions(video.owner_id, video.id, language, hash), text };
+}
+
+const putVtt = (storage: Storage, key: string, text: string) =>
+  storage.putObject(key, text, {
+    contentType: 'text/vtt; charset=utf-8',
+    contentLength: Buffer.byteLength(text),
+  });
+
+/**
  * Checks, stores and records one caption track of `video`: the WebVTT is validated (400 naming the line that is
- * wrong), stored normalised at `videos/<owner>/<id>_captions/<language>.vtt`, then the row is created or replaced.
- * The object is written first and the row second; if the video was deleted meanwhile (or the track limit is reached)
- * the object is removed again, so nothing is left behind.
+ * wrong), normalised and stored as players read it (see {@link playerFile}), then the row is created or replaced and
+ * a replaced version's file removed. The object is written first and the row second; if the video was deleted
+ * meanwhile (or the track limit is reached) the object is removed again, so nothing is left behind.
  *
  * @example
  * await saveCaption({ db, storage }, video, { language: 'pt-br', body, isDefault: true });
  * // { created: true, caption: { language: 'pt-BR', label: 'Portuguese (Brazil)', is_default: true, … } }
  */
 export async function saveCaption(
-  deps: { db: Db; storage: Storage },
+  deps: CaptionDeps,
   video: VideoRow,
   input: { language: string; body: Uint8Array; label?: string | undefined; isDefault?: boolean | undefined },
 ): Promise<{ created: boolean; caption: VideoCaptionRow }> {
@@ -98,21 +150,24 @@ export async function saveCaption(
     throw error;
   }
 
-  const key = storageKeys.captions(video.owner_id, video.id, language);
+  const file = playerFile(video, language, text);
+  const key = file.key;
   const existed = (await findCaption(deps.db, video.id, language)) !== undefined;
-  await deps.storage.putObject(key, text, {
-    contentType: 'text/vtt; charset=utf-8',
-    contentLength: Buffer.byteLength(text),
-  });
-  const result = await upsertCaption(deps.db, {
-    videoId: video.id,
-    language,
-    storageKey: key,
-    label,
-    defaultLabel: languageLabel(language),
-    isDefault: input.isDefault,
-    maxTracks: MAX_CAPTION_TRACKS,
-  });
+  await putVtt(deps.storage, key, file.text);
+  const events = deps.events ?? createWebhookEvents();
+  const result = await upsertCaption(
+    deps.db,
+    {
+      videoId: video.id,
+      language,
+      storageKey: key,
+      label,
+      defaultLabel: languageLabel(language),
+      isDefault: input.isDefault,
+      maxTracks: MAX_CAPTION_TRACKS,
+    },
+    (trx, written) => announce(events, trx, video, language, written.outcome),
+  );
   if (result.outcome === 'no_video' || result.outcome === 'too_many') {
     if (!existed) await deps.storage.deleteObject(key).catch(() => {});
     if (result.outcome === 'no_video') throw new NotFoundError();
@@ -121,18 +176,57 @@ export async function saveCaption(
       `A video may have at most ${MAX_CAPTION_TRACKS} caption tracks; delete one first.`,
     );
   }
+  events.wake();
+  if (result.outcome === 'replaced' && result.previousStorageKey !== key) {
+    // A player that already holds the old file's URL keeps what it loaded; new playlists name the new file.
+    await deps.storage.deleteObject(result.previousStorageKey).catch(() => {});
+  }
   return { created: result.outcome === 'created', caption: result.caption };
 }
 
-/** Deletes one caption track (row, then file); 404 when the video has none in that language. */
-export async function removeCaption(
+/**
+ * The track with its file as players read it. A track stored before files were content-named (`<language>.vtt`,
+ * without the timestamp map) is rewritten once, on its first playback: the new file is written, the row moved to it
+ * if no replacement came in between, and the old file removed. 404 when the track is gone meanwhile.
+ */
+export async function playableCaption(
   deps: { db: Db; storage: Storage },
   video: VideoRow,
-  tag: string,
-): Promise<void> {
+  caption: VideoCaptionRow,
+): Promise<VideoCaptionRow> {
+  if (isContentNamedCaptionKey(caption.storage_key)) return caption;
+  const file = playerFile(video, caption.language, await readCaptionText(deps.storage, caption));
+  await putVtt(deps.storage, file.key, file.text);
+  const moved = await moveCaptionFile(deps.db, video.id, caption.language, caption.storage_key, file.key);
+  if (moved) {
+    await deps.storage.deleteObject(caption.storage_key).catch(() => {});
+    return moved;
+  }
+  const current = await findCaption(deps.db, video.id, caption.language);
+  if (current?.storage_key !== file.key) await deps.storage.deleteObject(file.key).catch(() => {});
+  if (!current) throw new NotFoundError('The video has no captions in that language.');
+  return playableCaption(deps, video, current);
+}
+
+/** A track's file as players read it: stored that way, or (a track stored before) with the timestamp map added. */
+export async function readPlayableCaptionText(storage: Storage, caption: VideoCaptionRow): Promise<string> {
+  const text = await readCaptionText(storage, caption);
+  return isContentNamedCaptionKey(caption.storage_key)
+    ? text
+    : withTimestampMap(text, SEGMENT_TIMELINE_START_MPEGTS);
+}
+
+/** Deletes one caption track (row, then file); 404 when the video has none in that language. */
+export async function removeCaption(deps: CaptionDeps, video: VideoRow, tag: string): Promise<void> {
   const language = requireLanguage(tag);
-  const removed = await deleteCaption(deps.db, video.id, language);
+  const events = deps.events ?? createWebhookEvents();
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    const row = await deleteCaption(trx, video.id, language);
+    if (row) await announce(events, trx, video, language, 'deleted');
+    return row;
+  });
   if (!removed) throw new NotFoundError('The video has no captions in that language.');
+  events.wake();
   await deps.storage.deleteObject(removed.storage_key);
 }
 

@@ -22,6 +22,8 @@ export async function replaceChapters(
   db: Db,
   videoId: string,
   chapters: readonly Chapter[],
+  /** Runs in the same transaction once the row is written (e.g. to queue the event that announces it). */
+  afterWrite?: (trx: Db, row: VideoChaptersRow) => Promise<void>,
 ): Promise<VideoChaptersRow | undefined> {
   return db.transaction().execute(async (trx) => {
     const video = await trx
@@ -32,12 +34,14 @@ export async function replaceChapters(
       .executeTakeFirst();
     if (!video) return undefined;
     const json = JSON.stringify(chapters);
-    return trx
+    const row = await trx
       .insertInto('video_chapters')
       .values({ video_id: videoId, chapters: json })
       .onConflict((oc) => oc.column('video_id').doUpdateSet({ chapters: json, updated_at: sql`now()` }))
       .returningAll()
       .executeTakeFirstOrThrow();
+    await afterWrite?.(trx, row);
+    return row;
   });
 }
 

@@ -2,6 +2,9 @@ import type { Db } from '../db/create-database.js';
 import type { VideoChaptersRow, VideoRow } from '../db/schema.js';
 import { NotFoundError } from '../errors/domain-error.js';
 import { chaptersToVtt, checkChapters, parseChaptersVtt, type Chapter } from './chapters.js';
+import { toVideoJson } from '../videos/video-json.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
 import { deleteChapters, findChapters, replaceChapters } from './chapters-repository.js';
 
 /** The public JSON shape of a video's chapters (see docs/api.md); `updated_at` is `null` when it has none. */
@@ -31,18 +34,50 @@ export type ChaptersInput =
  * @example
  * await saveChapters(db, video, { kind: 'json', chapters: [{ start_seconds: 0, title: 'Intro' }] });
  */
-export async function saveChapters(db: Db, video: VideoRow, input: ChaptersInput): Promise<ChaptersJson> {
+export async function saveChapters(
+  db: Db,
+  video: VideoRow,
+  input: ChaptersInput,
+  events: WebhookEvents = createWebhookEvents(),
+): Promise<ChaptersJson> {
   const chapters =
     input.kind === 'json'
       ? checkChapters(input.chapters, video.duration_seconds)
       : parseChaptersVtt(input.body, video.duration_seconds);
   if (chapters.length === 0) {
-    await deleteChapters(db, video.id);
+    await deleteAndAnnounce(db, video, events);
     return toChaptersJson(undefined);
   }
-  const row = await replaceChapters(db, video.id, chapters);
+  const row = await replaceChapters(db, video.id, chapters, (trx, written) =>
+    announce(events, trx, video, written),
+  );
   if (!row) throw new NotFoundError();
+  events.wake();
   return toChaptersJson(row);
+}
+
+/** Queues `video.chapters.updated` in the write's transaction, with the chapters the video has now. */
+async function announce(
+  events: WebhookEvents,
+  trx: Db,
+  video: VideoRow,
+  row: VideoChaptersRow | undefined,
+): Promise<void> {
+  await events.publish(trx, WebhookEventType.ChaptersUpdated, {
+    video: toVideoJson(video),
+    chapters: toChaptersJson(row),
+  });
+}
+
+/** Deletes the chapters and announces it, together; `false` when the video had none (nothing to announce). */
+async function deleteAndAnnounce(db: Db, video: VideoRow, events: WebhookEvents): Promise<boolean> {
+  const deleted = await db.transaction().execute(async (trx) => {
+    const had = await deleteChapters(trx, video.id);
+    if (had) await announce(events, trx, video, undefined);
+    return had;
+  });
+  if (deleted) events.wake();
+  return deleted;
 }
 
 /** A video's chapters (an empty list when it has none). */
@@ -51,8 +86,12 @@ export async function readChapters(db: Db, video: VideoRow): Promise<ChaptersJso
 }
 
 /** Deletes a video's chapters; 404 when it has none. */
-export async function removeChapters(db: Db, video: VideoRow): Promise<void> {
-  if (!(await deleteChapters(db, video.id))) throw new NotFoundError('The video has no chapters.');
+export async function removeChapters(
+  db: Db,
+  video: VideoRow,
+  events: WebhookEvents = createWebhookEvents(),
+): Promise<void> {
+  if (!(await deleteAndAnnounce(db, video, events))) throw new NotFoundError('The video has no chapters.');
 }
 
 /** The video's chapters as a WebVTT `kind=chapters` track; 404 when it has none. */

@@ -132,6 +132,23 @@ const envSchema = z.object({
   WEBHOOK_URL: optionalString.pipe(z.url().optional()),
   WEBHOOK_SECRET: optionalString,
   WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
+  WEBHOOK_SIGNATURE_FORMAT: z.enum(['standard', 'legacy', 'both']).default('standard'),
+  WEBHOOK_EVENTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value, ctx) => {
+      if (value === '' || value === '*' || value.toLowerCase() === 'all') return null;
+      const names = value.split(',').map((part) => part.trim());
+      if (names.some((name) => !/^video(\.[a-z]+)+$/.test(name))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a comma-separated list of event types such as "video.hls.ready,video.deleted", or "all"',
+        });
+        return z.NEVER;
+      }
+      return [...new Set(names)];
+    }),
   CLEANUP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   METRICS: booleanString.default(true),
 });
@@ -160,6 +177,13 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   if (set('WEBHOOK_SECRET') && env['WEBHOOK_SECRET']!.trim().length < 16) {
     problems.push('WEBHOOK_SECRET: must be at least 16 characters');
+  }
+  const webhookSecret = env['WEBHOOK_SECRET']?.trim() ?? '';
+  if (webhookSecret.startsWith('whsec_')) {
+    const key = webhookSecret.slice('whsec_'.length);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length < 16) {
+      problems.push('WEBHOOK_SECRET: a whsec_ secret is whsec_ and the base64 of at least 16 bytes');
+    }
   }
   if (!set('S3_BUCKET') && (set('S3_ENDPOINT') || set('S3_ACCESS_KEY_ID'))) {
     problems.push('S3_BUCKET: required when other S3_* settings are given');
@@ -301,8 +325,22 @@ export interface Config {
   readonly streamRetryAfterSeconds: number;
   /** Generate HLS as soon as a source is uploaded or imported, instead of on first view. */
   readonly pregenerate: boolean;
+  /** The environment's webhook endpoint (`WEBHOOK_URL`, `WEBHOOK_SECRET`), besides those the management API registers. */
   readonly webhooks:
-    { readonly url: string; readonly secret: string; readonly maxAttempts: number } | undefined;
+    | {
+        readonly url: string;
+        readonly secret: string;
+        /** The event types it receives (`WEBHOOK_EVENTS`); `null` for every one. Checked against the catalogue at start. */
+        readonly events: readonly string[] | null;
+      }
+    | undefined;
+  /** Retries of every webhook delivery, registered endpoints' too (`WEBHOOK_MAX_ATTEMPTS`). */
+  readonly webhookMaxAttempts: number;
+  /**
+   * Signature headers of every delivery (`WEBHOOK_SIGNATURE_FORMAT`): `standard` (Standard Webhooks), `legacy`
+   * (`Notetaker-Signature`, deprecated) or `both`.
+   */
+  readonly webhookSignatureFormat: 'standard' | 'legacy' | 'both';
   /** Seconds between cleanup runs (orphaned HLS objects, dead workers' temp folders); 0 disables. */
   readonly cleanupIntervalSeconds: number;
   readonly metricsEnabled: boolean;
@@ -429,8 +467,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pregenerate: e.PREGENERATE,
     webhooks:
       e.WEBHOOK_URL && e.WEBHOOK_SECRET
-        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS }
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, events: e.WEBHOOK_EVENTS }
         : undefined,
+    webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    webhookSignatureFormat: e.WEBHOOK_SIGNATURE_FORMAT,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     metricsEnabled: e.METRICS,
   };

@@ -41,16 +41,27 @@ export interface VideosTable {
   hls_lease_owner: string | null;
   hls_lease_expires_at: Timestamp | null;
   hls_next_attempt_at: Timestamp | null;
+  /** The host app's JSON object for this video (at most 4 KB, see src/videos/video-details.ts); `{}` when none. */
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** The host app's own id for this video, unique per owner; `null` when none. */
+  external_id: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface WebhookDeliveriesTable {
   id: string;
+  /** The event's id: the `webhook-id` header, the same for each of its deliveries and across retries. */
+  event_id: string;
+  /** Where it goes: a registered endpoint, or `null` for the environment's (`WEBHOOK_URL`). */
+  endpoint_id: string | null;
   event: string;
   /** The exact JSON body that is signed and sent. */
   payload: string;
+  /** Requests actually sent (an attempt the database kept from being made is not one). */
   attempts: Generated<number>;
+  /** Times a worker leased it. */
+  claims: Generated<number>;
   next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
   lease_owner: string | null;
   lease_expires_at: Timestamp | null;
@@ -58,6 +69,23 @@ export interface WebhookDeliveriesTable {
   failed_at: Timestamp | null;
   last_error: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** A receiver registered through the management API (src/webhooks/endpoints/). */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** The event types it receives; `null` for every one. */
+  events: ColumnType<string[] | null, string | null, string | null>;
+  /** `whsec_` + base64 of the HMAC key. */
+  secret: string;
+  /** The secret before the last rotation, still signing beside the new one until `previous_secret_expires_at`. */
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  enabled: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export const TaskStatus = { Pending: 'pending', Done: 'done', Failed: 'failed' } as const;
@@ -143,6 +171,7 @@ export interface DatabaseSchema {
   videos: VideosTable;
   orphaned_sources: OrphanedSourcesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  webhook_endpoints: WebhookEndpointsTable;
   video_tasks: VideoTasksTable;
   video_captions: VideoCaptionsTable;
   video_chapters: VideoChaptersTable;
@@ -153,6 +182,7 @@ export type VideoRow = Selectable<VideosTable>;
 export type NewVideoRow = Insertable<VideosTable>;
 export type VideoRowUpdate = Updateable<VideosTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type VideoTaskRow = Selectable<VideoTasksTable>;
 export type VideoCaptionRow = Selectable<VideoCaptionsTable>;
 export type VideoChaptersRow = Selectable<VideoChaptersTable>;

@@ -44,9 +44,10 @@ export async function removeOrphanedHls(deps: { db: Db; storage: Storage; logger
 
 /**
  * Removes the sources of deleted videos that an upload URL stored after the deletion (a presigned S3 PUT cannot be
- * recalled before it expires). Each deleted video's own source key is watched until its upload URL has expired,
- * plus a day for a PUT still sending; then it is forgotten. Objects the service never handed an upload URL for
- * (an existing bucket's sources waiting to be imported) are never touched. Returns how many objects were removed.
+ * recalled before it expires). Each deleted video's own source key is watched until the last upload URL it may have
+ * been handed (`GET …/upload` renews them until the deletion) has expired, plus a day for a PUT still sending; then
+ * it is forgotten. Objects the service never handed an upload URL for (an existing bucket's sources waiting to be
+ * imported) are never touched. Returns how many objects were removed.
  */
 export async function removeOrphanedSources(deps: {
   db: Db;

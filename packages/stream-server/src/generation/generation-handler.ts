@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 
 import type { Config } from '../config/load-config.js';
 import type { Metrics } from '../observability/metrics.js';
-import { enqueueWebhook, WebhookEvent } from '../webhooks/webhook-events.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import { toVideoJson } from '../videos/video-json.js';
 import type { Db } from '../db/create-database.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/database-errors.js';
 import { transactionRetriedWhileUnavailable } from '../db/retry-while-unavailable.js';
@@ -45,8 +47,8 @@ export interface GenerationJobsDeps {
    */
   hasRoom?: (() => boolean) | undefined;
   metrics?: Metrics | undefined;
-  /** Queue `video.hls.ready` / `video.hls.failed` deliveries with each outcome (when webhooks are configured). */
-  webhooks?: { onQueued(): void } | undefined;
+  /** Queues `video.hls.ready` / `video.hls.failed` with each outcome; default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
   /**
    * Called after a video's playlist is published, or its generation ends as ready or failed, so that `/stream`
    * answers held in this process look again at once.
@@ -65,6 +67,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
   handler: JobHandler<ClaimedJob>;
 } {
   const { config, tempRoot } = deps;
+  const events = deps.events ?? createWebhookEvents();
   /** Each running job's progress, written with every lease renewal. */
   const progressOf = new WeakMap<ClaimedJob, number>();
 
@@ -170,7 +173,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         // Poster, storyboard and lower renditions come after `ready`, as tasks of their own, so they never hold
         // back the video (docs/decisions/0009-work-after-ready.md).
         await queueVideoTasks(trx, row, afterReadyTasks(result, config.media.renditionHeights));
-        if (deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsReady, row);
+        await events.publish(trx, WebhookEventType.HlsReady, { video: toVideoJson(row) });
         return row;
       });
       if (!done) {
@@ -184,7 +187,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
       const seconds = (performance.now() - started) / 1000;
       deps.metrics?.generationSucceeded.inc({ mode: result.mode });
       deps.metrics?.generationDuration.observe({ mode: result.mode }, seconds);
-      deps.webhooks?.onQueued();
+      events.wake();
       log.info(
         {
           mode: result.mode,
@@ -237,11 +240,11 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         .transaction()
         .execute(async (trx) => {
           const row = await failGeneration(trx, ref, message);
-          if (row && deps.webhooks) await enqueueWebhook(trx, WebhookEvent.HlsFailed, row);
+          if (row) await events.publish(trx, WebhookEventType.HlsFailed, { video: toVideoJson(row) });
         })
         .then(() => {
           deps.onVideoChanged?.(ref.id);
-          deps.webhooks?.onQueued();
+          events.wake();
         })
         .catch((e: unknown) => log.error({ err: e }, 'recording failure failed'));
       return;

@@ -29,6 +29,8 @@ export const API_REFERENCE_PAGE = `<!doctype html>
   const resolve = (schema) => schema && schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema;
   const json = (value) => el('pre', {}, JSON.stringify(value, null, 2));
   document.getElementById('intro').prepend(doc.info.description + ' ');
+  const requestId = doc.components.headers && doc.components.headers['X-Request-Id'];
+  if (requestId) document.getElementById('intro').append(el('p', {}, 'Every route takes and answers ', el('code', {}, 'X-Request-Id'), ': ' + requestId.description));
   const byTag = new Map();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -46,7 +48,8 @@ export const API_REFERENCE_PAGE = `<!doctype html>
       if (op.description) section.append(el('p', {}, op.description));
       const auth = (op.security || []).map((s) => Object.keys(s)[0]).join(', ');
       if (auth) section.append(el('p', {}, 'Auth: ', el('code', {}, auth)));
-      for (const p of op.parameters || []) section.append(el('p', {}, el('code', {}, p.in + ' ' + p.name + (p.required ? ' (required)' : '')), ' ', p.description || ''));
+      // Shared parameters ($ref: X-Request-Id) are said once, above.
+      for (const p of (op.parameters || []).filter((p) => !p.$ref)) section.append(el('p', {}, el('code', {}, p.in + ' ' + p.name + (p.required ? ' (required)' : '')), ' ', p.description || ''));
       const body = op.requestBody && op.requestBody.content['application/json'];
       if (body) section.append(el('details', {}, el('summary', {}, 'Request body'), json(resolve(body.schema))));
       for (const [status, r] of Object.entries(op.responses || {})) {

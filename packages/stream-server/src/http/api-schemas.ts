@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { MAX_EXTERNAL_ID_LENGTH, MAX_METADATA_BYTES, MAX_TITLE_LENGTH } from '../videos/video-details.js';
 import { hasUnsafeText, UNSAFE_TEXT_MESSAGE } from './request-helpers.js';
 
 // The shapes the HTTP API takes and answers. Routes validate requests with them and describe themselves with them,
@@ -19,6 +20,13 @@ export const Video = z
     id: z.uuid(),
     owner_id: z.string(),
     title: z.string().nullable(),
+    external_id: z
+      .string()
+      .nullable()
+      .meta({ description: 'Your own id for the video (unique per owner); find it with `?external_id=`' }),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Your JSON object for the video, as you last set it (`{}` when none)' }),
     upload_status: z.enum(['pending', 'complete']),
     size_bytes: z.number().nullable(),
     duration_seconds: z.number().nullable(),
@@ -128,11 +136,24 @@ export const UploadInstructions = z
 
 export const Registered = z.object({ video: Video, upload: UploadInstructions }).meta({ id: 'Registered' });
 
-const title = z
+const titleText = z
   .string()
-  .max(500)
+  .max(MAX_TITLE_LENGTH)
+  .refine((value) => !hasUnsafeText(value), UNSAFE_TEXT_MESSAGE);
+const title = titleText.optional();
+const externalIdText = z
+  .string()
+  .min(1)
+  .max(MAX_EXTERNAL_ID_LENGTH)
   .refine((value) => !hasUnsafeText(value), UNSAFE_TEXT_MESSAGE)
-  .optional();
+  .meta({
+    description: `Your own id for the video, 1–${MAX_EXTERNAL_ID_LENGTH} characters, unique per owner (409 when taken)`,
+  });
+const metadataObject = z.record(z.string(), z.unknown()).meta({
+  description: `A JSON object of your own, at most ${MAX_METADATA_BYTES} bytes as JSON and 8 levels deep`,
+});
+/** What a host app may say about a video when it registers or imports it. */
+const details = { external_id: externalIdText.optional(), metadata: metadataObject.optional() };
 const contentType = z
   .string()
   .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type')
@@ -145,7 +166,30 @@ const sizeBytes = z
   .optional()
   .meta({ description: 'Above MULTIPART_THRESHOLD_BYTES the upload is multipart' });
 
-export const UserUploadBody = z.object({ title, content_type: contentType, size_bytes: sizeBytes });
+export const UserUploadBody = z.object({
+  title,
+  content_type: contentType,
+  size_bytes: sizeBytes,
+  ...details,
+});
+
+export const VideoPatchBody = z
+  .strictObject({
+    title: titleText.nullable().optional().meta({ description: 'null removes the title' }),
+    external_id: externalIdText
+      .nullable()
+      .optional()
+      .meta({ description: 'Your own id for the video, unique per owner (409 when taken); null removes it' }),
+    metadata: metadataObject
+      .nullable()
+      .optional()
+      .meta({ description: 'Replaces the whole object (no merge); null empties it' }),
+  })
+  .refine(
+    (body) => body.title !== undefined || body.external_id !== undefined || body.metadata !== undefined,
+    'give at least one of title, external_id, metadata',
+  )
+  .meta({ id: 'VideoPatch' });
 
 export const RegisterBody = UserUploadBody.extend({ owner_id: z.string().min(1).max(128) });
 
@@ -200,6 +244,7 @@ export const ImportBody = z.object({
   owner_id: z.string().min(1).max(128),
   source_key: z.string().min(1).max(1024),
   title,
+  ...details,
 });
 
 export const DevTokenBody = z.object({ user: z.string().trim().min(1).max(128) });
@@ -302,6 +347,7 @@ export const VideoAnalytics = z
 /** The TypeScript types of the API's documented shapes (what /openapi.json describes), for clients to check against. */
 export interface ApiSchemaTypes {
   Video: z.infer<typeof Video>;
+  VideoPatch: z.infer<typeof VideoPatchBody>;
   VideoList: z.infer<typeof VideoList>;
   StreamReady: z.infer<typeof StreamReady>;
   StreamGenerating: z.infer<typeof StreamGenerating>;
@@ -340,3 +386,57 @@ export const UserTokenAnswer = z
     expires_at: z.iso.datetime(),
   })
   .meta({ id: 'UserToken' });
+
+const webhookEventNames = z.array(z.string().max(100)).max(50).nullable().meta({
+  description:
+    'Event types this endpoint receives, e.g. `["video.hls.ready", "video.deleted"]`; `null` (or omitted on create) for every event',
+});
+
+export const WebhookEndpoint = z
+  .object({
+    id: z.uuid(),
+    url: z.url(),
+    description: z.string().nullable(),
+    events: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: 'Event types it receives; `null` for every event' }),
+    enabled: z.boolean().meta({ description: 'A disabled endpoint receives nothing' }),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const WebhookEndpointList = z
+  .object({ webhooks: z.array(WebhookEndpoint) })
+  .meta({ id: 'WebhookEndpointList' });
+
+const webhookSecret = z.string().meta({
+  description:
+    'The signing secret, `whsec_` + base64 of the key (Standard Webhooks). Answered only here: store it now',
+});
+
+export const WebhookEndpointCreated = WebhookEndpoint.extend({ secret: webhookSecret }).meta({
+  id: 'WebhookEndpointCreated',
+});
+
+export const WebhookSecretRotated = WebhookEndpoint.extend({
+  secret: webhookSecret,
+  previous_secret_expires_at: z.iso.datetime().meta({
+    description: 'Until then deliveries carry a signature with the old secret too',
+  }),
+}).meta({ id: 'WebhookSecretRotated' });
+
+export const WebhookEndpointBody = z.strictObject({
+  url: z.string().max(4096).meta({ description: 'Where events are POSTed: an absolute http(s) URL' }),
+  events: webhookEventNames.optional(),
+  description: z.string().max(1000).nullable().optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const WebhookEndpointPatch = z.strictObject({
+  url: z.string().max(4096).optional(),
+  events: webhookEventNames.optional(),
+  description: z.string().max(1000).nullable().optional(),
+  enabled: z.boolean().optional(),
+});

@@ -12,6 +12,7 @@ import { databaseUnavailableError } from '../db/database-errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isLocalStorage } from '../storage/local-storage.js';
 import { storageUnavailableError, type Storage } from '../storage/storage.js';
+import { createObjectUrls } from '../videos/object-urls.js';
 import type { StreamService } from '../videos/stream-service.js';
 import type { VideoRegistry } from '../videos/video-registry.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
@@ -22,6 +23,8 @@ import { describe, generateOpenApi } from './openapi.js';
 import { API_REFERENCE_PAGE } from './api-reference-page.js';
 import { requestIds } from './request-id.js';
 import { createManageRoutes, type UserTokenMinter } from './routes/manage-routes.js';
+import { createWebhookRoutes } from './routes/webhook-routes.js';
+import type { WebhookEvents } from '../webhooks/events/publish-event.js';
 import { createPlaylistRoutes } from './routes/playlist-routes.js';
 import { createUserRoutes } from './routes/user-routes.js';
 import { createDevTokenRoutes, type DevTokenRoutesDeps } from './routes/dev-token-routes.js';
@@ -39,6 +42,8 @@ export interface AppDeps {
   serviceApiKey: string;
   streams: StreamService;
   registry: VideoRegistry;
+  /** Queues the webhook events of changes made through the API (captions, chapters); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
   /** Users may upload and delete their own videos through the user API (`USER_UPLOADS`). */
   userUploads?: boolean | undefined;
   /** When given, `POST /api/manage/tokens` mints user tokens (HS256 deployments; absent with AUTH_JWKS_URL). */
@@ -159,9 +164,11 @@ export function createApp(deps: AppDeps): Hono {
     },
   );
 
-  app.route('/api/videos', createPlaylistRoutes(deps));
+  // One set of object URLs for playlists and caption tracks alike: one URL per object and signing window.
+  const objectUrls = createObjectUrls(deps);
+  app.route('/api/videos', createPlaylistRoutes({ ...deps, objectUrls }));
   // Before the user routes: the caption playback URLs carry a playback token, not a bearer token.
-  app.route('/api/videos', createCaptionRoutes(deps));
+  app.route('/api/videos', createCaptionRoutes({ ...deps, objectUrls }));
   // Before the user routes too: chapters.vtt carries a playback token.
   app.route('/api/videos', createChapterRoutes(deps));
   // And the player's viewing reports, which carry a playback token.
@@ -181,9 +188,18 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route(
     '/api/manage',
-    createCaptionManageRoutes({ db: deps.db, storage: deps.storage, serviceApiKey: deps.serviceApiKey }),
+    createCaptionManageRoutes({
+      db: deps.db,
+      storage: deps.storage,
+      serviceApiKey: deps.serviceApiKey,
+      events: deps.events,
+    }),
   );
-  app.route('/api/manage', createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
+  app.route(
+    '/api/manage',
+    createChapterManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey, events: deps.events }),
+  );
+  app.route('/api/manage/webhooks', createWebhookRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   app.route('/api/manage', createAnalyticsManageRoutes({ db: deps.db, serviceApiKey: deps.serviceApiKey }));
   if (localStorage) app.route(localStorage.routePrefix, createLocalStorageRoutes(localStorage));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
@@ -224,7 +240,7 @@ export function corsRules(origins: '*' | readonly string[]): {
   return {
     api: cors({
       origin,
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Range', 'Content-Type', 'X-Request-Id'],
       exposeHeaders: [
         'Retry-After',

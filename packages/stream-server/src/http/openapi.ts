@@ -3,6 +3,7 @@ import { describeRoute, generateSpecs, resolver } from 'hono-openapi';
 import type { z } from 'zod';
 
 import { ErrorBody } from './api-schemas.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 
 type Responses = Record<
   number,
@@ -20,6 +21,22 @@ const ERRORS: Record<number, string> = {
   422: 'The uploaded file is not a video (not_a_video)',
   429: 'Too many requests from this address; see Retry-After',
 };
+
+/** The query parameters of both video lists (the management list adds `owner_id`). */
+export const VIDEO_LIST_PARAMETERS = [
+  { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
+  { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+  {
+    name: 'external_id',
+    in: 'query',
+    description: 'Only the videos with this external id (for one owner: at most one)',
+  },
+  {
+    name: 'q',
+    in: 'query',
+    description: 'Only titles that contain this text, ignoring case (1–200 characters; blank: no search)',
+  },
+] as const;
 
 /**
  * Describes one route for the generated OpenAPI document: `describe({ summary, tags, body, responses, errors })`
@@ -77,7 +94,7 @@ export function describe(spec: {
 
 /** Generates the OpenAPI 3.1 document from the app's own route definitions. */
 export async function generateOpenApi(app: Hono, version: string) {
-  return generateSpecs(app, {
+  const spec = await generateSpecs(app, {
     documentation: {
       openapi: '3.1.0',
       info: {
@@ -102,4 +119,53 @@ export async function generateOpenApi(app: Hono, version: string) {
     excludeStaticFile: false,
     exclude: [/^\/storage\//, /^\/assets\//, /^\/$/],
   });
+  return withRequestIds(spec as unknown as OpenApiShape);
+}
+
+/** The parts of the document {@link withRequestIds} touches. */
+interface OpenApiShape {
+  components?: Record<string, Record<string, unknown>>;
+  paths?: Record<
+    string,
+    Record<
+      string,
+      { parameters?: unknown[]; responses?: Record<string, { headers?: Record<string, unknown> }> }
+    >
+  >;
+}
+
+const OPERATION_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+/**
+ * Documents what the `requestIds()` middleware does on every route, so no route has to say it: each operation
+ * takes an optional `X-Request-Id` header and each of its responses carries one (the caller's, echoed, or a new one).
+ */
+export function withRequestIds<D extends OpenApiShape>(spec: D): D {
+  const components = (spec.components ??= {});
+  (components['headers'] ??= {})[REQUEST_ID_HEADER] = {
+    description:
+      "This request's id: the caller's X-Request-Id when it is 1–128 characters of letters, digits and . _ : @ / + = -, " +
+      'otherwise a new UUID. The service logs it with the request; quote it when reporting a problem.',
+    schema: { type: 'string' },
+  };
+  (components['parameters'] ??= {})['RequestId'] = {
+    name: REQUEST_ID_HEADER,
+    in: 'header',
+    required: false,
+    description: 'Your id for this request, echoed in the answer and written to the logs (else one is made)',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._:@/+=-]{1,128}$' },
+  };
+  for (const item of Object.values(spec.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!OPERATION_METHODS.has(method)) continue;
+      operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/RequestId' }];
+      for (const response of Object.values(operation.responses ?? {})) {
+        response.headers = {
+          ...response.headers,
+          [REQUEST_ID_HEADER]: { $ref: `#/components/headers/${REQUEST_ID_HEADER}` },
+        };
+      }
+    }
+  }
+  return spec;
 }

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 
 import { DomainError, ErrorCode, InvalidInputError } from '../errors/domain-error.js';
+import type { VideoDetails } from '../videos/video-registry.js';
 
 /**
  * Characters refused in titles, ids and query parameters: C0 controls (NUL, tab, line breaks, ESC, BEL…), DEL, C1
@@ -84,4 +85,20 @@ export function bearerToken(c: Context): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/**
+ * The video details a PATCH body names, as the registry takes them (`external_id` → `externalId`); absent fields
+ * stay absent, `null` stays `null`.
+ */
+export function detailsOf(body: {
+  title?: string | null | undefined;
+  external_id?: string | null | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+}): VideoDetails {
+  return {
+    ...(body.title !== undefined ? { title: body.title } : {}),
+    ...(body.external_id !== undefined ? { externalId: body.external_id } : {}),
+    ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+  };
 }

@@ -4,7 +4,9 @@
 //   videos/{owner}/{video}_hls/playlist.m3u8       the source rendition's playlist, stored last
 //   videos/{owner}/{video}_hls/segment{N}.ts       its segments
 //   videos/{owner}/{video}_hls/{task folder}/…     lower renditions, posters and storyboards (after ready)
-//   videos/{owner}/{video}_captions/{language}.vtt one caption track per language
+//   videos/{owner}/{video}_captions/{language}.{hash}.vtt one caption track per language, as players read it
+//   (named by its content, so a cache never answers an old version under a new file's URL; older tracks were
+//   stored as {language}.vtt without the timestamp map, and are rewritten on their first playback)
 
 /** File name of the playlist ffmpeg writes and of the one we publish. */
 export const HLS_PLAYLIST_NAME = 'playlist.m3u8';
@@ -41,10 +43,18 @@ export const storageKeys = {
   playlist: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_hls/${HLS_PLAYLIST_NAME}`,
   /** Every caption file of a video lives under this prefix (kept apart from the HLS, which is regenerated). */
   captionsPrefix: (ownerId: string, videoId: string) => `videos/${ownerId}/${videoId}_captions/`,
-  /** One caption track: `language` is a canonical BCP-47 tag (letters, digits and `-` only). */
-  captions: (ownerId: string, videoId: string, language: string) =>
-    `videos/${ownerId}/${videoId}_captions/${language}.vtt`,
+  /**
+   * One caption track as players read it: `language` is a canonical BCP-47 tag (letters, digits and `-` only),
+   * `contentHash` 16 hex digits of the file's SHA-256.
+   */
+  captions: (ownerId: string, videoId: string, language: string, contentHash: string) =>
+    `videos/${ownerId}/${videoId}_captions/${language}.${contentHash}.vtt`,
 } as const;
+
+/** Whether a caption key is one of {@link storageKeys.captions} (content-named, stored as players read it). */
+export function isContentNamedCaptionKey(key: string): boolean {
+  return /_captions\/[A-Za-z0-9-]+\.[0-9a-f]{16}\.vtt$/.test(key);
+}
 
 /**
  * Keys under any video's generated prefixes (`…/{id}_hls/`: playlists, segments, renditions, posters, storyboards;

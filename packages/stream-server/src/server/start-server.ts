@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { createPlaybackTokens } from '../auth/playback-tokens.js';
 import { createUserTokenVerifier, mintUserToken } from '../auth/user-tokens.js';
 import { defaultWebDir } from '../http/routes/web-app-routes.js';
-import { isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
+import { ConfigError, isLoopbackHost, loadConfig, type Config } from '../config/load-config.js';
 import { ensurePrivateDir, loadOrCreateSecrets, usePrivateUmask, type Secrets } from '../config/secrets.js';
 import { createDatabase, type Database } from '../db/create-database.js';
 import { createProcessLauncher } from '../media/process-launcher.js';
@@ -24,7 +24,9 @@ import { createVideoTaskJobs } from '../tasks/video-task-handler.js';
 import { diskStatus } from '../generation/disk-space.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createWebhookDeliveryJobs } from '../webhooks/webhook-delivery-handler.js';
+import { createWebhookDeliveryJobs } from '../webhooks/delivery/webhook-delivery-handler.js';
+import { checkEventFilter } from '../webhooks/events/event-types.js';
+import { createWebhookEvents } from '../webhooks/events/publish-event.js';
 import { countGeneratingVideos, startHlsGeneration } from '../videos/videos-repository.js';
 import { createStorage } from './create-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -73,6 +75,11 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = loadConfig(options.env ?? process.env);
+  // WEBHOOK_EVENTS names event types the config module does not know of (they belong to src/webhooks).
+  const environmentFilter = checkEventFilter(config.webhooks?.events);
+  if (environmentFilter.problems.length > 0) {
+    throw new ConfigError(environmentFilter.problems.map((problem) => `WEBHOOK_EVENTS: ${problem}`));
+  }
   const logger =
     options.logger === 'silent'
       ? pino({ level: 'silent' })
@@ -124,6 +131,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Set once the API is built; the worker wakes its held `/stream` answers through it.
     let streams: StreamService | undefined;
     let worker: JobRunner | undefined;
+    // Every change a host app may hear of is queued through this, in the change's own transaction.
+    const webhookEvents = createWebhookEvents({
+      environment: config.webhooks ? { events: environmentFilter.events } : undefined,
+      onQueued: () => worker?.notify('webhooks'),
+    });
+    if (config.webhookSignatureFormat !== 'standard') {
+      logger.warn(
+        { format: config.webhookSignatureFormat },
+        'WEBHOOK_SIGNATURE_FORMAT: the Notetaker-Signature header is deprecated and goes away in the next release; ' +
+          'verify the Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) instead',
+      );
+    }
     if (launcher) {
       // One temp folder per process, named so a later sweep can tell whether its owner is still alive.
       const tempRoot = processTempRoot(config.dataDir);
@@ -141,7 +160,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         launcher: budget,
         hasRoom: () => budget.hasRoom(),
         metrics,
-        webhooks: config.webhooks ? { onQueued: () => worker?.notify('webhooks') } : undefined,
+        events: webhookEvents,
         onVideoChanged: (videoId) => streams?.videoChanged(videoId),
       });
       const tasks = createVideoTaskJobs({
@@ -151,17 +170,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         tempRoot,
         launcher: budget,
         metrics,
+        events: webhookEvents,
       });
-      const webhooks = config.webhooks
-        ? createWebhookDeliveryJobs({
-            db: database.db,
-            url: config.webhooks.url,
-            secret: config.webhooks.secret,
-            maxAttempts: config.webhooks.maxAttempts,
-            onDelivered: (event, ok) =>
-              metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
-          })
-        : undefined;
+      // Always running: endpoints may be registered at any time through the management API.
+      const webhooks = createWebhookDeliveryJobs({
+        db: database.db,
+        environment: config.webhooks,
+        signatureFormat: config.webhookSignatureFormat,
+        maxAttempts: config.webhookMaxAttempts,
+        onDelivered: (event, ok) =>
+          metrics.webhookDeliveries.inc({ event, outcome: ok ? 'delivered' : 'abandoned' }),
+      });
       // Separate slots per source, so a first view never waits behind a rendition of another video.
       worker = createJobRunner({
         workerId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -170,12 +189,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         sources: {
           generation: generation.source,
           tasks: tasks.source,
-          ...(webhooks ? { webhooks: webhooks.source } : {}),
+          webhooks: webhooks.source,
         },
         handlers: {
           generation: generation.handler,
           ...tasks.handlers,
-          ...(webhooks ? { webhook: webhooks.handler } : {}),
+          webhook: webhooks.handler,
         },
       });
     }
@@ -187,6 +206,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       multipartThresholdBytes: config.multipartThresholdBytes,
       multipartPartBytes: config.multipartPartBytes,
       maxUploadBytes: config.maxUploadBytes,
+      events: webhookEvents,
       onSourceReady: config.pregenerate
         ? async (video) => {
             const started = await startHlsGeneration(database.db, video.id, { from: ['none'] });
@@ -238,6 +258,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         serviceApiKey: secrets.serviceApiKey,
         streams,
         registry,
+        events: webhookEvents,
         userTokenMinter: config.auth.jwksUrl
           ? undefined
           : async ({ sub, watch, ttlSeconds }) => {

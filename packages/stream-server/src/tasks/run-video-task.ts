@@ -13,7 +13,10 @@ import type { ProbeResult } from '../media/probe-media.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
 import { storageKeys } from '../media/hls-layout.js';
+import { toVideoJson } from '../videos/video-json.js';
 import { findVideo } from '../videos/videos-repository.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import type { WebhookEvents } from '../webhooks/events/publish-event.js';
 import {
   completeTask,
   dropTask,
@@ -30,6 +33,8 @@ export interface VideoTaskContext {
   tempRoot: string;
   /** Starts the task's ffmpeg and ffprobe. */
   launcher: ProcessLauncher;
+  /** Announces each finished rendition (`video.rendition.ready`). */
+  events: WebhookEvents;
   signal: AbortSignal;
   log: Logger;
 }
@@ -193,6 +198,21 @@ async function runRendition(
       codecs: rung.codecs,
       frameRate: rung.frameRate,
     };
-    return completeTask(ctx.db, claim, result);
+    // The rung and its event go together: a rung of an ended run is neither recorded nor announced.
+    const applied = await ctx.db.transaction().execute(async (trx) => {
+      if (!(await completeTask(trx, claim, result))) return false;
+      await ctx.events.publish(trx, WebhookEventType.RenditionReady, {
+        video: toVideoJson(video),
+        rendition: {
+          height: result.height,
+          width: result.width,
+          bandwidth: result.bandwidth,
+          codecs: result.codecs,
+        },
+      });
+      return true;
+    });
+    if (applied) ctx.events.wake();
+    return applied;
   });
 }

@@ -7,6 +7,7 @@ import { MediaError } from '../media/media-error.js';
 import type { ProcessLauncher } from '../media/process-launcher.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/storage.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
 import { runVideoTask } from './run-video-task.js';
 import {
   claimNextTask,
@@ -25,6 +26,8 @@ export interface VideoTaskJobsDeps {
   /** Starts every ffmpeg and ffprobe of these jobs: the one launcher the server made for its worker. */
   launcher: ProcessLauncher;
   metrics?: Metrics | undefined;
+  /** Queues `video.rendition.ready` with each finished rung; default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
 }
 
 /**
@@ -37,6 +40,7 @@ export function createVideoTaskJobs(deps: VideoTaskJobsDeps): {
   handlers: Record<TaskKind, JobHandler<ClaimedTask>>;
 } {
   const { config } = deps;
+  const events = deps.events ?? createWebhookEvents();
   const source: JobSource<ClaimedTask> = {
     what: 'video task',
     slots: config.worker.taskConcurrency,
@@ -55,6 +59,7 @@ export function createVideoTaskJobs(deps: VideoTaskJobsDeps): {
       config,
       tempRoot: deps.tempRoot,
       launcher: deps.launcher,
+      events,
       signal,
       log,
     });

@@ -88,8 +88,3 @@ export function captionFileOf(name: string): { language: string; kind: 'm3u8' | 
   const match = /^(.+)\.(m3u8|vtt)$/.exec(name);
   return match ? { language: match[1] as string, kind: match[2] as 'm3u8' | 'vtt' } : undefined;
 }
-
-/** The WebVTT behind a caption's subtitle playlist, relative to it (`captions/{language}.m3u8` → `{language}.vtt`). */
-export function captionTrackLink(token: string, language: string): string {
-  return `${encodeURIComponent(language)}.vtt?${PLAYBACK_TOKEN_PARAM}=${encodeURIComponent(token)}`;
-}

@@ -5,6 +5,10 @@ export interface VideoJson {
   id: string;
   owner_id: string;
   title: string | null;
+  /** The host app's own id for the video, unique per owner. */
+  external_id: string | null;
+  /** The host app's JSON object for the video (`{}` when none). */
+  metadata: Record<string, unknown>;
   upload_status: 'pending' | 'complete';
   size_bytes: number | null;
   duration_seconds: number | null;
@@ -25,6 +29,8 @@ export function toVideoJson(row: VideoRow): VideoJson {
     id: row.id,
     owner_id: row.owner_id,
     title: row.title,
+    external_id: row.external_id,
+    metadata: metadataObject(row.metadata),
     upload_status: row.upload_status,
     size_bytes: row.size_bytes === null ? null : Number(row.size_bytes),
     duration_seconds: row.duration_seconds,
@@ -34,6 +40,14 @@ export function toVideoJson(row: VideoRow): VideoJson {
     hls_generated_at: iso(row.hls_generated_at),
     created_at: iso(row.created_at) ?? new Date(0).toISOString(),
   };
+}
+
+/** The stored metadata as an object (`pg` and PGlite parse jsonb; a driver that does not hands over the text). */
+function metadataObject(value: unknown): Record<string, unknown> {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

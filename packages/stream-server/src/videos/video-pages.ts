@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/create-database.js';
 import type { VideoRow } from '../db/schema.js';
 import { InvalidInputError } from '../errors/domain-error.js';
+import { likeLiteral, parseExternalIdFilter, parseSearch } from './video-details.js';
 
 /** Videos per page when the caller does not say. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -60,10 +61,36 @@ export function parsePageSize(value: string | undefined): number {
   return limit;
 }
 
+/** What a list request asks for, read from its query string (`limit`, `cursor`, `external_id`, `q`). */
+export interface ListRequest {
+  limit: number;
+  cursor: string | undefined;
+  externalId: string | undefined;
+  q: string | undefined;
+}
+
+/**
+ * Reads a list's query parameters: 400 for a `limit` out of range or an `external_id` that cannot be one; a blank
+ * `q` searches nothing.
+ *
+ * @example
+ * listRequestOf((name) => c.req.query(name)); // { limit: 50, cursor: undefined, externalId: 'rec-42', q: undefined }
+ */
+export function listRequestOf(query: (name: string) => string | undefined): ListRequest {
+  return {
+    limit: parsePageSize(query('limit')),
+    cursor: query('cursor'),
+    externalId: parseExternalIdFilter(query('external_id')),
+    q: parseSearch(query('q')),
+  };
+}
+
 /**
  * One page of videos, newest first, by keyset on (created_at, id) — never an offset, so videos added while a
  * client pages never shift or repeat what it sees next: a page starts strictly after the cursor's video.
- * `ownerId` limits the list to one owner (omitted: every owner, for the management API).
+ * `ownerId` limits the list to one owner (omitted: every owner, for the management API); `externalId` to the videos
+ * with that external id; `q` to titles that contain it, ignoring case (see decision 0025). The filters narrow the
+ * same walk, so a cursor stays valid as long as the filters stay the same.
  *
  * @example
  * const first = await listVideoPage(db, { ownerId: 'alice', limit: 50 });
@@ -71,7 +98,13 @@ export function parsePageSize(value: string | undefined): number {
  */
 export async function listVideoPage(
   db: Db,
-  options: { ownerId?: string | undefined; limit: number; cursor?: string | undefined },
+  options: {
+    ownerId?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+    externalId?: string | undefined;
+    q?: string | undefined;
+  },
 ): Promise<VideoPage> {
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
   let query = db
@@ -83,6 +116,10 @@ export async function listVideoPage(
       ),
     );
   if (options.ownerId !== undefined) query = query.where('owner_id', '=', options.ownerId);
+  if (options.externalId !== undefined) query = query.where('external_id', '=', options.externalId);
+  if (options.q !== undefined) {
+    query = query.where(sql<boolean>`title ilike ${`%${likeLiteral(options.q)}%`} escape '\\'`);
+  }
   if (after) {
     query = query.where(
       sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,

@@ -11,14 +11,21 @@ import { StorageError, StorageErrorCode, type Storage } from '../storage/storage
 import { isGeneratedKey, storageKeys } from '../media/hls-layout.js';
 import { isOwnerId, isVideoId } from './video-json.js';
 import { describeUnrecognised, detectContainer, SIGNATURE_BYTES } from '../media/container-signature.js';
+import { WebhookEventType } from '../webhooks/events/event-types.js';
+import { createWebhookEvents, type WebhookEvents } from '../webhooks/events/publish-event.js';
+import { toVideoJson } from './video-json.js';
 import {
   deleteVideoRow,
   findVideo,
+  findVideoByExternalId,
   insertVideo,
+  isExternalIdTaken,
   markUploadComplete,
   replaceUploadId,
   resetHls,
+  updateVideoDetails,
 } from './videos-repository.js';
+import { metadataJson, type VideoMetadata } from './video-details.js';
 
 export type UploadInstructions =
   | { method: 'PUT'; url: string; headers: Record<string, string>; expires_at: string }
@@ -86,18 +93,33 @@ export interface VideoRegistryDeps {
   /** Largest source a registration, upload or import may have (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
   clock?: () => Date;
+  /**
+   * Announces registrations, completed uploads and deletions (`video.created`, `video.upload.completed`,
+   * `video.deleted`), each in the transaction of its change; default: registered endpoints only.
+   */
+  events?: WebhookEvents;
   /** Called when a video's source is in storage (upload completed, object imported): pre-generation hooks in here. */
   onSourceReady?: (video: VideoRow) => Promise<VideoRow>;
 }
 
+/** What a host app says about a video: set at registration or import, changed with {@link VideoRegistry.update}. */
+export interface VideoDetails {
+  title?: string | null | undefined;
+  /** A JSON object of the host's own (at most 4 KB); replaces the old one whole. `null` empties it. */
+  metadata?: VideoMetadata | null | undefined;
+  /** The host's own id for the video, unique per owner (409 when another of the owner's videos has it). */
+  externalId?: string | null | undefined;
+}
+
 /** Registering, uploading, importing and deleting videos: what the management API (and the CLI) do. */
 export interface VideoRegistry {
-  register(input: {
-    ownerId: string;
-    title?: string | undefined;
-    contentType?: string | undefined;
-    sizeBytes?: number | undefined;
-  }): Promise<{ video: VideoRow; upload: UploadInstructions }>;
+  register(
+    input: {
+      ownerId: string;
+      contentType?: string | undefined;
+      sizeBytes?: number | undefined;
+    } & VideoDetails,
+  ): Promise<{ video: VideoRow; upload: UploadInstructions }>;
   completeUpload(
     videoId: string,
     parts?: Array<{ partNumber: number; etag: string }>,
@@ -111,12 +133,10 @@ export interface VideoRegistry {
   presignParts(videoId: string, partNumbers: number[]): Promise<PartUrls>;
   /** Whether `key` is the source of a video whose upload is still pending (local storage asks before a PUT). */
   acceptsUpload(key: string): Promise<boolean>;
-  importExisting(input: {
-    ownerId: string;
-    sourceKey: string;
-    title?: string | undefined;
-  }): Promise<VideoRow>;
+  importExisting(input: { ownerId: string; sourceKey: string } & VideoDetails): Promise<VideoRow>;
   get(videoId: string): Promise<VideoRow>;
+  /** Sets what `details` names (title, metadata, external id) and leaves the rest; 404 when there is no such video. */
+  update(videoId: string, details: VideoDetails): Promise<VideoRow>;
   remove(videoId: string): Promise<void>;
   removeHls(videoId: string): Promise<VideoRow>;
 }
@@ -182,6 +202,7 @@ const formatBytes = (bytes: number) =>
 
 export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
   const clock = deps.clock ?? (() => new Date());
+  const events = deps.events ?? createWebhookEvents();
   const maxUploadBytes = deps.maxUploadBytes ?? Number.MAX_SAFE_INTEGER;
   const get = async (videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
@@ -267,8 +288,39 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
     return video;
   };
 
+  const externalIdTaken = (externalId: string | null | undefined) =>
+    new ConflictError(
+      ErrorCode.Conflict,
+      `Another video of this owner already has external_id ${JSON.stringify(externalId)}; ` +
+        'find it with GET …/videos?external_id=, or choose another id.',
+    );
+  /** A taken external id (the unique index refused it) as the API's 409; any other error as it is. */
+  const externalIdConflict = (error: unknown, externalId: string | null | undefined) =>
+    isExternalIdTaken(error) ? externalIdTaken(externalId) : error;
+  /** 409 before anything is stored when the owner already has a video with this external id. */
+  const checkExternalIdFree = async (ownerId: string, externalId: string | null | undefined) => {
+    if (externalId && (await findVideoByExternalId(deps.db, ownerId, externalId))) {
+      throw externalIdTaken(externalId);
+    }
+  };
+
   const registry: VideoRegistry = {
     get,
+
+    async update(videoId, details) {
+      const video = await get(videoId);
+      try {
+        const updated = await updateVideoDetails(deps.db, video.id, {
+          ...(details.title !== undefined ? { title: details.title } : {}),
+          ...(details.metadata !== undefined ? { metadataJson: metadataJson(details.metadata) } : {}),
+          ...(details.externalId !== undefined ? { externalId: details.externalId } : {}),
+        });
+        if (!updated) throw new NotFoundError();
+        return updated;
+      } catch (error) {
+        throw externalIdConflict(error, details.externalId);
+      }
+    },
 
     async uploadState(videoId) {
       const video = await pendingVideo(videoId);
@@ -319,6 +371,8 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
     async register(input) {
       checkOwner(input.ownerId);
       if (input.sizeBytes !== undefined && input.sizeBytes > maxUploadBytes) throw tooLarge(input.sizeBytes);
+      const metadata = metadataJson(input.metadata ?? null);
+      await checkExternalIdFree(input.ownerId, input.externalId);
       const id = randomUUID();
       const sourceKey = storageKeys.source(input.ownerId, id);
       const ttl = deps.uploadUrlTtlSeconds;
@@ -373,16 +427,30 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
           expires_at: expiresAt(),
         };
       }
-      const video = await insertVideo(deps.db, {
-        id,
-        owner_id: input.ownerId,
-        title: input.title ?? null,
-        source_key: sourceKey,
-        content_type: contentType,
-        size_bytes: input.sizeBytes ?? null,
-        upload_status: UploadStatus.Pending,
-        upload_id: uploadId,
-      });
+      let video: VideoRow;
+      try {
+        video = await deps.db.transaction().execute(async (trx) => {
+          const row = await insertVideo(trx, {
+            id,
+            owner_id: input.ownerId,
+            title: input.title ?? null,
+            metadata,
+            external_id: input.externalId ?? null,
+            source_key: sourceKey,
+            content_type: contentType,
+            size_bytes: input.sizeBytes ?? null,
+            upload_status: UploadStatus.Pending,
+            upload_id: uploadId,
+          });
+          await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+          return row;
+        });
+      } catch (error) {
+        // Another registration took the external id meanwhile: free the multipart upload made for this one.
+        if (uploadId) await deps.storage.abortMultipartUpload(sourceKey, uploadId).catch(() => {});
+        throw externalIdConflict(error, input.externalId);
+      }
+      events.wake();
       return { video, upload };
     },
 
@@ -477,8 +545,14 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
         );
       }
       if (options?.checkContainer !== false) await refuseUnreadable(video, head.size);
-      const updated = await markUploadComplete(deps.db, video.id, { sizeBytes: head.size });
-      if (!updated) throw new NotFoundError();
+      // Only the request that makes the transition announces it; a concurrent second one answers the video.
+      const updated = await deps.db.transaction().execute(async (trx) => {
+        const row = await markUploadComplete(trx, video.id, { sizeBytes: head.size });
+        if (row) await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+        return row;
+      });
+      if (!updated) return get(video.id);
+      events.wake();
       return deps.onSourceReady ? deps.onSourceReady(updated) : updated;
     },
 
@@ -501,18 +575,29 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       if (!head)
         throw new InvalidInputError(`No object named ${JSON.stringify(input.sourceKey)} in the bucket.`);
       if (head.size > maxUploadBytes) throw tooLarge(head.size);
+      const metadata = metadataJson(input.metadata ?? null);
       let video: VideoRow;
       try {
-        video = await insertVideo(deps.db, {
-          id: randomUUID(),
-          owner_id: input.ownerId,
-          title: input.title ?? null,
-          source_key: input.sourceKey,
-          content_type: head.contentType ?? null,
-          size_bytes: head.size,
-          upload_status: UploadStatus.Complete,
+        // Imported means created with its source already stored: both events, in order.
+        video = await deps.db.transaction().execute(async (trx) => {
+          const row = await insertVideo(trx, {
+            id: randomUUID(),
+            owner_id: input.ownerId,
+            title: input.title ?? null,
+            metadata,
+            external_id: input.externalId ?? null,
+            source_key: input.sourceKey,
+            content_type: head.contentType ?? null,
+            size_bytes: head.size,
+            upload_status: UploadStatus.Complete,
+          });
+          await events.publish(trx, WebhookEventType.VideoCreated, { video: toVideoJson(row) });
+          await events.publish(trx, WebhookEventType.UploadCompleted, { video: toVideoJson(row) });
+          return row;
         });
+        events.wake();
       } catch (error) {
+        if (isExternalIdTaken(error)) throw externalIdConflict(error, input.externalId);
         if ((error as { code?: string }).code === '23505') {
           throw new ConflictError(ErrorCode.Conflict, 'That object is already registered as a video.');
         }
@@ -525,16 +610,13 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
       const video = await get(videoId);
       const ownSource = video.source_key === storageKeys.source(video.owner_id, video.id);
       // The row goes first: a worker still generating loses its lease and cleans up after itself. A source the
-      // service named is watched by cleanup as long as its upload URL may still be used (a late PUT stores it).
-      await deps.db.transaction().execute(async (trx) => {
-        await deleteVideoRow(trx, video.id);
+      // service named is watched by cleanup as long as an upload URL may still be used (a late PUT stores it):
+      // `GET …/upload` renews URLs until now, so the last one handed out lives until now plus the TTL.
+      const deleted = await deps.db.transaction().execute(async (trx) => {
+        const row = await deleteVideoRow(trx, video.id);
+        if (row) await events.publish(trx, WebhookEventType.VideoDeleted, { video: toVideoJson(row) });
         if (ownSource) {
-          const until = new Date(
-            Math.max(
-              clock().getTime(),
-              new Date(video.created_at).getTime() + deps.uploadUrlTtlSeconds * 1000,
-            ) + ORPHAN_GRACE_MS,
-          );
+          const until = new Date(clock().getTime() + deps.uploadUrlTtlSeconds * 1000 + ORPHAN_GRACE_MS);
           await trx
             .insertInto('orphaned_sources')
             .values({ source_key: video.source_key, remove_until: until })
@@ -543,7 +625,9 @@ export function createVideoRegistry(deps: VideoRegistryDeps): VideoRegistry {
             )
             .execute();
         }
+        return row;
       });
+      if (deleted) events.wake();
       if (video.upload_id)
         await deps.storage.abortMultipartUpload(video.source_key, video.upload_id).catch(() => {});
       // Only this video's own objects: an imported source is deleted unless it lies under generated prefixes

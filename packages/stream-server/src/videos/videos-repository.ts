@@ -33,6 +33,61 @@ export async function findOwnedVideo(db: Db, id: string, ownerId: string): Promi
     .executeTakeFirst();
 }
 
+/** The owner's video with this external id, if any. */
+export async function findVideoByExternalId(
+  db: Db,
+  ownerId: string,
+  externalId: string,
+): Promise<VideoRow | undefined> {
+  return db
+    .selectFrom('videos')
+    .selectAll()
+    .where('external_id', '=', externalId)
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
+}
+
+/** A video's host-app details to set; an absent field is left as it is. */
+export interface VideoDetailsUpdate {
+  title?: string | null;
+  /** The JSON text of the new metadata object (replaces the old one). */
+  metadataJson?: string;
+  externalId?: string | null;
+}
+
+/** Sets a video's title, metadata or external id; `undefined` when there is no such video. */
+export async function updateVideoDetails(
+  db: Db,
+  id: string,
+  fields: VideoDetailsUpdate,
+): Promise<VideoRow | undefined> {
+  return db
+    .updateTable('videos')
+    .set({
+      ...(fields.title !== undefined ? { title: fields.title } : {}),
+      ...(fields.metadataJson !== undefined ? { metadata: fields.metadataJson } : {}),
+      ...(fields.externalId !== undefined ? { external_id: fields.externalId } : {}),
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Whether `error` is the unique violation of one owner's external ids (index `videos_external_id_owner_idx`). */
+export function isExternalIdTaken(error: unknown): boolean {
+  const { code, constraint, message } = (error ?? {}) as {
+    code?: unknown;
+    constraint?: unknown;
+    message?: unknown;
+  };
+  return (
+    code === '23505' &&
+    (constraint === 'videos_external_id_owner_idx' ||
+      (typeof message === 'string' && message.includes('videos_external_id_owner_idx')))
+  );
+}
+
 export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): Promise<VideoRow[]> {
   return db
     .selectFrom('videos')
@@ -44,6 +99,7 @@ export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): P
     .execute();
 }
 
+/** The pending → complete transition of an upload; `undefined` when the video is gone or was already complete. */
 export async function markUploadComplete(
   db: Db,
   id: string,
@@ -59,6 +115,7 @@ export async function markUploadComplete(
       updated_at: sql`now()`,
     })
     .where('id', '=', id)
+    .where('upload_status', '=', UploadStatus.Pending)
     .returningAll()
     .executeTakeFirst();
 }

@@ -11,22 +11,27 @@ export interface CuttableProxy {
   close(): Promise<void>;
 }
 
+/** Where a proxy forwards to: fixed, or looked up at each new connection (a server started after the proxy). */
+export type ProxyTarget = { host: string; port: number } | (() => { host: string; port: number });
+
 /**
  * Starts a proxy on 127.0.0.1 in front of `target`, e.g. between the service and PostgreSQL, so a test can take the
- * database away in the middle of a request or a generation the way a network failure or a restart would.
+ * database away in the middle of a request or a generation the way a network failure or a restart would, or between
+ * an uploader and the server or storage, to drop its connections midway.
  *
  * @example
  * const proxy = await startCuttableProxy({ host: '127.0.0.1', port: 5432 });
  * await proxy.cut(); … await proxy.restore();
  */
-export async function startCuttableProxy(target: { host: string; port: number }): Promise<CuttableProxy> {
+export async function startCuttableProxy(target: ProxyTarget): Promise<CuttableProxy> {
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
   const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
+    const { host, port } = typeof target === 'function' ? target() : target;
+    const upstream = net.connect(port, host);
     track(client);
     track(upstream);
     client.pipe(upstream);

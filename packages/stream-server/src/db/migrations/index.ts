@@ -11,6 +11,8 @@ import * as m0008 from './0008-orphaned-sources.js';
 import * as m0010 from './0010-video-list-keyset.js';
 import * as m0011 from './0011-video-chapters.js';
 import * as m0012 from './0012-watch-sessions.js';
+import * as m0013 from './0013-webhook-endpoints.js';
+import * as m0015 from './0015-video-metadata.js';
 
 /** Every migration, in order. Listed statically so the built package needs no file-system scan. */
 export const migrationProvider: MigrationProvider = {
@@ -27,6 +29,8 @@ export const migrationProvider: MigrationProvider = {
       '0010-video-list-keyset': m0010,
       '0011-video-chapters': m0011,
       '0012-watch-sessions': m0012,
+      '0013-webhook-endpoints': m0013,
+      '0015-video-metadata': m0015,
     };
   },
 };

@@ -28,29 +28,32 @@ import type { Storage } from '../../storage/storage.js';
 import { findCaption, listCaptions } from '../../captions/captions-repository.js';
 import {
   captionTooLarge,
-  readCaptionText,
+  playableCaption,
+  readPlayableCaptionText,
   removeCaption,
   saveCaption,
+  type CaptionDeps,
   toCaptionJson,
 } from '../../captions/captions-service.js';
 import { canonicalLanguage } from '../../captions/language-tag.js';
 import { authorizePlayback } from '../../videos/playback-access.js';
-import {
-  captionFileOf,
-  captionTrackLink,
-  PLAYBACK_TOKEN_PARAM,
-  PlaybackRoute,
-} from '../../videos/playback-urls.js';
-import { buildSubtitlePlaylist, SEGMENT_TIMELINE_START_MPEGTS } from '../../captions/subtitle-playlist.js';
-import { MAX_CAPTION_BYTES, withTimestampMap } from '../../captions/webvtt.js';
+import { captionFileOf, PLAYBACK_TOKEN_PARAM, PlaybackRoute } from '../../videos/playback-urls.js';
+import type { ObjectUrls } from '../../videos/object-urls.js';
+import { buildSubtitlePlaylist } from '../../captions/subtitle-playlist.js';
+import { MAX_CAPTION_BYTES } from '../../captions/webvtt.js';
+import type { WebhookEvents } from '../../webhooks/events/publish-event.js';
 
 export interface CaptionRoutesDeps {
   db: Db;
   storage: Storage;
   userTokens: UserTokenVerifier;
   playbackTokens: PlaybackTokens;
+  /** The URLs players fetch caption files from storage with: one per file and signing window (decision 0016). */
+  objectUrls: ObjectUrls;
   /** Users may add and delete captions of their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
   userUploads?: boolean | undefined;
+  /** Announces caption changes (`video.captions.updated`); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
 }
 
 /** Content types a caption upload may have (none is accepted too); the charset, if given, must be UTF-8. */
@@ -131,7 +134,7 @@ const putDescription =
   "naming the line — and stored with LF line ends and no BOM. Cue times are relative to the video's start.";
 
 /** Reads a caption upload's body (after the size limit) and stores it for `video`. */
-async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video: VideoRow) {
+async function putCaption(c: Context, deps: CaptionDeps, video: VideoRow) {
   checkContentType(c);
   const body = new Uint8Array(await c.req.arrayBuffer());
   const { created, caption } = await saveCaption(deps, video, {
@@ -150,8 +153,9 @@ async function putCaption(c: Context, deps: { db: Db; storage: Storage }, video:
  *   `GET /{id}/captions`, and — when `USER_UPLOADS` is on, like the other user writes — `PUT` and `DELETE
  *   /{id}/captions/{language}`;
  * - with the playback token from `/stream` in the URL, like the playlist: `GET /{id}/captions/{language}.m3u8` (a
- *   WebVTT subtitle media playlist for a master playlist's `#EXT-X-MEDIA`) and `GET /{id}/captions/{language}.vtt`
- *   (the file, with an `X-TIMESTAMP-MAP` that lines its cues up with the segments).
+ *   WebVTT subtitle media playlist for a master playlist's `#EXT-X-MEDIA`, whose one segment is the file in storage
+ *   at a URL every viewer of a signing window shares) and `GET /{id}/captions/{language}.vtt` (the same file through
+ *   the service, for players and playlists from before).
  *
  * Mount it before the user routes: their bearer-token middleware would otherwise refuse the playback URLs.
  */
@@ -229,8 +233,10 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
       description:
         'Guarded by the playback token in the URL, like the playlist. `{language}.m3u8` is a VOD WebVTT subtitle ' +
         "media playlist with one segment spanning the video, for a master playlist's `#EXT-X-MEDIA:TYPE=SUBTITLES`; " +
-        'its segment is `{language}.vtt?token=…`, the stored file with `X-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000` ' +
-        "added so its cues line up with the segments' timeline (1.4 s) in hls.js and Safari.",
+        'its segment is the WebVTT file in storage, presigned like the video segments (the same URL for every viewer ' +
+        'of a signing window, cacheable by a shared cache), with `X-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000` ' +
+        "so its cues line up with the segments' timeline (1.4 s) in hls.js and Safari. `{language}.vtt` answers the " +
+        'same file through the service (private, no-store).',
       tags: ['playback'],
       security: 'none',
       parameters: [
@@ -266,15 +272,15 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
             'The video has no known duration yet (its HLS is not ready); ask /stream again.',
           );
         }
-        // Relative, so it resolves against this URL whatever host or proxy the player reached us through.
-        const uri = captionTrackLink(token ?? '', caption.language);
+        // The file in storage, at the URL every viewer of this signing window gets (decision 0016).
+        const playable = await playableCaption(deps, video, caption);
+        const uri = await deps.objectUrls.get(playable.storage_key);
         return c.body(buildSubtitlePlaylist(duration, uri), 200, {
           'Content-Type': 'application/vnd.apple.mpegurl',
           'Cache-Control': 'private, no-store',
         });
       }
-      const text = await readCaptionText(deps.storage, caption);
-      return c.body(withTimestampMap(text, SEGMENT_TIMELINE_START_MPEGTS), 200, {
+      return c.body(await readPlayableCaptionText(deps.storage, caption), 200, {
         'Content-Type': 'text/vtt; charset=utf-8',
         'Cache-Control': 'private, no-store',
       });
@@ -289,7 +295,7 @@ export function createCaptionRoutes(deps: CaptionRoutesDeps) {
  * `GET /videos/{id}/captions`, `PUT` and `DELETE /videos/{id}/captions/{language}`. It checks the key itself, so it
  * is safe wherever it is mounted.
  */
-export function createCaptionManageRoutes(deps: { db: Db; storage: Storage; serviceApiKey: string }) {
+export function createCaptionManageRoutes(deps: CaptionDeps & { serviceApiKey: string }) {
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);

@@ -29,6 +29,7 @@ import {
 } from '../auth-middleware.js';
 import { describe } from '../openapi.js';
 import { parseJsonBody } from '../request-helpers.js';
+import type { WebhookEvents } from '../../webhooks/events/publish-event.js';
 
 export interface ChapterRoutesDeps {
   db: Db;
@@ -36,6 +37,8 @@ export interface ChapterRoutesDeps {
   playbackTokens: PlaybackTokens;
   /** Users may set and delete chapters of their own videos (`USER_UPLOADS`); otherwise those routes answer 403. */
   userUploads?: boolean | undefined;
+  /** Announces chapter changes (`video.chapters.updated`); default: registered endpoints only. */
+  events?: WebhookEvents | undefined;
 }
 
 const KIB = MAX_CHAPTERS_BYTES / 1024;
@@ -124,8 +127,8 @@ async function readInput(c: Context): Promise<ChaptersInput> {
   );
 }
 
-async function putChapters(c: Context, db: Db, video: VideoRow) {
-  const saved = await saveChapters(db, video, await readInput(c));
+async function putChapters(c: Context, db: Db, video: VideoRow, events: WebhookEvents | undefined) {
+  const saved = await saveChapters(db, video, await readInput(c), events);
   c.header('Cache-Control', 'no-store');
   return c.json(saved, 200);
 }
@@ -207,7 +210,7 @@ export function createChapterRoutes(deps: ChapterRoutesDeps) {
     requireCaller,
     requireUserWrites,
     limitBody,
-    async (c) => putChapters(c, deps.db, await ownedVideo(c, deps.db)),
+    async (c) => putChapters(c, deps.db, await ownedVideo(c, deps.db), deps.events),
   );
 
   app.delete(
@@ -222,7 +225,7 @@ export function createChapterRoutes(deps: ChapterRoutesDeps) {
     requireCaller,
     requireUserWrites,
     async (c) => {
-      await removeChapters(deps.db, await ownedVideo(c, deps.db));
+      await removeChapters(deps.db, await ownedVideo(c, deps.db), deps.events);
       return c.body(null, 204);
     },
   );
@@ -234,7 +237,11 @@ export function createChapterRoutes(deps: ChapterRoutesDeps) {
  * The same chapter management for a trusted backend with the service API key, under `/api/manage`:
  * `GET`, `PUT` and `DELETE /videos/{id}/chapters`. It checks the key itself, so it is safe wherever it is mounted.
  */
-export function createChapterManageRoutes(deps: { db: Db; serviceApiKey: string }) {
+export function createChapterManageRoutes(deps: {
+  db: Db;
+  serviceApiKey: string;
+  events?: WebhookEvents | undefined;
+}) {
   const app = new Hono();
 
   const requireService = requireServiceKey(deps.serviceApiKey);
@@ -266,7 +273,7 @@ export function createChapterManageRoutes(deps: { db: Db; serviceApiKey: string 
     describePutBody,
     requireService,
     limitBody,
-    async (c) => putChapters(c, deps.db, await video(c)),
+    async (c) => putChapters(c, deps.db, await video(c), deps.events),
   );
 
   app.delete(
@@ -280,7 +287,7 @@ export function createChapterManageRoutes(deps: { db: Db; serviceApiKey: string 
     }),
     requireService,
     async (c) => {
-      await removeChapters(deps.db, await video(c));
+      await removeChapters(deps.db, await video(c), deps.events);
       return c.body(null, 204);
     },
   );

@@ -4,7 +4,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamService } from '../../videos/stream-service.js';
 import { toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
+import { listRequestOf, listVideoPage } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   ImportBody,
@@ -19,11 +19,12 @@ import {
   UserTokenBody,
   Video,
   VideoList,
+  VideoPatchBody,
 } from '../api-schemas.js';
 import { ConflictError, ErrorCode, InvalidInputError } from '../../errors/domain-error.js';
-import { describe } from '../openapi.js';
+import { describe, VIDEO_LIST_PARAMETERS } from '../openapi.js';
 import { requireServiceKey } from '../auth-middleware.js';
-import { parseJsonBody } from '../request-helpers.js';
+import { detailsOf, parseJsonBody } from '../request-helpers.js';
 
 /** Lifetime of a token from `POST /api/manage/tokens` without `ttl_seconds`. */
 export const DEFAULT_USER_TOKEN_TTL_SECONDS = 3600;
@@ -37,7 +38,8 @@ export type UserTokenMinter = (request: {
 
 /**
  * The management API a trusted backend calls with the service API key (never a user token): register and upload,
- * import existing objects, delete, pre-generate and delete HLS, list a user's videos.
+ * import existing objects, change a video's title, external id and metadata, delete, pre-generate and delete HLS, list
+ * and search videos.
  */
 export function createManageRoutes(deps: {
   db: Db;
@@ -89,13 +91,14 @@ export function createManageRoutes(deps: {
     describe({
       summary: "List videos, a page at a time: one user's, or every owner's",
       description:
-        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page. ' +
+        '`owner_id` with `external_id` finds the one video a user has under your id; `q` searches titles. Keep the ' +
+        'same filters while following next_cursor.',
       tags: ['management'],
       security: 'service',
       parameters: [
         { name: 'owner_id', in: 'query', description: "Only this user's videos (omitted: every owner)" },
-        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
-        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
+        ...VIDEO_LIST_PARAMETERS,
       ],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
       errors: [400, 401],
@@ -104,11 +107,7 @@ export function createManageRoutes(deps: {
       const ownerId = c.req.query('owner_id');
       if (ownerId === '')
         throw new InvalidInputError('owner_id must not be empty (omit it to list every owner).');
-      const page = await listVideoPage(deps.db, {
-        ownerId,
-        limit: parsePageSize(c.req.query('limit')),
-        cursor: c.req.query('cursor'),
-      });
+      const page = await listVideoPage(deps.db, { ownerId, ...listRequestOf((name) => c.req.query(name)) });
       return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
   );
@@ -132,6 +131,8 @@ export function createManageRoutes(deps: {
         title: body.title,
         contentType: body.content_type,
         sizeBytes: body.size_bytes,
+        externalId: body.external_id,
+        metadata: body.metadata,
       });
       return c.json({ video: toVideoJson(video), upload }, 201);
     },
@@ -153,6 +154,8 @@ export function createManageRoutes(deps: {
         ownerId: body.owner_id,
         sourceKey: body.source_key,
         title: body.title,
+        externalId: body.external_id,
+        metadata: body.metadata,
       });
       return c.json(toVideoJson(video), 201);
     },
@@ -234,6 +237,25 @@ export function createManageRoutes(deps: {
       errors: [401, 404],
     }),
     async (c) => c.json(toVideoJson(await deps.registry.get(c.req.param('id')))),
+  );
+
+  app.patch(
+    '/videos/:id',
+    describe({
+      summary: "Change a video's title, external_id or metadata",
+      description:
+        'Sets the fields the body names and leaves the others; `null` removes a title or external_id and empties ' +
+        "metadata. `metadata` replaces the whole object. An external_id another of the owner's videos has is 409.",
+      tags: ['management'],
+      security: 'service',
+      body: VideoPatchBody,
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [400, 401, 404, 409],
+    }),
+    async (c) => {
+      const body = await parseJsonBody(c, VideoPatchBody);
+      return c.json(toVideoJson(await deps.registry.update(c.req.param('id'), detailsOf(body))));
+    },
   );
 
   app.delete(

@@ -26,7 +26,7 @@ import {
 import { storageKeys } from '../../media/hls-layout.js';
 import { DomainError, ErrorCode, NotFoundError } from '../../errors/domain-error.js';
 import { describe } from '../openapi.js';
-import { signingWindow, type WindowedSignature } from '../../storage/signing-window.js';
+import type { ObjectUrls } from '../../videos/object-urls.js';
 
 /**
  * `GET /api/videos/{id}/playlist.m3u8?token=…[&type=event]` — the `hls_url` players load. Checks the playback token
@@ -43,24 +43,11 @@ export function createPlaylistRoutes(deps: {
   db: Db;
   storage: Storage;
   playbackTokens: PlaybackTokens;
-  presignTtlSeconds: number;
-  /** Object URLs are signed once per window of this many seconds (default 0: per request); see decision 0016. */
-  presignWindowSeconds?: number | undefined;
-  /** Origin (and path) of a CDN in front of the storage: handed-out object URLs point there. */
-  segmentCdnUrl?: string | undefined;
-  /** Current time in milliseconds (default `Date.now`). */
-  now?: () => number;
+  /** The URLs handed out for segments, sprites and posters: one per object and signing window (decision 0016). */
+  objectUrls: ObjectUrls;
 }) {
   const app = new Hono();
-  const presigned = createPresignCache({
-    presign: async (key, window) => {
-      const url = await deps.storage.presignGet(key, { ...window, sharedCache: true });
-      return deps.segmentCdnUrl ? throughCdn(url, deps.segmentCdnUrl) : url;
-    },
-    ttlSeconds: deps.presignTtlSeconds,
-    windowSeconds: deps.presignWindowSeconds ?? 0,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  const presigned = deps.objectUrls;
 
   const authorizedVideo = (id: string, token: string | undefined) => authorizePlayback(deps, id, token);
 
@@ -243,64 +230,6 @@ const PLAYLIST_HEADERS = {
   'Content-Type': 'application/vnd.apple.mpegurl',
   'Cache-Control': 'private, no-store',
 } as const;
-
-/**
- * The presigned URL of an object for the current signing window (see `storage/signing-window.ts` and
- * docs/decisions/0016-cache-shareable-segment-urls.md): within one window every viewer gets the same URL, so it is
- * signed once per object and window and then reused. A live (EVENT) playlist is reloaded by every viewer every few
- * seconds and an S3 presign costs CPU, so a 600-segment playlist would otherwise cost most of a second each time.
- * URLs are not user-specific; the token and access checks still run on every request. Bounded: the least recently
- * used entries are dropped beyond `maxEntries`.
- */
-export function createPresignCache(options: {
-  presign: (key: string, window: WindowedSignature) => Promise<string>;
-  ttlSeconds: number;
-  /** Default 0: sign at the current moment and reuse the URL for a tenth of its life (5 minutes at most). */
-  windowSeconds?: number;
-  maxEntries?: number;
-  now?: () => number;
-}) {
-  const now = options.now ?? Date.now;
-  const maxEntries = options.maxEntries ?? 10_000;
-  const windowSeconds = options.windowSeconds ?? 0;
-  const reuseMs = Math.min(300_000, options.ttlSeconds * 100);
-  const entries = new Map<string, { url: Promise<string>; signedAt: number }>();
-  /** Whether a URL signed at `signedAt` may still be handed out at `at`. */
-  const fresh = (signedAt: number, at: number) =>
-    windowSeconds > 0
-      ? signingWindow(at, windowSeconds, options.ttlSeconds).signedAt.getTime() === signedAt
-      : at - signedAt < reuseMs;
-  return {
-    get(key: string): Promise<string> {
-      const at = now();
-      const hit = entries.get(key);
-      entries.delete(key);
-      if (hit && fresh(hit.signedAt, at)) {
-        entries.set(key, hit);
-        return hit.url;
-      }
-      const window = signingWindow(at, windowSeconds, options.ttlSeconds);
-      const url = options.presign(key, window);
-      const entry = { url, signedAt: windowSeconds > 0 ? window.signedAt.getTime() : at };
-      entries.set(key, entry);
-      url.catch(() => {
-        if (entries.get(key) === entry) entries.delete(key);
-      });
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest === undefined) break;
-        entries.delete(oldest);
-      }
-      return url;
-    },
-  };
-}
-
-/** A storage URL moved onto the CDN in front of the storage: the CDN's origin, the same path and signed query. */
-export function throughCdn(url: string, cdnBase: string): string {
-  const parsed = new URL(url);
-  return `${cdnBase.replace(/\/+$/, '')}${parsed.pathname}${parsed.search}`;
-}
 
 /** Tags that belong to a media segment (the first one ends the playlist's header). */
 const SEGMENT_TAGS = [

@@ -5,7 +5,7 @@ import type { Db } from '../../db/create-database.js';
 import type { StreamAnswer, StreamService } from '../../videos/stream-service.js';
 import { isOwnerId, toVideoJson } from '../../videos/video-json.js';
 import type { VideoRegistry } from '../../videos/video-registry.js';
-import { listVideoPage, parsePageSize } from '../../videos/video-pages.js';
+import { listRequestOf, listVideoPage } from '../../videos/video-pages.js';
 import {
   CompleteUploadBody,
   PartUrls,
@@ -17,11 +17,12 @@ import {
   UserUploadBody,
   Video,
   VideoList,
+  VideoPatchBody,
 } from '../api-schemas.js';
 import { InvalidInputError, ForbiddenError } from '../../errors/domain-error.js';
-import { describe } from '../openapi.js';
+import { describe, VIDEO_LIST_PARAMETERS } from '../openapi.js';
 import { ownedVideo, requireUser, viewerOf, type UserEnv } from '../auth-middleware.js';
-import { parseJsonBody } from '../request-helpers.js';
+import { detailsOf, parseJsonBody } from '../request-helpers.js';
 
 export interface UserRoutesDeps {
   db: Db;
@@ -57,21 +58,19 @@ export function createUserRoutes(deps: UserRoutesDeps) {
     describe({
       summary: 'List your videos, a page at a time',
       description:
-        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page.',
+        'Newest first, paged by keyset on (created_at, id): videos added while you page never shift or repeat a page. ' +
+        '`external_id` finds the video you registered under your own id; `q` searches titles. Keep the same filters ' +
+        'while following next_cursor.',
       tags: ['videos'],
       security: 'user',
-      parameters: [
-        { name: 'limit', in: 'query', description: 'Videos per page, 1–200 (default 50)' },
-        { name: 'cursor', in: 'query', description: "The previous page's next_cursor (opaque)" },
-      ],
+      parameters: [...VIDEO_LIST_PARAMETERS],
       responses: { 200: { description: 'Newest first', schema: VideoList } },
       errors: [400, 401],
     }),
     async (c) => {
       const page = await listVideoPage(deps.db, {
         ownerId: c.get('userId'),
-        limit: parsePageSize(c.req.query('limit')),
-        cursor: c.req.query('cursor'),
+        ...listRequestOf((name) => c.req.query(name)),
       });
       return c.json({ videos: page.videos.map(toVideoJson), next_cursor: page.nextCursor });
     },
@@ -128,6 +127,8 @@ export function createUserRoutes(deps: UserRoutesDeps) {
         title: body.title,
         contentType: body.content_type,
         sizeBytes: body.size_bytes,
+        externalId: body.external_id,
+        metadata: body.metadata,
       });
       return c.json({ video: toVideoJson(video), upload }, 201);
     },
@@ -204,6 +205,27 @@ export function createUserRoutes(deps: UserRoutesDeps) {
         body.parts?.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
       );
       return c.json(toVideoJson(completed));
+    },
+  );
+
+  app.patch(
+    '/:id',
+    describe({
+      summary: "Change your video's title, external_id or metadata (USER_UPLOADS)",
+      description:
+        'Sets the fields the body names and leaves the others; `null` removes a title or external_id and empties ' +
+        'metadata. `metadata` replaces the whole object.',
+      tags: ['videos'],
+      security: 'user',
+      body: VideoPatchBody,
+      responses: { 200: { description: 'The video', schema: Video } },
+      errors: [400, 401, 403, 404, 409],
+    }),
+    async (c) => {
+      const registry = ownUploads();
+      const video = await ownedVideo(c, deps.db);
+      const body = await parseJsonBody(c, VideoPatchBody);
+      return c.json(toVideoJson(await registry.update(video.id, detailsOf(body))));
     },
   );
 

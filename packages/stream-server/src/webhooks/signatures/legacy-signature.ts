@@ -1,21 +1,25 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
-export const SIGNATURE_HEADER = 'notetaker-signature';
+// The signature deliveries carried before the Standard Webhooks headers. Deprecated: still sent with
+// WEBHOOK_SIGNATURE_FORMAT=legacy or both for one release, then removed (docs/webhooks.md).
 
-export function signWebhook(secret: string, body: string, timestampSeconds: number): string {
+/** The header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const LEGACY_SIGNATURE_HEADER = 'notetaker-signature';
+
+/** The legacy header's value; the HMAC key is the secret string itself. */
+export function legacySignature(secret: string, body: string, timestampSeconds: number): string {
   const mac = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex');
   return `t=${timestampSeconds},v1=${mac}`;
 }
 
 /**
- * Verifies a delivery as a host app should: recompute the HMAC over the raw body, compare in constant time, and
+ * Verifies a legacy delivery as a host app did: recompute the HMAC over the raw body, compare in constant time, and
  * refuse old timestamps (replays).
  *
  * @example
- * if (!verifyWebhook(secret, rawBody, req.headers['notetaker-signature'])) return res.status(400).end();
+ * if (!verifyLegacyWebhook(secret, rawBody, req.headers['notetaker-signature'])) return res.status(400).end();
  */
-export function verifyWebhook(
+export function verifyLegacyWebhook(
   secret: string,
   body: string,
   header: string | null | undefined,
