@@ -2,12 +2,25 @@
 // and WebKit with ManagedMediaSource forced; see @notetaker/test-support/web-test-runner-engines), one after
 // another, on HLS fixtures made with ffmpeg and scripted /stream answers. Tests against a real stream server live in
 // tests/integration. NOTETAKER_ENGINES=chromium,firefox narrows a local run.
-import { engineLaunchers, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
+//
+// WebKit with ManagedMediaSource forced differs from WebKit only in the media source hls.js plays through: it runs
+// the tests of the media pipeline (engine choice, hls.js loading, recovery, the stream's states, the seek
+// watchdog), not every file again.
+import { engineRuns, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { flakyHlsMiddleware, mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
 
 export default {
-  files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
+  ...engineRuns({
+    files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
+    managedMediaSourceFiles: [
+      'test/choose-engine.test.ts',
+      'test/lazy-hls.test.ts',
+      'test/playback-engine.test.ts',
+      'test/stream-controller.test.ts',
+      'test/seek-watchdog.test.ts',
+    ],
+  }),
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
   concurrentBrowsers: 1,
@@ -16,7 +29,6 @@ export default {
   browserStartTimeout: 120_000,
   testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
-  browsers: engineLaunchers(),
   testRunnerHtml: engineTestRunnerHtml,
   middleware: [flakyHlsMiddleware()],
   plugins: [esbuildTypeScript(), mediaFixtures()],

@@ -1,22 +1,18 @@
-// <notetaker-player> against real stream servers (see test/support/stream-server-plugin.mjs), in Chromium and Firefox
-// (see @notetaker/test-support/web-test-runner-engines), one after another. NOTETAKER_ENGINES narrows a local run.
+// <notetaker-player> against real stream servers (see test/support/stream-server-plugin.mjs), in every engine (see
+// @notetaker/test-support/web-test-runner-engines), one after another. NOTETAKER_ENGINES narrows a local run.
 //
-// Not WebKit yet, and the run says so: in WebKitGTK a playlist that grows until EXT-X-ENDLIST never reaches `ended`
-// (player-growing-playlist.test.ts); the player's own tests and the examples' smoke tests do run in WebKit.
-import { selectedEngines } from '@notetaker/test-support/engines';
-import { engineLaunchers, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
+// WebKit with ManagedMediaSource forced (the iPhone path) runs the files whose media pipeline differs by media
+// source: a playlist growing until EXT-X-ENDLIST, and a ladder switched between renditions with the stream's
+// captions. The rest (tokens, reloads, the element's life cycle) would repeat the WebKit run.
+import { engineRuns, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
 
-const OPEN_IN_WEBKIT = 'a growing playlist never reaches "ended" in WebKitGTK';
-const engines = selectedEngines().filter((engine) => {
-  if (!engine.startsWith('webkit')) return true;
-  console.warn(`tests/integration (web-test-runner): not run in ${engine} yet: ${OPEN_IN_WEBKIT}`);
-  return false;
-});
-
 export default {
-  files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
+  ...engineRuns({
+    files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
+    managedMediaSourceFiles: ['test/player-growing-playlist.test.ts', 'test/player-ladder-captions.test.ts'],
+  }),
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
   concurrentBrowsers: 1,
@@ -25,7 +21,6 @@ export default {
   browserStartTimeout: 120_000,
   testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
-  browsers: engineLaunchers(engines),
   testRunnerHtml: engineTestRunnerHtml,
   plugins: [esbuildTypeScript(), streamServerFixtures()],
 };

@@ -30,5 +30,18 @@ export declare class WebKitLauncher implements BrowserLauncher {
 export declare function firefoxLauncher(): BrowserLauncher;
 /** One launcher per engine of this run, to run one after another (`concurrentBrowsers: 1`). */
 export declare function engineLaunchers(engines?: Engine[]): BrowserLauncher[];
+/**
+ * Files, browsers and groups of a web-test-runner config: `files` in every engine of this run but `webkit-mms`,
+ * which runs only `managedMediaSourceFiles` (the media pipeline's tests).
+ */
+export declare function engineRuns(options: {
+  files: string | string[];
+  managedMediaSourceFiles: string | string[];
+  engines?: Engine[];
+}): {
+  files: string | string[];
+  browsers: BrowserLauncher[];
+  groups: Array<{ name: string; files: string | string[]; browsers: BrowserLauncher[] }>;
+};
 /** The test page of web-test-runner; in `webkit-mms` it hides the classic `MediaSource` first. */
 export declare function engineTestRunnerHtml(testFramework: string): string;

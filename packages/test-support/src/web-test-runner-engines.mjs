@@ -132,6 +132,24 @@ export function engineLaunchers(engines = selectedEngines()) {
 }
 
 /**
+ * The files, browsers and groups of a web-test-runner config for every engine of this run: `files` run in each
+ * engine but `webkit-mms`, which runs only `managedMediaSourceFiles`. That engine differs from `webkit` only in the
+ * media source hls.js plays through, so only the tests of the media pipeline need it again; the rest would repeat
+ * the `webkit` run. Engines still run one after another (`concurrentBrowsers: 1` counts every group's browsers).
+ */
+export function engineRuns({ files, managedMediaSourceFiles, engines = selectedEngines() }) {
+  const others = engines.filter((engine) => engine !== 'webkit-mms');
+  const managed = engines.includes('webkit-mms') ? engineLaunchers(['webkit-mms']) : [];
+  if (others.length === 0) return { files: managedMediaSourceFiles, browsers: managed, groups: [] };
+  return {
+    files,
+    browsers: engineLaunchers(others),
+    groups:
+      managed.length > 0 ? [{ name: 'webkit-mms', files: managedMediaSourceFiles, browsers: managed }] : [],
+  };
+}
+
+/**
  * The test page of web-test-runner: in the `webkit-mms` engine it first hides the classic `MediaSource` (see
  * `HIDE_CLASSIC_MEDIA_SOURCE`), before any test module runs.
  */

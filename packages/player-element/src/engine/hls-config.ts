@@ -12,6 +12,8 @@ import type { HlsConfig } from 'hls.js';
  *   such seeks until the playlist reaches them.
  * - `liveDurationInfinity: false`: while the playlist grows, the media duration is the listed length, so the seek bar
  *   can show what exists; it becomes the full length once `EXT-X-ENDLIST` arrives.
+ * - `renderTextTracksNatively: false`: hls.js hands over the cues it parses and the engine puts them into text tracks
+ *   of its own; hls.js's own `<track>` elements lose their cues in WebKit (see subtitle-text-tracks.ts).
  * - A modest forward buffer and a bounded back buffer, so long videos do not grow memory.
  */
 export function createHlsConfig(startPosition: number, overrides?: Partial<HlsConfig>): Partial<HlsConfig> {
@@ -27,6 +29,7 @@ export function createHlsConfig(startPosition: number, overrides?: Partial<HlsCo
     capLevelToPlayerSize: true,
     lowLatencyMode: false,
     enableWorker: true,
+    renderTextTracksNatively: false,
     ...overrides,
   };
 }

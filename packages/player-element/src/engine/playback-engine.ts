@@ -1,6 +1,7 @@
 import type Hls from 'hls.js';
 import type { ErrorData, HlsConfig } from 'hls.js';
 import { createHlsConfig } from './hls-config.js';
+import { subtitleTextTracks } from './subtitle-text-tracks.js';
 
 /** Why the engine needs a fresh `hls_url` (or a reload) to go on. */
 export type ReloadReason = 'forbidden' | 'network' | 'decode';
@@ -112,20 +113,50 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
   let live = false;
   let HlsCtor: HlsClass | undefined;
   const changed = () => options.onChange?.();
+  /** hls.js: the text tracks of the stream's subtitle renditions, filled from its parsed cues. */
+  const subtitleTracks = subtitleTextTracks(video);
+  const rendition = (index: number) => {
+    const track = hls?.subtitleTracks[index];
+    return track ? { label: track.name, language: track.lang ?? '' } : null;
+  };
+  /** Shows the text track of hls.js's subtitle rendition when it displays one. */
+  const showOwnSubtitle = () =>
+    subtitleTracks.show(hls?.subtitleDisplay ? rendition(hls.subtitleTrack) : null);
   /** Native HLS: text tracks the stream brings, i.e. not those of `<track>` children. */
   const nativeSubtitles = (): TextTrack[] => {
     const own = new Set([...video.querySelectorAll('track')].map((element) => element.track));
     return [...video.textTracks].filter((track) => !own.has(track) && /^(sub|cap)/.test(track.kind));
   };
 
+  // WebKit with ManagedMediaSource (an iPhone's path) ends playback when the playhead reaches the duration of a
+  // playlist that is still growing, although that duration is only what exists so far: play on once it grows.
+  let endedWhileGrowing = false;
+  const onEnded = () => {
+    endedWhileGrowing = live;
+  };
+  const onPlay = () => {
+    endedWhileGrowing = false;
+  };
+  const onDurationChange = () => {
+    if (endedWhileGrowing && video.duration - video.currentTime > 0.1) {
+      endedWhileGrowing = false;
+      video.play().catch(() => undefined);
+    }
+  };
+
   const teardown = () => {
     generation++;
     live = false;
+    endedWhileGrowing = false;
+    video.removeEventListener('ended', onEnded);
+    video.removeEventListener('play', onPlay);
+    video.removeEventListener('durationchange', onDurationChange);
     clearTimeout(timer);
     timer = undefined;
     if (hls) {
       hls.destroy();
       hls = null;
+      subtitleTracks.clear();
     }
     if (onNativeError) {
       video.removeEventListener('error', onNativeError);
@@ -177,6 +208,12 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     ] as const) {
       instance.on(name, changed);
     }
+    // The cues of a subtitle fragment go to that rendition's track (see subtitle-text-tracks.ts).
+    instance.on(Hls.Events.CUES_PARSED, (_event, { type, cues, subtitleTrack }) => {
+      if (type !== 'subtitles' || !subtitleTrack) return;
+      subtitleTracks.add({ label: subtitleTrack.name, language: subtitleTrack.lang ?? '' }, cues);
+    });
+    instance.on(Hls.Events.SUBTITLE_TRACK_SWITCH, showOwnSubtitle);
     instance.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
       const status = data.response?.code;
       if (status === 401 || status === 403) {
@@ -218,6 +255,9 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     if (run !== generation) return;
     const instance = (hls = new Hls(createHlsConfig(source.startPosition, options.hlsConfig)));
     wire(Hls, instance, source);
+    video.addEventListener('ended', onEnded);
+    video.addEventListener('play', onPlay);
+    video.addEventListener('durationchange', onDurationChange);
     instance.attachMedia(video);
     instance.loadSource(source.url);
   };
@@ -278,6 +318,7 @@ export function createPlaybackEngine(options: PlaybackEngineOptions): PlaybackEn
     } else if (hls) {
       hls.subtitleDisplay = index >= 0;
       hls.subtitleTrack = index;
+      showOwnSubtitle();
     }
   };
 

@@ -1,8 +1,8 @@
 // Starts a real @notetaker/stream-server (embedded defaults: PGlite + local storage) for the browser tests, feeds it
 // media that ffmpeg makes, and hands ids, token and URL to the browser as /fixtures.json.
 // The server starts with the test runner but is awaited only by tests that fetch /fixtures.json.
-// A second server, started on the first request to /growing-fixtures.json, reads its sources at 2× real time (an
-// ffmpeg wrapper adding `-readrate 2` before `-i`), so that tests see a playlist still growing while they play it.
+// A second server, started on the first request to /growing-fixtures.json, reads its sources at real time (an
+// ffmpeg wrapper adding `-readrate 1` before `-i`), so that tests see a playlist still growing while they play it.
 // A third one, started on the first request to /ladder-fixtures.json, makes a lower rendition after ready
 // (RENDITIONS=240 on a 640×360 source) and holds a caption track added through the SDK's management client.
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -18,8 +18,12 @@ const OWNER = 'player-element-tests';
 const ffmpegPath = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
 /** Length of the video the growing-playlist server generates slowly. */
 const GROWING_SECONDS = 30;
-/** How much faster than real time that server reads its sources. */
-const GROWING_READ_RATE = 2;
+/**
+ * How much faster than real time that server reads its sources: 1, so that the playlist still grows for 20 s after
+ * a test starts its player at 10 s listed. At 2× a WebKit page on a busy machine sometimes started playing only
+ * after the playlist was complete.
+ */
+const GROWING_READ_RATE = 1;
 
 /** Length of the video of the ladder server, its source height and the rung it makes below it. */
 const LADDER_SECONDS = 6;
