@@ -71,6 +71,24 @@ async function playing(
 }
 
 /** Records what would show a restart: the media element emptied or loading again, the position going back. */
+/**
+ * Pauses `player` and answers where it has come to rest. WebKitGTK still moves `currentTime` for a moment after
+ * `pause`, and now and then leaves `paused` again by itself shortly after a quality switch, with no `play` event
+ * (seen before any refresh): pause again until the player stays paused and still for half a second.
+ */
+async function pausedAtRest(player: NotetakerPlayerElement): Promise<number> {
+  const media = player.media;
+  let last = Number.NaN;
+  for (let i = 0; i < 40; i++) {
+    if (!player.paused) player.pause();
+    const now = media.paused && !media.seeking ? media.currentTime : Number.NaN;
+    if (now === last) return now;
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the player did not come to rest paused (last ${last})`);
+}
+
 function watchRestarts(player: NotetakerPlayerElement): () => string[] {
   const seen: string[] = [];
   let last = player.media.currentTime;
@@ -127,9 +145,8 @@ describe('refresh()', () => {
     await waitFor(() => player.captionTrack === de, 'captions shown');
     const level360 = player.qualityLevels.findIndex((level) => level.height === 360);
     player.qualityLevel = level360;
-    player.pause();
-    await waitFor(() => player.paused, 'paused');
-    const at = player.media.currentTime;
+    await waitFor(() => player.activeQualityLevel === level360, 'the chosen quality plays');
+    const at = await pausedAtRest(player);
 
     // The same renditions and captions plus chapters: nothing to switch, only the chapters change.
     current = answer('master.m3u8', { chapters_url: `data:text/vtt,${encodeURIComponent(CHAPTERS_VTT)}` });
