@@ -104,7 +104,10 @@ describe('watch analytics in Chromium', () => {
     await page.waitForFunction(`${player}.media.currentTime > 5.2`, undefined, { timeout: 60_000 });
     await page.evaluate(`(async () => {
       const player = ${player};
+      // Paused first (its event records where it stopped: a seek in the same task would move that position first).
+      const paused = new Promise((resolve) => player.media.addEventListener('pause', resolve, { once: true }));
       player.pause();
+      await paused;
       player.currentTime = 2;
       await new Promise((resolve) => player.media.addEventListener('seeked', resolve, { once: true }));
       await player.play();
