@@ -258,13 +258,19 @@ describe('examples/html control bar', () => {
 
 /**
  * What the engine smoke page runs before the example's modules: in `webkit-mms` it hides the classic `MediaSource`;
- * it counts the media sources made (of either kind) and records page errors.
+ * it counts the media sources made (of either kind), records page errors, and logs the media sources and the
+ * player's events with the time they came, for a failure to show what made a second media source.
  */
 const SMOKE_PRELUDE = `<script>
   if (new URLSearchParams(location.search).get(${JSON.stringify(ENGINE_PARAM)}) === 'webkit-mms') {
     ${HIDE_CLASSIC_MEDIA_SOURCE}
   }
-  window.smoke = { mediaSources: [], errors: [] };
+  window.smoke = { mediaSources: [], errors: [], log: [] };
+  const note = (what) => {
+    const player = document.querySelector('notetaker-player');
+    const at = player?.media ? player.media.currentTime.toFixed(2) + ' s' : 'no media';
+    window.smoke.log.push(Math.round(performance.now()) + ' ms, at ' + at + ': ' + what);
+  };
   for (const name of ['MediaSource', 'ManagedMediaSource']) {
     const Native = window[name];
     if (!Native) continue;
@@ -272,10 +278,14 @@ const SMOKE_PRELUDE = `<script>
       constructor() {
         super();
         window.smoke.mediaSources.push(name);
+        note('new ' + name);
       }
     };
     Object.defineProperty(Counted, 'name', { value: name });
     window[name] = Counted;
+  }
+  for (const type of ['notetaker-status', 'notetaker-error', 'notetaker-trackschange']) {
+    window.addEventListener(type, (event) => note(type + ' ' + JSON.stringify(event.detail)), true);
   }
   window.addEventListener('error', (event) => window.smoke.errors.push(String(event.message)));
   window.addEventListener('unhandledrejection', (event) => window.smoke.errors.push(String(event.reason)));
@@ -313,6 +323,7 @@ interface SmokeState {
   seeking: boolean;
   mediaSources: string[];
   errors: string[];
+  log: string[];
   heights: number[];
 }
 
@@ -340,13 +351,16 @@ describe.each(SMOKE_ENGINES)('examples in %s', (engine) => {
       const read = () =>
         page.evaluate((): SmokeState => {
           const player = document.querySelector('notetaker-player')!;
-          const smoke = (window as unknown as { smoke: { mediaSources: string[]; errors: string[] } }).smoke;
+          const { smoke } = window as unknown as {
+            smoke: { mediaSources: string[]; errors: string[]; log: string[] };
+          };
           return {
             state: player.state,
             time: player.currentTime,
             seeking: player.media.seeking,
             mediaSources: smoke.mediaSources,
             errors: smoke.errors,
+            log: smoke.log,
             heights: player.qualityLevels.map((level) => level.height).sort((a, b) => b - a),
           };
         });
@@ -361,7 +375,9 @@ describe.each(SMOKE_ENGINES)('examples in %s', (engine) => {
       const playing = await read();
       expect(playing.state).toBe('ready');
       // WebKit with the classic MediaSource hidden plays as an iPhone does, through ManagedMediaSource.
-      expect(playing.mediaSources).toEqual([engine === 'webkit-mms' ? 'ManagedMediaSource' : 'MediaSource']);
+      expect(playing.mediaSources, playing.log.join('\n')).toEqual([
+        engine === 'webkit-mms' ? 'ManagedMediaSource' : 'MediaSource',
+      ]);
       expect(playing.heights).toEqual([360, 180]);
       await page
         .waitFor(
@@ -403,7 +419,7 @@ describe.each(SMOKE_ENGINES)('examples in %s', (engine) => {
       );
       const after = await read();
       expect(after.state).toBe('ready');
-      expect(after.mediaSources).toHaveLength(1);
+      expect(after.mediaSources, after.log.join('\n')).toHaveLength(1);
       expect(after.errors).toEqual([]);
     },
     120_000,
