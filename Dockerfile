@@ -66,7 +66,10 @@ RUN printf '%s\n' 'path-exclude /usr/lib/*/dri/*' 'path-exclude /usr/lib/*/libLL
   && apt-get install -y --no-install-recommends ffmpeg tini \
   && rm -rf /var/lib/apt/lists/* \
   && if ldd /usr/bin/ffmpeg /usr/bin/ffprobe | grep 'not found'; then exit 1; fi
+# NODE_OPTIONS: the memory settings `npm start` runs with (decision 0026): one V8 worker thread and a 4 MB young
+# generation keep an idle server near 180 MB instead of 240 MB. An operator's own NODE_OPTIONS replaces them.
 ENV NODE_ENV=production \
+  NODE_OPTIONS="--v8-pool-size=1 --max-semi-space-size=4" \
   HOST=0.0.0.0 \
   PORT=8787 \
   DATA_DIR=/data \

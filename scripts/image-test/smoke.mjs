@@ -114,6 +114,11 @@ function checkImageConfig() {
   })) {
     equal(imageEnv[name], value, `ENV ${name}`);
   }
+  // The image runs the server with the Node options `npm start` gives it (decision 0026).
+  const rootPackage = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const startOptions = rootPackage.scripts.start.match(/\bnode ((?:--[\w-]+=\S+ )+)/)?.[1].trim();
+  check(startOptions, `the root package's start script passes Node options: ${rootPackage.scripts.start}`);
+  equal(imageEnv.NODE_OPTIONS, startOptions, 'ENV NODE_OPTIONS (the options of `npm start`)');
   check(
     healthcheck?.Test?.length,
     'the image has a HEALTHCHECK (build with --format docker: OCI images drop it)',
