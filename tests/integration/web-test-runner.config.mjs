@@ -8,16 +8,10 @@ import { engineRuns, engineTestRunnerHtml } from '@notetaker/test-support/web-te
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
 
-// WebKit is left out here for now: in a full run its third file hung with no test finishing for ten minutes
-// (not yet diagnosed), which would hold the whole suite to the 20-minute limit. The examples' smoke tests
-// (examples.node.test.ts) and the player's own tests still run in WebKit.
-const ENGINES = ['chromium', 'firefox'];
-
 export default {
   ...engineRuns({
     files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
     managedMediaSourceFiles: ['test/player-growing-playlist.test.ts', 'test/player-ladder-captions.test.ts'],
-    engines: ENGINES,
   }),
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
