@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
+import { sharedReads } from '../db/shared-reads.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
 import {
@@ -108,10 +109,13 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS),
   );
 
+  // One query: the row, and what a ready answer needs besides it (master entries, chapters); requests for the same
+  // video that arrive together share it (never one that started before they arrived).
+  const readForStream = sharedReads((videoId: string) => findVideoForStream(deps.db, videoId));
+
   const watchable = async (viewer: Viewer, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
-    // One query: the row, and what a ready answer needs besides it (master entries, chapters).
-    const video = await findVideoForStream(deps.db, videoId);
+    const video = await readForStream(videoId);
     if (!video || !canWatch(viewer, video)) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
       throw new ConflictError(
