@@ -15,6 +15,7 @@ import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { readLocation } from '../storage/read-location.js';
 import { queueVideoTasks } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../media/hls-layout.js';
@@ -112,11 +113,14 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
       }
       // A previous attempt may have died half-way: start from an empty prefix.
       await deps.storage.deletePrefix(outputPrefix);
-      const sourceUrl = await deps.storage.presignGet(video.source_key, {
+      // Local storage: ffmpeg and ffprobe open the source file itself, so that its bytes do not pass through this
+      // process's event loop, which the held /stream answers and the database share. S3: a presigned URL.
+      const sourceUrl = await readLocation(deps.storage, video.source_key, {
         expiresInSeconds: MAX_PRESIGN_SECONDS,
       });
       const result = await generateHls({
         sourceUrl,
+        sourceContentType: source.contentType,
         outputPrefix,
         sink: deps.storage,
         tempRoot,
