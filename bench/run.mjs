@@ -495,6 +495,7 @@ const FIRST_VIEW_ROWS = [
   ['first_views_8_single_s', 'lone first view, 30-s 1080p H.264 → playable (s)'],
   ['first_views_8_p100_s', '8 simultaneous first views, slowest → playable (s; target ≤ 1.5)'],
   ['first_views_8_samples_s', '… each of the 8 (s)'],
+  ['first_views_8_server_cpu_ms', '… server process CPU while the 8 became playable (ms)'],
   ['first_views_transcode_4_p100_s', '4 simultaneous VP9/Opus first views, slowest (s; target ≤ 3)'],
 ];
 

@@ -15,6 +15,7 @@ import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { readLocation } from '../storage/read-location.js';
 import { queueVideoTasks } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../media/hls-layout.js';
@@ -119,7 +120,9 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
       }
       // A previous attempt may have died half-way: start from an empty prefix.
       await deps.storage.deletePrefix(outputPrefix);
-      const sourceUrl = await deps.storage.presignGet(video.source_key, {
+      // Local storage: ffmpeg and ffprobe open the source file itself, so that its bytes do not pass through this
+      // process's event loop, which the held /stream answers and the database share. S3: a presigned URL.
+      const sourceUrl = await readLocation(deps.storage, video.source_key, {
         expiresInSeconds: MAX_PRESIGN_SECONDS,
       });
       // The least free space seen while ffmpeg runs, on the data folder's disk and in the temp folder (see below).
@@ -127,6 +130,7 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
       const tempDisk = watchLeastFree(tempRoot);
       const result = await generateHls({
         sourceUrl,
+        sourceContentType: source.contentType,
         outputPrefix,
         sink: deps.storage,
         tempRoot,
