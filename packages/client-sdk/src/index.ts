@@ -1,8 +1,9 @@
-export { createStreamClient } from './stream-client.js';
+export { createStreamClient, createStreamPlaybackClient } from './stream-client.js';
 export type {
   RetryOptions,
   StreamClient,
   StreamClientOptions,
+  StreamPlaybackClient,
   TokenProvider,
   WaitForStreamOptions,
 } from './stream-client.js';

@@ -98,15 +98,13 @@ export interface StreamClient {
 
 const streamPath = (id: string): string => `/api/videos/${encodeURIComponent(id)}/stream`;
 
-/**
- * Creates a client for the user API of a Notetaker Stream server.
- * @example
- * const client = createStreamClient({ baseUrl: 'https://stream.example.com', getToken: () => auth.token() });
- * const { hls_url } = await client.waitForStream(videoId);
- */
-export const createStreamClient = (options: StreamClientOptions): StreamClient => {
-  const { getToken, token, retry = {} } = options;
-  const { limit = 5, baseDelay = 1000, maxDelay = 10_000 } = retry;
+/** The `/stream` part of `StreamClient`: what a player needs to start and follow playback. */
+export type StreamPlaybackClient = Pick<StreamClient, 'getStream' | 'waitForStream' | 'retryStream'>;
+
+type Send = ReturnType<typeof createSend>;
+
+const connect = (options: StreamClientOptions) => {
+  const { getToken, token } = options;
   const clock = createClock(options.clock);
   const send = createSend(
     options.baseUrl,
@@ -115,10 +113,48 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
     options.fetch,
     clock.now,
   );
-  const getStream = (id: string, o: RequestOptions = {}) =>
-    toStreamStatus(send, 'GET', streamPath(id), o.signal, clock.now);
+  return { clock, send };
+};
+
+/**
+ * Creates a client for the user API of a Notetaker Stream server.
+ * @example
+ * const client = createStreamClient({ baseUrl: 'https://stream.example.com', getToken: () => auth.token() });
+ * const { hls_url } = await client.waitForStream(videoId);
+ */
+export const createStreamClient = (options: StreamClientOptions): StreamClient => {
+  const connection = connect(options);
+  const { send } = connection;
   const listVideosPage = async (o: PageOptions = {}): Promise<VideoPage> =>
     (await send('GET', '/api/videos' + pageQuery(o), o.signal)).data;
+  return {
+    ...playbackClient(options, connection),
+
+    getVideo: async (id, o = {}) =>
+      (await send('GET', '/api/videos/' + encodeURIComponent(id), o.signal)).data,
+
+    listVideos: (o = {}) => collectPages(listVideosPage, o),
+    listVideosPage,
+    videos: (o = {}) => allPages(listVideosPage, o),
+  };
+};
+
+/**
+ * Creates a client for the `/stream` endpoints only (`getStream`, `waitForStream`, `retryStream`), with the same
+ * options and behaviour as `createStreamClient`; for players, which need nothing else and bundle less.
+ * @example
+ * const client = createStreamPlaybackClient({ baseUrl: 'https://stream.example.com', token });
+ */
+export const createStreamPlaybackClient = (options: StreamClientOptions): StreamPlaybackClient =>
+  playbackClient(options, connect(options));
+
+function playbackClient(
+  options: StreamClientOptions,
+  { clock, send }: { clock: ReturnType<typeof createClock>; send: Send },
+): StreamPlaybackClient {
+  const { limit = 5, baseDelay = 1000, maxDelay = 10_000 } = options.retry ?? {};
+  const getStream = (id: string, o: RequestOptions = {}) =>
+    toStreamStatus(send, 'GET', streamPath(id), o.signal, clock.now);
 
   return {
     getStream,
@@ -170,12 +206,5 @@ export const createStreamClient = (options: StreamClientOptions): StreamClient =
         o.signal,
         clock.now,
       ) as Promise<StreamGenerating>,
-
-    getVideo: async (id, o = {}) =>
-      (await send('GET', '/api/videos/' + encodeURIComponent(id), o.signal)).data,
-
-    listVideos: (o = {}) => collectPages(listVideosPage, o),
-    listVideosPage,
-    videos: (o = {}) => allPages(listVideosPage, o),
   };
-};
+}

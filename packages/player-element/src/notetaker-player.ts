@@ -10,7 +10,7 @@ import {
   type PreferPlayback,
 } from './constants.js';
 import { AnalyticsController } from './analytics/analytics-controller.js';
-import { HeatmapController } from './analytics/heatmap-controller.js';
+import type { HeatmapController } from './analytics/heatmap-controller.js';
 import { CaptionsController, type CaptionTrack } from './captions/captions-controller.js';
 import { ChaptersController, type NotetakerChapterChangeDetail } from './chapters/chapters-controller.js';
 import type { PlayerChapter } from './chapters/chapters-vtt.js';
@@ -192,7 +192,9 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   #captions = new CaptionsController(this, () => this.#stream.engine);
   #chapters = new ChaptersController(this);
   #analytics = new AnalyticsController(this);
-  #heatmap = new HeatmapController(this);
+  /** Loaded on the first update with `show-heatmap` (owners' pages only), like hls.js. */
+  #heatmap: HeatmapController | null = null;
+  #heatmapLoading = false;
   #schedule = new RefreshSchedule(this, () => this.#recheck());
   #stream = new StreamController(this, {
     onLoad: () => {
@@ -319,7 +321,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
 
   /** The owner's audience retention per second (`show-heatmap`), as the heatmap strip shows it; empty for none. */
   get heatmap(): readonly number[] {
-    return this.#heatmap.retention;
+    return this.#heatmap?.retention ?? [];
   }
 
   /** Seeks to `marker` (queued until the video can seek there) and fires `notetaker-markerclick`. */
@@ -450,6 +452,17 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     this.#bar.storyboard = this.storyboard || storyboardUrl;
     this.#chapters.url = this.#stream.view.chaptersUrl;
     if (changed.has('defaultCaptions')) this.#captions.applyDefault();
+    if (this.showHeatmap && !this.#heatmapLoading) {
+      this.#heatmapLoading = true;
+      import('./analytics/heatmap-controller.js').then(
+        ({ HeatmapController, heatmapBackground }) => {
+          this.#heatmap = new HeatmapController(this);
+          this.#bar.heatmapBackground = heatmapBackground;
+          this.requestUpdate();
+        },
+        () => undefined,
+      );
+    }
     video.loop = this.loop;
     video.inert = blocked;
     setAttribute(video, 'poster', this.poster || posterUrl);

@@ -2,7 +2,8 @@
 // fixture made by ffmpeg (8 s) and scripted /stream answers.
 import '../src/define.js';
 import { resetMouse, sendKeys, sendMouse } from '@web/test-runner-commands';
-import { chapterIndexAt, parseChapters } from '../src/chapters/chapters-vtt.js';
+import { chapterIndexAt } from '../src/chapters/chapter-index.js';
+import { parseChapters } from '../src/chapters/chapters-vtt.js';
 import type { NotetakerPlayerElement, PlayerMarker } from '../src/notetaker-player.js';
 import {
   assert,

@@ -87,9 +87,10 @@ function imageEnvironment(dockerfile: string): Record<string, string> {
   for (const line of runtime.split('\n')) {
     const match = /^ENV\s+(.*)$/.exec(line.trim());
     if (!match) continue;
-    for (const pair of match[1]!.trim().split(/\s+/)) {
-      const [name, ...value] = pair.split('=');
-      env[name!] = value.join('=');
+    // name=value pairs; a value with spaces is double-quoted (`NODE_OPTIONS="--a --b"`).
+    for (const pair of match[1]!.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+      const value = pair[2]!;
+      env[pair[1]!] = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
     }
   }
   return env;

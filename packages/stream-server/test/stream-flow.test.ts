@@ -65,7 +65,7 @@ describe.each(VARIANTS)('the /stream flow (%s)', (variant) => {
     expect(video['duration_seconds'] as number).toBeCloseTo(14, 0);
   });
 
-  it('reads a moov-at-end source through ranged requests and makes a complete playlist', async () => {
+  it('reads a moov-at-end source (by range requests from a bucket, from its file locally) and makes a complete playlist', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-moov-end', { seconds: 10 });
     const { id } = await server.importVideo(file, { ownerId: 'alice' });
     await user(`/api/videos/${id}/stream`);

@@ -1,10 +1,4 @@
-import {
-  html,
-  nothing,
-  type ReactiveController,
-  type ReactiveControllerHost,
-  type TemplateResult,
-} from 'lit';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { PlayerState } from '../constants.js';
 import type { TokenProvider } from '../stream-client.js';
 
@@ -79,9 +73,12 @@ export class HeatmapController implements ReactiveController {
   }
 }
 
-/** The strip above the seek bar: the darker, the more of the audience watched that part. */
-export function renderHeatmap(retention: readonly number[]): TemplateResult | typeof nothing {
-  if (!retention.length) return nothing;
+/**
+ * The background of the strip above the seek bar (a left-to-right gradient: the darker, the more of the audience
+ * watched that part), or null without retention.
+ */
+export function heatmapBackground(retention: readonly number[]): string | null {
+  if (!retention.length) return null;
   const count = Math.min(STOPS, retention.length);
   const stops: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -93,9 +90,5 @@ export function renderHeatmap(retention: readonly number[]): TemplateResult | ty
       `rgb(var(--_heat) / ${Math.min(1, Math.max(0, share)).toFixed(2)}) ${((i + 0.5) * 100) / count}%`,
     );
   }
-  return html`<div
-    part="heatmap"
-    aria-hidden="true"
-    style="background:linear-gradient(90deg,${stops.join(',')})"
-  ></div>`;
+  return `linear-gradient(90deg,${stops.join(',')})`;
 }

@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { chapterIndexAt, parseChapters, type PlayerChapter } from './chapters-vtt.js';
+import { chapterIndexAt } from './chapter-index.js';
+import type { PlayerChapter } from './chapters-vtt.js';
 
 /** Detail of `notetaker-chapterchange`. */
 export interface NotetakerChapterChangeDetail {
@@ -62,14 +63,18 @@ export class ChaptersController implements ReactiveController {
     if (!sameVideo) this.#set([]);
     if (!url) return (this.#loading = Promise.resolve());
     const load = (this.#load = new AbortController());
-    return (this.#loading = fetch(url, { signal: load.signal })
-      .then((response) =>
+    // The parser loads with the first video that has chapters, alongside its track.
+    return (this.#loading = Promise.all([
+      fetch(url, { signal: load.signal }).then((response) =>
         response.ok ? response.text() : Promise.reject(new Error(String(response.status))),
-      )
-      .then(
-        (text) => this.#set(parseChapters(text)),
-        () => undefined,
-      ));
+      ),
+      import('./chapters-vtt.js'),
+    ]).then(
+      ([text, { parseChapters }]) => {
+        if (!load.signal.aborted) this.#set(parseChapters(text));
+      },
+      () => undefined,
+    ));
   }
 
   hostConnected(): void {

@@ -3,9 +3,8 @@ import { MEDIA_EVENTS } from '../constants.js';
 import { formatTime, spokenTime } from './format-time.js';
 import type { PlayerControlsHost } from './player-controls-host.js';
 import { findStoryboardCue, loadStoryboard, type StoryboardCue } from './storyboard.js';
-import { chapterIndexAt } from '../chapters/chapters-vtt.js';
+import { chapterIndexAt } from '../chapters/chapter-index.js';
 import { renderChapterMarkers, renderMarkers } from '../markers/timeline-marks.js';
-import { renderHeatmap } from '../analytics/heatmap-controller.js';
 
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 2];
 /** Seconds moved by ←/→ (and by the arrow keys on the seek bar). */
@@ -71,6 +70,8 @@ export class ControlBar implements ReactiveController {
   #storyboardUrl: string | null = null;
   #cues: StoryboardCue[] = [];
   #storyboardLoad: AbortController | null = null;
+  /** The `show-heatmap` strip's background for a retention curve; set by the player once it has loaded the heatmap. */
+  heatmapBackground: ((retention: readonly number[]) => string | null) | null = null;
 
   constructor(host: PlayerControlsHost) {
     this.#host = host;
@@ -94,38 +95,32 @@ export class ControlBar implements ReactiveController {
     );
   }
 
-  hostConnected(): void {
+  /** The listeners the bar keeps while connected: target, event type, handler. */
+  #listeners(): [EventTarget, string, EventListener][] {
     const host = this.#host;
     const video = host.media;
-    for (const type of [...MEDIA_EVENTS, 'enterpictureinpicture', 'leavepictureinpicture']) {
-      video.addEventListener(type, this.#update);
-    }
-    video.textTracks.addEventListener('change', this.#update);
-    video.addEventListener('click', this.#onVideoClick);
-    video.addEventListener('dblclick', this.#toggleFullscreen);
-    video.addEventListener('pointerdown', this.#onVideoPointerDown);
-    video.addEventListener('play', this.#wake);
-    host.addEventListener('keydown', this.#onKeyDown);
-    host.addEventListener('pointermove', this.#wake);
-    host.addEventListener('pointerleave', this.#sleep);
-    document.addEventListener('fullscreenchange', this.#update);
+    return [
+      ...[...MEDIA_EVENTS, 'enterpictureinpicture', 'leavepictureinpicture'].map(
+        (type): [EventTarget, string, EventListener] => [video, type, this.#update],
+      ),
+      [video, 'play', this.#wake],
+      [video.textTracks, 'change', this.#update],
+      [video, 'click', this.#onVideoClick],
+      [video, 'dblclick', this.#toggleFullscreen],
+      [video, 'pointerdown', this.#onVideoPointerDown as EventListener],
+      [host, 'keydown', this.#onKeyDown as EventListener],
+      [host, 'pointermove', this.#wake],
+      [host, 'pointerleave', this.#sleep],
+      [document, 'fullscreenchange', this.#update],
+    ];
+  }
+
+  hostConnected(): void {
+    for (const [target, type, listener] of this.#listeners()) target.addEventListener(type, listener);
   }
 
   hostDisconnected(): void {
-    const host = this.#host;
-    const video = host.media;
-    for (const type of [...MEDIA_EVENTS, 'enterpictureinpicture', 'leavepictureinpicture']) {
-      video.removeEventListener(type, this.#update);
-    }
-    video.textTracks.removeEventListener('change', this.#update);
-    video.removeEventListener('click', this.#onVideoClick);
-    video.removeEventListener('dblclick', this.#toggleFullscreen);
-    video.removeEventListener('pointerdown', this.#onVideoPointerDown);
-    video.removeEventListener('play', this.#wake);
-    host.removeEventListener('keydown', this.#onKeyDown);
-    host.removeEventListener('pointermove', this.#wake);
-    host.removeEventListener('pointerleave', this.#sleep);
-    document.removeEventListener('fullscreenchange', this.#update);
+    for (const [target, type, listener] of this.#listeners()) target.removeEventListener(type, listener);
     clearTimeout(this.#idleTimer);
     this.#storyboardLoad?.abort();
     this.#storyboardUrl = null;
@@ -161,6 +156,7 @@ export class ControlBar implements ReactiveController {
     const hidden = this.#idle && !video.paused && !this.#menu && !this.#dragging;
     const chapters = host.chapters;
     const chapter = chapters[host.currentChapter];
+    const heatmap = this.heatmapBackground?.(host.heatmap);
     return html`<div
       part="controls"
       class="bar"
@@ -168,7 +164,7 @@ export class ControlBar implements ReactiveController {
       aria-label="Video controls"
       ?data-idle=${hidden}
     >
-      ${renderHeatmap(host.heatmap)}
+      ${heatmap ? html`<div part="heatmap" aria-hidden="true" style="background:${heatmap}"></div>` : nothing}
       <div
         part="seek-bar"
         class="slider seek"

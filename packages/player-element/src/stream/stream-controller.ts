@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { HlsConfig } from 'hls.js';
-import { createStreamClient } from '@notetaker/client-sdk';
+import { createStreamPlaybackClient } from '@notetaker/client-sdk';
 import {
   PlayerEventName,
   type AutoplayPolicy,
@@ -355,7 +355,10 @@ export class StreamController implements ReactiveController {
     if (host.client) return host.client;
     if (!host.apiBase) return null;
     // The token is asked before every request: the element keeps the provider's token until the API rejects it.
-    return (this.#ownClient ??= createStreamClient({ baseUrl: host.apiBase, getToken: this.#tokens.get }));
+    return (this.#ownClient ??= createStreamPlaybackClient({
+      baseUrl: host.apiBase,
+      getToken: this.#tokens.get,
+    }));
   }
 
   #onStatus = (answer: StreamStatus): void => {

@@ -21,6 +21,12 @@ const execFileAsync = promisify(execFile);
 export interface Database {
   readonly kind: DatabaseConfig['kind'];
   readonly db: Db;
+  /**
+   * Embedded only: how many statements that may have changed data have run in this process, which is every such
+   * statement of the database (PGlite has no other client). Unchanged means a row read earlier is still current.
+   * `undefined` on PostgreSQL, where other processes write too.
+   */
+  readonly writeCount: (() => number) | undefined;
   /** Resolves when the database answers a query. */
   ping(): Promise<void>;
   /**
@@ -50,6 +56,7 @@ export async function createDatabase(
   options: CreateDatabaseOptions = {},
 ): Promise<Database> {
   let pool: PostgresPool;
+  let writeCount: (() => number) | undefined;
   if (config.kind === 'postgres') {
     const timeoutMs =
       options.timeoutSeconds === undefined ? undefined : Math.round(options.timeoutSeconds * 1000);
@@ -87,13 +94,16 @@ export async function createDatabase(
     // PGlite unpacks a fresh database with its files at 0666, whatever the umask: take group and other access away
     // (also from a data folder made by an older version). Files PostgreSQL makes later are 0600 already.
     await removeGroupAndOtherAccess(config.dataDir);
-    pool = new PGlitePool(pglite);
+    const pglitePool = new PGlitePool(pglite);
+    writeCount = () => pglitePool.writeCount;
+    pool = pglitePool;
   }
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
     kind: config.kind,
     db,
+    writeCount,
     async ping() {
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
     },

@@ -43,19 +43,37 @@ export async function diskStatus(
   };
 }
 
-/** Free bytes under which a temp folder counts as full once ffmpeg stopped short: less than any segment needs. */
+/**
+ * Free bytes under which a temp folder counts as full once ffmpeg stopped short (less than any segment needs):
+ * ffmpeg's HLS muxer can exit 0 after a segment it could not write.
+ */
 export const TEMP_FULL_BYTES = 1024 * 1024;
 
 /**
- * Whether the temp folder `dir` is (nearly) full: ffmpeg's HLS muxer can exit 0 after a segment it could not write,
- * leaving a short output and a full file system behind. A description for the log when it is, else `undefined`.
+ * Samples the free space under `dir` every `intervalMs` and keeps the least seen. ffmpeg's HLS muxer can exit 0
+ * after a segment it could not write; by the time its short output is noticed, the space may be free again (a file
+ * removed meanwhile), so "is the disk full now?" alone would blame the video for a disk that was full during its run.
+ * `least()` takes one more sample and answers the least of all; `stop()` ends the sampling.
  */
-export async function tempFolderFull(
-  dir: string,
-): Promise<{ freeBytes: number; description: string } | undefined> {
-  const freeBytes = await freeDiskBytes(dir);
-  if (freeBytes >= TEMP_FULL_BYTES) return undefined;
-  return { freeBytes, description: `disk full: ${formatBytes(freeBytes)} free in the temp folder ${dir}` };
+export function watchLeastFree(dir: string, intervalMs = 250): { least(): Promise<number>; stop(): void } {
+  let least = Number.POSITIVE_INFINITY;
+  const sample = () =>
+    freeDiskBytes(dir).then(
+      (free) => {
+        least = Math.min(least, free);
+      },
+      () => undefined,
+    );
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  timer.unref();
+  return {
+    async least() {
+      await sample();
+      return least;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** True when `error` (or one of its causes) is the file system's "no space left" (ENOSPC) or "quota exceeded". */

@@ -15,12 +15,20 @@ import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { readLocation } from '../storage/read-location.js';
 import { queueVideoTasks } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
 import { storageKeys } from '../media/hls-layout.js';
 import { backoffSeconds } from '../jobs/backoff.js';
 import type { JobContext, JobHandler, JobSource } from '../jobs/job-runner.js';
-import { diskFullError, diskStatus, isNoSpaceError, tempFolderFull } from './disk-space.js';
+import {
+  diskFullError,
+  diskStatus,
+  formatBytes,
+  isNoSpaceError,
+  TEMP_FULL_BYTES,
+  watchLeastFree,
+} from './disk-space.js';
 import { jobTimeoutMs } from '../jobs/job-timeout.js';
 import {
   claimNextGeneration,
@@ -112,11 +120,17 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
       }
       // A previous attempt may have died half-way: start from an empty prefix.
       await deps.storage.deletePrefix(outputPrefix);
-      const sourceUrl = await deps.storage.presignGet(video.source_key, {
+      // Local storage: ffmpeg and ffprobe open the source file itself, so that its bytes do not pass through this
+      // process's event loop, which the held /stream answers and the database share. S3: a presigned URL.
+      const sourceUrl = await readLocation(deps.storage, video.source_key, {
         expiresInSeconds: MAX_PRESIGN_SECONDS,
       });
+      // The least free space seen while ffmpeg runs, on the data folder's disk and in the temp folder (see below).
+      const dataDisk = watchLeastFree(config.dataDir);
+      const tempDisk = watchLeastFree(tempRoot);
       const result = await generateHls({
         sourceUrl,
+        sourceContentType: source.contentType,
         outputPrefix,
         sink: deps.storage,
         tempRoot,
@@ -131,11 +145,17 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
             log.error({ err: error }, 'disk full: no space left on device during generation');
             return diskFullError(error);
           }
-          // ffmpeg exits 0 when it cannot write (a short output): a low disk now is the likelier cause.
-          const now = await diskStatus(config.dataDir, config.minFreeDiskBytes);
-          const full = now.low ? now : await tempFolderFull(tempRoot);
+          // ffmpeg exits 0 when it cannot write (a short output): a disk that was low at any moment of the run is
+          // the likelier cause, even when the space is free again by now.
+          const [dataLeast, tempLeast] = await Promise.all([dataDisk.least(), tempDisk.least()]);
+          let full: string | undefined;
+          if (config.minFreeDiskBytes > 0 && dataLeast < config.minFreeDiskBytes) {
+            full = `disk full: down to ${formatBytes(dataLeast)} free under ${config.dataDir} during generation, below MIN_FREE_DISK_BYTES (${formatBytes(config.minFreeDiskBytes)})`;
+          } else if (tempLeast < TEMP_FULL_BYTES) {
+            full = `disk full: down to ${formatBytes(tempLeast)} free in the temp folder ${tempRoot} during generation`;
+          }
           if (!full) return error;
-          log.error({ err: error, freeBytes: full.freeBytes }, full.description);
+          log.error({ err: error, freeBytes: Math.min(dataLeast, tempLeast) }, full);
           return diskFullError(error);
         },
         // A retry goes the careful way: probe first, then remux (decision 0010).
@@ -147,6 +167,9 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
         },
         onSegmentStored: (segment) => live.publish(segment.playlistSoFar),
         logger: log,
+      }).finally(() => {
+        dataDisk.stop();
+        tempDisk.stop();
       });
       await live.flush();
       // The output is stored: an unreachable database delays its publication instead of throwing the work away.

@@ -50,8 +50,16 @@ export interface GenerateHlsProgress {
 }
 
 export interface GenerateHlsOptions {
-  /** What ffmpeg reads: a presigned GET URL (read with range requests, never downloaded first) or a path. */
+  /**
+   * What ffmpeg reads: a presigned GET URL (read with range requests, never downloaded first) or the path of a file
+   * on this machine (local storage's own file for the object).
+   */
   sourceUrl: string;
+  /**
+   * The `Content-Type` storage declares for the source. A URL's answer tells it too; for a path it is the only
+   * word on it (a WebM or QuickTime upload then skips the optimistic copy, as it does when read through a URL).
+   */
+  sourceContentType?: string | undefined;
   /** Storage prefix of the output, ending in `/`, e.g. `videos/u/v_hls/`. Deleted again on failure. */
   outputPrefix: string;
   sink: HlsSink;
@@ -244,6 +252,7 @@ async function produce(options: GenerateHlsOptions, run: Generation): Promise<Ge
   // ---- plan ------------------------------------------------------------------------------------------------------
   const chosen = await chooseHlsPlan({
     sourceUrl: options.sourceUrl,
+    sourceContentType: options.sourceContentType,
     tempRoot: options.tempRoot,
     ffprobePath: options.ffprobePath,
     launcher: options.launcher,

@@ -245,6 +245,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             retryAfterSeconds: config.streamRetryAfterSeconds,
           }),
         onGenerationQueued: () => worker?.notify('generation'),
+        dataVersion: database.writeCount,
       });
       app = createApp({
         db: database.db,

@@ -437,6 +437,12 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       );
     },
 
+    localPath(key: string) {
+      // The objects live in the bucket: a reader fetches them through a presigned URL.
+      assertValidKey(key);
+      return undefined;
+    },
+
     async presignPut(key: string, opts: PresignPutOptions) {
       assertValidKey(key);
       assertValidExpiry(opts.expiresInSeconds);

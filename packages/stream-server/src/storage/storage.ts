@@ -108,6 +108,12 @@ export interface Storage {
    * on it; S3 signs the method, so HEAD needs its own signature there.)
    */
   presignGet(key: string, options: PresignGetOptions): Promise<string>;
+  /**
+   * The object's file on this machine, for a process here (ffmpeg, ffprobe) to open directly instead of reading it
+   * through a URL: local storage answers the path under its folder (whether or not the object exists; opening it
+   * tells), S3 answers `undefined`. Throws `StorageError` (`invalid_key`) for an invalid key.
+   */
+  localPath(key: string): string | undefined;
   /** An absolute URL a client PUTs the whole object to. */
   presignPut(key: string, options: PresignPutOptions): Promise<string>;
   createMultipartUpload(key: string, options?: { contentType?: string }): Promise<{ uploadId: string }>;

@@ -12,6 +12,7 @@ import type { ProcessLauncher } from '../media/process-launcher.js';
 import type { ProbeResult } from '../media/probe-media.js';
 import type { Storage } from '../storage/storage.js';
 import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { readLocation } from '../storage/read-location.js';
 import { storageKeys } from '../media/hls-layout.js';
 import { toVideoJson } from '../videos/video-json.js';
 import { findVideo } from '../videos/videos-repository.js';
@@ -74,7 +75,9 @@ async function runThumbnails(
   ctx: VideoTaskContext,
 ): Promise<TaskOutcome> {
   const durationSeconds = video.duration_seconds ?? 0;
-  const sourceUrl = await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS });
+  const sourceUrl = await readLocation(ctx.storage, video.source_key, {
+    expiresInSeconds: MAX_PRESIGN_SECONDS,
+  });
   const outputPrefix = taskPrefix(
     storageKeys.hlsPrefix(video.owner_id, video.id),
     'thumbnails',
@@ -173,7 +176,7 @@ async function runRendition(
   const durationSeconds = video.duration_seconds ?? 0;
   return storeThenApply(claim, ctx, outputPrefix, async () => {
     const rung = await generateRendition({
-      sourceUrl: await ctx.storage.presignGet(video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS }),
+      sourceUrl: await readLocation(ctx.storage, video.source_key, { expiresInSeconds: MAX_PRESIGN_SECONDS }),
       outputPrefix,
       height,
       segmentDurations: sourcePlaylist.segments.map((segment) => segment.durationSeconds),

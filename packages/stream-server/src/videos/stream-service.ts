@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { PlaybackTokens } from '../auth/playback-tokens.js';
 import type { Db } from '../db/create-database.js';
 import { HlsStatus, UploadStatus, type VideoRow } from '../db/schema.js';
+import { sharedReads } from '../db/shared-reads.js';
 import { ErrorCode, ConflictError, NotFoundError } from '../errors/domain-error.js';
 import { playbackLinks, PlaylistType, videoPlaybackBase } from './playback-urls.js';
 import {
@@ -54,6 +55,12 @@ export interface StreamServiceDeps {
   retryAfterSeconds: number;
   /** Wakes local workers so a new job starts without waiting for the next poll. */
   onGenerationQueued: () => void;
+  /**
+   * The embedded database's count of statements that may have changed data (`Database.writeCount`): while it
+   * stands still, the row a `/stream` answer was made from is still current and is read from memory. Absent on
+   * PostgreSQL, where every answer reads the row.
+   */
+  dataVersion?: (() => number) | undefined;
   /**
    * Longest time a user's `/stream` (or retry) answer is held while the video is generating but not yet playable,
    * so the first segments can land and the answer can carry `hls_url` instead of a `retry_after` wait.
@@ -108,10 +115,14 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     Math.max(10, deps.holdPollMs ?? DEFAULT_STREAM_HOLD_POLL_MS),
   );
 
+  // One query: the row, and what a ready answer needs besides it (master entries, chapters); requests for the same
+  // video that arrive together share it (never one that started before they arrived).
+  const sharedRead = sharedReads((videoId: string) => findVideoForStream(deps.db, videoId));
+  const readForStream = deps.dataVersion ? unchangedRows(sharedRead, deps.dataVersion) : sharedRead;
+
   const watchable = async (viewer: Viewer, videoId: string) => {
     if (!isVideoId(videoId)) throw new NotFoundError();
-    // One query: the row, and what a ready answer needs besides it (master entries, chapters).
-    const video = await findVideoForStream(deps.db, videoId);
+    const video = await readForStream(videoId);
     if (!video || !canWatch(viewer, video)) throw new NotFoundError();
     if (video.upload_status !== UploadStatus.Complete) {
       throw new ConflictError(
@@ -252,6 +263,37 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
       }
       return answerFor(video);
     },
+  };
+}
+
+/** At most this many rows are kept by {@link unchangedRows}; past it they are all dropped. */
+const UNCHANGED_ROWS_MAX = 1000;
+
+/**
+ * Keeps the rows `read` returned for as long as `version` stands still (the embedded database's write count): a
+ * kept row is exactly what a new read would return, so nothing is ever served stale. Every write in the process
+ * drops them all; a row is kept under the version read before its query, so a write during the query drops it too.
+ */
+function unchangedRows<R>(
+  read: (videoId: string) => Promise<R>,
+  version: () => number,
+): (videoId: string) => Promise<R> {
+  const rows = new Map<string, R>();
+  let keptAt = version();
+  return async (videoId) => {
+    const before = version();
+    if (before !== keptAt) {
+      rows.clear();
+      keptAt = before;
+    } else if (rows.has(videoId)) {
+      return rows.get(videoId)!;
+    }
+    const row = await read(videoId);
+    if (version() === before) {
+      if (rows.size >= UNCHANGED_ROWS_MAX) rows.clear();
+      rows.set(videoId, row);
+    }
+    return row;
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalStorage } from '../../src/storage/local-storage.js';
 import { localStorageApp } from './local-storage-app.js';
+import { readLocation } from '../../src/storage/read-location.js';
 import { createS3Storage } from '../../src/storage/s3-storage.js';
 import { StorageError } from '../../src/storage/storage.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -225,6 +226,26 @@ describe.each([
     const tail = await fetch(url, { headers: { Range: 'bytes=4000-' } });
     expect(tail.status).toBe(206);
     expect(Buffer.from(await tail.arrayBuffer())).toEqual(data.subarray(4000));
+  });
+
+  it('tells a reader on this machine where to read an object: its own file (local) or a presigned URL (S3)', async () => {
+    const data = randomBytes(4096);
+    await storage.putObject('c/location/v.mp4', data, { contentType: 'video/mp4' });
+    const location = await readLocation(storage, 'c/location/v.mp4', { expiresInSeconds: 600 });
+    if (storage.kind === 'local') {
+      // The object's own file, opened without the service: the same bytes, and nothing fetched over HTTP.
+      expect(path.isAbsolute(location)).toBe(true);
+      expect(storage.localPath('c/location/v.mp4')).toBe(location);
+      expect(sha256(await readFile(location))).toBe(sha256(data));
+    } else {
+      expect(storage.localPath('c/location/v.mp4')).toBeUndefined();
+      expect(location).toMatch(/^https?:\/\//);
+      expect(location).toContain(h.signatureParam);
+      expect(sha256(new Uint8Array(await (await fetch(location)).arrayBuffer()))).toBe(sha256(data));
+    }
+    for (const key of ['/abs/key', 'a/../b', '..']) {
+      expect(() => storage.localPath(key)).toThrow(StorageError);
+    }
   });
 
   it('presigns a PUT that stores what the client sends', async () => {

@@ -21,6 +21,8 @@ import type { HlsLogger } from './hls-output.js';
 export interface PlanStepOptions {
   /** What ffmpeg reads: a presigned GET URL or a path. */
   sourceUrl: string;
+  /** The `Content-Type` storage declares for the source, when known; a URL's own answer takes precedence. */
+  sourceContentType?: string | undefined;
   /** Where the optimistic copy makes its folder. */
   tempRoot: string;
   ffprobePath?: string | undefined;
@@ -83,7 +85,8 @@ export async function chooseHlsPlan(options: PlanStepOptions): Promise<ChosenPla
     }
     job.throwIfFailed();
     await mkdir(options.tempRoot, { recursive: true });
-    if (options.optimisticCopy && worthOptimisticCopy(source.contentType)) {
+    const contentType = source.contentType ?? options.sourceContentType;
+    if (options.optimisticCopy && worthOptimisticCopy(contentType)) {
       optimistic = await startOptimisticCopy({
         tempRoot: options.tempRoot,
         signal: job.signal,

@@ -663,6 +663,10 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       return presign({ method: 'GET', key }, opts.expiresInSeconds, opts.signedAt);
     },
 
+    localPath(key) {
+      return objectPath(key);
+    },
+
     async presignPut(key, opts) {
       const conditions: UploadConditions = {
         ...(opts.contentLength === undefined ? {} : { 'X-Length': String(opts.contentLength) }),
