@@ -65,6 +65,38 @@ describe('generation under storage faults (PostgreSQL + S3)', () => {
     expect((await waitForStream(alice, id, 60_000)).body['status']).toBe('ready');
   });
 
+  it('rides out a bucket that takes no connection for longer than the attempts would last, then ends ready', async () => {
+    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 });
+    const { id } = await server.importVideo(file, { ownerId: 'alice' });
+    let dropped = 0;
+    server.s3!.setFaults(() => {
+      dropped += 1;
+      return 'reset';
+    });
+    await alice(`/api/videos/${id}/stream`);
+    const row = () =>
+      server.database.db
+        .selectFrom('videos')
+        .select(['hls_status', 'hls_attempts', 'hls_error_message'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+    // JOB_MAX_ATTEMPTS is 3 here, and counted attempts back off 1–2 s, then 2–4 s: counted, the video would have
+    // failed well within these 16 s. Out of reach, each try is handed back uncounted and taken up again after 5 s.
+    const until = Date.now() + 16_000;
+    while (Date.now() < until) {
+      const current = await row();
+      expect(current.hls_status, current.hls_error_message ?? '').toBe('generating');
+      expect(current.hls_attempts).toBeLessThanOrEqual(1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(dropped).toBeGreaterThan(0);
+
+    server.s3!.setFaults(undefined);
+    const { body } = await waitForStream(alice, id, 60_000);
+    expect(body['status']).toBe('ready');
+    expect(await probeHlsDuration(body['hls_url'] as string)).toBeCloseTo(4, 0);
+  }, 120_000);
+
   it('answers 503 with Retry-After, not 500, while the bucket is unreachable, and plays again after', async () => {
     const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 });
     const { id } = await server.importVideo(file, { ownerId: 'alice' });

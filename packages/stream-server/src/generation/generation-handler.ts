@@ -14,7 +14,7 @@ import { StreamAction } from '../media/ffmpeg-args.js';
 import type { GenerateHlsResult } from '../media/generate-hls.js';
 import { MediaError, MediaErrorCode } from '../media/media-error.js';
 import type { Storage } from '../storage/storage.js';
-import { MAX_PRESIGN_SECONDS } from '../storage/storage.js';
+import { isStorageUnreachable, MAX_PRESIGN_SECONDS } from '../storage/storage.js';
 import { readLocation } from '../storage/read-location.js';
 import { queueVideoTasks } from '../tasks/video-tasks-repository.js';
 import type { VariantAttributes } from '../videos/master-playlist.js';
@@ -229,11 +229,19 @@ export function createGenerationJobs(deps: GenerationJobsDeps): {
   const onFailure = async (job: ClaimedJob, error: unknown, { log }: JobContext) => {
     const ref = job;
     const media = error instanceof MediaError ? error : undefined;
-    if (isDatabaseUnavailable(error)) {
+    // A bucket out of reach is named first: its network errors (ECONNRESET…) would pass for the database's too.
+    const storage = isStorageUnreachable(error);
+    const database = !storage && isDatabaseUnavailable(error);
+    if (storage || database) {
       // Not the video's fault and not an attempt to count against it: handed back (if the database answers by
-      // then; else the lease runs out) to be taken up again once it does.
-      log.warn({ err: error }, 'database unavailable; generation will be taken up again once it answers');
-      await releaseGeneration(deps.db, ref, DATABASE_RETRY_AFTER_SECONDS).catch(() => {});
+      // then; else the lease runs out) to be taken up again once the database or the bucket answers.
+      log.warn(
+        { err: error, retryInSeconds: DATABASE_RETRY_AFTER_SECONDS },
+        `${database ? 'database' : 'storage'} unavailable; generation will be taken up again once it answers (not counted as an attempt)`,
+      );
+      await releaseGeneration(deps.db, ref, DATABASE_RETRY_AFTER_SECONDS, { uncountAttempt: true }).catch(
+        () => {},
+      );
       return;
     }
     if (media?.code === MediaErrorCode.Aborted) {

@@ -151,9 +151,16 @@ export function toStorageError(error: unknown, action: string): unknown {
   const detail = [name, networkCode, status === undefined ? undefined : `HTTP ${status}`]
     .filter(Boolean)
     .join(', ');
+  // No HTTP answer at all: the bucket is out of reach (an outage), not answering "not now".
+  const unreachable =
+    transient &&
+    status === undefined &&
+    ((networkCode !== undefined && TRANSIENT_NETWORK_CODES.has(networkCode)) ||
+      /socket hang up|network|timed? ?out/i.test(shape.message ?? ''));
   return new StorageError(`S3 ${action} failed (${detail}): ${shape.message ?? String(error)}`, transient, {
     cause: error,
     code,
+    unreachable,
   });
 }
 

@@ -163,14 +163,31 @@ export class StorageError extends Error {
   override readonly name = 'StorageError';
   /** Defaults to `unavailable` for transient errors and `failed` otherwise. */
   readonly code: StorageErrorCode;
+  /**
+   * The storage gave no answer at all (connection refused, reset or timed out, name not resolved): an outage, as
+   * opposed to an answer that says "not now" (5xx, throttling), which counts against a job's attempts.
+   */
+  readonly unreachable: boolean;
   constructor(
     message: string,
     readonly transient: boolean,
-    options?: { cause?: unknown; code?: StorageErrorCode },
+    options?: { cause?: unknown; code?: StorageErrorCode; unreachable?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code ?? (transient ? StorageErrorCode.Unavailable : StorageErrorCode.Failed);
+    this.unreachable = options?.unreachable ?? false;
   }
+}
+
+/**
+ * Whether `error`, or an error it was caused by (a generation's `MediaError` keeps the storage's error as its
+ * cause), is a {@link StorageError} of a storage that could not be reached at all.
+ */
+export function isStorageUnreachable(error: unknown, depth = 0): boolean {
+  if (depth > 6 || typeof error !== 'object' || error === null) return false;
+  if (error instanceof StorageError && error.unreachable) return true;
+  const { cause, details } = error as { cause?: unknown; details?: { cause?: unknown } };
+  return isStorageUnreachable(cause, depth + 1) || isStorageUnreachable(details?.cause, depth + 1);
 }
 
 /** `Retry-After` of a 503 answered while the bucket is out of reach. */

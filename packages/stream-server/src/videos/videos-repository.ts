@@ -321,8 +321,17 @@ export async function publishLivePlaylist(
 }
 
 /** Gives the job back (transient failure or shutdown) to be claimed again after `delaySeconds`. */
-export async function releaseGeneration(db: Db, job: GenerationRef, delaySeconds: number): Promise<boolean> {
-  return generationQueue.release(db, job, delaySeconds, { hls_live_playlist: null });
+export async function releaseGeneration(
+  db: Db,
+  job: GenerationRef,
+  delaySeconds: number,
+  options: { uncountAttempt?: boolean } = {},
+): Promise<boolean> {
+  return generationQueue.release(db, job, delaySeconds, {
+    hls_live_playlist: null,
+    // The failure was an outage (database or bucket out of reach), not the video's: its claim's attempt is taken back.
+    ...(options.uncountAttempt ? { hls_attempts: sql`greatest(hls_attempts - 1, 0)` } : {}),
+  });
 }
 
 /** Forgets any HLS state (after its objects were deleted): the next view generates again. */
