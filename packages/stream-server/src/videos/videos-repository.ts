@@ -126,17 +126,6 @@ export function isExternalIdTaken(error: unknown): boolean {
   );
 }
 
-export async function listVideosByOwner(db: Db, ownerId: string, limit = 500): Promise<VideoRow[]> {
-  return db
-    .selectFrom('videos')
-    .selectAll()
-    .where('owner_id', '=', ownerId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-}
-
 /** The pending → complete transition of an upload; `undefined` when the video is gone or was already complete. */
 export async function markUploadComplete(
   db: Db,
