@@ -1,5 +1,5 @@
-// The published packages as npm would pack them: a LICENSE, real ranges for workspace dependencies, and source maps
-// whose sources are in the package too.
+// The published packages as npm would pack them: a LICENSE, real ranges for workspace dependencies, source maps
+// whose sources are in the package too, and README links that work on the npm page.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,12 +39,7 @@ describe('packages ready to publish', () => {
   });
 
   it.each(PUBLISHED)('%s packs its LICENSE, its README and the sources its source maps name', async (dir) => {
-    const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-      cwd: path.join(root, dir),
-    });
-    const files = new Set(
-      (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path),
-    );
+    const files = await packedFiles(dir);
     expect(files.has('LICENSE')).toBe(true);
     expect(files.has('README.md')).toBe(true);
     const maps = [...files].filter((file) => file.endsWith('.map'));
@@ -60,4 +55,39 @@ describe('packages ready to publish', () => {
       }
     }
   });
+
+  // npm's page has no repository to resolve a relative link against: a README link is absolute, or an anchor of the
+  // page itself. Links into the package's own files go through unpkg, which serves every file of a published package.
+  it.each(PUBLISHED)('%s has README links that work on the npm page', async (dir) => {
+    const readme = readFileSync(path.join(root, dir, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+    const anchors = new Set(
+      [...readme.matchAll(/^#+ (.+)$/gm)].map((match) =>
+        match[1]!
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const own = `https://unpkg.com/${manifest(dir).name}/`;
+    const files = await packedFiles(dir);
+    for (const link of links) {
+      if (link.startsWith('#')) expect(anchors.has(link.slice(1)), `${dir}: ${link}`).toBe(true);
+      else expect(link, dir).toMatch(/^https:\/\//);
+      if (link.startsWith(own)) {
+        const file = link.slice(own.length).split('#')[0]!;
+        expect(files.has(file), `${dir}: ${link} names a file the package does not ship`).toBe(true);
+      }
+    }
+  });
 });
+
+/** The files `npm pack` puts in the package of `dir` (after the build). */
+async function packedFiles(dir: string): Promise<Set<string>> {
+  const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: path.join(root, dir),
+  });
+  return new Set(
+    (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path),
+  );
+}
