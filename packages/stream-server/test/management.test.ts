@@ -139,6 +139,35 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     expect((await bob(`/api/videos/${video.id}/stream`)).status).toBe(404);
   });
 
+  it('after its HLS is deleted, a video plays the playlist of its new generation, never the one kept before', async () => {
+    const short = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 4 });
+    await server.storage.putFile('legacy/regenerated.mp4', short, { contentType: 'video/mp4' });
+    const imported = await manage('/api/manage/videos/import', {
+      method: 'POST',
+      body: JSON.stringify({ owner_id: 'bob', source_key: 'legacy/regenerated.mp4' }),
+    });
+    const { id } = await json(imported);
+    const bob = api(server, await server.mintUserToken('bob'));
+    const playlist = async () => {
+      await bob(`/api/videos/${id}/stream`);
+      const ready = await waitForStream(bob, id);
+      expect(ready.body['status']).toBe('ready');
+      // Twice: the second answer is the kept one.
+      await (await fetch(ready.body['hls_url'] as string)).text();
+      const text = await (await fetch(ready.body['hls_url'] as string)).text();
+      return text.split('\n').filter((line) => line.startsWith('http')).length;
+    };
+    const before = await playlist();
+
+    expect((await manage(`/api/manage/videos/${id}/hls`, { method: 'DELETE' })).status).toBe(204);
+    // The same key, a longer recording: the new run's playlist has more segments at the same storage key.
+    const long = await makeTestMedia(await fs.mkdtemp(path.join(mediaDir, 'long-')), 'h264-aac-faststart', {
+      seconds: 16,
+    });
+    await server.storage.putFile('legacy/regenerated.mp4', long, { contentType: 'video/mp4' });
+    expect(await playlist()).toBeGreaterThan(before);
+  });
+
   it('refuses importing a key that is not in the bucket', async () => {
     const response = await manage('/api/manage/videos/import', {
       method: 'POST',

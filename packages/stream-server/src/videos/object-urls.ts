@@ -9,6 +9,11 @@ import { signingWindow, type WindowedSignature } from '../storage/signing-window
 /** The handed-out URL of a stored object, for the current signing window. */
 export interface ObjectUrls {
   get(key: string): Promise<string>;
+  /**
+   * The start (ms) of the signing window URLs are handed out for now: every URL `get` hands out stays the same until
+   * this changes. `undefined` when URLs are signed per request, without windows.
+   */
+  currentWindow(): number | undefined;
 }
 
 /**
@@ -67,6 +72,12 @@ export function createPresignCache(options: {
       ? signingWindow(at, windowSeconds, options.ttlSeconds).signedAt.getTime() === signedAt
       : at - signedAt < reuseMs;
   return {
+    currentWindow(): number | undefined {
+      if (windowSeconds <= 0) return undefined;
+      const window = signingWindow(now(), windowSeconds, options.ttlSeconds);
+      // A window that S3's 7-day limit shrank to nothing signs per request.
+      return window.expiresInSeconds > options.ttlSeconds ? window.signedAt.getTime() : undefined;
+    },
     get(key: string): Promise<string> {
       const at = now();
       const hit = entries.get(key);

@@ -5,7 +5,12 @@ import type { PlaybackTokens } from '../../auth/playback-tokens.js';
 import type { Db } from '../../db/create-database.js';
 import { HlsStatus } from '../../db/schema.js';
 import type { Storage } from '../../storage/storage.js';
-import { isPlainSegmentName, rewritePlaylist } from '../../videos/rewrite-playlist.js';
+import {
+  createSignedPlaylists,
+  folderOf,
+  signSegments,
+  type PlaylistForm,
+} from '../../videos/signed-playlists.js';
 import {
   PLAYBACK_TOKEN_PARAM,
   PLAYLIST_TYPE_PARAM,
@@ -48,12 +53,9 @@ export function createPlaylistRoutes(deps: {
 }) {
   const app = new Hono();
   const presigned = deps.objectUrls;
+  const playlists = createSignedPlaylists({ storage: deps.storage, objectUrls: presigned });
 
   const authorizedVideo = (id: string, token: string | undefined) => authorizePlayback(deps, id, token);
-
-  /** Makes every segment of a stored media playlist an absolute presigned URL of the object beside it. */
-  const presignSegments = (text: string, folder: string) =>
-    rewritePlaylist(text, async (uri) => (isPlainSegmentName(uri) ? presigned.get(folder + uri) : uri));
 
   const tokenParameter = {
     name: 'token',
@@ -169,8 +171,8 @@ export function createPlaylistRoutes(deps: {
           ? (await listReadyRenditions(deps.db, video)).find((r) => r.height === height)
           : undefined;
       if (!rendition) throw new NotFoundError('The video has no such rendition.');
-      const text = await deps.storage.getObjectText(rendition.playlistKey);
-      const body = await presignSegments(text, folderOf(rendition.playlistKey));
+      // A rendition's folder is its task's own and its run's: what is stored there never changes.
+      const body = await playlists.get(rendition.playlistKey, video.hls_run_id ?? '');
       return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
@@ -198,21 +200,28 @@ export function createPlaylistRoutes(deps: {
       const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
       const type = playlistTypeOf(c.req.query(PLAYLIST_TYPE_PARAM));
 
-      let text: string;
+      let body: string;
       if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
-        const stored = await deps.storage.getObjectText(video.hls_playlist_key);
-        text = type === PlaylistType.Event ? toEventPlaylist(stored) : stored;
+        // Each generation run (a new run id) writes the playlist anew at the same key, then marks the video ready.
+        const version = `${video.hls_run_id ?? ''} ${new Date(video.hls_generated_at ?? 0).getTime()}`;
+        body = await playlists.get(
+          video.hls_playlist_key,
+          version,
+          type === PlaylistType.Event ? EVENT_FORM : undefined,
+        );
       } else if (
         type === PlaylistType.Event &&
         video.hls_status === HlsStatus.Generating &&
         video.hls_live_playlist
       ) {
-        text = video.hls_live_playlist;
+        body = await signSegments(
+          video.hls_live_playlist,
+          storageKeys.hlsPrefix(video.owner_id, video.id),
+          presigned,
+        );
       } else {
         throw new DomainError(ErrorCode.Conflict, 'The video has no playable stream; ask /stream again.');
       }
-
-      const body = await presignSegments(text, storageKeys.hlsPrefix(video.owner_id, video.id));
       return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
@@ -220,16 +229,14 @@ export function createPlaylistRoutes(deps: {
   return app;
 }
 
-/** The storage folder an object is in, ending in `/` (`videos/u/v_hls/360p-1a2b/playlist.m3u8` → `…/360p-1a2b/`). */
-function folderOf(key: string): string {
-  return key.slice(0, key.lastIndexOf('/') + 1);
-}
-
 /** Signed URLs inside, and (while generating) a playlist that changes: never cache it anywhere. */
 const PLAYLIST_HEADERS = {
   'Content-Type': 'application/vnd.apple.mpegurl',
   'Cache-Control': 'private, no-store',
 } as const;
+
+/** A ready video's playlist as the final state of the EVENT playlist a viewer followed while it was generating. */
+const EVENT_FORM: PlaylistForm = { name: 'event', transform: (stored) => toEventPlaylist(stored) };
 
 /** Tags that belong to a media segment (the first one ends the playlist's header). */
 const SEGMENT_TAGS = [
