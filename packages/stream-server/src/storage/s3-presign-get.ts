@@ -93,12 +93,26 @@ export function createGetPresigner(
     return key;
   };
 
-  return async (key, expiresInSeconds, now = new Date(), responseHeaders = {}) => {
-    const credentials = await options.credentials();
-    const date = amzDate(now);
-    const day = date.slice(0, 8);
-    const scope = `${day}/${options.region}/s3/aws4_request`;
-    const path = basePath + key.split('/').map(uriEncode).join('/');
+  // Every URL signed for the same moment, life and headers has the same query but for the signature: a playlist
+  // signs hundreds in a row, so the last one is kept.
+  let lastQuery: { id: string; query: string } | undefined;
+  const canonicalQueryOf = (
+    credentials: SigningCredentials,
+    scope: string,
+    date: string,
+    expiresInSeconds: number,
+    responseHeaders: ResponseHeaderOverrides,
+  ): string => {
+    const id = [
+      credentials.accessKeyId,
+      credentials.sessionToken,
+      scope,
+      date,
+      expiresInSeconds,
+      responseHeaders.cacheControl,
+      responseHeaders.expires,
+    ].join('\n');
+    if (lastQuery?.id === id) return lastQuery.query;
     const query: [string, string][] = [
       ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
       ['X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD'],
@@ -117,7 +131,20 @@ export function createGetPresigner(
         ? []
         : ([['response-expires', responseHeaders.expires]] as [string, string][])),
     ];
-    const canonicalQuery = query.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join('&');
+    lastQuery = {
+      id,
+      query: query.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join('&'),
+    };
+    return lastQuery.query;
+  };
+
+  return async (key, expiresInSeconds, now = new Date(), responseHeaders = {}) => {
+    const credentials = await options.credentials();
+    const date = amzDate(now);
+    const day = date.slice(0, 8);
+    const scope = `${day}/${options.region}/s3/aws4_request`;
+    const path = basePath + key.split('/').map(uriEncode).join('/');
+    const canonicalQuery = canonicalQueryOf(credentials, scope, date, expiresInSeconds, responseHeaders);
     const canonicalRequest = [
       'GET',
       path,

@@ -1,7 +1,11 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGetPresigner, objectBaseUrl } from '../../src/storage/s3-presign-get.js';
+import {
+  createGetPresigner,
+  objectBaseUrl,
+  type ResponseHeaderOverrides,
+} from '../../src/storage/s3-presign-get.js';
 import { createS3Storage } from '../../src/storage/s3-storage.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
@@ -66,6 +70,60 @@ describe('createGetPresigner', () => {
     expect(url.pathname).toBe('/videos/u%201/%C3%BCn%C3%AF%20c%C3%B4d%C3%A9/%28it%27s%29%2A%21~segment0.ts');
     expect(query['X-Amz-Security-Token']).toBe(credentials.sessionToken);
     expect(query).toEqual(reference.query);
+  });
+
+  it('signs each URL with its own moment, life, headers and credentials, however they alternate', async () => {
+    let current = credentials;
+    const presign = createGetPresigner({
+      region: 'us-east-1',
+      bucket: 'examplebucket',
+      forcePathStyle: false,
+      credentials: async () => current,
+    });
+    const rotated = { ...credentials, accessKeyId: 'AKIDROTATED', sessionToken: 'another-token' };
+    const later = new Date('2026-11-30T13:00:00Z');
+    const headers = { cacheControl: 'public', expires: 'Mon, 30 Nov 2026 20:00:00 GMT' };
+    const cases: Array<{
+      creds: typeof credentials;
+      at: Date;
+      expires: number;
+      headers: ResponseHeaderOverrides;
+    }> = [
+      { creds: credentials, at: now, expires: 3600, headers: {} },
+      { creds: credentials, at: now, expires: 3600, headers },
+      { creds: credentials, at: later, expires: 3600, headers },
+      { creds: credentials, at: later, expires: 7200, headers },
+      { creds: rotated, at: later, expires: 7200, headers },
+      { creds: rotated, at: later, expires: 7200, headers: {} },
+      { creds: credentials, at: now, expires: 3600, headers: {} },
+    ];
+    for (const [index, { creds, at, expires, headers: overrides }] of cases.entries()) {
+      current = creds;
+      const key = `videos/u/v_hls/segment${index}.ts`;
+      const url = new URL(await presign(key, expires, at, overrides));
+      const signer = new SignatureV4({
+        service: 's3',
+        region: 'us-east-1',
+        credentials: creds,
+        sha256: Sha256,
+        uriEscapePath: false,
+      });
+      const reference = await signer.presign(
+        {
+          method: 'GET',
+          protocol: 'https:',
+          hostname: url.hostname,
+          path: url.pathname,
+          headers: { host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+          query: {
+            ...(overrides.cacheControl ? { 'response-cache-control': overrides.cacheControl } : {}),
+            ...(overrides.expires ? { 'response-expires': overrides.expires } : {}),
+          },
+        },
+        { signingDate: at, expiresIn: expires },
+      );
+      expect(Object.fromEntries(url.searchParams), `case ${index}`).toEqual(reference.query);
+    }
   });
 });
 
