@@ -1,7 +1,9 @@
 // The signed playlist of a ready 60-minute video (600 segments), served by two builds of the server measured in
 // turn by the same client: the build of this checkout and another checkout's (e.g. a worktree of an older commit,
 // built with `npx turbo run build --filter=@notetaker/stream-server`). Prints one JSON line per run.
-//   node bench/playlist-ab.mjs [--other <checkout>] [--storage s3|local] [--rounds 3] [--requests 300]
+//   node bench/playlist-ab.mjs [--other <checkout>] [--storage s3|local] [--rounds 3] [--requests 300] [--firsts 12]
+// With --firsts N, URLs live 10 s and are signed per 2-s window (an older build reuses them for 1 s), and the row is
+// the median of N first requests of a window, 2.1 s apart: what the first viewer of a playlist in a window waits.
 // Shares bench/run.mjs's media cache (.tmp/bench-media), making the media there first if needed.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     storage: { type: 'string', default: 's3' },
     rounds: { type: 'string', default: '3' },
     requests: { type: 'string', default: '300' },
+    firsts: { type: 'string' },
   },
 });
 const OWNER = 'bench-playlist';
@@ -30,7 +33,13 @@ async function measure(checkout, media, s3) {
   const dataDir = await mkdtemp(join(os.tmpdir(), 'notetaker-playlist-ab-'));
   const server = await startServerProcess({
     cliPath: join(serverDist, 'cli.js'),
-    env: { ...(s3?.env ?? {}), DATA_DIR: dataDir, SEGMENT_SECONDS: '6', WORKER_TASK_CONCURRENCY: '0' },
+    env: {
+      ...(s3?.env ?? {}),
+      DATA_DIR: dataDir,
+      SEGMENT_SECONDS: '6',
+      WORKER_TASK_CONCURRENCY: '0',
+      ...(values.firsts ? { PRESIGN_TTL_SECONDS: '10', PRESIGN_WINDOW_SECONDS: '2' } : {}),
+    },
   });
   try {
     const load = (path) => import(pathToFileURL(join(serverDist, path)).href);
@@ -62,6 +71,26 @@ async function measure(checkout, media, s3) {
       if (stream.status === 'failed') throw new Error(`generation failed: ${JSON.stringify(stream)}`);
       if (stream.status !== 'ready') await new Promise((done) => setTimeout(done, 500));
     } while (stream.status !== 'ready');
+    if (values.firsts) {
+      const firsts = [];
+      for (let i = 0; i < Number(values.firsts); i += 1) {
+        await new Promise((done) => setTimeout(done, 2100));
+        // A fresh playback token: the last one may have expired with its 10-s URLs.
+        const { hls_url: url } = await (
+          await fetch(`${server.url}/api/videos/${id}/stream`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json();
+        const started = performance.now();
+        await (await fetch(url)).text();
+        firsts.push(performance.now() - started);
+      }
+      const sorted = [...firsts].sort((a, b) => a - b);
+      return {
+        firsts_p50_ms: Number(percentile(sorted, 50).toFixed(2)),
+        firsts_ms: firsts.map((value) => Math.round(value)),
+      };
+    }
     const times = [];
     let bytes = 0;
     for (let i = 0; i < Number(values.requests); i += 1) {
