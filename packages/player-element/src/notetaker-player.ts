@@ -269,13 +269,30 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     return !!this.#stream.engine?.live;
   }
 
-  /** Playback speed; kept across reloads. */
+  /** Playback speed; kept across reloads. A muted video stays muted (and playing) when it changes. */
   get playbackRate(): number {
     return this.media.playbackRate;
   }
   set playbackRate(rate: number) {
     const video = this.media;
+    const { muted, paused } = video;
     video.defaultPlaybackRate = video.playbackRate = rate;
+    // WebKitGTK (GStreamer) unmutes the video as it applies a rate other than 1 to its pipeline: synchronously here
+    // while playing, else when playback starts. Chromium and Firefox leave it muted.
+    if (muted) (this.#keepMuted(!paused), (video.muted = true));
+  }
+
+  /**
+   * Until when (`performance.now()`) an unmute that no one asked for through `muted` is the engine's answer to a
+   * rate change (undone), and whether a pause then is too (WebKit's autoplay policy pausing the video it found
+   * audible: playback resumes).
+   */
+  #keepUntil = 0;
+  #resume = false;
+
+  #keepMuted(resume: boolean): void {
+    this.#keepUntil = performance.now() + 1500;
+    this.#resume = resume;
   }
 
   /** Renditions to choose from (hls.js only; empty with native HLS or a single-rendition stream). */
@@ -352,6 +369,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   }
 
   pause(): void {
+    this.#keepUntil = 0;
     this.#stream.pause();
   }
 
@@ -480,8 +498,19 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
 
   #onMediaEvent = (event: Event): void => {
     const { type } = event;
+    const video = this.media;
+    const kept = performance.now() < this.#keepUntil;
     this.#stream.handleMediaEvent(type);
-    if (type === 'volumechange') this.muted = this.media.muted;
+    // A muted video starting at a rate other than 1 (kept across a reload, or set while paused): WebKitGTK unmutes
+    // it as playback starts, after this event.
+    if (type === 'play' && !kept && this.muted && video.playbackRate !== 1) this.#keepMuted(true);
+    if (type === 'volumechange') {
+      if (kept && this.muted && !video.muted) video.muted = true;
+      else this.muted = video.muted;
+    }
+    if (type === 'pause' && kept && this.#resume && video.paused && !video.ended) {
+      video.play().catch(() => undefined);
+    }
     this.dispatchEvent(new Event(type));
   };
 }
