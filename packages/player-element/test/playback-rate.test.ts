@@ -98,6 +98,15 @@ describe('playback rate of a muted video', () => {
     await expectMutedAndPlaying(player, unmutes, 2);
   });
 
+  it('keeps a pause the page asks for right after a rate change', async () => {
+    const { player } = await mutedAutoplay();
+    player.playbackRate = 2;
+    player.pause();
+    await sleep(1800);
+    equal(player.paused, true, 'paused');
+    equal(player.media.muted, true, 'video muted');
+  });
+
   it('keeps an unmute the page asks for after a rate change', async () => {
     const { player } = await mutedAutoplay();
     player.playbackRate = 2;
