@@ -526,7 +526,7 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
         this.#keep(true);
       } else this.muted = video.muted;
     }
-    if (type === 'pause' && kept && this.#resume && video.paused && !video.ended) {
+    if (type === 'pause' && kept && this.#resume && video.paused && video.readyState > 2 && !video.ended) {
       video.play().catch(() => undefined);
     }
     this.dispatchEvent(new Event(type));
