@@ -219,9 +219,10 @@ describe('<notetaker-player> with a real stream server', () => {
       else lowestAfterReload = Math.min(lowestAfterReload, media.currentTime);
       reached = Math.max(reached, media.currentTime);
     });
+    // At 1×: in WebKitGTK a playback rate change resets the muting of its GStreamer pipeline, which the video then
+    // reports as its own (muted becomes false), and its autoplay policy pauses the video that became audible without
+    // a user gesture: a muted autoplay sped up by a script stops at 0 s.
     await nextEvent(player, 'playing');
-    // At 2×, kept across the reloads (the player keeps a muted video muted and playing when its rate changes).
-    player.playbackRate = 2;
     await waitFor(() => reached > 14, 'playback past 14 s', 60_000);
     const reloads = streamRequests(log, fixtures.videos.long).length - 1;
     assert(reloads >= 1, 'asked /stream again for fresh URLs');
