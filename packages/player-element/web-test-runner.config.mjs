@@ -17,7 +17,6 @@ export default {
       'test/choose-engine.test.ts',
       'test/lazy-hls.test.ts',
       'test/playback-engine.test.ts',
-      'test/playback-rate.test.ts',
       'test/stream-controller.test.ts',
       'test/seek-watchdog.test.ts',
     ],

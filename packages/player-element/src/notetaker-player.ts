@@ -269,46 +269,13 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
     return !!this.#stream.engine?.live;
   }
 
-  /** Playback speed; kept across reloads. A muted video stays muted (and playing) when it changes. */
+  /** Playback speed; kept across reloads. */
   get playbackRate(): number {
     return this.media.playbackRate;
   }
   set playbackRate(rate: number) {
     const video = this.media;
-    const { muted, paused } = video;
     video.defaultPlaybackRate = video.playbackRate = rate;
-    // WebKitGTK (GStreamer) unmutes the video as it applies a rate other than 1 to its pipeline: synchronously here
-    // while playing (its `volumechange` then comes before the `ratechange`), else as playback starts (see
-    // #onMediaEvent). Chromium and Firefox leave it muted.
-    if (muted && !video.muted) {
-      video.muted = true;
-      this.#keep(!paused);
-    }
-    // WebKitGTK with MediaSource: about every other rate change made while playing leaves the playhead stopped
-    // within half a second, the video still reporting playing (readyState 4, no event); a seek to where it stands
-    // starts it again at once.
-    if (!paused) {
-      setTimeout(() => {
-        const at = video.currentTime;
-        setTimeout(
-          () => !video.paused && video.readyState > 2 && video.currentTime === at && (video.currentTime = at),
-          500,
-        );
-      }, 1e3);
-    }
-  }
-
-  /**
-   * Until when (`performance.now()`) an unmute not asked for through `muted` is the engine's answer to a rate
-   * change, and undone; and whether a pause meanwhile is WebKit's autoplay policy pausing the video it found audible
-   * (50–600 ms after the unmute), which playback resumes from.
-   */
-  #keepUntil = 0;
-  #resume = false;
-
-  #keep(resume: boolean): void {
-    this.#keepUntil = performance.now() + 1500;
-    this.#resume = resume;
   }
 
   /** Renditions to choose from (hls.js only; empty with native HLS or a single-rendition stream). */
@@ -385,7 +352,6 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
   }
 
   pause(): void {
-    this.#keepUntil = 0;
     this.#stream.pause();
   }
 
@@ -514,21 +480,8 @@ export class NotetakerPlayerElement extends LitElement implements PlayerControls
 
   #onMediaEvent = (event: Event): void => {
     const { type } = event;
-    const video = this.media;
-    const kept = performance.now() < this.#keepUntil;
     this.#stream.handleMediaEvent(type);
-    // A muted video starting at a rate other than 1 (kept across a reload, or set while paused): WebKitGTK unmutes
-    // it as playback starts, after this event.
-    if (type === 'play' && !kept && this.muted && video.playbackRate !== 1) this.#keep(false);
-    if (type === 'volumechange') {
-      if (kept && this.muted && !video.muted) {
-        video.muted = true;
-        this.#keep(true);
-      } else this.muted = video.muted;
-    }
-    if (type === 'pause' && kept && this.#resume && video.paused && video.readyState > 2 && !video.ended) {
-      video.play().catch(() => undefined);
-    }
+    if (type === 'volumechange') this.muted = this.media.muted;
     this.dispatchEvent(new Event(type));
   };
 }

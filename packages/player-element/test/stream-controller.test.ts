@@ -36,7 +36,6 @@ class StreamHostElement extends LitElement implements StreamHost {
   client: PlayerStreamClient | null = null;
   startTime: number | null = null;
   autoplay: AutoplayPolicy = 'muted';
-  muted = false;
   preferPlayback: PreferPlayback | null = null;
   hlsConfig: Partial<HlsConfig> | null = null;
   readonly media = document.createElement('video');

@@ -219,8 +219,9 @@ describe('<notetaker-player> with a real stream server', () => {
       else lowestAfterReload = Math.min(lowestAfterReload, media.currentTime);
       reached = Math.max(reached, media.currentTime);
     });
-    // At 1×: this test is about expiring URLs. What WebKitGTK does on a rate change (it unmutes the video, and with
-    // MediaSource its playhead may stop) and how the player answers it is player-element's test/playback-rate.test.ts.
+    // At 1×: in WebKitGTK a playback rate change resets the muting of its GStreamer pipeline, which the video then
+    // reports as its own (muted becomes false), and its autoplay policy pauses the video that became audible without
+    // a user gesture: a muted autoplay sped up by a script stops at 0 s.
     await nextEvent(player, 'playing');
     await waitFor(() => reached > 14, 'playback past 14 s', 60_000);
     const reloads = streamRequests(log, fixtures.videos.long).length - 1;

@@ -39,8 +39,6 @@ export interface StreamHost extends ReactiveControllerHost, EventTarget {
   readonly client: PlayerStreamClient | null;
   readonly startTime: number | null;
   readonly autoplay: AutoplayPolicy;
-  /** Set with the video's `muted` when autoplay mutes it, so that the host knows it from the start. */
-  muted: boolean;
   readonly preferPlayback: PreferPlayback | null;
   readonly hlsConfig: Partial<HlsConfig> | null;
   readonly isConnected: boolean;
@@ -456,12 +454,12 @@ export class StreamController implements ReactiveController {
   async #autoplay(): Promise<void> {
     const host = this.#host;
     const video = host.media;
-    if (host.autoplay === 'muted') video.muted = host.muted = true;
+    if (host.autoplay === 'muted') video.muted = true;
     try {
       await video.play();
     } catch (error) {
       if (host.autoplay !== 'any' || (error as Error).name !== 'NotAllowedError' || video.muted) return;
-      video.muted = host.muted = true;
+      video.muted = true;
       await video.play().catch(() => undefined);
     }
   }
