@@ -1,8 +1,6 @@
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -168,34 +166,6 @@ describe.each(VARIANTS)('the management API (%s)', (variant) => {
     });
     await server.storage.putFile('legacy/regenerated.mp4', long, { contentType: 'video/mp4' });
     expect(await playlist()).toBeGreaterThan(before);
-  });
-
-  it('answers a playlist gzipped to a client that takes gzip, and as text to one that does not', async () => {
-    const file = await makeTestMedia(mediaDir, 'h264-aac-faststart', { seconds: 6 });
-    const { id } = await server.importVideo(file, { ownerId: 'bob' });
-    const bob = api(server, await server.mintUserToken('bob'));
-    await bob(`/api/videos/${id}/stream`);
-    const hlsUrl = (await waitForStream(bob, id)).body['hls_url'] as string;
-    const get = (headers: Record<string, string>) =>
-      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        http
-          .get(hlsUrl, { headers }, (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-          })
-          .on('error', reject);
-      });
-    const plain = await get({});
-    expect(plain.headers['content-encoding']).toBeUndefined();
-    expect(plain.headers['vary']).toMatch(/accept-encoding/i);
-    expect(plain.body.toString('utf8')).toMatch(/^#EXTM3U\n/);
-    for (const acceptEncoding of ['gzip', 'gzip, deflate, br']) {
-      const gzipped = await get({ 'accept-encoding': acceptEncoding });
-      expect(gzipped.headers['content-encoding']).toBe('gzip');
-      expect(gzipped.headers['cache-control']).toBe('private, no-store');
-      expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
-    }
   });
 
   it('refuses importing a key that is not in the bucket', async () => {

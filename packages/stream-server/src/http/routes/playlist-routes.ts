@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 
 import { authorizePlayback } from '../../videos/playback-access.js';
 import type { PlaybackTokens } from '../../auth/playback-tokens.js';
@@ -8,10 +8,8 @@ import type { Storage } from '../../storage/storage.js';
 import {
   createSignedPlaylists,
   folderOf,
-  signedPlaylist,
   signSegments,
   type PlaylistForm,
-  type SignedPlaylist,
 } from '../../videos/signed-playlists.js';
 import {
   PLAYBACK_TOKEN_PARAM,
@@ -174,7 +172,8 @@ export function createPlaylistRoutes(deps: {
           : undefined;
       if (!rendition) throw new NotFoundError('The video has no such rendition.');
       // A rendition's folder is its task's own and its run's: what is stored there never changes.
-      return sendPlaylist(c, await playlists.get(rendition.playlistKey, video.hls_run_id ?? ''));
+      const body = await playlists.get(rendition.playlistKey, video.hls_run_id ?? '');
+      return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
 
@@ -201,11 +200,11 @@ export function createPlaylistRoutes(deps: {
       const video = await authorizedVideo(c.req.param('id'), c.req.query(PLAYBACK_TOKEN_PARAM));
       const type = playlistTypeOf(c.req.query(PLAYLIST_TYPE_PARAM));
 
-      let playlist: SignedPlaylist;
+      let body: string;
       if (video.hls_status === HlsStatus.Ready && video.hls_playlist_key) {
         // Each generation run (a new run id) writes the playlist anew at the same key, then marks the video ready.
         const version = `${video.hls_run_id ?? ''} ${new Date(video.hls_generated_at ?? 0).getTime()}`;
-        playlist = await playlists.get(
+        body = await playlists.get(
           video.hls_playlist_key,
           version,
           type === PlaylistType.Event ? EVENT_FORM : undefined,
@@ -215,17 +214,15 @@ export function createPlaylistRoutes(deps: {
         video.hls_status === HlsStatus.Generating &&
         video.hls_live_playlist
       ) {
-        playlist = signedPlaylist(
-          await signSegments(
-            video.hls_live_playlist,
-            storageKeys.hlsPrefix(video.owner_id, video.id),
-            presigned,
-          ),
+        body = await signSegments(
+          video.hls_live_playlist,
+          storageKeys.hlsPrefix(video.owner_id, video.id),
+          presigned,
         );
       } else {
         throw new DomainError(ErrorCode.Conflict, 'The video has no playable stream; ask /stream again.');
       }
-      return sendPlaylist(c, playlist);
+      return c.body(body, 200, PLAYLIST_HEADERS);
     },
   );
 
@@ -237,19 +234,6 @@ const PLAYLIST_HEADERS = {
   'Content-Type': 'application/vnd.apple.mpegurl',
   'Cache-Control': 'private, no-store',
 } as const;
-
-/**
- * Answers a media playlist, gzipped when the client takes it: an hour-long playlist's 600 signed URLs are about
- * 300 KB, a twelfth of that gzipped, and every viewer downloads the playlist before the first segment.
- */
-async function sendPlaylist(c: Context, playlist: SignedPlaylist): Promise<Response> {
-  c.header('Vary', 'Accept-Encoding');
-  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
-    c.header('Content-Encoding', 'gzip');
-    return c.body((await playlist.gzip()) as Uint8Array<ArrayBuffer>, 200, PLAYLIST_HEADERS);
-  }
-  return c.body(playlist.text, 200, PLAYLIST_HEADERS);
-}
 
 /** A ready video's playlist as the final state of the EVENT playlist a viewer followed while it was generating. */
 const EVENT_FORM: PlaylistForm = { name: 'event', transform: (stored) => toEventPlaylist(stored) };
