@@ -31,6 +31,35 @@ describe('objectBaseUrl', () => {
   });
 });
 
+/** The AWS SDK's own SigV4 presign of the GET `url` names, as its S3 presigner makes it. */
+function referencePresign(
+  url: URL,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  signingDate: Date,
+  expiresIn: number,
+  query: Record<string, string> = {},
+) {
+  const signer = new SignatureV4({
+    service: 's3',
+    region: 'us-east-1',
+    credentials,
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  return signer.presign(
+    {
+      method: 'GET',
+      protocol: 'https:',
+      hostname: url.hostname,
+      path: url.pathname,
+      // What the SDK's S3 presigner sends: an unsigned payload, hoisted into the query.
+      headers: { host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+      query,
+    },
+    { signingDate, expiresIn },
+  );
+}
+
 describe('createGetPresigner', () => {
   const credentials = {
     accessKeyId: 'AKIDEXAMPLE',
@@ -48,25 +77,8 @@ describe('createGetPresigner', () => {
     });
     const key = "videos/u 1/ünï côdé/(it's)*!~segment0.ts";
     const url = new URL(await presign(key, 3600, now));
-    const signer = new SignatureV4({
-      service: 's3',
-      region: 'us-east-1',
-      credentials,
-      sha256: Sha256,
-      uriEscapePath: false,
-    });
     const query = Object.fromEntries(url.searchParams);
-    const reference = await signer.presign(
-      {
-        method: 'GET',
-        protocol: 'https:',
-        hostname: url.hostname,
-        path: url.pathname,
-        // What the SDK's S3 presigner sends: an unsigned payload, hoisted into the query.
-        headers: { host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      { signingDate: now, expiresIn: 3600 },
-    );
+    const reference = await referencePresign(url, credentials, now, 3600);
     expect(url.pathname).toBe('/videos/u%201/%C3%BCn%C3%AF%20c%C3%B4d%C3%A9/%28it%27s%29%2A%21~segment0.ts');
     expect(query['X-Amz-Security-Token']).toBe(credentials.sessionToken);
     expect(query).toEqual(reference.query);
@@ -101,27 +113,10 @@ describe('createGetPresigner', () => {
       current = creds;
       const key = `videos/u/v_hls/segment${index}.ts`;
       const url = new URL(await presign(key, expires, at, overrides));
-      const signer = new SignatureV4({
-        service: 's3',
-        region: 'us-east-1',
-        credentials: creds,
-        sha256: Sha256,
-        uriEscapePath: false,
+      const reference = await referencePresign(url, creds, at, expires, {
+        ...(overrides.cacheControl ? { 'response-cache-control': overrides.cacheControl } : {}),
+        ...(overrides.expires ? { 'response-expires': overrides.expires } : {}),
       });
-      const reference = await signer.presign(
-        {
-          method: 'GET',
-          protocol: 'https:',
-          hostname: url.hostname,
-          path: url.pathname,
-          headers: { host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-          query: {
-            ...(overrides.cacheControl ? { 'response-cache-control': overrides.cacheControl } : {}),
-            ...(overrides.expires ? { 'response-expires': overrides.expires } : {}),
-          },
-        },
-        { signingDate: at, expiresIn: expires },
-      );
       expect(Object.fromEntries(url.searchParams), `case ${index}`).toEqual(reference.query);
     }
   });
