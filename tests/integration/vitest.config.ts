@@ -8,7 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Every file starts a real server with ffmpeg (and most a Chromium): one after another on two cores.
-    fileParallelism: false,
+    // Every file starts its own real server with ffmpeg (and most a browser) on its own port and folder. Two files at
+    // a time: most of their time is spent waiting on playback and generation, not computing.
+    fileParallelism: true,
+    maxWorkers: 2,
   },
 });
