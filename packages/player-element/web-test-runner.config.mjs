@@ -1,7 +1,7 @@
 // Browser tests of <notetaker-player> in every engine (Chromium, Firefox, WebKit with hls.js's default MediaSource
-// and WebKit with ManagedMediaSource forced; see @notetaker/test-support/web-test-runner-engines), one after
-// another, on HLS fixtures made with ffmpeg and scripted /stream answers. Tests against a real stream server live in
-// tests/integration. NOTETAKER_ENGINES=chromium,firefox narrows a local run.
+// and WebKit with ManagedMediaSource forced; see @notetaker/test-support/web-test-runner-engines), two engines at a
+// time (decision 0033), on HLS fixtures made with ffmpeg and scripted /stream answers. Tests against a real stream
+// server live in tests/integration. NOTETAKER_ENGINES=chromium,firefox narrows a local run.
 //
 // WebKit with ManagedMediaSource forced differs from WebKit only in the media source hls.js plays through: it runs
 // the tests of the media pipeline (engine choice, hls.js loading, recovery, the stream's states, the seek
@@ -23,7 +23,7 @@ export default {
   }),
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
-  concurrentBrowsers: 1,
+  concurrentBrowsers: 2,
   // The HLS fixtures are made with ffmpeg when the runner starts: give the whole run room on a busy machine.
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 120_000,

@@ -1,5 +1,6 @@
 // <notetaker-player> against real stream servers (see test/support/stream-server-plugin.mjs), in every engine (see
-// @notetaker/test-support/web-test-runner-engines), one after another. NOTETAKER_ENGINES narrows a local run.
+// @notetaker/test-support/web-test-runner-engines), two engines at a time, one file at a time in each (decision 0033):
+// every engine's run gets its own videos to change from the servers. NOTETAKER_ENGINES narrows a local run.
 //
 // WebKit with ManagedMediaSource forced (the iPhone path) runs the files whose media pipeline differs by media
 // source: a playlist growing until EXT-X-ENDLIST, and a ladder switched between renditions with the stream's
@@ -15,7 +16,7 @@ export default {
   }),
   nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
-  concurrentBrowsers: 1,
+  concurrentBrowsers: 2,
   // The stream servers start with the runner (PGlite + ffmpeg): give the whole run room on a busy machine.
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 120_000,

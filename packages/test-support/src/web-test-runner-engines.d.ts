@@ -28,7 +28,7 @@ export declare class WebKitLauncher implements BrowserLauncher {
 }
 /** Firefox ESR through Puppeteer (WebDriver BiDi). */
 export declare function firefoxLauncher(): BrowserLauncher;
-/** One launcher per engine of this run, to run one after another (`concurrentBrowsers: 1`). */
+/** One launcher per engine of this run, each running one test file at a time. */
 export declare function engineLaunchers(engines?: Engine[]): BrowserLauncher[];
 /**
  * Files, browsers and groups of a web-test-runner config: `files` in every engine of this run but `webkit-mms`,

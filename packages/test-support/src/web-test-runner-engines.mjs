@@ -116,7 +116,7 @@ export function firefoxLauncher() {
   return chromeLauncher({ puppeteer, launchOptions: firefoxLaunchOptions(), concurrency: 1 });
 }
 
-/** One launcher per engine of this run (see `selectedEngines`), to run one after another (`concurrentBrowsers: 1`). */
+/** One launcher per engine of this run (see `selectedEngines`), each running one test file at a time. */
 export function engineLaunchers(engines = selectedEngines()) {
   return engines.map((engine) => {
     if (engine === 'chromium') {
@@ -135,7 +135,7 @@ export function engineLaunchers(engines = selectedEngines()) {
  * The files, browsers and groups of a web-test-runner config for every engine of this run: `files` run in each
  * engine but `webkit-mms`, which runs only `managedMediaSourceFiles`. That engine differs from `webkit` only in the
  * media source hls.js plays through, so only the tests of the media pipeline need it again; the rest would repeat
- * the `webkit` run. Engines still run one after another (`concurrentBrowsers: 1` counts every group's browsers).
+ * the `webkit` run. A config's `concurrentBrowsers` counts every group's browsers (docs/decisions/0033).
  */
 export function engineRuns({ files, managedMediaSourceFiles, engines = selectedEngines() }) {
   const others = engines.filter((engine) => engine !== 'webkit-mms');
