@@ -6,7 +6,12 @@
 // WebKit with ManagedMediaSource forced differs from WebKit only in the media source hls.js plays through: it runs
 // the tests of the media pipeline (engine choice, hls.js loading, recovery, the stream's states, the seek
 // watchdog), not every file again.
-import { engineRuns, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
+import { defaultReporter } from '@web/test-runner';
+import {
+  browserRunReporter,
+  engineRuns,
+  engineTestRunnerHtml,
+} from '@notetaker/test-support/web-test-runner-engines';
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { flakyHlsMiddleware, mediaFixtures } from './test/support/media-fixtures-plugin.mjs';
 
@@ -30,6 +35,8 @@ export default {
   testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
   testRunnerHtml: engineTestRunnerHtml,
+  // What `run-browser-tests` (the package's test script) reads: which files failed, and whether their page hung.
+  reporters: [defaultReporter(), browserRunReporter()],
   middleware: [flakyHlsMiddleware()],
   plugins: [esbuildTypeScript(), mediaFixtures()],
 };

@@ -5,7 +5,12 @@
 // WebKit with ManagedMediaSource forced (the iPhone path) runs the files whose media pipeline differs by media
 // source: a playlist growing until EXT-X-ENDLIST, and a ladder switched between renditions with the stream's
 // captions. The rest (tokens, reloads, the element's life cycle) would repeat the WebKit run.
-import { engineRuns, engineTestRunnerHtml } from '@notetaker/test-support/web-test-runner-engines';
+import { defaultReporter } from '@web/test-runner';
+import {
+  browserRunReporter,
+  engineRuns,
+  engineTestRunnerHtml,
+} from '@notetaker/test-support/web-test-runner-engines';
 import { esbuildTypeScript } from '@notetaker/test-support/web-test-runner';
 import { streamServerFixtures } from './test/support/stream-server-plugin.mjs';
 
@@ -23,5 +28,7 @@ export default {
   testsStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
   testRunnerHtml: engineTestRunnerHtml,
+  // What `run-browser-tests` (the package's test script) reads: which files failed, and whether their page hung.
+  reporters: [defaultReporter(), browserRunReporter()],
   plugins: [esbuildTypeScript(), streamServerFixtures()],
 };

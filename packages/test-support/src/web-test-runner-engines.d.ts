@@ -1,9 +1,15 @@
-import type { BrowserLauncher } from '@web/test-runner-core';
+import type { BrowserLauncher, Reporter } from '@web/test-runner-core';
 import type { Engine } from './engines.js';
 
-/** A web-test-runner launcher for WebKitGTK's MiniBrowser through WebKitWebDriver (`webdriver` commands work). */
+/** The web-test-runner sessions whose WebKit page stopped answering. */
+export declare const hungSessions: Set<string>;
+/**
+ * A web-test-runner launcher for WebKitGTK's MiniBrowser through WebKitWebDriver (`webdriver` commands work). A
+ * page that runs no script for 30 s is reported as hung and its browser stopped.
+ */
 export declare class WebKitLauncher implements BrowserLauncher {
   constructor(engine?: 'webkit' | 'webkit-mms');
+  readonly engine: 'webkit' | 'webkit-mms';
   readonly name: string;
   readonly type: string;
   readonly concurrency: number;
@@ -45,3 +51,5 @@ export declare function engineRuns(options: {
 };
 /** The test page of web-test-runner; in `webkit-mms` it hides the classic `MediaSource` first. */
 export declare function engineTestRunnerHtml(testFramework: string): string;
+/** Writes the failed test files (engine, file, hung) to the file `NOTETAKER_BROWSER_RUN_REPORT` names. */
+export declare function browserRunReporter(file?: string): Reporter;

@@ -2,6 +2,7 @@
 // Firefox ESR through Puppeteer over WebDriver BiDi, and WebKitGTK through WebKitWebDriver (twice: hls.js's default
 // MediaSource path, and ManagedMediaSource forced as on an iPhone). A missing browser fails the run; it is never
 // skipped.
+import { writeFileSync } from 'node:fs';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import * as puppeteer from 'puppeteer-core';
@@ -17,6 +18,16 @@ import { startWebKitSession } from './webdriver.mjs';
 
 const MOUSE_BUTTONS = { left: 0, middle: 1, right: 2 };
 
+/** How often a WebKit test page is asked to run a script, and how long it has to answer. */
+const PAGE_CHECK_INTERVAL_MS = 10_000;
+const PAGE_ANSWER_TIMEOUT_MS = 30_000;
+
+/**
+ * The web-test-runner sessions whose WebKit page stopped answering (see `WebKitLauncher`); `browserRunReporter`
+ * tells `run-browser-tests` which test files they were.
+ */
+export const hungSessions = new Set();
+
 function withEngineParam(url, engine) {
   const parsed = new URL(url);
   parsed.searchParams.set(ENGINE_PARAM, engine);
@@ -26,18 +37,25 @@ function withEngineParam(url, engine) {
 /**
  * A web-test-runner launcher for WebKitGTK's MiniBrowser. One window runs one test file at a time (give it
  * `concurrency: 1`); it implements the `webdriver` launcher commands so that `sendKeys` and `sendMouse` work.
+ *
+ * WebKitGTK's media pipeline sometimes deadlocks inside a call from the page (a seek or a teardown of a
+ * MediaSource video waits forever on a GStreamer lock): the page's main thread is blocked, so neither its tests'
+ * timeouts nor web-test-runner's notice, and the run would wait out `testsFinishTimeout`. So a page that does not
+ * run a script within 30 s is reported as hung: this browser is stopped (the file fails, the next file gets a new
+ * browser) and the session is added to `hungSessions`.
  */
 export class WebKitLauncher {
   type = 'webdriver';
   concurrency = 1;
-  #engine;
+  engine;
   #session;
   #starting;
   #active = new Map();
+  #checks = new Map();
 
   /** @param {'webkit' | 'webkit-mms'} engine */
   constructor(engine = 'webkit') {
-    this.#engine = engine;
+    this.engine = engine;
     this.name = engineName(engine);
   }
 
@@ -55,7 +73,31 @@ export class WebKitLauncher {
   async startSession(sessionId, url) {
     const session = await this.#browser();
     this.#active.set(sessionId, url);
-    await session.navigate(withEngineParam(url, this.#engine));
+    await session.navigate(withEngineParam(url, this.engine));
+    this.#watch(sessionId, session);
+  }
+
+  /** Asks the page of `sessionId` to run a script every 10 s while the session runs (see the class comment). */
+  #watch(sessionId, session) {
+    const check = async () => {
+      const answered = await session.responsive(PAGE_ANSWER_TIMEOUT_MS).catch(() => true);
+      if (!this.#active.has(sessionId) || this.#session !== session) return;
+      if (answered) {
+        this.#checks.set(sessionId, setTimeout(check, PAGE_CHECK_INTERVAL_MS));
+        return;
+      }
+      hungSessions.add(sessionId);
+      console.error(
+        `\n${this.name}: the test page stopped answering for ${PAGE_ANSWER_TIMEOUT_MS / 1000} s (its main thread is ` +
+          'blocked, as when WebKitGTK deadlocks in its media pipeline); stopping this browser. The test file fails; ' +
+          'the next one gets a new browser.',
+      );
+      this.#active.delete(sessionId);
+      this.#session = undefined;
+      this.#starting = undefined;
+      session.kill();
+    };
+    this.#checks.set(sessionId, setTimeout(check, PAGE_CHECK_INTERVAL_MS));
   }
 
   isActive(sessionId) {
@@ -71,12 +113,16 @@ export class WebKitLauncher {
   }
 
   async stopSession(sessionId) {
+    clearTimeout(this.#checks.get(sessionId));
+    this.#checks.delete(sessionId);
     this.#active.delete(sessionId);
     await this.#session?.navigate('about:blank');
     return {};
   }
 
   async stop() {
+    for (const timer of this.#checks.values()) clearTimeout(timer);
+    this.#checks.clear();
     const session = await this.#starting?.catch(() => undefined);
     await session?.close();
   }
@@ -167,4 +213,24 @@ export function engineTestRunnerHtml(testFramework) {
     <script type="module" src="${testFramework}"></script>
   </body>
 </html>`;
+}
+
+/**
+ * A web-test-runner reporter for `run-browser-tests`: writes the run's failed test files, each with its engine and
+ * whether its WebKit page hung, to the JSON file that `NOTETAKER_BROWSER_RUN_REPORT` names (nothing without it).
+ */
+export function browserRunReporter(file = process.env.NOTETAKER_BROWSER_RUN_REPORT) {
+  return {
+    onTestRunFinished({ sessions }) {
+      if (!file) return;
+      const failed = sessions
+        .filter((session) => !session.passed)
+        .map((session) => ({
+          engine: session.browser.engine ?? session.browser.name,
+          testFile: session.testFile,
+          hung: hungSessions.has(session.id),
+        }));
+      writeFileSync(file, JSON.stringify({ failed }, null, 2));
+    },
+  };
 }

@@ -15,6 +15,10 @@ export interface WebKitSession {
   mouseDown(button?: number): Promise<void>;
   mouseUp(button?: number): Promise<void>;
   releaseActions(): Promise<void>;
+  /** Whether the page runs a script within `timeoutMs` (false: its main thread is blocked). */
+  responsive(timeoutMs: number): Promise<boolean>;
+  /** Stops the driver's process group at once, without ending the session. */
+  kill(): void;
   /** Ends the session and the driver's process group (xvfb-run, Xvfb, WebKitWebDriver, MiniBrowser). */
   close(): Promise<void>;
 }

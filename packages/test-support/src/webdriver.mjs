@@ -107,11 +107,12 @@ export async function startWebKitSession({
   }
 }
 
-async function request(base, method, path, body) {
+async function request(base, method, path, body, signal) {
   const response = await fetch(base + path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
   });
   const text = await response.text();
   const json = text ? JSON.parse(text) : {};
@@ -138,6 +139,27 @@ function createSession(base, sessionId, kill) {
     executeAsync: (script, args = []) => call('POST', '/execute/async', { script, args }),
     setScriptTimeout: (ms) => call('POST', '/timeouts', { script: ms }),
     setWindowSize: (width, height) => call('POST', '/window/rect', { width, height }),
+    /**
+     * Whether the page runs a script within `timeoutMs`. A page whose main thread is blocked (WebKitGTK's media
+     * pipeline can deadlock inside a call from the page) answers nothing, not even an error.
+     */
+    async responsive(timeoutMs) {
+      try {
+        await request(
+          base,
+          'POST',
+          `/session/${sessionId}/execute/sync`,
+          { script: 'return 1', args: [] },
+          AbortSignal.timeout(timeoutMs),
+        );
+        return true;
+      } catch (error) {
+        if (error?.name === 'TimeoutError') return false;
+        throw error;
+      }
+    },
+    /** Stops the driver's process group at once, without ending the session (for a page that no longer answers). */
+    kill,
     async pressKeys(names) {
       const keys = names.map(webDriverKey);
       await call('POST', '/actions', {
