@@ -2,13 +2,16 @@
 // Runs web-test-runner with the arguments given (e.g. `run-browser-tests --config web-test-runner.config.mjs`).
 //
 // A test file whose WebKit page hung (WebKitGTK's media pipeline deadlocked in a call from the page; see
-// `WebKitLauncher` in web-test-runner-engines.mjs) is run once more, alone, in that engine, and the run passes
-// only if that run passes. Any other failure fails the run as it is, with nothing run again. The config must list
-// `browserRunReporter()` among its reporters.
+// `WebKitLauncher` in web-test-runner-engines.mjs) is run again, alone, in that engine: up to twice more while it
+// hangs, and the run passes only if such a run passes. Any other failure fails the run as it is, with nothing run
+// again. The config must list `browserRunReporter()` among its reporters.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+/** How many more times a file whose page hung is run while it keeps hanging. */
+const MAX_RUNS_AFTER_HANG = 2;
 
 const args = process.argv.slice(2);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'notetaker-browser-run-'));
@@ -30,19 +33,23 @@ function run(extraArgs, env = {}) {
   return { status: result.status ?? 1, failed };
 }
 
+/** Whether every failure of a run was a hung page (and there was one). */
+const onlyHangs = (failed) => Boolean(failed?.length) && failed.every((failure) => failure.hung);
+
 let status;
 try {
   const first = run([]);
   status = first.status;
-  const hung = first.failed?.filter((file) => file.hung) ?? [];
-  if (status !== 0 && hung.length > 0 && hung.length === first.failed.length) {
+  if (status !== 0 && onlyHangs(first.failed)) {
     status = 0;
-    for (const { engine, testFile } of hung) {
+    for (const { engine, testFile } of first.failed) {
       const file = path.relative(process.cwd(), testFile);
-      console.log(
-        `\nrun-browser-tests: ${file} in ${engine} hung (see above); running it once more, alone.\n`,
-      );
-      const again = run(['--files', file], { NOTETAKER_ENGINES: engine });
+      let again;
+      for (let attempt = 1; attempt <= MAX_RUNS_AFTER_HANG; attempt++) {
+        console.log(`\nrun-browser-tests: ${file} hung in ${engine} (see above); running it again, alone.\n`);
+        again = run(['--files', file], { NOTETAKER_ENGINES: engine });
+        if (again.status === 0 || !onlyHangs(again.failed)) break;
+      }
       if (again.status !== 0) status = again.status;
     }
   }
