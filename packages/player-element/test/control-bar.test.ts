@@ -401,6 +401,12 @@ describe('control bar', () => {
     // The bar renders again on `fullscreenchange`, which may come a frame after `fullscreenElement` is set.
     const button = part(player, 'fullscreen-button');
     await waitFor(() => button.getAttribute('aria-label') === 'Exit fullscreen', 'label in fullscreen');
+    // The click goes to the button's place on the screen: WebKitGTK grows the window to the screen after setting
+    // `fullscreenElement`, so wait until the player fills the window.
+    await waitFor(() => {
+      const { width, height } = player.getBoundingClientRect();
+      return Math.abs(width - innerWidth) < 1 && Math.abs(height - innerHeight) < 1;
+    }, 'the player filling the window');
     await click(button);
     await waitFor(() => !document.fullscreenElement, 'fullscreen left after the button');
   });

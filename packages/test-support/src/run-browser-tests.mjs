@@ -16,10 +16,20 @@ const MAX_RUNS_AFTER_HANG = 2;
 const args = process.argv.slice(2);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'notetaker-browser-run-'));
 
-/** Runs web-test-runner; returns its exit status and the failed files its reporter wrote. */
-function run(extraArgs, env = {}) {
+/** The arguments without the files they name (`--files a b`, `--files=a`), for a run of one file. */
+function withoutFiles(list) {
+  const kept = [];
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === '--files') while (i + 1 < list.length && !list[i + 1].startsWith('-')) i++;
+    else if (!list[i].startsWith('--files=')) kept.push(list[i]);
+  }
+  return kept;
+}
+
+/** Runs web-test-runner with `runArgs`; returns its exit status and the failed files its reporter wrote. */
+function run(runArgs, env = {}) {
   const report = path.join(dir, `report-${Date.now()}.json`);
-  const result = spawnSync('web-test-runner', [...args, ...extraArgs], {
+  const result = spawnSync('web-test-runner', runArgs, {
     stdio: 'inherit',
     env: { ...process.env, ...env, NOTETAKER_BROWSER_RUN_REPORT: report },
   });
@@ -38,7 +48,7 @@ const onlyHangs = (failed) => Boolean(failed?.length) && failed.every((failure) 
 
 let status;
 try {
-  const first = run([]);
+  const first = run(args);
   status = first.status;
   if (status !== 0 && onlyHangs(first.failed)) {
     status = 0;
@@ -47,7 +57,7 @@ try {
       let again;
       for (let attempt = 1; attempt <= MAX_RUNS_AFTER_HANG; attempt++) {
         console.log(`\nrun-browser-tests: ${file} hung in ${engine} (see above); running it again, alone.\n`);
-        again = run(['--files', file], { NOTETAKER_ENGINES: engine });
+        again = run([...withoutFiles(args), '--files', file], { NOTETAKER_ENGINES: engine });
         if (again.status === 0 || !onlyHangs(again.failed)) break;
       }
       if (again.status !== 0) status = again.status;

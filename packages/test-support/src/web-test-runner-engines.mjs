@@ -52,6 +52,8 @@ export class WebKitLauncher {
   #starting;
   #active = new Map();
   #checks = new Map();
+  /** The page address of each hung session, which web-test-runner asks for when the page's connection drops. */
+  #hungUrls = new Map();
 
   /** @param {'webkit' | 'webkit-mms'} engine */
   constructor(engine = 'webkit') {
@@ -87,6 +89,7 @@ export class WebKitLauncher {
         return;
       }
       hungSessions.add(sessionId);
+      this.#hungUrls.set(sessionId, withEngineParam(this.#active.get(sessionId), this.engine));
       console.error(
         `\n${this.name}: the test page stopped answering for ${PAGE_ANSWER_TIMEOUT_MS / 1000} s (its main thread is ` +
           'blocked, as when WebKitGTK deadlocks in its media pipeline); stopping this browser. The test file fails; ' +
@@ -105,6 +108,8 @@ export class WebKitLauncher {
   }
 
   async getBrowserUrl(sessionId) {
+    // A hung page is still where it was: web-test-runner then reports that the browser disconnected.
+    if (this.#hungUrls.has(sessionId)) return this.#hungUrls.get(sessionId);
     return this.#active.has(sessionId) ? (await this.#browser()).currentUrl() : undefined;
   }
 
