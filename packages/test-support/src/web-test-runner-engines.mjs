@@ -74,8 +74,9 @@ export class WebKitLauncher {
 
   async startSession(sessionId, url) {
     const session = await this.#browser();
-    this.#active.set(sessionId, url);
-    await session.navigate(withEngineParam(url, this.engine));
+    const pageUrl = withEngineParam(url, this.engine);
+    this.#active.set(sessionId, pageUrl);
+    await session.navigate(pageUrl);
     this.#watch(sessionId, session);
   }
 
@@ -89,7 +90,7 @@ export class WebKitLauncher {
         return;
       }
       hungSessions.add(sessionId);
-      this.#hungUrls.set(sessionId, withEngineParam(this.#active.get(sessionId), this.engine));
+      this.#hungUrls.set(sessionId, this.#active.get(sessionId));
       console.error(
         `\n${this.name}: the test page stopped answering for ${PAGE_ANSWER_TIMEOUT_MS / 1000} s (its main thread is ` +
           'blocked, as when WebKitGTK deadlocks in its media pipeline); stopping this browser. The test file fails; ' +

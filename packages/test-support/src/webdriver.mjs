@@ -124,7 +124,8 @@ async function request(base, method, path, body, signal) {
 }
 
 function createSession(base, sessionId, kill) {
-  const call = (method, path, body) => request(base, method, `/session/${sessionId}${path}`, body);
+  const call = (method, path, body, signal) =>
+    request(base, method, `/session/${sessionId}${path}`, body, signal);
   const pointer = (actions) =>
     call('POST', '/actions', {
       actions: [{ type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' }, actions }],
@@ -145,13 +146,7 @@ function createSession(base, sessionId, kill) {
      */
     async responsive(timeoutMs) {
       try {
-        await request(
-          base,
-          'POST',
-          `/session/${sessionId}/execute/sync`,
-          { script: 'return 1', args: [] },
-          AbortSignal.timeout(timeoutMs),
-        );
+        await call('POST', '/execute/sync', { script: 'return 1', args: [] }, AbortSignal.timeout(timeoutMs));
         return true;
       } catch (error) {
         if (error?.name === 'TimeoutError') return false;
